@@ -1,0 +1,2 @@
+/* vfio-hook: placeholder */
+int main(void) { return 0; }

@@ -1,0 +1,291 @@
+/*
+ * libvfiohelp: checks, binding and reset for PCI passthrough on Proxmox VE.
+ *
+ * Read this header top to bottom: it is the table of contents of the library.
+ *
+ *   struct vh_host      the host, seen from a root directory ("/" or a host tree)
+ *   vh_pci_addr_*       the PCI address grammar
+ *   vh_vmconf_*         a Proxmox VM config (/etc/pve/qemu-server/<vmid>.conf)
+ *   vh_policy_*         the admin's policy file (/etc/pve/vfiohelp.json)
+ *   vh_evaluate()       everything pre-start decides, as a report of findings
+ *   vh_report_*         that report as JSON or as text
+ *   vh_hook_*           the hookscript's repairs (bind, reset, give back)
+ *   vh_history_*        the Proxmox task logs and the hook's own log
+ *
+ * Errors are values: a function that fails returns -1 (or NULL) and fills the
+ * caller's struct vh_err with a sentence that names the device or file and
+ * what to do. Nothing in the library exits the process or prints.
+ */
+#ifndef VFIOHELP_H
+#define VFIOHELP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VH_EXPORT __attribute__((visibility("default")))
+
+struct vh_err {
+	char msg[1024];
+};
+
+/* ------------------------------------------------------------------------
+ * PCI addresses: [domain:]bus:dev[.func], hex.
+ */
+struct vh_pci_addr {
+	uint16_t domain;
+	uint8_t bus;
+	uint8_t dev;  /* 0..0x1f */
+	uint8_t func; /* 0..7, meaningful when has_func */
+	bool has_func;
+};
+
+#define VH_PCI_ADDR_STRLEN 13 /* "0000:01:00.0" and its NUL */
+
+/* Parses exactly the bytes s[0..len): no spaces, nothing trailing. */
+VH_EXPORT int vh_pci_addr_parse(const char *s, size_t len, struct vh_pci_addr *out);
+/* Full form DDDD:BB:DD.F (function 0 when the address has none). */
+VH_EXPORT void vh_pci_addr_format(const struct vh_pci_addr *a, char out[VH_PCI_ADDR_STRLEN]);
+VH_EXPORT bool vh_pci_addr_equal(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
+
+/* ------------------------------------------------------------------------
+ * The host. Every absolute host path is resolved under root; "/" (or NULL)
+ * is the running system.
+ */
+struct vh_host;
+
+VH_EXPORT struct vh_host *vh_host_new(const char *root, struct vh_err *err);
+VH_EXPORT void vh_host_free(struct vh_host *h);
+VH_EXPORT const char *vh_host_root(const struct vh_host *h);
+/* True when root is "/": only then can modules be loaded into the kernel. */
+VH_EXPORT bool vh_host_is_live(const struct vh_host *h);
+
+/* What the library knows of one PCI function. Read on demand and cached in
+ * the host: only the devices a VM names and their IOMMU group members. */
+struct vh_device {
+	struct vh_pci_addr addr;
+	char name[VH_PCI_ADDR_STRLEN];
+	bool present;
+	uint16_t vendor, device;
+	uint16_t subsys_vendor, subsys_device;
+	uint32_t class_code;    /* 24 bits: base class, subclass, prog-if */
+	char description[160];  /* from pci.ids, e.g. "NVIDIA Corporation AD106 [...]" */
+	char driver[64];        /* "" when no driver is bound */
+	char driver_override[64];
+	char modalias[128];
+	int iommu_group;        /* -1 when the device has none */
+	char reset_method[128]; /* "" when the kernel exposes no reset_method */
+	bool has_reset;         /* the device has a "reset" file */
+	bool boot_vga;
+	bool is_bridge;         /* header type 1 */
+	bool is_pcie;
+	bool has_flr;           /* PCIe Device Capabilities: Function Level Reset */
+	bool has_acs;           /* ACS extended capability present */
+	bool acs_enabled;       /* ACS source validation + request/completion redirect on */
+	int pcie_port_type;     /* PCIe port type from the PCIe capability, -1 if none */
+	char power_state[16];
+	bool has_parent;
+	struct vh_pci_addr parent; /* the bridge above it, from the sysfs path */
+};
+
+/* Returns the cached device; a device not on the host comes back with
+ * present == false (never NULL unless memory or libpci failed). */
+VH_EXPORT const struct vh_device *vh_host_device(struct vh_host *h, const struct vh_pci_addr *a,
+						struct vh_err *err);
+
+/* ------------------------------------------------------------------------
+ * VM config: /etc/pve/qemu-server/<vmid>.conf, the part before the first
+ * [section] only.
+ */
+#define VH_MAX_HOSTPCI 16
+#define VH_MAX_HOSTPCI_ADDRS 16
+
+enum vh_machine { VH_MACHINE_I440FX, VH_MACHINE_Q35 };
+enum vh_bios { VH_BIOS_SEABIOS, VH_BIOS_OVMF };
+
+struct vh_hostpci {
+	int index;                 /* N of hostpciN */
+	char raw[256];             /* the value as written, for fixes that rebuild it */
+	bool has_mapping;
+	char mapping[64];          /* mapping=<id> */
+	size_t n_addrs;            /* host=... addresses as written */
+	struct vh_pci_addr addrs[VH_MAX_HOSTPCI_ADDRS];
+	bool pcie;
+	bool rombar;
+	bool x_vga;
+	bool legacy_igd;
+	bool driver_keep;          /* driver=keep */
+	char romfile[128];
+	char mdev[64];
+};
+
+struct vh_vmconf {
+	unsigned vmid;
+	enum vh_machine machine;
+	char machine_raw[128];     /* as written, "" when absent */
+	enum vh_bios bios;
+	bool has_efidisk;
+	uint64_t memory_mib;       /* 512 when absent, as Proxmox */
+	int64_t balloon_mib;       /* -1 when absent (balloon device on) */
+	char cpu[256];
+	char args[1024];
+	char vga[128];
+	char hookscript[256];
+	size_t n_hostpci;
+	struct vh_hostpci hostpci[VH_MAX_HOSTPCI];
+};
+
+/* Parses config text. Fails (with line number and reason) on anything that
+ * does not follow the grammar of a key the library uses. */
+VH_EXPORT int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmconf *out,
+			      struct vh_err *err);
+VH_EXPORT int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *out,
+			     struct vh_err *err);
+/* A VMID as Proxmox allows it: decimal, 100..999999999, no sign, no spaces. */
+VH_EXPORT int vh_vmid_parse(const char *s, unsigned *out);
+
+/* ------------------------------------------------------------------------
+ * Policy: /etc/pve/vfiohelp.json unless another file is named.
+ */
+enum vh_severity { VH_SEV_OFF = 0, VH_SEV_INFO, VH_SEV_WARN, VH_SEV_ERROR };
+enum vh_post_stop { VH_POST_STOP_KEEP, VH_POST_STOP_RESET, VH_POST_STOP_RETURN };
+
+struct vh_policy;
+
+/* path NULL: the default location under the host's root; a missing default
+ * file is an empty policy, a missing named file or any malformed file is an
+ * error naming the file and the position. */
+VH_EXPORT struct vh_policy *vh_policy_load(struct vh_host *h, const char *path, struct vh_err *err);
+VH_EXPORT void vh_policy_free(struct vh_policy *p);
+VH_EXPORT enum vh_severity vh_policy_severity(const struct vh_policy *p, unsigned vmid,
+					     const char *finding_id, enum vh_severity dflt);
+VH_EXPORT enum vh_post_stop vh_policy_post_stop(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT bool vh_policy_reset(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT unsigned vh_policy_timeout_ms(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT const char *vh_severity_name(enum vh_severity s);
+
+/* ------------------------------------------------------------------------
+ * Evaluation: what pre-start would decide.
+ */
+enum vh_topic { VH_TOPIC_HOST, VH_TOPIC_IOMMU, VH_TOPIC_DRIVERS, VH_TOPIC_VM };
+
+struct vh_finding {
+	char id[40];
+	enum vh_severity severity;
+	enum vh_topic topic;
+	char subject[64];   /* a device address, a config key or "host" */
+	char message[512];
+	char fix[512];      /* "" when there is no single fix */
+};
+
+/* One device the VM gets, after mapping resolution and function expansion. */
+struct vh_vm_device {
+	struct vh_pci_addr addr;
+	int hostpci_index;
+	const struct vh_device *dev; /* owned by the host; present may be false */
+};
+
+struct vh_report {
+	unsigned vmid;
+	bool vm_loaded;              /* false: the config could not be read */
+	struct vh_vmconf vm;
+	size_t n_devices;
+	struct vh_vm_device *devices;
+	size_t n_findings;
+	struct vh_finding *findings;
+};
+
+VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid,
+					const struct vh_policy *p, struct vh_err *err);
+VH_EXPORT void vh_report_free(struct vh_report *r);
+VH_EXPORT size_t vh_report_count(const struct vh_report *r, enum vh_severity s);
+VH_EXPORT bool vh_report_blocks(const struct vh_report *r);
+
+/* The contract's JSON object (product.md), as a json-c object the caller puts. */
+struct json_object;
+VH_EXPORT struct json_object *vh_report_to_json(const struct vh_report *r);
+/* The admin's text: grouped like the seed's checklist. */
+VH_EXPORT void vh_report_print(const struct vh_report *r, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * Task history (tasklog.c): the starts and stops of VMs as Proxmox's task
+ * logs (/var/log/pve/tasks/) and the hook's own log
+ * (/var/log/vfiohelp/hook.log) tell them, newest first.
+ */
+
+/* A task's name, pve-common's UPID grammar:
+ * UPID:<node>:<pid 8 hex>:<pstart 8-9 hex>:<starttime 8 hex>:<type>:<id>:<user>: */
+#define VH_TASK_UPID_MAX 256 /* a UPID is a file name: at most 255 bytes */
+
+struct vh_task_upid {
+	char node[64];
+	uint32_t pid;
+	uint64_t pstart;
+	int64_t starttime; /* Unix seconds */
+	char type[32];     /* "qmstart", "vzdump", ... */
+	char id[64];       /* the VMID for qm* tasks; may be "" */
+	char user[128];    /* "root@pam", "user@pve!token" */
+	char subdir;       /* the log's directory: starttime's last hex digit as written */
+};
+
+/* Parses exactly s[0..len); -1 when it does not follow the grammar. */
+VH_EXPORT int vh_task_upid_parse(const char *s, size_t len, struct vh_task_upid *out);
+
+/* What became of a task. REFUSED: a start whose hookscript failed in pre-start. */
+enum vh_task_state {
+	VH_TASK_RUNNING,
+	VH_TASK_OK,
+	VH_TASK_WARNINGS,
+	VH_TASK_REFUSED,
+	VH_TASK_FAILED,
+};
+
+struct vh_history;
+struct vh_task;
+
+/* Reads the starts and stops (qmstart, qmstop, qmshutdown, qmreboot) of VM
+ * vmid (0: of every VM) and the hook's own log entries that belong to no
+ * task (post-stop), newest first, at most limit of them (0: all). Only the
+ * logs of tasks kept are opened. Malformed lines are skipped and noted;
+ * NULL only when memory runs out or the task directory cannot be read. */
+VH_EXPORT struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned limit,
+					     struct vh_err *err);
+VH_EXPORT void vh_history_free(struct vh_history *hist);
+VH_EXPORT size_t vh_history_count(const struct vh_history *hist);
+VH_EXPORT const struct vh_task *vh_history_task(const struct vh_history *hist, size_t i);
+/* What was skipped and why ("index line 3: ..."), for stderr. */
+VH_EXPORT size_t vh_history_note_count(const struct vh_history *hist);
+VH_EXPORT const char *vh_history_note(const struct vh_history *hist, size_t i);
+
+/* A task: "" / NULL-free strings; the hook's own entries have upid and node
+ * "" and type "hook:<phase>". */
+VH_EXPORT const char *vh_task_upid(const struct vh_task *t);
+VH_EXPORT const char *vh_task_type(const struct vh_task *t);
+VH_EXPORT const char *vh_task_node(const struct vh_task *t);
+VH_EXPORT const char *vh_task_user(const struct vh_task *t);
+VH_EXPORT unsigned vh_task_vmid(const struct vh_task *t);
+VH_EXPORT int64_t vh_task_start(const struct vh_task *t);
+/* -1 while the task runs. */
+VH_EXPORT int64_t vh_task_end(const struct vh_task *t);
+VH_EXPORT enum vh_task_state vh_task_state(const struct vh_task *t);
+/* "OK", "WARNINGS: 2", the error message, "running", or "exit N". */
+VH_EXPORT const char *vh_task_status(const struct vh_task *t);
+/* The lines the hook wrote into the task ("vfio-hook: ..."), in order. */
+VH_EXPORT size_t vh_task_hook_count(const struct vh_task *t);
+VH_EXPORT const char *vh_task_hook_line(const struct vh_task *t, size_t i);
+
+/* {"vmid": 100|null, "tasks": [{"upid", "type", "node", "vmid", "user",
+ * "start", "end", "status", "hook"}]}; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_history_to_json(const struct vh_history *hist);
+/* The admin's text: one block per task, refused starts marked "!!". */
+VH_EXPORT void vh_history_print(const struct vh_history *hist, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VFIOHELP_H */

@@ -1,0 +1,569 @@
+/*
+ * The evaluation: what pre-start decides, as findings. One code path serves
+ * `hookctl check` (a dry run) and the hookscript (which then repairs).
+ *
+ * Order: the VM config, the VM's settings, its devices (mapping, function
+ * expansion, presence), the host (IOMMU, modules, command line), then each
+ * device and each IOMMU group once. Only the VM's devices and the members of
+ * their groups are read.
+ */
+#include "internal.h"
+#include "checks.h"
+#include "host.h"
+#include "hostinfo.h"
+#include "kmods.h"
+#include "mapping.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
+
+static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+
+struct eval {
+	struct vh_host *h;
+	const struct vh_policy *policy;
+	struct vh_report *r;
+	size_t cap_findings;
+	bool oom;
+};
+
+static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum vh_topic topic,
+		    const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(7, 8);
+
+static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum vh_topic topic,
+		    const char *subject, const char *fix, const char *fmt, ...)
+{
+	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, id, dflt);
+	if (sev == VH_SEV_OFF)
+		return;
+	struct vh_report *r = ev->r;
+	if (r->n_findings == ev->cap_findings) {
+		size_t cap = ev->cap_findings ? ev->cap_findings * 2 : 16;
+		struct vh_finding *grown = realloc(r->findings, cap * sizeof(*grown));
+		if (!grown) {
+			ev->oom = true;
+			return;
+		}
+		r->findings = grown;
+		ev->cap_findings = cap;
+	}
+	struct vh_finding *f = &r->findings[r->n_findings++];
+	memset(f, 0, sizeof(*f));
+	vh_strlcpy(f->id, id, sizeof(f->id));
+	f->severity = sev;
+	f->topic = topic;
+	vh_strlcpy(f->subject, subject, sizeof(f->subject));
+	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the VM's settings ---- */
+
+/* "qm set 100 -hostpci0 <value>" with pcie=1 and rombar=0 set as asked,
+ * every other option kept as written. */
+static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci, bool want_pcie,
+			bool want_rombar_off, char *fix, size_t size)
+{
+	char value[512] = "";
+	size_t used = 0;
+	const char *p = pci->raw;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool drop = (want_pcie && !strncmp(p, "pcie=", 5)) ||
+			    (want_rombar_off && !strncmp(p, "rombar=", 7));
+		if (!drop)
+			used += (size_t)snprintf(value + used, sizeof(value) - used, "%s%.*s",
+						 used ? "," : "", (int)n, p);
+		p += n + (p[n] == ',');
+		if (used >= sizeof(value))
+			break;
+	}
+	snprintf(fix, size, "qm set %u -hostpci%d %s%s%s", r->vmid, pci->index, value,
+		 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
+}
+
+static void check_vm_settings(struct eval *ev)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	unsigned id = vm->vmid;
+	char fix[256];
+	if (vm->machine == VH_MACHINE_I440FX) {
+		snprintf(fix, sizeof(fix), "qm set %u -machine q35", id);
+		finding(ev, "machine-i440fx", VH_SEV_ERROR, VH_TOPIC_VM, "machine", fix,
+			"VM %u uses the i440fx chipset (%s); NVIDIA drivers fail with Code 43 "
+			"on it and PCIe passthrough needs q35",
+			id, vm->machine_raw[0] ? vm->machine_raw : "no machine key");
+	}
+	if (vm->bios == VH_BIOS_SEABIOS) {
+		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", id);
+		finding(ev, "bios-seabios", VH_SEV_ERROR, VH_TOPIC_VM, "bios", fix,
+			"VM %u boots SeaBIOS; a passed-through GPU needs OVMF (UEFI) to "
+			"initialise without Code 43", id);
+	}
+	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
+		snprintf(fix, sizeof(fix),
+			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
+		finding(ev, "efidisk-missing", VH_SEV_WARN, VH_TOPIC_VM, "efidisk0", fix,
+			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
+			"start (use your VM storage in place of local-lvm)", id);
+	}
+	if (vm->n_hostpci && vm->balloon_mib != 0) {
+		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);
+		finding(ev, "balloon-enabled", VH_SEV_WARN, VH_TOPIC_VM, "balloon", fix,
+			"VM %u has memory ballooning on; with passthrough all %llu MiB are pinned "
+			"and the balloon cannot give any back", id,
+			(unsigned long long)vm->memory_mib);
+	}
+	for (size_t i = 0; i < vm->n_hostpci; i++) {
+		const struct vh_hostpci *pci = &vm->hostpci[i];
+		char key[16];
+		snprintf(key, sizeof(key), "hostpci%d", pci->index);
+		if (vm->machine == VH_MACHINE_Q35 && !pci->pcie) {
+			hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
+			finding(ev, "pcie-off", VH_SEV_WARN, VH_TOPIC_VM, key, fix,
+				"%s is passed as a conventional PCI device on a q35 machine; "
+				"GPU drivers expect PCIe (pcie=1)", key);
+		}
+	}
+}
+
+static void check_memory(struct eval *ev)
+{
+	uint64_t avail, total;
+	struct vh_err e;
+	const struct vh_vmconf *vm = &ev->r->vm;
+	if (!vm->n_hostpci)
+		return;
+	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
+		finding(ev, "memory-insufficient", VH_SEV_ERROR, VH_TOPIC_HOST, "host", NULL,
+			"cannot tell how much memory can be pinned: %s", e.msg);
+		return;
+	}
+	if (vm->memory_mib > avail) {
+		char fix[128];
+		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
+			 (unsigned long long)(avail / 1024 * 1024));
+		finding(ev, "memory-insufficient", VH_SEV_ERROR, VH_TOPIC_HOST, "memory", fix,
+			"VM %u needs %llu MiB pinned for passthrough but only %llu MiB of %llu MiB "
+			"are available now; stop other guests or give the VM less memory",
+			vm->vmid, (unsigned long long)vm->memory_mib, (unsigned long long)avail,
+			(unsigned long long)total);
+	}
+}
+
+/* ---- the VM's devices ---- */
+
+static int add_device(struct eval *ev, const struct vh_pci_addr *a, int index)
+{
+	struct vh_report *r = ev->r;
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (vh_pci_addr_equal(&r->devices[i].addr, a))
+			return 0;
+	if (r->n_devices == MAX_VM_DEVICES)
+		return -1;
+	struct vh_vm_device *d = &r->devices[r->n_devices++];
+	d->addr = *a;
+	d->addr.has_func = true;
+	d->hostpci_index = index;
+	d->dev = NULL;
+	return 0;
+}
+
+/* An address without a function means every function present on the host;
+ * one not on the host is listed as written (function 0). */
+static void expand_address(struct eval *ev, const struct vh_pci_addr *a, int index)
+{
+	if (a->has_func) {
+		add_device(ev, a, index);
+		return;
+	}
+	struct vh_pci_addr funcs[8];
+	size_t n = vh_device_functions(ev->h, a, funcs, 8);
+	if (n == 0)
+		add_device(ev, a, index);
+	for (size_t i = 0; i < n; i++)
+		add_device(ev, &funcs[i], index);
+}
+
+static void resolve_devices(struct eval *ev)
+{
+	struct vh_vmconf *vm = &ev->r->vm;
+	for (size_t i = 0; i < vm->n_hostpci; i++) {
+		struct vh_hostpci *pci = &vm->hostpci[i];
+		char key[16];
+		snprintf(key, sizeof(key), "hostpci%d", pci->index);
+		if (pci->has_mapping) {
+			char why[512], fix[256];
+			size_t n;
+			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
+				 "this node in Datacenter > Resource Mappings", pci->mapping);
+			if (vh_mapping_resolve(ev->h, pci->mapping, pci->addrs, VH_MAX_HOSTPCI_ADDRS, &n,
+					       why, sizeof(why)) < 0) {
+				finding(ev, "mapping-unresolved", VH_SEV_ERROR, VH_TOPIC_VM, key, fix,
+					"%s: %s", key, why);
+				continue;
+			}
+			pci->n_addrs = n;
+		}
+		for (size_t j = 0; j < pci->n_addrs; j++)
+			expand_address(ev, &pci->addrs[j], pci->index);
+	}
+}
+
+static bool read_devices(struct eval *ev, struct vh_err *err)
+{
+	for (size_t i = 0; i < ev->r->n_devices; i++) {
+		struct vh_vm_device *d = &ev->r->devices[i];
+		d->dev = vh_host_device(ev->h, &d->addr, err);
+		if (!d->dev)
+			return false;
+		if (!d->dev->present) {
+			char key[16];
+			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
+			finding(ev, "device-missing", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->dev->name,
+				"lspci -D -nn   # find the card's address, then correct it with qm set",
+				"%s names %s, which is not on this host (moved to another slot, "
+				"removed, or hidden by a firmware setting)", key, d->dev->name);
+		}
+	}
+	return true;
+}
+
+/* ---- the host ---- */
+
+static void check_iommu(struct eval *ev, bool *active)
+{
+	char unit[64] = "", cmdline[4096];
+	struct vh_err e;
+	if (vh_iommu_active(ev->h, active, unit, sizeof(unit), &e) < 0)
+		*active = false;
+	vh_cmdline_read(ev->h, cmdline, sizeof(cmdline), NULL);
+	if (!*active) {
+		enum vh_cpu_vendor cpu = vh_cpu_vendor(ev->h);
+		const char *fix = cpu == VH_CPU_AMD
+			? "enable SVM and IOMMU (AMD-Vi) in the firmware setup; add amd_iommu=on iommu=pt "
+			  "to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, update-grub, reboot"
+			: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
+			  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
+			  "proxmox-boot-tool refresh), update-grub, reboot";
+		finding(ev, "iommu-disabled", VH_SEV_ERROR, VH_TOPIC_IOMMU, "host", fix,
+			"the host has no active IOMMU (/sys/class/iommu is empty, no IOMMU groups)%s",
+			vh_cmdline_has(cmdline, "intel_iommu=off", NULL, 0) ||
+					vh_cmdline_has(cmdline, "amd_iommu=off", NULL, 0)
+				? "; the kernel command line turns it off"
+				: "");
+	}
+	if (vh_cmdline_has(cmdline, "pcie_acs_override=", NULL, 0))
+		finding(ev, "acs-override", VH_SEV_WARN, VH_TOPIC_IOMMU, "host",
+			"remove pcie_acs_override from the kernel command line and move the card to "
+			"a slot with its own IOMMU group",
+			"the kernel command line has pcie_acs_override: IOMMU groups are split by "
+			"decree, not by hardware, and a guest may reach other devices' memory");
+}
+
+static void check_modules(struct eval *ev)
+{
+	struct vh_err e;
+	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
+		enum vh_module_state st = vh_module_state(ev->h, vfio_modules[i], &e);
+		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
+			continue;
+		char fix[128];
+		snprintf(fix, sizeof(fix), "echo %s >> /etc/modules   # load it at every boot",
+			 vfio_modules[i]);
+		if (st == VH_MOD_AVAILABLE)
+			finding(ev, "module-not-loaded", VH_SEV_WARN, VH_TOPIC_DRIVERS, vfio_modules[i], fix,
+				"kernel module %s is not loaded; vfio-hook will load it at start",
+				vfio_modules[i]);
+		else
+			finding(ev, "module-not-loaded", VH_SEV_ERROR, VH_TOPIC_DRIVERS, vfio_modules[i],
+				"apt install --reinstall proxmox-kernel-$(uname -r)",
+				"kernel module %s is not loaded and kernel %s has no such module%s%s",
+				vfio_modules[i], ev->h->kver[0] ? ev->h->kver : "(unknown)",
+				st == VH_MOD_ERROR ? ": " : "", st == VH_MOD_ERROR ? e.msg : "");
+	}
+}
+
+/* /etc/modules lines naming modules this kernel lacks (vfio_virqfd on 6.2+). */
+static void check_etc_modules(struct eval *ev)
+{
+	struct vh_etc_module mods[64];
+	size_t n;
+	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (vh_module_exists(ev->h, mods[i].name))
+			continue;
+		char fix[160];
+		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'", mods[i].line,
+			 mods[i].name);
+		finding(ev, "module-unknown", VH_SEV_WARN, VH_TOPIC_DRIVERS, mods[i].name, fix,
+			"/etc/modules line %d names %s, which kernel %s does not have%s", mods[i].line,
+			mods[i].name, ev->h->kver,
+			!strcmp(mods[i].name, "vfio_virqfd") ? " (merged into vfio since 6.2)" : "");
+	}
+}
+
+/* ---- each device ---- */
+
+/* "options vfio-pci ids=..." naming every device of the VM. */
+static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "options vfio-pci ids=");
+	bool first = true;
+	for (size_t i = 0; i < r->n_devices && used < size; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		if (!d || !d->present || d->is_bridge)
+			continue;
+		char id[16];
+		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+		if (strstr(buf, id))
+			continue;
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", first ? "" : ",", id);
+		first = false;
+	}
+}
+
+static void check_driver(struct eval *ev, const struct vh_vm_device *vd, bool keep)
+{
+	const struct vh_device *d = vd->dev;
+	if (keep || !strcmp(d->driver, "vfio-pci"))
+		return;
+	char ids[200], fix[400];
+	vfio_ids_line(ev->r, ids, sizeof(ids));
+	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
+		 ids);
+	if (d->driver[0])
+		finding(ev, "driver-not-vfio", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
+			d->driver);
+	else
+		finding(ev, "driver-not-vfio", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+			"%s has no driver; vfio-hook will bind it to vfio-pci at start", d->name);
+}
+
+static void check_host_drivers(struct eval *ev, const struct vh_device *d)
+{
+	char names[8][64];
+	size_t n;
+	if (!d->modalias[0] || vh_vfio_ids_claim(ev->h, d->vendor, d->device) ||
+	    vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (vh_module_blacklisted(ev->h, names[i]))
+			continue;
+		char ids[200], fix[400];
+		vfio_ids_line(ev->r, ids, sizeof(ids));
+		snprintf(fix, sizeof(fix),
+			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
+			 "update-initramfs -u -k all", ids, names[i]);
+		finding(ev, "host-driver-not-blacklisted", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
+			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
+			d->name, d->vendor, d->device, names[i]);
+	}
+}
+
+static void check_display(struct eval *ev, const struct vh_vm_device *vd)
+{
+	const struct vh_device *d = vd->dev;
+	const struct vh_hostpci *pci = NULL;
+	for (size_t i = 0; i < ev->r->vm.n_hostpci; i++)
+		if (ev->r->vm.hostpci[i].index == vd->hostpci_index)
+			pci = &ev->r->vm.hostpci[i];
+	if ((d->class_code >> 16) != 0x03)
+		return;
+	char fix[400], fb[32];
+	if (pci && pci->rombar) {
+		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
+			    sizeof(fix));
+		finding(ev, "rombar-enabled", VH_SEV_ERROR, VH_TOPIC_VM, d->name, fix,
+			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
+			"cards then fail with Code 43 (rombar=0)", pci->index, d->name);
+	}
+	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
+	if (d->boot_vga || fb_found)
+		finding(ev, "boot-vga", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name,
+			"add initcall_blacklist=sysfb_init video=efifb:off to the kernel command line "
+			"(/etc/default/grub or /etc/kernel/cmdline), update-grub, reboot",
+			"%s is the host's boot display%s%s%s; the host console holds its memory and "
+			"the guest may see a black screen", d->name, fb_found ? " (" : "",
+			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
+}
+
+static void check_holder(struct eval *ev, const struct vh_device *d)
+{
+	struct vh_holder who;
+	bool held;
+	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held)
+		return;
+	char fix[160];
+	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
+		 d->name);
+	finding(ev, "device-in-use", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->name, fix,
+		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
+}
+
+/* ---- IOMMU groups ---- */
+
+static bool vm_gets(const struct vh_report *r, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (vh_pci_addr_equal(&r->devices[i].addr, a))
+			return true;
+	return false;
+}
+
+/* Drivers that leave a group member harmless to the guest. */
+static bool harmless_driver(const char *driver)
+{
+	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
+}
+
+/* The nearest bridge above d that does not enforce ACS, if any. */
+static const struct vh_device *missing_acs_above(struct vh_host *h, const struct vh_device *d)
+{
+	for (int depth = 0; d && d->has_parent && depth < 16; depth++) {
+		d = vh_host_device(h, &d->parent, NULL);
+		if (d && d->present && d->is_pcie && !d->acs_enabled && d->pcie_port_type != 5)
+			return d;
+	}
+	return NULL;
+}
+
+static void check_group(struct eval *ev, const struct vh_device *d, struct vh_err *err)
+{
+	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
+	size_t n;
+	if (vh_group_members(ev->h, d->iommu_group, members, VH_ARRAY_SIZE(members), &n, err) < 0) {
+		finding(ev, "group-not-isolated", VH_SEV_ERROR, VH_TOPIC_IOMMU, d->name, NULL,
+			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
+		return;
+	}
+	char offenders[400] = "";
+	size_t used = 0, count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (vm_gets(ev->r, &members[i]))
+			continue;
+		const struct vh_device *m = vh_host_device(ev->h, &members[i], err);
+		if (!m || !m->present || m->is_bridge || harmless_driver(m->driver))
+			continue;
+		count++;
+		if (used < sizeof(offenders))
+			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used, "%s%s (%s)",
+						 used ? ", " : "", m->name, m->driver);
+	}
+	if (!count)
+		return;
+	const struct vh_device *port = missing_acs_above(ev->h, d);
+	char why[160] = "";
+	if (port)
+		snprintf(why, sizeof(why), "; the bridge %s above it does not enforce ACS, so the "
+			 "kernel cannot isolate the devices below it", port->name);
+	finding(ev, "group-not-isolated", VH_SEV_ERROR, VH_TOPIC_IOMMU, d->name,
+		"move the card to a slot with its own IOMMU group (a CPU-attached slot), or pass "
+		"the other devices of the group to the same VM",
+		"IOMMU group %d of %s also holds %s, bound to a host driver and not given to VM %u%s",
+		d->iommu_group, d->name, offenders, ev->r->vmid, why);
+}
+
+static void check_devices(struct eval *ev, bool iommu_active, struct vh_err *err)
+{
+	int seen_groups[MAX_VM_DEVICES];
+	size_t n_seen = 0;
+	for (size_t i = 0; i < ev->r->n_devices; i++) {
+		const struct vh_vm_device *vd = &ev->r->devices[i];
+		const struct vh_device *d = vd->dev;
+		if (!d->present)
+			continue;
+		bool keep = false;
+		for (size_t k = 0; k < ev->r->vm.n_hostpci; k++)
+			if (ev->r->vm.hostpci[k].index == vd->hostpci_index)
+				keep = ev->r->vm.hostpci[k].driver_keep;
+		check_holder(ev, d);
+		check_display(ev, vd);
+		check_driver(ev, vd, keep);
+		check_host_drivers(ev, d);
+		if (!iommu_active || d->iommu_group < 0)
+			continue;
+		bool seen = false;
+		for (size_t g = 0; g < n_seen; g++)
+			seen |= seen_groups[g] == d->iommu_group;
+		if (!seen) {
+			seen_groups[n_seen++] = d->iommu_group;
+			check_group(ev, d, err);
+		}
+	}
+}
+
+/* ---- the whole evaluation ---- */
+
+struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_policy *p,
+			      struct vh_err *err)
+{
+	struct vh_report *r = calloc(1, sizeof(*r));
+	if (r)
+		r->devices = calloc(MAX_VM_DEVICES, sizeof(*r->devices));
+	if (!r || !r->devices) {
+		vh_report_free(r);
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	r->vmid = vmid;
+	struct eval ev = { .h = h, .policy = p, .r = r };
+	struct vh_err e;
+	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
+		char fix[160];
+		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
+		finding(&ev, "vm-config", VH_SEV_ERROR, VH_TOPIC_VM, "config", fix, "%s", e.msg);
+		return r;
+	}
+	r->vm_loaded = true;
+	bool iommu_active;
+	check_vm_settings(&ev);
+	resolve_devices(&ev);
+	if (!read_devices(&ev, err)) {
+		vh_report_free(r);
+		return NULL;
+	}
+	if (r->vm.n_hostpci) {
+		check_iommu(&ev, &iommu_active);
+		check_modules(&ev);
+		check_etc_modules(&ev);
+		check_memory(&ev);
+		check_devices(&ev, iommu_active, &e);
+	}
+	if (ev.oom) {
+		vh_report_free(r);
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	return r;
+}
+
+void vh_report_free(struct vh_report *r)
+{
+	if (!r)
+		return;
+	free(r->devices);
+	free(r->findings);
+	free(r);
+}
+
+size_t vh_report_count(const struct vh_report *r, enum vh_severity s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_findings; i++)
+		n += r->findings[i].severity == s;
+	return n;
+}
+
+bool vh_report_blocks(const struct vh_report *r)
+{
+	return vh_report_count(r, VH_SEV_ERROR) > 0;
+}

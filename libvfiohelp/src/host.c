@@ -1,0 +1,82 @@
+/*
+ * The host context: the root directory everything is read under, and the
+ * lazily opened handles (libpci, libkmod) and caches hanging off it.
+ */
+#include "internal.h"
+#include "host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libkmod.h>
+#include <pci/pci.h>
+
+struct vh_host *vh_host_new(const char *root, struct vh_err *err)
+{
+	if (!root || !*root)
+		root = "/";
+	struct stat st;
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		vh_fail(err, "root %s is not a directory: %s", root,
+			errno ? strerror(errno) : "not a directory");
+		return NULL;
+	}
+	struct vh_host *h = calloc(1, sizeof(*h));
+	if (!h) {
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	size_t n = vh_strlcpy(h->root, root, sizeof(h->root));
+	if (n >= sizeof(h->root)) {
+		free(h);
+		vh_fail(err, "root %s: path too long", root);
+		return NULL;
+	}
+	/* "/x/" and "/x" are the same root; "/" becomes "" so paths join as "/sys". */
+	while (n > 0 && h->root[n - 1] == '/')
+		h->root[--n] = '\0';
+	h->live = (n == 0);
+	return h;
+}
+
+void vh_host_free(struct vh_host *h)
+{
+	if (!h)
+		return;
+	vh_pci_close(h);
+	if (h->kmod)
+		kmod_unref(h->kmod);
+	for (size_t i = 0; i < h->n_devices; i++)
+		free(h->devices[i]);
+	free(h->devices);
+	free(h->proc_modules);
+	free(h);
+}
+
+const char *vh_host_root(const struct vh_host *h)
+{
+	return h->root[0] ? h->root : "/";
+}
+
+bool vh_host_is_live(const struct vh_host *h)
+{
+	return h->live;
+}
+
+int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fmt, ...)
+{
+	size_t rl = strlen(h->root);
+	if (rl >= size)
+		return -1;
+	memcpy(buf, h->root, rl);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + rl, size - rl, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - rl)
+		return -1;
+	return 0;
+}

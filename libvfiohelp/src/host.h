@@ -1,0 +1,40 @@
+/* The host context's fields, for the modules that keep state in it. */
+#ifndef VFIOHELP_HOST_H
+#define VFIOHELP_HOST_H
+
+#include "internal.h"
+
+#include <limits.h>
+#include <setjmp.h>
+
+struct pci_access;
+struct kmod_ctx;
+
+struct vh_host {
+	char root[PATH_MAX];   /* "" for the live system */
+	bool live;
+
+	/* libpci (pcidev.c): opened on the first device read. Its error
+	 * callback must not return, so it longjmps back to pci_guard. */
+	struct pci_access *pacc;
+	jmp_buf *pci_guard;
+	char pci_error[256];
+
+	/* devices read so far (pcidev.c) */
+	struct vh_device **devices;
+	size_t n_devices;
+
+	/* libkmod (kmods.c): opened on first use */
+	struct kmod_ctx *kmod;
+	char kver[128];
+	char *proc_modules;    /* <root>/proc/modules, read once */
+};
+
+void vh_pci_close(struct vh_host *h);
+
+/* Drops the device cache (after the hook changed drivers). */
+void vh_host_forget_devices(struct vh_host *h);
+/* Kernel release from <root>/proc/sys/kernel/osrelease. */
+int vh_host_kernel_release(struct vh_host *h, struct vh_err *err);
+
+#endif

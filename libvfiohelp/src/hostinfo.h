@@ -1,0 +1,47 @@
+/* Facts about the host outside PCI: IOMMU, kernel command line, memory,
+ * CPU vendor, framebuffers, node name, who holds which device. */
+#ifndef VFIOHELP_HOSTINFO_H
+#define VFIOHELP_HOSTINFO_H
+
+#include "internal.h"
+
+#define VH_MAX_GROUP_MEMBERS 64
+
+/* The IOMMU is active: /sys/class/iommu has an entry and iommu_groups is
+ * populated. `unit` gets the first unit's name (dmar0, ivhd0). */
+int vh_iommu_active(struct vh_host *h, bool *active, char *unit, size_t size, struct vh_err *err);
+/* Members of IOMMU group g, from /sys/kernel/iommu_groups/<g>/devices. */
+int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr *out, size_t max,
+		     size_t *count, struct vh_err *err);
+/* The functions of bus:dev present on the host (probes .0 to .7). */
+size_t vh_device_functions(struct vh_host *h, const struct vh_pci_addr *slot,
+			   struct vh_pci_addr *out, size_t max);
+
+/* Kernel command line from /proc/cmdline; true when `param` (a word or
+ * "word=" prefix) appears. value receives what follows '=' when asked. */
+int vh_cmdline_read(struct vh_host *h, char *buf, size_t size, struct vh_err *err);
+bool vh_cmdline_has(const char *cmdline, const char *param, char *value, size_t size);
+
+/* MemAvailable and MemTotal in MiB, from /proc/meminfo. */
+int vh_meminfo(struct vh_host *h, uint64_t *available_mib, uint64_t *total_mib, struct vh_err *err);
+
+enum vh_cpu_vendor { VH_CPU_UNKNOWN, VH_CPU_INTEL, VH_CPU_AMD };
+enum vh_cpu_vendor vh_cpu_vendor(struct vh_host *h);
+
+/* A host framebuffer (efifb, simplefb, vesafb, BOOTFB) lies inside one of
+ * the device's memory BARs, per /proc/iomem; name gets the framebuffer. */
+bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, size_t size);
+
+/* This node's name: /etc/hostname up to the first dot. */
+int vh_node_name(struct vh_host *h, char *buf, size_t size, struct vh_err *err);
+
+/* Another VM holds or reserves the device (pci-id-reservations). */
+struct vh_holder {
+	unsigned vmid;
+	bool running;    /* pid: entry with a live process */
+	long long until; /* time: entry still valid until then */
+};
+int vh_device_holder(struct vh_host *h, const char *addr, unsigned self, struct vh_holder *out,
+		     bool *held, struct vh_err *err);
+
+#endif

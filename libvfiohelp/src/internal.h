@@ -1,0 +1,60 @@
+/*
+ * Private declarations shared by libvfiohelp's modules. Nothing here is
+ * exported from the shared library; the unit tests link the static twin.
+ */
+#ifndef VFIOHELP_INTERNAL_H
+#define VFIOHELP_INTERNAL_H
+
+#include "vfiohelp.h"
+
+#include <stdarg.h>
+#include <sys/types.h>
+
+#define VH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- errors (util.c) ---- */
+/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`. */
+int vh_fail(struct vh_err *err, const char *fmt, ...) VH_PRINTF(2, 3);
+
+/* ---- strings (util.c) ---- */
+/* Copies with truncation, always NUL-terminates; returns strlen(src). */
+size_t vh_strlcpy(char *dst, const char *src, size_t size);
+/* snprintf that reports truncation as -1 instead of silently cutting. */
+int vh_format(char *buf, size_t size, const char *fmt, ...) VH_PRINTF(3, 4);
+/* Removes leading and trailing white space in place; returns s. */
+char *vh_strip(char *s);
+/* Unsigned decimal, no sign, no spaces, no overflow past max. */
+int vh_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
+/* Hexadecimal without "0x", at most max. */
+int vh_parse_hex(const char *s, size_t len, uint64_t max, uint64_t *out);
+/* A "name" fit to be one path component: [A-Za-z0-9_.:+-], not "." or "..". */
+bool vh_is_safe_component(const char *s);
+
+/* ---- the host's root (host.c) ---- */
+/* Joins the host root and an absolute host path ("/sys/...", printf-style).
+ * Fails when the result would not fit. Every file the library opens goes
+ * through this, so --root applies everywhere. */
+int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fmt, ...)
+	VH_PRINTF(4, 5);
+
+/* ---- files (util.c); paths are already resolved under the root ---- */
+/* Reads at most size-1 bytes, NUL-terminates. Returns bytes read or -1 with
+ * errno set (the caller decides whether ENOENT is an error). */
+ssize_t vh_read_file(const char *path, char *buf, size_t size);
+/* Reads a one-line sysfs attribute and strips it. */
+int vh_read_attr(const char *path, char *buf, size_t size);
+/* Reads a whole text file of at most max bytes into a fresh NUL-terminated
+ * buffer; -1 with errno EFBIG when it is larger. */
+int vh_slurp(const char *path, size_t max, char **out, size_t *len);
+/* The last component of a symlink's target ("../../drivers/nouveau" ->
+ * "nouveau"); -1 when path is not a link. Never follows the link. */
+int vh_link_basename(const char *path, char *buf, size_t size);
+bool vh_path_exists(const char *path);
+
+/* ---- kernel modules (kmods.c) ---- */
+/* Whether a module is loaded, from <root>/proc/modules (libkmod reads the
+ * absolute /proc/modules, so the library parses the root's copy itself). */
+int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct vh_err *err);
+
+#endif

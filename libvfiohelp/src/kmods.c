@@ -1,0 +1,292 @@
+/*
+ * Kernel modules through libkmod, pointed at <root>/lib/modules/<release>
+ * and the root's modprobe.d directories.
+ *
+ * libkmod reads the absolute /proc/modules and /sys/module for the loaded
+ * state, which cannot be pointed at a root; the library parses the root's
+ * /proc/modules itself (grammar: "name size refcount deps state offset").
+ */
+#include "internal.h"
+#include "host.h"
+#include "kmods.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libkmod.h>
+
+int vh_host_kernel_release(struct vh_host *h, struct vh_err *err)
+{
+	if (h->kver[0])
+		return 0;
+	char path[PATH_MAX];
+	if (vh_host_path(h, path, sizeof(path), "/proc/sys/kernel/osrelease") < 0 ||
+	    vh_read_attr(path, h->kver, sizeof(h->kver)) < 0)
+		return vh_fail(err, "cannot read the kernel release from %s", path);
+	if (!vh_is_safe_component(h->kver)) {
+		h->kver[0] = '\0';
+		return vh_fail(err, "%s does not hold a kernel release", path);
+	}
+	return 0;
+}
+
+struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err)
+{
+	if (h->kmod)
+		return h->kmod;
+	if (vh_host_kernel_release(h, err) < 0)
+		return NULL;
+	/* libkmod's own defaults, each under the root. */
+	static const char *const conf[] = { "/etc/modprobe.d", "/run/modprobe.d",
+					    "/usr/local/lib/modprobe.d", "/lib/modprobe.d" };
+	char dirname[PATH_MAX], paths[VH_ARRAY_SIZE(conf)][PATH_MAX];
+	const char *config[VH_ARRAY_SIZE(conf) + 1];
+	if (vh_host_path(h, dirname, sizeof(dirname), "/lib/modules/%s", h->kver) < 0) {
+		vh_fail(err, "module directory path too long");
+		return NULL;
+	}
+	for (size_t i = 0; i < VH_ARRAY_SIZE(conf); i++) {
+		if (vh_host_path(h, paths[i], sizeof(paths[i]), "%s", conf[i]) < 0) {
+			vh_fail(err, "modprobe.d path too long");
+			return NULL;
+		}
+		config[i] = paths[i];
+	}
+	config[VH_ARRAY_SIZE(conf)] = NULL;
+	h->kmod = kmod_new(dirname, config);
+	if (!h->kmod) {
+		vh_fail(err, "libkmod cannot open %s", dirname);
+		return NULL;
+	}
+	kmod_set_log_priority(h->kmod, 0); /* libkmod must not print into the task log */
+	return h->kmod;
+}
+
+static int read_proc_modules(struct vh_host *h, struct vh_err *err)
+{
+	if (h->proc_modules)
+		return 0;
+	char path[PATH_MAX];
+	if (vh_host_path(h, path, sizeof(path), "/proc/modules") < 0)
+		return vh_fail(err, "path too long");
+	if (vh_slurp(path, 4u << 20, &h->proc_modules, NULL) < 0) {
+		if (errno != ENOENT)
+			return vh_fail(err, "%s: %s", path, strerror(errno));
+		h->proc_modules = strdup(""); /* a kernel without loadable modules */
+		if (!h->proc_modules)
+			return vh_fail(err, "out of memory");
+	}
+	return 0;
+}
+
+void vh_kmods_forget_loaded(struct vh_host *h)
+{
+	free(h->proc_modules);
+	h->proc_modules = NULL;
+}
+
+/* Module names compare with '-' and '_' as the same character. */
+static bool module_name_equal(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct vh_err *err)
+{
+	if (read_proc_modules(h, err) < 0)
+		return -1;
+	*loaded = false;
+	for (const char *line = h->proc_modules; *line;) {
+		size_t n = strcspn(line, " \n");
+		if (n && module_name_equal(line, n, name)) {
+			*loaded = true;
+			return 0;
+		}
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct vh_err *err)
+{
+	bool loaded;
+	if (vh_module_loaded(h, name, &loaded, err) < 0)
+		return VH_MOD_ERROR;
+	if (loaded)
+		return VH_MOD_LOADED;
+	struct kmod_ctx *ctx = vh_kmod(h, err);
+	if (!ctx)
+		return VH_MOD_ERROR;
+	struct kmod_module *mod;
+	if (kmod_module_new_from_name(ctx, name, &mod) < 0)
+		return VH_MOD_MISSING;
+	enum vh_module_state st = VH_MOD_MISSING;
+	/* Builtin is answered from modules.builtin(.bin), not from /sys. */
+	if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+		st = VH_MOD_BUILTIN;
+	else if (kmod_module_get_path(mod))
+		st = VH_MOD_AVAILABLE;
+	kmod_module_unref(mod);
+	return st;
+}
+
+int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64], size_t max,
+			size_t *count, struct vh_err *err)
+{
+	*count = 0;
+	struct kmod_ctx *ctx = vh_kmod(h, err);
+	if (!ctx)
+		return -1;
+	struct kmod_list *list = NULL, *it;
+	if (kmod_module_new_from_lookup(ctx, modalias, &list) < 0)
+		return vh_fail(err, "libkmod cannot look up %s", modalias);
+	kmod_list_foreach(it, list)
+	{
+		struct kmod_module *mod = kmod_module_get_module(it);
+		const char *name = kmod_module_get_name(mod);
+		/* vfio-pci's catch-all alias is the passthrough driver, not a host driver */
+		if (*count < max && !module_name_equal(name, strlen(name), "vfio_pci"))
+			vh_strlcpy(names[(*count)++], name, 64);
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	return 0;
+}
+
+bool vh_module_blacklisted(struct vh_host *h, const char *name)
+{
+	struct kmod_ctx *ctx = vh_kmod(h, NULL);
+	if (!ctx)
+		return false;
+	bool found = false;
+	struct kmod_config_iter *it = kmod_config_get_blacklists(ctx);
+	while (it && kmod_config_iter_next(it))
+		if (module_name_equal(kmod_config_iter_get_key(it),
+				      strlen(kmod_config_iter_get_key(it)), name))
+			found = true;
+	kmod_config_iter_free_iter(it);
+	return found;
+}
+
+/* "ids=10de:2803,10de:22bd" within vfio-pci's options: does it name vendor:device? */
+static bool ids_option_matches(const char *options, uint16_t vendor, uint16_t device)
+{
+	const char *ids = strstr(options, "ids=");
+	while (ids && ids != options && ids[-1] != ' ' && ids[-1] != '\t')
+		ids = strstr(ids + 1, "ids=");
+	if (!ids)
+		return false;
+	ids += 4;
+	size_t len = strcspn(ids, " \t");
+	for (const char *p = ids; p < ids + len;) {
+		size_t n = strcspn(p, ",");
+		if (n > (size_t)(ids + len - p))
+			n = (size_t)(ids + len - p);
+		uint64_t v, d;
+		const char *colon = memchr(p, ':', n);
+		if (colon && vh_parse_hex(p, (size_t)(colon - p), 0xffffffff, &v) == 0) {
+			size_t dn = strcspn(colon + 1, ":, \t");
+			if (vh_parse_hex(colon + 1, dn, 0xffffffff, &d) == 0 &&
+			    (v == vendor || v == 0xffffffff) && (d == device || d == 0xffffffff))
+				return true;
+		}
+		p += n + 1;
+	}
+	return false;
+}
+
+bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device)
+{
+	struct kmod_ctx *ctx = vh_kmod(h, NULL);
+	if (!ctx)
+		return false;
+	bool found = false;
+	struct kmod_config_iter *it = kmod_config_get_options(ctx);
+	while (it && kmod_config_iter_next(it)) {
+		const char *mod = kmod_config_iter_get_key(it);
+		if (module_name_equal(mod, strlen(mod), "vfio_pci") &&
+		    ids_option_matches(kmod_config_iter_get_value(it), vendor, device))
+			found = true;
+	}
+	kmod_config_iter_free_iter(it);
+	return found;
+}
+
+bool vh_module_exists(struct vh_host *h, const char *name)
+{
+	struct kmod_ctx *ctx = vh_kmod(h, NULL);
+	if (!ctx)
+		return false;
+	struct kmod_list *list = NULL;
+	if (kmod_module_new_from_lookup(ctx, name, &list) < 0)
+		return false;
+	bool found = list != NULL;
+	kmod_module_unref_list(list);
+	return found;
+}
+
+int vh_etc_modules(struct vh_host *h, struct vh_etc_module *out, size_t max, size_t *count,
+		   struct vh_err *err)
+{
+	char path[PATH_MAX], *text;
+	*count = 0;
+	if (vh_host_path(h, path, sizeof(path), "/etc/modules") < 0)
+		return vh_fail(err, "path too long");
+	if (vh_slurp(path, 1u << 20, &text, NULL) < 0)
+		return errno == ENOENT ? 0 : vh_fail(err, "%s: %s", path, strerror(errno));
+	int lineno = 0;
+	for (char *line = text, *next; line && *count < max; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		char *l = vh_strip(line);
+		/* systemd-modules-load: '#' and ';' start comments; the first word is the module */
+		if (!*l || *l == '#' || *l == ';')
+			continue;
+		l[strcspn(l, " \t")] = '\0';
+		if (!vh_is_safe_component(l))
+			continue;
+		out[*count].line = lineno;
+		vh_strlcpy(out[*count].name, l, sizeof(out[*count].name));
+		(*count)++;
+	}
+	free(text);
+	return 0;
+}
+
+int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err)
+{
+	if (!h->live)
+		return vh_fail(err, "cannot load %s: %s is a host tree, not the running system", name,
+			       vh_host_root(h));
+	struct kmod_ctx *ctx = vh_kmod(h, err);
+	if (!ctx)
+		return -1;
+	struct kmod_module *mod;
+	if (kmod_module_new_from_name(ctx, name, &mod) < 0)
+		return vh_fail(err, "libkmod does not know module %s", name);
+	/* Resolves dependencies and softdeps, applies modprobe.d options and
+	 * refuses blacklisted aliases, like modprobe. */
+	int rc = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY, NULL,
+						 NULL, NULL, NULL);
+	kmod_module_unref(mod);
+	vh_kmods_forget_loaded(h);
+	if (rc < 0 && rc != -EEXIST)
+		return vh_fail(err, "loading %s failed: %s", name, strerror(-rc));
+	if (rc > 0)
+		return vh_fail(err, "%s is blacklisted in modprobe.d", name);
+	return 0;
+}

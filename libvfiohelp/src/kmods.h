@@ -1,0 +1,40 @@
+/* Kernel modules: loaded state, modprobe.d facts, modalias lookups, loading. */
+#ifndef VFIOHELP_KMODS_H
+#define VFIOHELP_KMODS_H
+
+#include "internal.h"
+
+struct kmod_ctx;
+
+enum vh_module_state {
+	VH_MOD_ERROR = -1,
+	VH_MOD_MISSING,   /* this kernel has no such module */
+	VH_MOD_AVAILABLE, /* a .ko file exists, not loaded */
+	VH_MOD_LOADED,
+	VH_MOD_BUILTIN,
+};
+
+struct vh_etc_module {
+	int line;
+	char name[64];
+};
+
+struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err);
+enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct vh_err *err);
+/* The host drivers whose aliases match a device's modalias (vfio_pci left out). */
+int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64], size_t max,
+			size_t *count, struct vh_err *err);
+bool vh_module_blacklisted(struct vh_host *h, const char *name);
+/* An "options vfio-pci ids=..." line names vendor:device. */
+bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device);
+/* The kernel has the module (file, builtin or alias). */
+bool vh_module_exists(struct vh_host *h, const char *name);
+/* Module names listed in <root>/etc/modules with their line numbers. */
+int vh_etc_modules(struct vh_host *h, struct vh_etc_module *out, size_t max, size_t *count,
+		   struct vh_err *err);
+/* Loads a module and its dependencies into the running kernel (live host only). */
+int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err);
+/* Forget the cached /proc/modules after loading. */
+void vh_kmods_forget_loaded(struct vh_host *h);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * Cluster-wide PCI mappings, /etc/pve/mapping/pci.cfg:
+ *
+ *   rtx4060
+ *           map node=pve,path=0000:01:00,id=10de:2803,iommugroup=12
+ *           description ...
+ *
+ * A section is a mapping id alone on a line; its indented lines are
+ * "key value". Each map line is a property string for one node. Resolution
+ * follows qemu-server: take the maps of this node, the first available
+ * path wins, and id, subsystem-id and iommugroup must match the hardware.
+ */
+#include "internal.h"
+#include "host.h"
+#include "hostinfo.h"
+#include "mapping.h"
+#include "propstr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct map_entry {
+	char node[64];
+	size_t n_paths;
+	struct vh_pci_addr paths[VH_MAX_HOSTPCI_ADDRS];
+	bool has_id, has_subsys, has_group;
+	uint16_t vendor, device, sub_vendor, sub_device;
+	int group;
+};
+
+static int parse_id_pair(const struct vh_prop *p, uint16_t *a, uint16_t *b, struct vh_err *err)
+{
+	uint64_t x, y;
+	if (p->val_len != 9 || p->val[4] != ':' || vh_parse_hex(p->val, 4, 0xffff, &x) < 0 ||
+	    vh_parse_hex(p->val + 5, 4, 0xffff, &y) < 0)
+		return vh_fail(err, "%.*s=%.*s is not vvvv:dddd", (int)p->key_len, p->key,
+			       (int)p->val_len, p->val);
+	*a = (uint16_t)x;
+	*b = (uint16_t)y;
+	return 0;
+}
+
+static int parse_paths(const struct vh_prop *p, struct map_entry *m, struct vh_err *err)
+{
+	const char *s = p->val, *end = p->val + p->val_len;
+	for (;;) {
+		const char *semi = memchr(s, ';', (size_t)(end - s));
+		const char *stop = semi ? semi : end;
+		if (m->n_paths == VH_MAX_HOSTPCI_ADDRS ||
+		    vh_pci_addr_parse(s, (size_t)(stop - s), &m->paths[m->n_paths]) < 0)
+			return vh_fail(err, "path '%.*s' is not a PCI address", (int)(stop - s), s);
+		m->n_paths++;
+		if (!semi)
+			return 0;
+		s = semi + 1;
+	}
+}
+
+static int parse_map(char *value, struct map_entry *m, struct vh_err *err)
+{
+	struct vh_prop props[VH_MAX_PROPS];
+	size_t n;
+	memset(m, 0, sizeof(*m));
+	if (vh_propstr_split(value, NULL, props, VH_MAX_PROPS, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct vh_prop *p = &props[i];
+		uint64_t g;
+		int rc = 0;
+		if (vh_prop_is(p, "node"))
+			rc = vh_prop_copy(p, m->node, sizeof(m->node), err);
+		else if (vh_prop_is(p, "path"))
+			rc = parse_paths(p, m, err);
+		else if (vh_prop_is(p, "id"))
+			rc = parse_id_pair(p, &m->vendor, &m->device, err), m->has_id = true;
+		else if (vh_prop_is(p, "subsystem-id"))
+			rc = parse_id_pair(p, &m->sub_vendor, &m->sub_device, err), m->has_subsys = true;
+		else if (vh_prop_is(p, "iommugroup")) {
+			if (vh_parse_uint(p->val, p->val_len, INT32_MAX, &g) < 0)
+				return vh_fail(err, "iommugroup '%.*s' is not a number", (int)p->val_len, p->val);
+			m->group = (int)g;
+			m->has_group = true;
+		}
+		/* description and other keys are not needed to resolve */
+		if (rc < 0)
+			return -1;
+	}
+	if (!m->node[0] || !m->n_paths || !m->has_id)
+		return vh_fail(err, "a map needs node, path and id");
+	return 0;
+}
+
+/* Checks one map's first present path against the hardware; on a mismatch
+ * `why` says what changed. Returns true when the map can be used. */
+static bool map_matches(struct vh_host *h, const struct map_entry *m, size_t *path_index,
+			char *why, size_t size)
+{
+	for (size_t i = 0; i < m->n_paths; i++) {
+		struct vh_err e;
+		const struct vh_device *d = vh_host_device(h, &m->paths[i], &e);
+		if (!d) {
+			vh_strlcpy(why, e.msg, size);
+			return false;
+		}
+		if (!d->present) {
+			snprintf(why, size, "%s is not on this host", d->name);
+			continue;
+		}
+		if (d->vendor != m->vendor || d->device != m->device)
+			snprintf(why, size, "%s is %04x:%04x, the map says %04x:%04x", d->name, d->vendor,
+				 d->device, m->vendor, m->device);
+		else if (m->has_subsys && (d->subsys_vendor != m->sub_vendor ||
+					   d->subsys_device != m->sub_device))
+			snprintf(why, size, "%s has subsystem %04x:%04x, the map says %04x:%04x", d->name,
+				 d->subsys_vendor, d->subsys_device, m->sub_vendor, m->sub_device);
+		else if (m->has_group && d->iommu_group != m->group)
+			snprintf(why, size, "%s is in IOMMU group %d, the map says %d", d->name,
+				 d->iommu_group, m->group);
+		else {
+			*path_index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Collects the map lines of section `id` for `node` from the file text. */
+static int find_maps(char *text, const char *id, const char *node, struct map_entry *maps,
+		     size_t max, size_t *count, bool *section_found, struct vh_err *err)
+{
+	bool in_section = false;
+	int lineno = 0;
+	*count = 0;
+	*section_found = false;
+	for (char *l = text, *next; l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if (!*vh_strip(l) || *vh_strip(l) == '#')
+			continue;
+		if (!isspace((unsigned char)l[0])) {
+			in_section = strcmp(vh_strip(l), id) == 0;
+			*section_found |= in_section;
+			continue;
+		}
+		char *body = vh_strip(l);
+		if (!in_section || strncmp(body, "map", 3) || !isspace((unsigned char)body[3]))
+			continue;
+		struct map_entry m;
+		struct vh_err e;
+		if (parse_map(vh_strip(body + 3), &m, &e) < 0)
+			return vh_fail(err, "line %d: %s", lineno, e.msg);
+		if (!strcmp(m.node, node) && *count < max)
+			maps[(*count)++] = m;
+	}
+	return 0;
+}
+
+int vh_mapping_resolve(struct vh_host *h, const char *id, struct vh_pci_addr *addrs, size_t max,
+		       size_t *count, char *why, size_t size)
+{
+	char path[PATH_MAX], node[64], *text;
+	struct vh_err e;
+	*count = 0;
+	if (vh_node_name(h, node, sizeof(node), &e) < 0)
+		return snprintf(why, size, "%s", e.msg), -1;
+	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
+	    vh_slurp(path, 1u << 20, &text, NULL) < 0)
+		return snprintf(why, size, "cannot read %s: %s", path, strerror(errno)), -1;
+	struct map_entry maps[16];
+	size_t n;
+	bool section;
+	int rc = find_maps(text, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
+	free(text);
+	if (rc < 0)
+		return snprintf(why, size, "%s: %s", path, e.msg), -1;
+	if (!section)
+		return snprintf(why, size, "%s has no mapping '%s'", path, id), -1;
+	if (n == 0)
+		return snprintf(why, size, "mapping '%s' has no map for node %s", id, node), -1;
+	char reason[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		size_t pi;
+		if (map_matches(h, &maps[i], &pi, reason, sizeof(reason))) {
+			addrs[0] = maps[i].paths[pi];
+			*count = 1;
+			return 0;
+		}
+	}
+	snprintf(why, size, "mapping '%s' on node %s is invalid (hardware probably changed): %s", id,
+		 node, reason);
+	(void)max;
+	return -1;
+}

@@ -1,0 +1,240 @@
+/*
+ * One PCI function, read on demand: identity, class and capabilities through
+ * libpci's sysfs back end (pointed under the root), the rest from the
+ * device's sysfs attributes. Only devices someone asks for are read: no bus
+ * scan, so a pre-start costs what the VM's devices and groups cost.
+ */
+#include "internal.h"
+#include "host.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pci/pci.h>
+
+#define PCI_EXP_FLAGS_TYPE_SHIFT 4
+#define PCI_EXP_DEVCAP_FLR_BIT (1u << 28)
+#define ACS_SV 0x01u
+#define ACS_RR 0x04u
+#define ACS_CR 0x08u
+#define ACS_UF 0x10u
+
+/* libpci calls its error handler with no context, and expects it never to
+ * return (its default exits the process). The host being read is kept here
+ * and the handler jumps back to the guard set around each libpci call. */
+static __thread struct vh_host *pci_current;
+
+static void pci_error_jump(char *msg, ...) __attribute__((noreturn));
+static void pci_error_jump(char *msg, ...)
+{
+	struct vh_host *h = pci_current;
+	va_list ap;
+	va_start(ap, msg);
+	vsnprintf(h->pci_error, sizeof(h->pci_error), msg, ap);
+	va_end(ap);
+	longjmp(*h->pci_guard, 1);
+}
+
+static void pci_quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+static int pci_open(struct vh_host *h, struct vh_err *err)
+{
+	if (h->pacc)
+		return 0;
+	char sysfs[PATH_MAX];
+	if (vh_host_path(h, sysfs, sizeof(sysfs), "/sys/bus/pci") < 0)
+		return vh_fail(err, "%s/sys/bus/pci: path too long", h->root);
+	struct pci_access *pacc = pci_alloc();
+	if (!pacc)
+		return vh_fail(err, "libpci: out of memory");
+	pacc->error = pci_error_jump;
+	pacc->warning = pci_quiet;
+	pacc->debug = pci_quiet;
+	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_set_param(pacc, "sysfs.path", sysfs);
+
+	jmp_buf guard;
+	pci_current = h;
+	h->pci_guard = &guard;
+	if (setjmp(guard)) {
+		h->pci_guard = NULL;
+		/* pacc is in an unknown state after the jump; leak it rather than
+		 * call into libpci again. */
+		return vh_fail(err, "libpci cannot read %s: %s", sysfs, h->pci_error);
+	}
+	pci_init(pacc);
+	h->pci_guard = NULL;
+	h->pacc = pacc;
+	return 0;
+}
+
+void vh_pci_close(struct vh_host *h)
+{
+	if (h->pacc)
+		pci_cleanup(h->pacc);
+	h->pacc = NULL;
+}
+
+static void read_pcie_caps(struct pci_dev *d, struct vh_device *dev)
+{
+	dev->pcie_port_type = -1;
+	struct pci_cap *exp = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+	if (exp) {
+		dev->is_pcie = true;
+		u16 flags = pci_read_word(d, exp->addr + PCI_EXP_FLAGS);
+		dev->pcie_port_type = (flags & PCI_EXP_FLAGS_TYPE) >> PCI_EXP_FLAGS_TYPE_SHIFT;
+		u32 devcap = pci_read_long(d, exp->addr + PCI_EXP_DEVCAP);
+		dev->has_flr = (devcap & PCI_EXP_DEVCAP_FLR_BIT) != 0;
+	}
+	struct pci_cap *acs = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
+	if (acs) {
+		dev->has_acs = true;
+		u16 cap = pci_read_word(d, acs->addr + 4);
+		u16 ctrl = pci_read_word(d, acs->addr + 6);
+		/* The kernel's test for ports (pci_acs_enabled): every one of
+		 * these the port implements must be on. */
+		u16 need = (ACS_SV | ACS_RR | ACS_CR | ACS_UF) & cap;
+		dev->acs_enabled = (ctrl & need) == need;
+	}
+}
+
+/* Identity and capabilities through libpci; jumps out on libpci errors. */
+static int read_config(struct vh_host *h, struct vh_device *dev, struct vh_err *err)
+{
+	jmp_buf guard;
+	struct pci_dev *volatile d = NULL;
+	pci_current = h;
+	h->pci_guard = &guard;
+	if (setjmp(guard)) {
+		h->pci_guard = NULL;
+		return vh_fail(err, "%s: libpci cannot read the device: %s", dev->name,
+			       h->pci_error);
+	}
+	d = pci_get_dev(h->pacc, dev->addr.domain, dev->addr.bus, dev->addr.dev, dev->addr.func);
+	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
+				 PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+	dev->vendor = d->vendor_id;
+	dev->device = d->device_id;
+	dev->class_code = ((u32)d->device_class << 8) | d->prog_if;
+	dev->subsys_vendor = d->subsys_vendor_id;
+	dev->subsys_device = d->subsys_id;
+	dev->is_bridge = (pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
+	read_pcie_caps(d, dev);
+	if (!pci_lookup_name(h->pacc, dev->description, sizeof(dev->description),
+			     PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS |
+				     PCI_LOOKUP_NO_HWDB,
+			     dev->vendor, dev->device))
+		dev->description[0] = '\0';
+	pci_free_dev(d);
+	h->pci_guard = NULL;
+	return 0;
+}
+
+/* The parent bridge is the path component above the device in
+ * /sys/devices (the link in /sys/bus/pci/devices tells the path). */
+static void read_parent(const char *link, struct vh_device *dev)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	target[n] = '\0';
+	char *last = strrchr(target, '/');
+	if (!last)
+		return;
+	*last = '\0';
+	char *up = strrchr(target, '/');
+	up = up ? up + 1 : target;
+	struct vh_pci_addr pa;
+	if (vh_pci_addr_parse(up, strlen(up), &pa) == 0 && pa.has_func) {
+		dev->parent = pa;
+		dev->has_parent = true;
+	}
+}
+
+static void read_attrs(struct vh_host *h, const char *dir, struct vh_device *dev)
+{
+	char path[PATH_MAX], buf[256];
+#define ATTR(name) (vh_format(path, sizeof(path), "%s/" name, dir) >= 0)
+	if (ATTR("driver"))
+		vh_link_basename(path, dev->driver, sizeof(dev->driver));
+	if (ATTR("iommu_group") && vh_link_basename(path, buf, sizeof(buf)) == 0) {
+		uint64_t g;
+		if (vh_parse_uint(buf, strlen(buf), INT32_MAX, &g) == 0)
+			dev->iommu_group = (int)g;
+	}
+	if (ATTR("driver_override") && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "(null)") != 0)
+		vh_strlcpy(dev->driver_override, buf, sizeof(dev->driver_override));
+	if (ATTR("modalias"))
+		vh_read_attr(path, dev->modalias, sizeof(dev->modalias));
+	if (ATTR("reset_method"))
+		vh_read_attr(path, dev->reset_method, sizeof(dev->reset_method));
+	if (ATTR("reset"))
+		dev->has_reset = vh_path_exists(path);
+	if (ATTR("boot_vga") && vh_read_attr(path, buf, sizeof(buf)) == 0)
+		dev->boot_vga = strcmp(buf, "1") == 0;
+	if (ATTR("power_state"))
+		vh_read_attr(path, dev->power_state, sizeof(dev->power_state));
+#undef ATTR
+	(void)h;
+}
+
+static int read_device(struct vh_host *h, struct vh_device *dev, struct vh_err *err)
+{
+	char dir[PATH_MAX];
+	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices/%s", dev->name) < 0)
+		return vh_fail(err, "%s: path too long under root %s", dev->name, h->root);
+	dev->iommu_group = -1;
+	dev->pcie_port_type = -1;
+	if (!vh_path_exists(dir))
+		return 0;
+	dev->present = true;
+	if (pci_open(h, err) < 0 || read_config(h, dev, err) < 0)
+		return -1;
+	read_attrs(h, dir, dev);
+	read_parent(dir, dev);
+	return 0;
+}
+
+const struct vh_device *vh_host_device(struct vh_host *h, const struct vh_pci_addr *a,
+				       struct vh_err *err)
+{
+	struct vh_pci_addr key = *a;
+	key.has_func = true; /* an address without a function means function 0 */
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (vh_pci_addr_equal(&h->devices[i]->addr, &key))
+			return h->devices[i];
+
+	struct vh_device *dev = calloc(1, sizeof(*dev));
+	struct vh_device **grown = realloc(h->devices, (h->n_devices + 1) * sizeof(*grown));
+	if (!dev || !grown) {
+		free(dev);
+		if (grown)
+			h->devices = grown;
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	h->devices = grown;
+	dev->addr = key;
+	vh_pci_addr_format(&key, dev->name);
+	if (read_device(h, dev, err) < 0) {
+		free(dev);
+		return NULL;
+	}
+	h->devices[h->n_devices++] = dev;
+	return dev;
+}
+
+void vh_host_forget_devices(struct vh_host *h)
+{
+	for (size_t i = 0; i < h->n_devices; i++)
+		free(h->devices[i]);
+	h->n_devices = 0;
+}

@@ -1,0 +1,305 @@
+/*
+ * The admin's policy, JSON, at /etc/pve/vfiohelp.json (pmxcfs, so one file
+ * serves the cluster):
+ *
+ *   { "severity":  { "balloon-enabled": "info", "boot-vga": "error" },
+ *     "post_stop": "keep" | "reset" | "return",
+ *     "reset":     true,            reset the VM's devices at pre-start/post-stop
+ *     "timeout_ms": 5000,           bound on each sysfs write that can block
+ *     "vms": { "100": { ...the same keys but "vms"... } } }
+ *
+ * Unknown keys and values are errors: a typo must not silently mean the
+ * default. A per-VM value wins over the global one.
+ */
+#include "internal.h"
+#include "host.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define POLICY_MAX_BYTES (256u << 10)
+#define DEFAULT_TIMEOUT_MS 10000u
+#define MAX_SEVERITIES 64
+
+struct severity_override {
+	char id[40];
+	enum vh_severity severity;
+};
+
+struct policy_scope {
+	unsigned vmid; /* 0: global */
+	size_t n_severities;
+	struct severity_override severities[MAX_SEVERITIES];
+	bool has_post_stop, has_reset, has_timeout;
+	enum vh_post_stop post_stop;
+	bool reset;
+	unsigned timeout_ms;
+};
+
+struct vh_policy {
+	size_t n_scopes; /* scopes[0] is global */
+	struct policy_scope *scopes;
+};
+
+const char *vh_severity_name(enum vh_severity s)
+{
+	switch (s) {
+	case VH_SEV_ERROR: return "error";
+	case VH_SEV_WARN: return "warn";
+	case VH_SEV_INFO: return "info";
+	case VH_SEV_OFF: return "off";
+	}
+	return "?";
+}
+
+static int parse_severities(json_object *obj, struct policy_scope *sc, const char *where,
+			    struct vh_err *err)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return vh_fail(err, "%s.severity must be an object of finding id to severity", where);
+	json_object_object_foreach(obj, id, val)
+	{
+		const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+		enum vh_severity sev;
+		if (!strcmp(s, "error"))
+			sev = VH_SEV_ERROR;
+		else if (!strcmp(s, "warn"))
+			sev = VH_SEV_WARN;
+		else if (!strcmp(s, "info"))
+			sev = VH_SEV_INFO;
+		else if (!strcmp(s, "off"))
+			sev = VH_SEV_OFF;
+		else
+			return vh_fail(err, "%s.severity.%s must be error, warn, info or off", where, id);
+		if (sc->n_severities == MAX_SEVERITIES || strlen(id) >= sizeof(sc->severities[0].id))
+			return vh_fail(err, "%s.severity: too many or too long finding ids", where);
+		vh_strlcpy(sc->severities[sc->n_severities].id, id, sizeof(sc->severities[0].id));
+		sc->severities[sc->n_severities++].severity = sev;
+	}
+	return 0;
+}
+
+static int parse_post_stop(json_object *val, struct policy_scope *sc, const char *where,
+			   struct vh_err *err)
+{
+	const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+	if (!strcmp(s, "keep"))
+		sc->post_stop = VH_POST_STOP_KEEP;
+	else if (!strcmp(s, "reset"))
+		sc->post_stop = VH_POST_STOP_RESET;
+	else if (!strcmp(s, "return"))
+		sc->post_stop = VH_POST_STOP_RETURN;
+	else
+		return vh_fail(err, "%s.post_stop must be keep, reset or return", where);
+	sc->has_post_stop = true;
+	return 0;
+}
+
+static int parse_scope(json_object *obj, struct policy_scope *sc, bool global, const char *where,
+		       struct vh_policy *p, struct vh_err *err);
+
+static int parse_vms(json_object *obj, struct vh_policy *p, struct vh_err *err)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return vh_fail(err, "vms must be an object keyed by VMID");
+	json_object_object_foreach(obj, key, val)
+	{
+		unsigned vmid;
+		if (vh_vmid_parse(key, &vmid) < 0)
+			return vh_fail(err, "vms: '%s' is not a VMID", key);
+		struct policy_scope *grown = realloc(p->scopes, (p->n_scopes + 1) * sizeof(*grown));
+		if (!grown)
+			return vh_fail(err, "out of memory");
+		p->scopes = grown;
+		struct policy_scope *sc = &p->scopes[p->n_scopes++];
+		memset(sc, 0, sizeof(*sc));
+		sc->vmid = vmid;
+		char where[32];
+		snprintf(where, sizeof(where), "vms.%u", vmid);
+		if (parse_scope(val, sc, false, where, p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_scope(json_object *obj, struct policy_scope *sc, bool global, const char *where,
+		       struct vh_policy *p, struct vh_err *err)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return vh_fail(err, "%s must be a JSON object", where);
+	json_object_object_foreach(obj, key, val)
+	{
+		int rc = 0;
+		if (!strcmp(key, "severity"))
+			rc = parse_severities(val, sc, where, err);
+		else if (!strcmp(key, "post_stop"))
+			rc = parse_post_stop(val, sc, where, err);
+		else if (!strcmp(key, "reset")) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return vh_fail(err, "%s.reset must be true or false", where);
+			sc->reset = json_object_get_boolean(val);
+			sc->has_reset = true;
+		} else if (!strcmp(key, "timeout_ms")) {
+			int64_t ms = json_object_is_type(val, json_type_int) ? json_object_get_int64(val) : -1;
+			if (ms < 100 || ms > 600000)
+				return vh_fail(err, "%s.timeout_ms must be a whole number from 100 to 600000", where);
+			sc->timeout_ms = (unsigned)ms;
+			sc->has_timeout = true;
+		} else if (global && !strcmp(key, "vms")) {
+			/* parsed after the global scope, which the realloc would move */
+		} else {
+			return vh_fail(err, "%s: unknown key '%s'", where, key);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	(void)p;
+	return 0;
+}
+
+/* Line and column of a byte offset, for error messages. */
+static void position(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n')
+			(*line)++, *col = 1;
+		else
+			(*col)++;
+	}
+}
+
+static json_object *parse_json(const char *path, const char *text, size_t len, struct vh_err *err)
+{
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return vh_fail(err, "out of memory"), NULL;
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (!root || jerr != json_tokener_success) {
+		int line, col;
+		position(text, end, &line, &col);
+		vh_fail(err, "%s:%d:%d: not valid JSON: %s", path, line, col,
+			jerr == json_tokener_continue ? "unexpected end of file"
+						      : json_tokener_error_desc(jerr));
+		json_object_put(root);
+		root = NULL;
+	} else if (text[end + strspn(text + end, " \t\r\n")] != '\0') {
+		int line, col;
+		position(text, end, &line, &col);
+		vh_fail(err, "%s:%d:%d: text after the JSON object", path, line, col);
+		json_object_put(root);
+		root = NULL;
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+static struct vh_policy *policy_empty(void)
+{
+	struct vh_policy *p = calloc(1, sizeof(*p));
+	if (p && !(p->scopes = calloc(1, sizeof(*p->scopes)))) {
+		free(p);
+		return NULL;
+	}
+	if (p)
+		p->n_scopes = 1;
+	return p;
+}
+
+struct vh_policy *vh_policy_load(struct vh_host *h, const char *path, struct vh_err *err)
+{
+	char resolved[PATH_MAX], *text;
+	size_t len;
+	if (!path && vh_host_path(h, resolved, sizeof(resolved), "/etc/pve/vfiohelp.json") < 0)
+		return vh_fail(err, "path too long"), NULL;
+	const char *file = path ? path : resolved;
+	if (vh_slurp(file, POLICY_MAX_BYTES, &text, &len) < 0) {
+		if (!path && errno == ENOENT)
+			return policy_empty(); /* no policy file: the defaults */
+		vh_fail(err, "policy %s: %s", file,
+			errno == EFBIG ? "larger than 256 KiB" : strerror(errno));
+		return NULL;
+	}
+	struct vh_policy *p = policy_empty();
+	json_object *root = p ? parse_json(file, text, len, err) : NULL;
+	struct vh_err e;
+	if (root && (parse_scope(root, &p->scopes[0], true, "policy", p, &e) < 0 ||
+		     (json_object_object_get(root, "vms") &&
+		      parse_vms(json_object_object_get(root, "vms"), p, &e) < 0))) {
+		vh_fail(err, "policy %s: %s", file, e.msg);
+		json_object_put(root);
+		root = NULL;
+	}
+	free(text);
+	if (!root) {
+		vh_policy_free(p);
+		return NULL;
+	}
+	json_object_put(root);
+	return p;
+}
+
+void vh_policy_free(struct vh_policy *p)
+{
+	if (!p)
+		return;
+	free(p->scopes);
+	free(p);
+}
+
+static const struct policy_scope *vm_scope(const struct vh_policy *p, unsigned vmid)
+{
+	for (size_t i = 1; p && i < p->n_scopes; i++)
+		if (p->scopes[i].vmid == vmid)
+			return &p->scopes[i];
+	return NULL;
+}
+
+static bool scope_severity(const struct policy_scope *sc, const char *id, enum vh_severity *out)
+{
+	for (size_t i = 0; sc && i < sc->n_severities; i++)
+		if (!strcmp(sc->severities[i].id, id)) {
+			*out = sc->severities[i].severity;
+			return true;
+		}
+	return false;
+}
+
+enum vh_severity vh_policy_severity(const struct vh_policy *p, unsigned vmid, const char *id,
+				    enum vh_severity dflt)
+{
+	enum vh_severity s = dflt;
+	if (!p || scope_severity(vm_scope(p, vmid), id, &s) || scope_severity(&p->scopes[0], id, &s))
+		return s;
+	return dflt;
+}
+
+/* The VM's scope if it sets the field, else the global one, else NULL. */
+#define POLICY_PICK(p, vmid, field)                                                            \
+	(vm_scope(p, vmid) && vm_scope(p, vmid)->has_##field ? vm_scope(p, vmid)               \
+	 : (p) && (p)->scopes[0].has_##field		     ? &(p)->scopes[0]                   \
+							     : NULL)
+
+enum vh_post_stop vh_policy_post_stop(const struct vh_policy *p, unsigned vmid)
+{
+	const struct policy_scope *sc = POLICY_PICK(p, vmid, post_stop);
+	return sc ? sc->post_stop : VH_POST_STOP_KEEP;
+}
+
+bool vh_policy_reset(const struct vh_policy *p, unsigned vmid)
+{
+	const struct policy_scope *sc = POLICY_PICK(p, vmid, reset);
+	return sc ? sc->reset : true;
+}
+
+unsigned vh_policy_timeout_ms(const struct vh_policy *p, unsigned vmid)
+{
+	const struct policy_scope *sc = POLICY_PICK(p, vmid, timeout);
+	return sc ? sc->timeout_ms : DEFAULT_TIMEOUT_MS;
+}

@@ -1,0 +1,1014 @@
+/*
+ * Task history: what Proxmox's task logs and the hook's own log say about
+ * the starts and stops of VMs.
+ *
+ * Formats (pve-common PVE::UPID, PVE::INotify, PVE::RESTEnvironment):
+ *   /var/log/pve/tasks/index[.1]   finished tasks: "<UPID> <endtime %08X> <status>"
+ *   /var/log/pve/tasks/active      "<UPID> <saved 0|1>[ <endtime %08X>[ <status>]]"
+ *                                  (no endtime: still running)
+ *   /var/log/pve/tasks/<X>/<UPID>  the task's output; X is the last hex digit
+ *                                  of starttime as the UPID writes it (%08X, so
+ *                                  upper case); last line "TASK OK",
+ *                                  "TASK ERROR: <msg>" or "TASK WARNINGS: <n>"
+ *   /var/log/vfiohelp/hook.log[.1] vfio-hook's JSON lines, one per phase run:
+ *                                  {"time", "vmid", "phase", "exit", "verdict", "lines"}
+ *
+ * Every file is read line by line into a fixed buffer, so a huge task log
+ * costs no more memory than a small one; a line that breaks its grammar is
+ * skipped and noted, never trusted. A UPID is used in a path only after it
+ * has been parsed.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#define TASKLOG_LINE_MAX 4096       /* pve-common reads a task's status from its last 4 KiB */
+#define HOOKLOG_LINE_MAX (64 * 1024) /* one phase run: every finding and fix line */
+#define TASK_HOOK_LINES_MAX 128     /* kept per task; the rest is counted in a note */
+#define NOTES_MAX 32
+#define MATCH_SLACK_S 2             /* clock steps between the hook's time() and the task's */
+
+/* ---- string lists ---- */
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+/* Appends a copy of s[0..len) with control characters replaced, so a log
+ * line cannot drive the admin's terminal. */
+static int strlist_add(struct strlist *l, const char *s, size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	char *c = malloc(len + 1);
+	if (!c)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		c[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	c[len] = '\0';
+	l->v[l->n++] = c;
+	return 0;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- the model ---- */
+
+struct vh_task {
+	char upid[VH_TASK_UPID_MAX]; /* "" for an entry of the hook's own log */
+	struct vh_task_upid id;
+	char type[40];
+	unsigned vmid;
+	int64_t start, end;          /* end -1: running */
+	bool has_end;
+	enum vh_task_state state;
+	char *status;                /* NULL until known */
+	struct strlist hook;         /* from the task's log */
+	struct strlist hooklog;      /* from matching hook.log entries, if the log has none */
+	const char *phase;           /* hook.log entries: the phase */
+	int exit_code;
+	bool folded;                 /* a hook.log entry merged into its task */
+};
+
+struct vh_history {
+	unsigned vmid;
+	struct vh_task **tasks;
+	size_t n, cap;
+	struct strlist notes;
+	size_t notes_dropped;
+};
+
+static void task_free(struct vh_task *t)
+{
+	if (!t)
+		return;
+	free(t->status);
+	strlist_free(&t->hook);
+	strlist_free(&t->hooklog);
+	free(t);
+}
+
+static int history_add(struct vh_history *hist, struct vh_task *t)
+{
+	if (hist->n == hist->cap) {
+		size_t cap = hist->cap ? hist->cap * 2 : 16;
+		struct vh_task **v = realloc(hist->tasks, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		hist->tasks = v;
+		hist->cap = cap;
+	}
+	hist->tasks[hist->n++] = t;
+	return 0;
+}
+
+/* Notes are capped: a file of garbage gives a few lines and a count. */
+VH_PRINTF(2, 3) static void note(struct vh_history *hist, const char *fmt, ...)
+{
+	if (hist->notes.n >= NOTES_MAX) {
+		hist->notes_dropped++;
+		return;
+	}
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (strlist_add(&hist->notes, buf, strlen(buf)) < 0)
+		hist->notes_dropped++;
+}
+
+static int set_status(struct vh_task *t, const char *s, size_t len)
+{
+	struct strlist tmp = { 0 };
+	if (strlist_add(&tmp, s, len) < 0)
+		return -1;
+	free(t->status);
+	t->status = tmp.v[0];
+	free(tmp.v);
+	return 0;
+}
+
+/* ---- UPID ---- */
+
+/* Next ':'-terminated field of [*p, end); advances past the ':'. */
+static bool take_field(const char **p, const char *end, const char **f, size_t *flen)
+{
+	const char *colon = memchr(*p, ':', (size_t)(end - *p));
+	if (!colon)
+		return false;
+	*f = *p;
+	*flen = (size_t)(colon - *p);
+	*p = colon + 1;
+	return true;
+}
+
+/* A hostname label, as pve-common: [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])? */
+static bool is_node_name(const char *s, size_t len)
+{
+	if (len == 0 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", s[i]) ||
+		    s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* pve-common's [^:\s/], narrowed to printable ASCII. */
+static bool is_upid_word(const char *s, size_t len, bool may_be_empty)
+{
+	if (len == 0)
+		return may_be_empty;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == ':' || s[i] == '/')
+			return false;
+	return true;
+}
+
+static bool copy_field(char *dst, size_t size, const char *s, size_t len)
+{
+	if (len >= size)
+		return false;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return true;
+}
+
+static bool parse_hex_field(const char *s, size_t len, size_t min, size_t max, uint64_t *v)
+{
+	return len >= min && len <= max && vh_parse_hex(s, len, UINT64_MAX, v) == 0;
+}
+
+int vh_task_upid_parse(const char *s, size_t len, struct vh_task_upid *out)
+{
+	const char *p = s, *end = s + len, *f[7];
+	size_t fl[7];
+	uint64_t pid, pstart, start;
+	if (len >= VH_TASK_UPID_MAX || len < 5 || memcmp(s, "UPID:", 5) != 0)
+		return -1;
+	p += 5;
+	for (int i = 0; i < 7; i++)
+		if (!take_field(&p, end, &f[i], &fl[i]))
+			return -1;
+	if (p != end)
+		return -1; /* something after the final ':' */
+	struct vh_task_upid u = { 0 };
+	if (!is_node_name(f[0], fl[0]) || !copy_field(u.node, sizeof(u.node), f[0], fl[0]) ||
+	    !parse_hex_field(f[1], fl[1], 8, 8, &pid) ||
+	    !parse_hex_field(f[2], fl[2], 8, 9, &pstart) ||
+	    !parse_hex_field(f[3], fl[3], 8, 8, &start) ||
+	    !is_upid_word(f[4], fl[4], false) || !copy_field(u.type, sizeof(u.type), f[4], fl[4]) ||
+	    !is_upid_word(f[5], fl[5], true) || !copy_field(u.id, sizeof(u.id), f[5], fl[5]) ||
+	    !is_upid_word(f[6], fl[6], false) || !copy_field(u.user, sizeof(u.user), f[6], fl[6]))
+		return -1;
+	u.pid = (uint32_t)pid;
+	u.pstart = pstart;
+	u.starttime = (int64_t)start;
+	u.subdir = f[3][7];
+	*out = u;
+	return 0;
+}
+
+/* ---- reading lines with bounded memory ---- */
+
+struct reader {
+	FILE *f;
+	const char *name; /* the host path, for notes */
+	char *buf;
+	size_t size, len;
+	unsigned lineno;
+	bool too_long, has_nul;
+};
+
+static int reader_open(struct reader *r, const char *path, const char *name, size_t size)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = fopen(path, "re");
+	if (!r->f)
+		return -1;
+	r->buf = malloc(size);
+	if (!r->buf) {
+		fclose(r->f);
+		errno = ENOMEM;
+		return -1;
+	}
+	r->name = name;
+	r->size = size;
+	return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	free(r->buf);
+	r->f = NULL;
+	r->buf = NULL;
+}
+
+/* One line into r->buf, without its newline. A line longer than the buffer
+ * is consumed to its end but flagged, so the file's size never decides the
+ * memory used. Returns false at the end of the file. */
+static bool reader_next(struct reader *r)
+{
+	size_t n = 0;
+	int c;
+	bool any = false;
+	r->too_long = r->has_nul = false;
+	while ((c = getc_unlocked(r->f)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			r->has_nul = true;
+		if (n + 1 < r->size)
+			r->buf[n++] = (char)c;
+		else
+			r->too_long = true;
+	}
+	if (!any)
+		return false;
+	r->buf[n] = '\0';
+	r->len = n;
+	r->lineno++;
+	return true;
+}
+
+/* Skips, with a note, lines no grammar here can accept. */
+static bool reader_usable(struct reader *r, struct vh_history *hist)
+{
+	if (r->too_long) {
+		note(hist, "%s line %u: longer than %zu bytes, skipped", r->name, r->lineno, r->size - 1);
+		return false;
+	}
+	if (r->has_nul) {
+		note(hist, "%s line %u: contains a NUL byte, skipped", r->name, r->lineno);
+		return false;
+	}
+	return true;
+}
+
+/* ---- index and active ---- */
+
+static bool is_shown_type(const char *type)
+{
+	static const char *const shown[] = { "qmstart", "qmstop", "qmshutdown", "qmreboot" };
+	for (size_t i = 0; i < VH_ARRAY_SIZE(shown); i++)
+		if (strcmp(type, shown[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One record from index or active: the UPID, maybe an end time and status. */
+struct task_line {
+	const char *upid;
+	size_t upid_len;
+	bool has_end;
+	int64_t end;
+	const char *status; /* NULL or NUL-terminated, non-empty */
+};
+
+/* "<endtime 8 hex>[ <status>]" at s; status_required for index lines. */
+static bool parse_end_status(const char *s, bool status_required, struct task_line *tl)
+{
+	uint64_t end;
+	if (strlen(s) < 8 || vh_parse_hex(s, 8, UINT32_MAX, &end) < 0)
+		return false;
+	tl->has_end = true;
+	tl->end = (int64_t)end;
+	s += 8;
+	if (*s == '\0')
+		return !status_required;
+	if (*s != ' ')
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++; /* pve's own reader allows "\s\s*\S.*" */
+	if (*s == '\0')
+		return false;
+	tl->status = s;
+	return true;
+}
+
+static bool parse_index_line(char *line, struct task_line *tl)
+{
+	char *sp = strchr(line, ' ');
+	memset(tl, 0, sizeof(*tl));
+	if (!sp)
+		return false;
+	tl->upid = line;
+	tl->upid_len = (size_t)(sp - line);
+	return parse_end_status(sp + 1, true, tl);
+}
+
+static bool parse_active_line(char *line, struct task_line *tl)
+{
+	char *sp = strchr(line, ' ');
+	memset(tl, 0, sizeof(*tl));
+	if (!sp || (sp[1] != '0' && sp[1] != '1'))
+		return false;
+	tl->upid = line;
+	tl->upid_len = (size_t)(sp - line);
+	if (sp[2] == '\0')
+		return true; /* running */
+	return sp[2] == ' ' && parse_end_status(sp + 3, false, tl);
+}
+
+/* The task a line names; NULL only when memory runs out. */
+static struct vh_task *task_from_line(const struct task_line *tl, const struct vh_task_upid *u,
+				      unsigned vmid)
+{
+	struct vh_task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	memcpy(t->upid, tl->upid, tl->upid_len);
+	t->upid[tl->upid_len] = '\0';
+	t->id = *u;
+	vh_strlcpy(t->type, u->type, sizeof(t->type));
+	t->vmid = vmid;
+	t->start = u->starttime;
+	t->has_end = tl->has_end;
+	t->end = tl->has_end ? tl->end : -1;
+	if (tl->status && set_status(t, tl->status, strlen(tl->status)) < 0) {
+		task_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Reads one of index, index.1, active. A missing file is an empty one. */
+static int read_task_list(struct vh_host *h, struct vh_history *hist, const char *file,
+			  bool active, struct vh_err *err)
+{
+	char path[4096], name[64];
+	struct reader r;
+	snprintf(name, sizeof(name), "/var/log/pve/tasks/%s", file);
+	if (vh_host_path(h, path, sizeof(path), "%s", name) < 0)
+		return vh_fail(err, "%s: path too long under root %s", name, vh_host_root(h));
+	if (reader_open(&r, path, name, TASKLOG_LINE_MAX) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
+	}
+	while (reader_next(&r)) {
+		struct task_line tl;
+		struct vh_task_upid u;
+		if (!reader_usable(&r, hist) || r.len == 0)
+			continue;
+		bool ok = active ? parse_active_line(r.buf, &tl) : parse_index_line(r.buf, &tl);
+		if (!ok || vh_task_upid_parse(tl.upid, tl.upid_len, &u) < 0) {
+			note(hist, "%s line %u: not a task line, skipped", name, r.lineno);
+			continue;
+		}
+		if (!is_shown_type(u.type))
+			continue; /* backups, consoles, ...: not a start or stop */
+		unsigned vmid;
+		if (vh_vmid_parse(u.id, &vmid) < 0) {
+			note(hist, "%s line %u: %s task without a VMID, skipped", name, r.lineno, u.type);
+			continue;
+		}
+		if (hist->vmid && vmid != hist->vmid)
+			continue;
+		struct vh_task *t = task_from_line(&tl, &u, vmid);
+		if (!t || history_add(hist, t) < 0) {
+			task_free(t);
+			reader_close(&r);
+			return vh_fail(err, "out of memory reading %s", name);
+		}
+	}
+	if (ferror(r.f))
+		note(hist, "%s: read error after line %u", name, r.lineno);
+	reader_close(&r);
+	return 0;
+}
+
+/* ---- the hook's own log ---- */
+
+static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
+
+static const char *phase_name(const char *s)
+{
+	for (size_t i = 0; i < VH_ARRAY_SIZE(phases); i++)
+		if (strcmp(s, phases[i]) == 0)
+			return phases[i];
+	return NULL;
+}
+
+static bool json_int_in(json_object *o, const char *key, int64_t min, int64_t max, int64_t *v)
+{
+	json_object *f;
+	if (!json_object_object_get_ex(o, key, &f) || !json_object_is_type(f, json_type_int))
+		return false;
+	errno = 0;
+	*v = json_object_get_int64(f);
+	return errno == 0 && *v >= min && *v <= max;
+}
+
+/* Why an entry is malformed, or NULL when it is fine. */
+static const char *hook_entry_check(json_object *o, int64_t *when, int64_t *vmid,
+				    const char **phase, int64_t *exit_code, json_object **lines)
+{
+	json_object *f;
+	if (!json_object_is_type(o, json_type_object))
+		return "not a JSON object";
+	if (!json_int_in(o, "time", 1, INT64_MAX, when))
+		return "no valid \"time\"";
+	if (!json_int_in(o, "vmid", 100, 999999999, vmid))
+		return "no valid \"vmid\"";
+	if (!json_object_object_get_ex(o, "phase", &f) || !json_object_is_type(f, json_type_string) ||
+	    !(*phase = phase_name(json_object_get_string(f))))
+		return "no valid \"phase\"";
+	if (!json_int_in(o, "exit", 0, 255, exit_code))
+		return "no valid \"exit\"";
+	if (!json_object_object_get_ex(o, "lines", lines) ||
+	    !json_object_is_type(*lines, json_type_array))
+		return "no \"lines\" array";
+	return NULL;
+}
+
+static int add_lines(struct strlist *l, json_object *lines)
+{
+	size_t n = json_object_array_length(lines);
+	for (size_t i = 0; i < n && l->n < TASK_HOOK_LINES_MAX; i++) {
+		json_object *s = json_object_array_get_idx(lines, i);
+		if (json_object_is_type(s, json_type_string) &&
+		    strlist_add(l, json_object_get_string(s), (size_t)json_object_get_string_len(s)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct vh_task *task_from_hook_entry(int64_t when, unsigned vmid, const char *phase,
+					    int exit_code, json_object *lines)
+{
+	struct vh_task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	snprintf(t->type, sizeof(t->type), "hook:%s", phase);
+	t->phase = phase;
+	t->vmid = vmid;
+	t->start = t->end = when;
+	t->has_end = true;
+	t->exit_code = exit_code;
+	char status[16];
+	snprintf(status, sizeof(status), exit_code ? "exit %d" : "OK", exit_code);
+	if (set_status(t, status, strlen(status)) < 0 || add_lines(&t->hooklog, lines) < 0) {
+		task_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Parses one line of hook.log; -1 only when memory runs out. */
+static int read_hook_entry(struct vh_history *hist, struct reader *r, struct json_tokener *tok)
+{
+	while (r->len && (r->buf[r->len - 1] == ' ' || r->buf[r->len - 1] == '\r'))
+		r->buf[--r->len] = '\0';
+	json_tokener_reset(tok);
+	json_object *o = json_tokener_parse_ex(tok, r->buf, (int)r->len);
+	int64_t when, vmid, exit_code;
+	const char *phase, *why = NULL;
+	json_object *lines;
+	if (!o || json_tokener_get_parse_end(tok) != r->len)
+		why = "not a JSON object on one line";
+	else
+		why = hook_entry_check(o, &when, &vmid, &phase, &exit_code, &lines);
+	if (why) {
+		note(hist, "%s line %u: %s, skipped", r->name, r->lineno, why);
+		json_object_put(o);
+		return 0;
+	}
+	int rc = 0;
+	if (!hist->vmid || (unsigned)vmid == hist->vmid) {
+		struct vh_task *t = task_from_hook_entry(when, (unsigned)vmid, phase, (int)exit_code, lines);
+		if (!t || history_add(hist, t) < 0) {
+			task_free(t);
+			rc = -1;
+		}
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static int read_hook_log(struct vh_host *h, struct vh_history *hist, const char *file,
+			 struct vh_err *err)
+{
+	char path[4096], name[64];
+	struct reader r;
+	snprintf(name, sizeof(name), "/var/log/vfiohelp/%s", file);
+	if (vh_host_path(h, path, sizeof(path), "%s", name) < 0)
+		return vh_fail(err, "%s: path too long under root %s", name, vh_host_root(h));
+	if (reader_open(&r, path, name, HOOKLOG_LINE_MAX) < 0) {
+		if (errno != ENOENT)
+			note(hist, "cannot read %s: %s", name, strerror(errno));
+		return 0; /* the hook's log is a help, not a need */
+	}
+	struct json_tokener *tok = json_tokener_new();
+	int rc = tok ? 0 : -1;
+	while (rc == 0 && reader_next(&r)) {
+		if (reader_usable(&r, hist) && r.len > 0)
+			rc = read_hook_entry(hist, &r, tok);
+	}
+	if (tok)
+		json_tokener_free(tok);
+	reader_close(&r);
+	return rc < 0 ? vh_fail(err, "out of memory reading %s", name) : 0;
+}
+
+/* ---- putting the two together ---- */
+
+static bool phase_runs_in(const char *phase, const char *task_type)
+{
+	bool start = !strcmp(phase, "pre-start") || !strcmp(phase, "post-start");
+	bool stop = !strcmp(phase, "pre-stop");
+	if (!strcmp(task_type, "qmreboot"))
+		return start || stop; /* a reboot stops and starts in one task */
+	if (!strcmp(task_type, "qmstart"))
+		return start;
+	return stop && (!strcmp(task_type, "qmshutdown") || !strcmp(task_type, "qmstop"));
+}
+
+/* The latest task of the entry's VM whose run covers the entry's time and
+ * whose log would hold the phase's output. post-stop runs from qm cleanup,
+ * outside any task, so it never matches. */
+static struct vh_task *matching_task(struct vh_history *hist, const struct vh_task *e)
+{
+	struct vh_task *best = NULL;
+	for (size_t i = 0; i < hist->n; i++) {
+		struct vh_task *t = hist->tasks[i];
+		if (!t->upid[0] || t->vmid != e->vmid || !phase_runs_in(e->phase, t->type))
+			continue;
+		int64_t until = t->has_end ? t->end + MATCH_SLACK_S : INT64_MAX;
+		if (e->start < t->start - MATCH_SLACK_S || e->start > until)
+			continue;
+		if (!best || t->start > best->start)
+			best = t;
+	}
+	return best;
+}
+
+/* Moves every string of src to the end of dst (dst keeps its cap rule). */
+static int strlist_move(struct strlist *dst, struct strlist *src)
+{
+	for (size_t i = 0; i < src->n && dst->n < TASK_HOOK_LINES_MAX; i++)
+		if (strlist_add(dst, src->v[i], strlen(src->v[i])) < 0)
+			return -1;
+	strlist_free(src);
+	return 0;
+}
+
+/* Folds hook.log entries into the task they ran in (their lines are kept
+ * for a task whose log has none); the rest stay entries of their own.
+ * Matching first and freeing after, so matching never sees a freed entry. */
+static int fold_hook_entries(struct vh_history *hist)
+{
+	for (size_t i = 0; i < hist->n; i++) {
+		struct vh_task *e = hist->tasks[i];
+		struct vh_task *t = e->upid[0] ? NULL : matching_task(hist, e);
+		if (!t)
+			continue;
+		if (strlist_move(&t->hooklog, &e->hooklog) < 0)
+			return -1;
+		e->folded = true;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < hist->n; i++) {
+		if (hist->tasks[i]->folded)
+			task_free(hist->tasks[i]);
+		else
+			hist->tasks[kept++] = hist->tasks[i];
+	}
+	hist->n = kept;
+	return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct vh_task *x = *(const struct vh_task *const *)a;
+	const struct vh_task *y = *(const struct vh_task *const *)b;
+	if (x->start != y->start)
+		return x->start < y->start ? 1 : -1;
+	/* Same UPIDs side by side (for drop_duplicates); a hook entry ("")
+	 * after the task that started in the same second. */
+	int c = strcmp(y->upid, x->upid);
+	if (c)
+		return c;
+	return x->end < y->end ? 1 : x->end > y->end ? -1 : 0;
+}
+
+/* A finished record wins over "running"; one with a status over one without. */
+static void merge_into(struct vh_task *keep, struct vh_task *dup)
+{
+	if (!keep->has_end && dup->has_end) {
+		keep->has_end = true;
+		keep->end = dup->end;
+	}
+	if (!keep->status && dup->status) {
+		keep->status = dup->status;
+		dup->status = NULL;
+	}
+}
+
+/* active keeps recent finished tasks that index also lists: one entry each. */
+static void drop_duplicates(struct vh_history *hist)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < hist->n; i++) {
+		struct vh_task *t = hist->tasks[i];
+		struct vh_task *prev = kept ? hist->tasks[kept - 1] : NULL;
+		if (prev && t->upid[0] && strcmp(prev->upid, t->upid) == 0) {
+			merge_into(prev, t);
+			task_free(t);
+			continue;
+		}
+		hist->tasks[kept++] = t;
+	}
+	hist->n = kept;
+}
+
+/* ---- each task's own log ---- */
+
+/* "TASK OK" -> "OK", "TASK ERROR: m" -> "m", "TASK WARNINGS: n" -> "WARNINGS: n". */
+static const char *task_line_status(const char *line)
+{
+	if (!strcmp(line, "TASK OK"))
+		return "OK";
+	if (!strncmp(line, "TASK ERROR: ", 12) && line[12])
+		return line + 12;
+	if (!strncmp(line, "TASK WARNINGS: ", 15) && line[15])
+		return line + 5;
+	return NULL;
+}
+
+static int open_task_log(struct vh_host *h, const struct vh_task *t, struct reader *r)
+{
+	/* pve writes the directory in upper case; accept a lower-case tree too. */
+	char dirs[2] = { t->id.subdir, t->id.subdir };
+	dirs[1] = (char)((dirs[0] >= 'A' && dirs[0] <= 'F') ? dirs[0] - 'A' + 'a'
+			 : (dirs[0] >= 'a' && dirs[0] <= 'f') ? dirs[0] - 'a' + 'A' : dirs[0]);
+	for (int i = 0; i < 2; i++) {
+		char path[4096];
+		if (vh_host_path(h, path, sizeof(path), "/var/log/pve/tasks/%c/%s", dirs[i], t->upid) < 0)
+			return -1;
+		if (reader_open(r, path, "task log", TASKLOG_LINE_MAX) == 0 || errno != ENOENT)
+			return r->f ? 0 : -1;
+	}
+	return -1;
+}
+
+/* Keeps the hook's lines and the last TASK status line; returns -1 on ENOMEM. */
+static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct reader *r)
+{
+	size_t dropped = 0;
+	char *last_status = NULL;
+	int rc = 0;
+	while (rc == 0 && reader_next(r)) {
+		if (!reader_usable(r, hist))
+			continue;
+		const char *st = task_line_status(r->buf);
+		if (!strncmp(r->buf, "vfio-hook:", 10)) {
+			if (t->hook.n < TASK_HOOK_LINES_MAX)
+				rc = strlist_add(&t->hook, r->buf, r->len);
+			else
+				dropped++;
+		} else if (st) {
+			free(last_status);
+			last_status = strdup(st);
+			rc = last_status ? 0 : -1;
+		}
+	}
+	if (rc == 0 && !t->status && last_status)
+		rc = set_status(t, last_status, strlen(last_status));
+	free(last_status);
+	if (dropped)
+		note(hist, "%s: %zu more vfio-hook lines not shown", t->upid, dropped);
+	return rc;
+}
+
+static int read_task_log(struct vh_host *h, struct vh_history *hist, struct vh_task *t)
+{
+	struct reader r;
+	int rc = 0;
+	if (open_task_log(h, t, &r) < 0) {
+		if (errno == ENOENT)
+			note(hist, "%s: no task log in /var/log/pve/tasks/%c/", t->upid, t->id.subdir);
+		else
+			note(hist, "%s: cannot read its task log: %s", t->upid, strerror(errno));
+	} else {
+		char name[VH_TASK_UPID_MAX + 16];
+		snprintf(name, sizeof(name), "task log %s", t->upid);
+		r.name = name;
+		rc = scan_task_log(hist, t, &r);
+		if (ferror(r.f))
+			note(hist, "%s: read error after line %u", name, r.lineno);
+		reader_close(&r);
+	}
+	if (rc == 0 && t->hook.n == 0 && t->hooklog.n) {
+		t->hook = t->hooklog;
+		memset(&t->hooklog, 0, sizeof(t->hooklog));
+	}
+	return rc;
+}
+
+/* ---- what became of each ---- */
+
+static bool is_refusal(const struct vh_task *t)
+{
+	if (!t->upid[0])
+		return !strcmp(t->phase, "pre-start");
+	return (!strcmp(t->type, "qmstart") || !strcmp(t->type, "qmreboot")) &&
+	       strstr(t->status, "hookscript error") && strstr(t->status, "pre-start");
+}
+
+static int settle_state(struct vh_task *t)
+{
+	if (!t->has_end) {
+		t->state = VH_TASK_RUNNING;
+		return set_status(t, "running", 7);
+	}
+	if (!t->status && set_status(t, "unknown", 7) < 0)
+		return -1;
+	if (!t->upid[0] ? t->exit_code == 0 : !strcmp(t->status, "OK"))
+		t->state = VH_TASK_OK;
+	else if (!strncmp(t->status, "WARNINGS: ", 10))
+		t->state = VH_TASK_WARNINGS;
+	else
+		t->state = is_refusal(t) ? VH_TASK_REFUSED : VH_TASK_FAILED;
+	return 0;
+}
+
+static int finish_tasks(struct vh_host *h, struct vh_history *hist)
+{
+	for (size_t i = 0; i < hist->n; i++) {
+		struct vh_task *t = hist->tasks[i];
+		if (t->upid[0] && read_task_log(h, hist, t) < 0)
+			return -1;
+		if (!t->upid[0]) {
+			t->hook = t->hooklog;
+			memset(&t->hooklog, 0, sizeof(t->hooklog));
+		}
+		if (settle_state(t) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void truncate_to(struct vh_history *hist, unsigned limit)
+{
+	if (!limit || hist->n <= limit)
+		return;
+	for (size_t i = limit; i < hist->n; i++)
+		task_free(hist->tasks[i]);
+	hist->n = limit;
+}
+
+struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned limit,
+				   struct vh_err *err)
+{
+	struct vh_history *hist = calloc(1, sizeof(*hist));
+	if (!hist) {
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	hist->vmid = vmid;
+	/* Older first, so the order of notes follows the files' history. */
+	if (read_task_list(h, hist, "index.1", false, err) < 0 ||
+	    read_task_list(h, hist, "index", false, err) < 0 ||
+	    read_task_list(h, hist, "active", true, err) < 0)
+		goto fail;
+	if (hist->n)
+		qsort(hist->tasks, hist->n, sizeof(*hist->tasks), newest_first);
+	drop_duplicates(hist);
+	if (read_hook_log(h, hist, "hook.log.1", err) < 0 || read_hook_log(h, hist, "hook.log", err) < 0)
+		goto fail;
+	if (fold_hook_entries(hist) < 0) {
+		vh_fail(err, "out of memory reading the hook's log");
+		goto fail;
+	}
+	if (hist->n)
+		qsort(hist->tasks, hist->n, sizeof(*hist->tasks), newest_first);
+	truncate_to(hist, limit);
+	if (finish_tasks(h, hist) < 0) {
+		vh_fail(err, "out of memory reading task logs");
+		goto fail;
+	}
+	if (hist->notes_dropped)
+		note(hist, "... and %zu more notes", hist->notes_dropped);
+	return hist;
+fail:
+	vh_history_free(hist);
+	return NULL;
+}
+
+void vh_history_free(struct vh_history *hist)
+{
+	if (!hist)
+		return;
+	for (size_t i = 0; i < hist->n; i++)
+		task_free(hist->tasks[i]);
+	free(hist->tasks);
+	strlist_free(&hist->notes);
+	free(hist);
+}
+
+/* ---- accessors ---- */
+
+size_t vh_history_count(const struct vh_history *hist) { return hist->n; }
+
+const struct vh_task *vh_history_task(const struct vh_history *hist, size_t i)
+{
+	return i < hist->n ? hist->tasks[i] : NULL;
+}
+
+size_t vh_history_note_count(const struct vh_history *hist) { return hist->notes.n; }
+
+const char *vh_history_note(const struct vh_history *hist, size_t i)
+{
+	return i < hist->notes.n ? hist->notes.v[i] : NULL;
+}
+
+const char *vh_task_upid(const struct vh_task *t) { return t->upid; }
+const char *vh_task_type(const struct vh_task *t) { return t->type; }
+const char *vh_task_node(const struct vh_task *t) { return t->id.node; }
+const char *vh_task_user(const struct vh_task *t) { return t->id.user; }
+unsigned vh_task_vmid(const struct vh_task *t) { return t->vmid; }
+int64_t vh_task_start(const struct vh_task *t) { return t->start; }
+int64_t vh_task_end(const struct vh_task *t) { return t->has_end ? t->end : -1; }
+enum vh_task_state vh_task_state(const struct vh_task *t) { return t->state; }
+const char *vh_task_status(const struct vh_task *t) { return t->status; }
+size_t vh_task_hook_count(const struct vh_task *t) { return t->hook.n; }
+
+const char *vh_task_hook_line(const struct vh_task *t, size_t i)
+{
+	return i < t->hook.n ? t->hook.v[i] : NULL;
+}
+
+/* ---- output ---- */
+
+static json_object *string_or_null(const char *s)
+{
+	return *s ? json_object_new_string(s) : NULL; /* NULL is JSON null */
+}
+
+static json_object *task_to_json(const struct vh_task *t)
+{
+	json_object *o = json_object_new_object();
+	json_object *hook = json_object_new_array();
+	for (size_t i = 0; i < t->hook.n; i++)
+		json_object_array_add(hook, json_object_new_string(t->hook.v[i]));
+	json_object_object_add(o, "upid", string_or_null(t->upid));
+	json_object_object_add(o, "type", json_object_new_string(t->type));
+	json_object_object_add(o, "node", string_or_null(t->id.node));
+	json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
+	json_object_object_add(o, "user", string_or_null(t->id.user));
+	json_object_object_add(o, "start", json_object_new_int64(t->start));
+	json_object_object_add(o, "end", t->has_end ? json_object_new_int64(t->end) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(t->status));
+	json_object_object_add(o, "hook", hook);
+	return o;
+}
+
+json_object *vh_history_to_json(const struct vh_history *hist)
+{
+	json_object *o = json_object_new_object();
+	json_object *tasks = json_object_new_array();
+	for (size_t i = 0; i < hist->n; i++)
+		json_object_array_add(tasks, task_to_json(hist->tasks[i]));
+	json_object_object_add(o, "vmid", hist->vmid ? json_object_new_int64(hist->vmid) : NULL);
+	json_object_object_add(o, "tasks", tasks);
+	return o;
+}
+
+static const char *state_label(enum vh_task_state s)
+{
+	switch (s) {
+	case VH_TASK_RUNNING: return "RUNNING";
+	case VH_TASK_OK: return "OK";
+	case VH_TASK_WARNINGS: return "WARNINGS";
+	case VH_TASK_REFUSED: return "REFUSED";
+	case VH_TASK_FAILED: return "FAILED";
+	}
+	return "?";
+}
+
+static void format_time(int64_t t, bool date, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm) || !strftime(buf, size, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
+		snprintf(buf, size, "@%lld", (long long)t);
+}
+
+/* "2025-11-01 09:14:08 .. 09:14:11": the end's date only when it differs. */
+static void format_span(const struct vh_task *t, char *buf, size_t size)
+{
+	char a[32], b[32];
+	format_time(t->start, true, a, sizeof(a));
+	if (!t->has_end) {
+		snprintf(buf, size, "%s .. (running)", a);
+		return;
+	}
+	if (!t->upid[0]) {
+		snprintf(buf, size, "%s", a);
+		return;
+	}
+	format_time(t->end, t->end - t->start >= 86400 || t->end < t->start, b, sizeof(b));
+	snprintf(buf, size, "%s .. %s", a, b);
+}
+
+static void print_task(const struct vh_task *t, FILE *out)
+{
+	char span[96];
+	bool bad = t->state == VH_TASK_REFUSED || t->state == VH_TASK_FAILED;
+	format_span(t, span, sizeof(span));
+	fprintf(out, "%s %-8s  %-14s VM %u  %s", bad ? "!!" : "  ", state_label(t->state), t->type,
+		t->vmid, span);
+	if (t->upid[0])
+		fprintf(out, "  %s on %s\n", t->id.user, t->id.node);
+	else
+		fprintf(out, "  (vfio-hook's own log)\n");
+	if (t->state != VH_TASK_OK && t->state != VH_TASK_RUNNING)
+		fprintf(out, "      status: %s\n", t->status);
+	if (t->upid[0])
+		fprintf(out, "      upid:   %s\n", t->upid);
+	for (size_t i = 0; i < t->hook.n; i++)
+		fprintf(out, "      %s\n", t->hook.v[i]);
+}
+
+void vh_history_print(const struct vh_history *hist, FILE *out)
+{
+	size_t refused = 0;
+	for (size_t i = 0; i < hist->n; i++)
+		refused += hist->tasks[i]->state == VH_TASK_REFUSED;
+	if (hist->vmid)
+		fprintf(out, "VM %u", hist->vmid);
+	else
+		fprintf(out, "All VMs");
+	fprintf(out, ": %zu start/stop entr%s, newest first", hist->n, hist->n == 1 ? "y" : "ies");
+	if (refused)
+		fprintf(out, "; %zu start%s refused by the hookscript (marked !!)", refused,
+			refused == 1 ? "" : "s");
+	fprintf(out, "\n");
+	for (size_t i = 0; i < hist->n; i++) {
+		fprintf(out, "\n");
+		print_task(hist->tasks[i], out);
+	}
+}

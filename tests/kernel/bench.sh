@@ -1,0 +1,268 @@
+#!/bin/bash
+# Real-kernel bench: boot a Debian kernel in QEMU (TCG) with an emulated IOMMU, run one
+# scenario through the project's real binaries inside the guest, and assert on the
+# "RESULT key=value" lines the guest prints on its serial console.
+#
+#   bench.sh --prepare --kernel 6.1|6.12
+#   bench.sh --kernel 6.1|6.12 --iommu intel|amd|none --scenario NAME \
+#            --hookctl PATH --vfio-hook PATH [--workdir DIR] [--timeout SEC]
+#
+# Kernels come from Debian packages (apt-get download), cached in
+# ${VFIOHELP_KERNEL_CACHE:-$HOME/.cache/vfiohelp-kernels}. See README.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${VFIOHELP_KERNEL_CACHE:-${HOME:-/root}/.cache/vfiohelp-kernels}
+KSERIES="" IOMMU="" SCENARIO="" HOOKCTL="" VFIOHOOK="" WORKDIR="" PREPARE=0
+TIMEOUT=${VFIOHELP_KERNEL_TIMEOUT:-240}
+
+die() { echo "bench: FAIL: $*" >&2; exit 1; }
+say() { echo "bench: $*"; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --kernel) KSERIES=$2; shift 2 ;;
+        --iommu) IOMMU=$2; shift 2 ;;
+        --scenario) SCENARIO=$2; shift 2 ;;
+        --hookctl) HOOKCTL=$2; shift 2 ;;
+        --vfio-hook) VFIOHOOK=$2; shift 2 ;;
+        --bindir) HOOKCTL=$2/hookctl; VFIOHOOK=$2/vfio-hook; shift 2 ;;
+        --workdir) WORKDIR=$2; shift 2 ;;
+        --timeout) TIMEOUT=$2; shift 2 ;;
+        --prepare) PREPARE=1; shift ;;
+        *) die "unknown argument '$1' (see the head of $0)" ;;
+    esac
+done
+
+# ---------------------------------------------------------------- prerequisites
+need_tools() {
+    local missing=() t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    [ ${#missing[@]} -eq 0 ] || die "missing host tools: ${missing[*]}
+  install them with: apt-get install -y qemu-system-x86 busybox-static cpio kmod xz-utils"
+}
+need_tools apt-get apt-cache dpkg-deb depmod modprobe cpio gzip flock timeout ldd
+[ -x /usr/bin/kmod ] || [ -x /bin/kmod ] || die "missing /usr/bin/kmod (apt-get install -y kmod)"
+
+case $KSERIES in
+    6.1) META=linux-image-amd64; KPATTERN='linux-image-6.1.0-*-amd64_*.deb' ;;
+    6.12) META=linux-image-6.12-amd64; KPATTERN='linux-image-6.12.*-amd64_*.deb' ;;
+    *) die "--kernel must be 6.1 or 6.12" ;;
+esac
+
+# ---------------------------------------------------------------- kernel fetch
+# The kernel package is resolved through Debian's meta package (linux-image-amd64 is
+# bookworm's 6.1, linux-image-6.12-amd64 the 6.12 of bookworm's security/backports
+# updates), downloaded with apt-get download, and reduced to what the bench needs:
+# vmlinuz, the config, and the modules below with everything they depend on.
+# Without a package list or a registry, the newest cached package of the series is used.
+MODULES_WANTED="e1000e pci-stub vfio vfio-pci vfio_pci_core vfio_iommu_type1 vfio_virqfd"
+PREP_VERSION=1   # bump when the prepared tree's layout or the module list changes
+
+prepare_kernel() {
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.lock"
+    flock 9
+    local pkg deb
+    pkg=$(apt-cache depends "$META" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+    if [ -n "$pkg" ]; then
+        deb=$(ls -1 "$CACHE"/"${pkg}"_*.deb 2>/dev/null | tail -n1 || true)
+        if [ -z "$deb" ]; then
+            say "downloading $pkg (for $META) into $CACHE"
+            if ! (cd "$CACHE" && apt-get download "$pkg" >"$CACHE/download.log" 2>&1); then
+                cat "$CACHE/download.log" >&2
+                say "apt-get download $pkg failed; looking for a cached kernel of the series"
+            fi
+            deb=$(ls -1 "$CACHE"/"${pkg}"_*.deb 2>/dev/null | tail -n1 || true)
+        fi
+    fi
+    if [ -z "${deb:-}" ]; then
+        deb=$(ls -1 "$CACHE"/$KPATTERN 2>/dev/null | sort -V | tail -n1 || true)
+    fi
+    [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows no '$META' (run apt-get update) and nothing is cached in $CACHE"
+
+    local base kdir tmp kver
+    base=$(basename "$deb" .deb)
+    kdir="$CACHE/$base.v$PREP_VERSION"
+    if [ ! -f "$kdir/ok" ]; then
+        say "unpacking $base"
+        rm -rf "$kdir" "$kdir.tmp"
+        tmp="$kdir.tmp"
+        mkdir -p "$tmp/full"
+        dpkg-deb -x "$deb" "$tmp/full"
+        kver=$(ls -1 "$tmp/full/lib/modules" | head -n1)
+        [ -n "$kver" ] && [ -f "$tmp/full/boot/vmlinuz-$kver" ] || die "$deb holds no kernel"
+        depmod -b "$tmp/full" "$kver"
+        mkdir -p "$tmp/root/lib/modules/$kver"
+        local m f
+        # (vfio_virqfd is a module of its own on 6.1 only: a name that is not there is skipped)
+        for m in $MODULES_WANTED; do
+            modprobe -d "$tmp/full" -S "$kver" --show-depends "$m" 2>/dev/null || true
+        done | sed -n 's/^insmod \([^ ]*\).*/\1/p' | sort -u | while read -r f; do
+            rel=${f#"$tmp/full"}
+            mkdir -p "$tmp/root$(dirname "$rel")"
+            cp "$f" "$tmp/root$rel"
+        done
+        cp "$tmp/full/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$tmp/root/lib/modules/$kver/"
+        depmod -b "$tmp/root" "$kver"
+        cp "$tmp/full/boot/vmlinuz-$kver" "$tmp/vmlinuz"
+        cp "$tmp/full/boot/config-$kver" "$tmp/config"
+        echo "$kver" >"$tmp/kver"
+        rm -rf "$tmp/full"
+        mv "$tmp" "$kdir"
+        touch "$kdir/ok"
+    fi
+    KDIR=$kdir
+    KVER=$(cat "$kdir/kver")
+    flock -u 9
+    exec 9>&-
+}
+
+prepare_kernel
+say "kernel $KVER ($KDIR)"
+if [ $PREPARE = 1 ]; then
+    say "modules: $(cd "$KDIR/root/lib/modules/$KVER" && find kernel -name '*.ko*' | sed 's|.*/||' | sort | tr '\n' ' ')"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- arguments
+need_tools qemu-system-x86_64
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+[ -x "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 \
+    || die "need a statically linked busybox (apt-get install -y busybox-static)"
+case $IOMMU in intel|amd|none) ;; *) die "--iommu must be intel, amd or none" ;; esac
+SDIR="$HERE/scenarios/$SCENARIO"
+[ -n "$SCENARIO" ] && [ -f "$SDIR/run.sh" ] || die "no scenario '$SCENARIO' (expected $SDIR/run.sh)"
+[ -x "$HOOKCTL" ] || die "hookctl binary not found at '$HOOKCTL' (build the project first)"
+[ -x "$VFIOHOOK" ] || die "vfio-hook binary not found at '$VFIOHOOK' (build the project first)"
+
+TESTNAME="$IOMMU.$SCENARIO.$KSERIES"
+WORKDIR=${WORKDIR:-$(mktemp -d /tmp/vfiohelp-bench.XXXXXX)}
+W="$WORKDIR/$TESTNAME"
+rm -rf "$W"
+mkdir -p "$W"
+
+# ---------------------------------------------------------------- initramfs
+# Three concatenated cpio archives: the kernel's modules (with a real modules.dep),
+# the userland (busybox, kmod, the project's binaries and their shared libraries), and
+# the scenario (its script, VM configs and policy).
+mkcpio() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$2"; }
+
+copy_with_libs() {   # copy_with_libs DESTROOT BINARY TARGETPATH
+    local root=$1 bin=$2 target=$3 lib
+    mkdir -p "$root$(dirname "$target")"
+    cp -L "$bin" "$root$target"
+    ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+        [ -e "$lib" ] || continue
+        mkdir -p "$root$(dirname "$lib")"
+        [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+    done
+}
+
+U="$W/userland"
+mkdir -p "$U"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,etc,var/log,var/lib,bench}
+cp "$BUSYBOX" "$U/bin/busybox"
+for app in $("$BUSYBOX" --list-full); do
+    [ -e "$U/$app" ] || ln -s /bin/busybox "$U/$app"
+done
+KMOD=$(command -v kmod || echo /usr/bin/kmod)
+copy_with_libs "$U" "$KMOD" /usr/bin/kmod
+for app in sbin/modprobe sbin/insmod sbin/rmmod sbin/lsmod sbin/modinfo sbin/depmod; do
+    rm -f "$U/$app"; ln -s /usr/bin/kmod "$U/$app"
+done
+copy_with_libs "$U" "$HOOKCTL" /usr/sbin/hookctl
+copy_with_libs "$U" "$VFIOHOOK" /var/lib/vz/snippets/vfio-hook
+[ -f /usr/share/misc/pci.ids ] && mkdir -p "$U/usr/share/misc" && cp /usr/share/misc/pci.ids "$U/usr/share/misc/"
+cp "$HERE/guest/init" "$U/init"
+cp "$HERE/guest/lib.sh" "$HERE/guest/json.awk" "$U/bench/"
+chmod 755 "$U/init"
+
+S="$W/scenario"
+mkdir -p "$S/bench/scenario"
+cp -r "$SDIR"/. "$S/bench/scenario/"
+printf '%s\n' "$SCENARIO" >"$S/bench/name"
+printf '%s\n' "$KSERIES" >"$S/bench/kseries"
+printf '%s\n' "$IOMMU" >"$S/bench/iommu"
+
+mkcpio "$KDIR/root" "$W/modules.cpio.gz"
+mkcpio "$U" "$W/userland.cpio.gz"
+mkcpio "$S" "$W/scenario.cpio.gz"
+cat "$W/modules.cpio.gz" "$W/userland.cpio.gz" "$W/scenario.cpio.gz" >"$W/initrd.gz"
+
+# ---------------------------------------------------------------- boot
+APPEND="console=ttyS0 panic=-1 loglevel=4 rdinit=/init"
+QARGS=(-accel tcg -m 768 -smp 1 -nodefaults -display none -no-reboot
+       -serial "file:$W/console.log" -monitor none)
+case $IOMMU in
+    intel) QARGS+=(-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on)
+           APPEND+=" intel_iommu=on" ;;
+    amd)   QARGS+=(-machine q35)   # amd-iommu goes after the scenario's devices (below):
+                                   # its PCI function takes the first free slot
+           APPEND+=" amd_iommu=on" ;;
+    none)  QARGS+=(-machine q35)
+           APPEND+=" intel_iommu=on" ;;   # same command line; there is simply no IOMMU
+esac
+# The scenario's devices: qemu.args holds one QEMU argument per line (# comments allowed).
+while IFS= read -r line; do
+    line=${line%%#*}; line=$(echo "$line" | sed 's/^ *//;s/ *$//')
+    [ -n "$line" ] && QARGS+=("$line")
+done <"$SDIR/qemu.args"
+[ "$IOMMU" = amd ] && QARGS+=(-device amd-iommu)
+QARGS+=(-kernel "$KDIR/vmlinuz" -initrd "$W/initrd.gz" -append "$APPEND")
+
+printf '%q ' qemu-system-x86_64 "${QARGS[@]}" >"$W/qemu.cmd"; echo >>"$W/qemu.cmd"
+say "booting $TESTNAME (work dir $W)"
+start=$(date +%s)
+set +e
+timeout "$TIMEOUT" qemu-system-x86_64 "${QARGS[@]}" >"$W/qemu.out" 2>&1
+qrc=$?
+set -e
+say "guest ran $(( $(date +%s) - start )) s, qemu exit $qrc"
+
+# ---------------------------------------------------------------- assertions
+show_console() {
+    echo "----- guest console ($W/console.log), last 150 lines -----"
+    tail -n 150 "$W/console.log" 2>/dev/null || true
+    echo "----- qemu output -----"
+    cat "$W/qemu.out" || true
+    echo "-----"
+}
+if [ $qrc -eq 124 ]; then show_console; die "guest did not finish within ${TIMEOUT}s"; fi
+if [ $qrc -ne 0 ]; then show_console; die "qemu exited with $qrc"; fi
+
+tr -d '\r' <"$W/console.log" | sed -n 's/^RESULT \([^=]*\)=\(.*\)$/\1=\2/p' >"$W/results"
+if ! grep -q '^bench.done=1$' "$W/results"; then
+    show_console; die "the guest scenario did not complete (no RESULT bench.done=1)"
+fi
+
+# expect: lines "key=pattern" (shell glob), "key=-" (the key must be absent), optionally
+# prefixed by "[6.1] " / "[6.12] " / "[intel] " ... to apply to one kernel or IOMMU only.
+fails=0 checked=0
+while IFS= read -r line; do
+    case $line in ''|'#'*) continue ;; esac
+    if [[ $line =~ ^\[([^]]*)\][[:space:]]+(.*)$ ]]; then
+        cond=${BASH_REMATCH[1]} line=${BASH_REMATCH[2]}
+        [ "$cond" = "$KSERIES" ] || [ "$cond" = "$IOMMU" ] || continue
+    fi
+    key=${line%%=*} want=${line#*=}
+    checked=$((checked + 1))
+    got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$W/results")
+    if [ -n "$got" ]; then got=${got#=} present=1; else got="(absent)" present=0; fi
+    if [ "$want" = "-" ]; then
+        if [ $present = 1 ]; then echo "bench: MISMATCH $key: expected absent, got '$got'"; fails=$((fails + 1)); fi
+    elif [ $present = 0 ] || [[ $got != $want ]]; then
+        echo "bench: MISMATCH $key: expected '$want', got '$got'"; fails=$((fails + 1))
+    fi
+done <"$SDIR/expect"
+
+echo "----- guest results -----"
+cat "$W/results"
+echo "-----"
+if [ $fails -ne 0 ]; then
+    show_console
+    die "$fails of $checked expectations failed for $TESTNAME"
+fi
+[ $checked -gt 0 ] || die "scenario $SCENARIO has no expectations"
+say "PASS $TESTNAME: $checked expectations hold"
