@@ -1,2 +1,34 @@
-/* vfio-hook: placeholder */
-int main(void) { return 0; }
+/*
+ * vfio-hook: the Proxmox hookscript. Proxmox runs it as root as
+ *   vfio-hook <vmid> <phase>
+ * at every start and stop of a VM that names it (hookscript: local:snippets/vfio-hook).
+ * The work is libvfiohelp's vh_hook_run(); this file only checks the arguments.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+#include <vfiohelp.h>
+
+int main(int argc, char **argv)
+{
+	struct vh_cli cli;
+	unsigned vmid;
+	enum vh_phase phase;
+	if (vh_cli_parse(argc, argv, 1, VH_OPT_ROOT | VH_OPT_POLICY, &cli, stdout) < 0 || cli.nargs != 2 ||
+	    vh_vmid_parse(cli.args[0], &vmid) < 0 || vh_phase_parse(cli.args[1], &phase) < 0) {
+		/* Proxmox shows stdout in the task log, so the refusal goes there. */
+		printf("vfio-hook: usage: vfio-hook [--root DIR] VMID pre-start|post-start|pre-stop|post-stop\n"
+		       "vfio-hook: refused: the arguments are not a VMID (100..999999999) and a known phase\n");
+		return 2;
+	}
+	struct vh_err err;
+	struct vh_host *h = vh_host_new(cli.root, &err);
+	if (!h) {
+		printf("vfio-hook: error: %s\n", err.msg);
+		return 2;
+	}
+	int rc = vh_hook_run(h, cli.policy, vmid, phase, stdout);
+	vh_host_free(h);
+	return rc;
+}

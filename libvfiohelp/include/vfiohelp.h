@@ -213,6 +213,20 @@ VH_EXPORT struct json_object *vh_report_to_json(const struct vh_report *r);
 VH_EXPORT void vh_report_print(const struct vh_report *r, FILE *out);
 
 /* ------------------------------------------------------------------------
+ * The hookscript (hook.c): one phase of `vfio-hook VMID PHASE`.
+ */
+enum vh_phase { VH_PHASE_PRE_START, VH_PHASE_POST_START, VH_PHASE_PRE_STOP, VH_PHASE_POST_STOP };
+
+VH_EXPORT int vh_phase_parse(const char *s, enum vh_phase *out);
+VH_EXPORT const char *vh_phase_name(enum vh_phase p);
+/* Runs the phase: every line to `out` starting "vfio-hook:", the same
+ * lines to syslog (live host only) and to the hook log. policy_path NULL is
+ * the default policy. Returns the exit status: in pre-start non-zero exactly
+ * when an error remains after the hook's own repairs; 0 in other phases. */
+VH_EXPORT int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid,
+			  enum vh_phase phase, FILE *out);
+
+/* ------------------------------------------------------------------------
  * Task history (tasklog.c): the starts and stops of VMs as Proxmox's task
  * logs (/var/log/pve/tasks/) and the hook's own log
  * (/var/log/vfiohelp/hook.log) tell them, newest first.

@@ -90,6 +90,7 @@ struct vh_task {
 
 struct vh_history {
 	unsigned vmid;
+	size_t total;                /* entries before the limit */
 	struct vh_task **tasks;
 	size_t n, cap;
 	struct strlist notes;
@@ -739,7 +740,8 @@ static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct read
 		rc = set_status(t, last_status, strlen(last_status));
 	free(last_status);
 	if (dropped)
-		note(hist, "%s: %zu more vfio-hook lines not shown", t->upid, dropped);
+		note(hist, "%s holds %zu vfio-hook lines beyond the %d shown", r->name, dropped,
+		     TASK_HOOK_LINES_MAX);
 	return rc;
 }
 
@@ -749,9 +751,10 @@ static int read_task_log(struct vh_host *h, struct vh_history *hist, struct vh_t
 	int rc = 0;
 	if (open_task_log(h, t, &r) < 0) {
 		if (errno == ENOENT)
-			note(hist, "%s: no task log in /var/log/pve/tasks/%c/", t->upid, t->id.subdir);
+			note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir, t->upid);
 		else
-			note(hist, "%s: cannot read its task log: %s", t->upid, strerror(errno));
+			note(hist, "cannot read task log /var/log/pve/tasks/%c/%s: %s", t->id.subdir,
+			     t->upid, strerror(errno));
 	} else {
 		char name[VH_TASK_UPID_MAX + 16];
 		snprintf(name, sizeof(name), "task log %s", t->upid);
@@ -813,6 +816,7 @@ static int finish_tasks(struct vh_host *h, struct vh_history *hist)
 
 static void truncate_to(struct vh_history *hist, unsigned limit)
 {
+	hist->total = hist->n;
 	if (!limit || hist->n <= limit)
 		return;
 	for (size_t i = limit; i < hist->n; i++)
@@ -1002,7 +1006,14 @@ void vh_history_print(const struct vh_history *hist, FILE *out)
 		fprintf(out, "VM %u", hist->vmid);
 	else
 		fprintf(out, "All VMs");
-	fprintf(out, ": %zu start/stop entr%s, newest first", hist->n, hist->n == 1 ? "y" : "ies");
+	if (hist->n == 0) {
+		fprintf(out, ": no starts or stops in /var/log/pve/tasks, nothing in vfio-hook's log\n");
+		return;
+	}
+	fprintf(out, ": %zu", hist->n);
+	if (hist->total > hist->n)
+		fprintf(out, " of %zu", hist->total);
+	fprintf(out, " start/stop entr%s, newest first", hist->total == 1 ? "y" : "ies");
 	if (refused)
 		fprintf(out, "; %zu start%s refused by the hookscript (marked !!)", refused,
 			refused == 1 ? "" : "s");

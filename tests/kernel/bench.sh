@@ -154,10 +154,16 @@ copy_with_libs() {   # copy_with_libs DESTROOT BINARY TARGETPATH
     local root=$1 bin=$2 target=$3 lib
     mkdir -p "$root$(dirname "$target")"
     cp -L "$bin" "$root$target"
+    # System libraries keep their path; the project's own (in the build tree, found
+    # through RUNPATH) go where the guest's loader looks by default.
     ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
         [ -e "$lib" ] || continue
-        mkdir -p "$root$(dirname "$lib")"
-        [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+        case $lib in
+            /lib/*|/lib64/*|/usr/lib/*|/usr/lib64/*) dest=$lib ;;
+            *) dest=/usr/lib/x86_64-linux-gnu/$(basename "$lib") ;;
+        esac
+        mkdir -p "$root$(dirname "$dest")"
+        [ -e "$root$dest" ] || cp -L "$lib" "$root$dest"
     done
 }
 

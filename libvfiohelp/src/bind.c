@@ -1,0 +1,134 @@
+/*
+ * Moving a device between drivers, the robust way (as libvirt does):
+ * driver_override names the driver, unbind from the current one, then ask
+ * the kernel to probe (drivers_probe). Every step is re-read from sysfs
+ * afterwards: on a host tree nothing happens, and the caller must notice.
+ */
+#include "internal.h"
+#include "bind.h"
+#include "host.h"
+#include "sysfs.h"
+
+#include <string.h>
+
+static int attr_path(struct vh_host *h, char *buf, size_t size, const char *dev, const char *attr)
+{
+	return vh_host_path(h, buf, size, "/sys/bus/pci/devices/%s/%s", dev, attr);
+}
+
+int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	buf[0] = '\0';
+	if (attr_path(h, path, sizeof(path), dev, "driver") < 0)
+		return -1;
+	if (vh_link_basename(path, buf, size) < 0) {
+		buf[0] = '\0';
+		return 0; /* no driver bound */
+	}
+	if (!vh_is_safe_component(buf)) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	buf[0] = '\0';
+	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0 ||
+	    vh_read_attr(path, buf, size) < 0)
+		return -1;
+	if (!strcmp(buf, "(null)"))
+		buf[0] = '\0';
+	return 0;
+}
+
+static int unbind(struct vh_host *h, const char *dev, const char *driver, unsigned ms,
+		  struct vh_err *err)
+{
+	char path[PATH_MAX];
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", driver) < 0)
+		return vh_fail(err, "path too long");
+	struct vh_err e;
+	if (vh_sysfs_write(path, dev, ms, &e) < 0)
+		return vh_fail(err, "%s: driver %s did not let go: %s", dev, driver, e.msg);
+	return 0;
+}
+
+static int set_override(struct vh_host *h, const char *dev, const char *driver, unsigned ms,
+			struct vh_err *err)
+{
+	char path[PATH_MAX];
+	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0)
+		return vh_fail(err, "path too long");
+	/* A lone newline clears the override. */
+	return vh_sysfs_write(path, driver[0] ? driver : "\n", ms, err);
+}
+
+static int probe(struct vh_host *h, const char *dev, unsigned ms, struct vh_err *err)
+{
+	char path[PATH_MAX];
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/drivers_probe") < 0)
+		return vh_fail(err, "path too long");
+	return vh_sysfs_write(path, dev, ms, err);
+}
+
+int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err *err)
+{
+	char cur[64];
+	if (vh_current_driver(h, dev, cur, sizeof(cur)) < 0)
+		return vh_fail(err, "%s: cannot read its driver link", dev);
+	if (!strcmp(cur, "vfio-pci"))
+		return 0;
+	if (set_override(h, dev, "vfio-pci", ms, err) < 0)
+		return -1;
+	if (cur[0] && unbind(h, dev, cur, ms, err) < 0)
+		return -1;
+	if (probe(h, dev, ms, err) < 0)
+		return -1;
+	char now[64];
+	vh_current_driver(h, dev, now, sizeof(now));
+	if (strcmp(now, "vfio-pci"))
+		return vh_fail(err, "%s is still on %s after the unbind and probe%s", dev,
+			       now[0] ? now : "no driver",
+			       cur[0] && !strcmp(now, cur) ? ": the driver did not let go" : "");
+	return 0;
+}
+
+int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, const char *override,
+		      unsigned ms, struct vh_err *err)
+{
+	char cur[64];
+	if (vh_current_driver(h, dev, cur, sizeof(cur)) < 0)
+		return vh_fail(err, "%s: cannot read its driver link", dev);
+	if (strcmp(cur, driver) && cur[0] && unbind(h, dev, cur, ms, err) < 0)
+		return -1;
+	if (set_override(h, dev, override, ms, err) < 0)
+		return -1;
+	if (!strcmp(cur, driver) || !driver[0])
+		return 0;
+	char path[PATH_MAX];
+	if (!vh_is_safe_component(driver) ||
+	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver) < 0)
+		return vh_fail(err, "%s: '%s' is not a driver name", dev, driver);
+	struct vh_err e;
+	if (vh_sysfs_write(path, dev, ms, &e) < 0 && probe(h, dev, ms, err) < 0)
+		return vh_fail(err, "%s: cannot bind it back to %s: %s", dev, driver, e.msg);
+	vh_current_driver(h, dev, cur, sizeof(cur));
+	if (strcmp(cur, driver))
+		return vh_fail(err, "%s is on %s, not back on %s", dev, cur[0] ? cur : "no driver",
+			       driver);
+	return 0;
+}
+
+int vh_reset_device(struct vh_host *h, const char *dev, unsigned ms, struct vh_err *err)
+{
+	char path[PATH_MAX];
+	if (attr_path(h, path, sizeof(path), dev, "reset") < 0)
+		return vh_fail(err, "path too long");
+	if (!vh_path_exists(path))
+		return vh_fail(err, "%s has no reset the kernel can perform", dev);
+	return vh_sysfs_write(path, "1", ms, err);
+}

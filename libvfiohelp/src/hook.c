@@ -1,0 +1,487 @@
+/*
+ * The hookscript's phases. pre-start is the evaluation (the same code as
+ * `hookctl check`) followed by repairs: load the vfio modules, move the VM's
+ * devices to vfio-pci, reset them. It refuses before touching anything when
+ * an error it cannot repair is present, and it undoes every move when a
+ * later step fails, so nothing is left half done.
+ */
+#include "internal.h"
+#include "bind.h"
+#include "host.h"
+#include "hooklog.h"
+#include "kmods.h"
+#include "state.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+static const char *const phase_names[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
+static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+
+int vh_phase_parse(const char *s, enum vh_phase *out)
+{
+	for (size_t i = 0; i < VH_ARRAY_SIZE(phase_names); i++)
+		if (!strcmp(s, phase_names[i])) {
+			*out = (enum vh_phase)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *vh_phase_name(enum vh_phase p)
+{
+	return phase_names[p];
+}
+
+struct hook {
+	struct vh_host *h;
+	struct vh_policy *policy;
+	unsigned vmid;
+	enum vh_phase phase;
+	FILE *out;
+	json_object *lines;
+	unsigned timeout_ms;
+	int state_dir;
+	const char *verdict;
+};
+
+/* One line of output: stdout (the task log), syslog, and the hook log. */
+static void say(struct hook *hk, const char *fmt, ...) VH_PRINTF(2, 3);
+static void say(struct hook *hk, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One event, one line: a newline inside a message would forge another. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(hk->out, "vfio-hook: %s\n", msg);
+	fflush(hk->out);
+	if (vh_host_is_live(hk->h))
+		syslog(LOG_INFO, "VM %u %s: %s", hk->vmid, phase_names[hk->phase], msg);
+	char line[1100];
+	snprintf(line, sizeof(line), "vfio-hook: %s", msg);
+	json_object_array_add(hk->lines, json_object_new_string(line));
+}
+
+static void print_findings(struct hook *hk, const struct vh_report *r)
+{
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_finding *f = &r->findings[i];
+		say(hk, "%s %s %s: %s", vh_severity_name(f->severity), f->id, f->subject, f->message);
+		if (f->fix[0])
+			say(hk, "  fix: %s", f->fix);
+	}
+}
+
+/* ---- pre-start ---- */
+
+static bool module_repairable(struct hook *hk, const char *module)
+{
+	return vh_module_state(hk->h, module, NULL) == VH_MOD_AVAILABLE;
+}
+
+/* Errors the hook can mend itself: a device on the wrong driver, a vfio
+ * module that exists but is not loaded. Everything else blocks at once. */
+static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_finding *f = &r->findings[i];
+		if (f->severity != VH_SEV_ERROR || !strcmp(f->id, "driver-not-vfio") ||
+		    (!strcmp(f->id, "module-not-loaded") && module_repairable(hk, f->subject)))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static int load_modules(struct hook *hk, unsigned *loaded)
+{
+	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
+		bool is_loaded;
+		struct vh_err e;
+		enum vh_module_state st = vh_module_state(hk->h, vfio_modules[i], &e);
+		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
+			continue;
+		if (vh_module_load(hk->h, vfio_modules[i], &e) < 0 ||
+		    vh_module_loaded(hk->h, vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
+			say(hk, "error module-not-loaded %s: %s", vfio_modules[i],
+			    e.msg[0] ? e.msg : "not loaded after the attempt");
+			return -1;
+		}
+		say(hk, "loaded kernel module %s", vfio_modules[i]);
+		(*loaded)++;
+	}
+	return 0;
+}
+
+static bool entry_keeps_driver(const struct vh_report *r, int index)
+{
+	for (size_t i = 0; i < r->vm.n_hostpci; i++)
+		if (r->vm.hostpci[i].index == index)
+			return r->vm.hostpci[i].driver_keep;
+	return false;
+}
+
+/* Records every device about to move, before it moves. A state left by an
+ * earlier run that never reached post-stop keeps its originals: they are
+ * the host's drivers, and what is bound now may be our own vfio-pci. */
+static int record_originals(struct hook *hk, const struct vh_report *r, struct vh_state *st,
+			    struct vh_err *err)
+{
+	struct vh_err e;
+	if (vh_state_load(hk->state_dir, hk->vmid, st, &e) < 0)
+		say(hk, "warn state: %s", e.msg);
+	st->vmid = hk->vmid;
+	st->time = (int64_t)time(NULL);
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		if (!d->present || entry_keeps_driver(r, r->devices[i].hostpci_index) ||
+		    vh_state_find(st, d->name) || st->n_devices == VH_STATE_MAX_DEVICES)
+			continue;
+		struct vh_state_device *sd = &st->devices[st->n_devices++];
+		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
+		vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver));
+		vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override));
+	}
+	return vh_state_save(hk->state_dir, st, err);
+}
+
+static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH_PCI_ADDR_STRLEN],
+		     size_t n_moved)
+{
+	for (size_t i = n_moved; i-- > 0;) {
+		const struct vh_state_device *sd = vh_state_find(st, moved[i]);
+		struct vh_err e;
+		if (!sd)
+			continue;
+		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0)
+			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr, e.msg,
+			    sd->addr);
+		else
+			say(hk, "rolled back %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
+	}
+}
+
+static int move_devices(struct hook *hk, const struct vh_report *r, const struct vh_state *st,
+			unsigned *n_moved_out)
+{
+	char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
+	size_t n_moved = 0;
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		char cur[64];
+		if (!d->present || entry_keeps_driver(r, r->devices[i].hostpci_index))
+			continue;
+		vh_current_driver(hk->h, d->name, cur, sizeof(cur));
+		if (!strcmp(cur, "vfio-pci"))
+			continue;
+		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
+		struct vh_err e;
+		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
+			say(hk, "error bind %s: %s", d->name, e.msg);
+			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver", cur[0] ? cur : "vfio-pci", d->name);
+			rollback(hk, st, moved, n_moved);
+			return -1;
+		}
+		say(hk, "moved %s from %s to vfio-pci", d->name, cur[0] ? cur : "no driver");
+	}
+	*n_moved_out = (unsigned)n_moved;
+	return 0;
+}
+
+/* A device on a bus the host also uses must not get a bus reset: it would
+ * reset the host's devices too. */
+static bool bus_reset_only(const struct vh_device *d)
+{
+	return !strcmp(d->reset_method, "bus");
+}
+
+static void reset_devices(struct hook *hk, const struct vh_report *r)
+{
+	if (!vh_policy_reset(hk->policy, hk->vmid))
+		return;
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		struct vh_err e;
+		if (!d->present || d->is_bridge)
+			continue;
+		if (!d->has_reset || !d->reset_method[0]) {
+			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
+			    d->name);
+			continue;
+		}
+		if (bus_reset_only(d) && d->has_parent) {
+			say(hk, "info reset %s: only a bus reset is possible, which would also reset "
+				"the other devices on its bus; skipped", d->name);
+			continue;
+		}
+		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
+			say(hk, "warn reset %s: %s", d->name, e.msg);
+		else
+			say(hk, "reset %s (%s)", d->name, d->reset_method);
+	}
+}
+
+static int pre_start(struct hook *hk)
+{
+	struct vh_err e;
+	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	if (!r) {
+		say(hk, "error evaluation: %s", e.msg);
+		hk->verdict = "block";
+		say(hk, "pre-start VM %u: start refused: the hook could not evaluate the host", hk->vmid);
+		return 1;
+	}
+	print_findings(hk, r);
+	size_t errors = vh_report_count(r, VH_SEV_ERROR), warns = vh_report_count(r, VH_SEV_WARN);
+	size_t blocking = unrepairable_errors(hk, r);
+	if (blocking) {
+		hk->verdict = "block";
+		say(hk, "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
+		    hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
+		vh_report_free(r);
+		return 1;
+	}
+	unsigned n_loaded = 0, n_moved = 0;
+	struct vh_state *st = calloc(1, sizeof(*st));
+	int rc = st ? 0 : -1;
+	if (!rc)
+		rc = load_modules(hk, &n_loaded);
+	if (!rc && (rc = record_originals(hk, r, st, &e)) < 0)
+		say(hk, "error state: %s", e.msg);
+	if (!rc)
+		rc = move_devices(hk, r, st, &n_moved);
+	if (!rc)
+		reset_devices(hk, r);
+	vh_report_free(r);
+	if (rc < 0) {
+		hk->verdict = "block";
+		say(hk, "pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
+			"%zu warning%s)", hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
+		    warns == 1 ? "" : "s");
+		free(st);
+		return 1;
+	}
+	/* Verify: evaluate again from fresh sysfs reads. */
+	vh_host_forget_devices(hk->h);
+	vh_kmods_forget_loaded(hk->h);
+	struct vh_report *after = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	size_t left = after ? vh_report_count(after, VH_SEV_ERROR) : 1;
+	if (left) {
+		if (after)
+			for (size_t i = 0; i < after->n_findings; i++)
+				if (after->findings[i].severity == VH_SEV_ERROR)
+					say(hk, "error %s %s: %s (after repairs)", after->findings[i].id,
+					    after->findings[i].subject, after->findings[i].message);
+		char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
+		for (size_t i = 0; i < st->n_devices; i++)
+			vh_strlcpy(moved[i], st->devices[i].addr, VH_PCI_ADDR_STRLEN);
+		rollback(hk, st, moved, st->n_devices);
+		vh_state_clear(hk->state_dir, hk->vmid);
+	}
+	vh_report_free(after);
+	free(st);
+	hk->verdict = left ? "block" : "allow";
+	say(hk, "pre-start VM %u: start %s (%zu error%s, %zu warning%s; %u module%s loaded, %u device%s "
+		"moved to vfio-pci)", hk->vmid, left ? "refused" : "allowed", left, left == 1 ? "" : "s",
+	    warns, warns == 1 ? "" : "s", n_loaded, n_loaded == 1 ? "" : "s", n_moved,
+	    n_moved == 1 ? "" : "s");
+	return left ? 1 : 0;
+}
+
+/* ---- post-start, pre-stop ---- */
+
+/* Does QEMU's process hold /dev/vfio/<group> open? */
+static bool qemu_holds_group(struct hook *hk, int group, long *pid_out)
+{
+	char path[PATH_MAX], buf[32], target[64], want[32];
+	uint64_t pid;
+	if (vh_host_path(hk->h, path, sizeof(path), "/run/qemu-server/%u.pid", hk->vmid) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), 1u << 30, &pid) < 0)
+		return false;
+	*pid_out = (long)pid;
+	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
+	if (vh_host_path(hk->h, path, sizeof(path), "/proc/%llu/fd", (unsigned long long)pid) < 0)
+		return false;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool found = false;
+	while (d && !found && (e = readdir(d))) {
+		char link[PATH_MAX];
+		ssize_t n;
+		if (e->d_name[0] == '.' || vh_format(link, sizeof(link), "%s/%s", path, e->d_name) < 0)
+			continue;
+		if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
+			target[n] = '\0';
+			found = !strcmp(target, want);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int post_start(struct hook *hk)
+{
+	struct vh_err e;
+	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	if (!r) {
+		say(hk, "warn post-start: %s", e.msg);
+		return 0;
+	}
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		char dev_vfio[PATH_MAX];
+		long pid = 0;
+		if (!d->present)
+			continue;
+		if (strcmp(d->driver, "vfio-pci"))
+			say(hk, "warn %s is on %s, not vfio-pci, while VM %u runs", d->name,
+			    d->driver[0] ? d->driver : "no driver", hk->vmid);
+		if (d->iommu_group < 0)
+			continue;
+		bool node = vh_host_path(hk->h, dev_vfio, sizeof(dev_vfio), "/dev/vfio/%d",
+					 d->iommu_group) == 0 && vh_path_exists(dev_vfio);
+		bool held = qemu_holds_group(hk, d->iommu_group, &pid);
+		say(hk, "%s %s: on %s, /dev/vfio/%d %s, %s", held ? "ok" : "warn", d->name,
+		    d->driver[0] ? d->driver : "no driver", d->iommu_group, node ? "present" : "missing",
+		    held ? "held by QEMU" : pid ? "not held by QEMU" : "no QEMU pid file");
+	}
+	vh_report_free(r);
+	return 0;
+}
+
+/* ---- post-stop ---- */
+
+static void give_back(struct hook *hk, const struct vh_state *st)
+{
+	for (size_t i = 0; i < st->n_devices; i++) {
+		const struct vh_state_device *sd = &st->devices[i];
+		struct vh_err e;
+		if (!strcmp(sd->driver, "vfio-pci") || !sd->driver[0]) {
+			say(hk, "%s stays on vfio-pci: it had %s before pre-start", sd->addr,
+			    sd->driver[0] ? "vfio-pci" : "no driver");
+			continue;
+		}
+		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0)
+			say(hk, "warn return %s: %s", sd->addr, e.msg);
+		else
+			say(hk, "returned %s to %s", sd->addr, sd->driver);
+	}
+}
+
+static int post_stop(struct hook *hk)
+{
+	struct vh_state st;
+	struct vh_err e;
+	int have = vh_state_load(hk->state_dir, hk->vmid, &st, &e);
+	if (have < 0)
+		say(hk, "warn state: %s", e.msg);
+	enum vh_post_stop action = vh_policy_post_stop(hk->policy, hk->vmid);
+	if (action == VH_POST_STOP_RESET || action == VH_POST_STOP_RETURN) {
+		struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+		if (r)
+			reset_devices(hk, r);
+		vh_report_free(r);
+	}
+	if (action == VH_POST_STOP_RETURN && have > 0)
+		give_back(hk, &st);
+	else if (action == VH_POST_STOP_RETURN)
+		say(hk, "nothing to return: pre-start moved no device of VM %u", hk->vmid);
+	else
+		say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)", hk->vmid,
+		    action == VH_POST_STOP_KEEP ? "keep" : "reset");
+	vh_state_clear(hk->state_dir, hk->vmid);
+	say(hk, "post-stop VM %u: done", hk->vmid);
+	return 0;
+}
+
+/* ---- the phase run ---- */
+
+static void write_hook_log(struct hook *hk, int rc)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "vmid", json_object_new_int64(hk->vmid));
+	json_object_object_add(o, "phase", json_object_new_string(phase_names[hk->phase]));
+	json_object_object_add(o, "exit", json_object_new_int(rc));
+	json_object_object_add(o, "verdict", hk->verdict ? json_object_new_string(hk->verdict) : NULL);
+	json_object_object_add(o, "lines", json_object_get(hk->lines));
+	struct vh_err e;
+	if (vh_hooklog_append(hk->h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+									 JSON_C_TO_STRING_NOSLASHESCAPE),
+			      &e) < 0)
+		fprintf(hk->out, "vfio-hook: warn hook log: %s\n", e.msg);
+	json_object_put(o);
+}
+
+static int run_locked(struct hook *hk)
+{
+	struct vh_err e;
+	hk->state_dir = vh_state_dir_open(hk->h, &e);
+	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, hk->timeout_ms, &e) : -1;
+	if (lock < 0) {
+		say(hk, "error lock: %s", e.msg);
+		if (hk->state_dir >= 0)
+			close(hk->state_dir);
+		if (hk->phase == VH_PHASE_PRE_START) {
+			hk->verdict = "block";
+			say(hk, "pre-start VM %u: start refused: no state directory or lock", hk->vmid);
+			return 1;
+		}
+		return 0;
+	}
+	int rc = hk->phase == VH_PHASE_PRE_START ? pre_start(hk) : post_stop(hk);
+	close(lock);
+	close(hk->state_dir);
+	return rc;
+}
+
+int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum vh_phase phase,
+		FILE *out)
+{
+	struct hook hk = { .h = h, .vmid = vmid, .phase = phase, .out = out, .state_dir = -1 };
+	struct vh_err e;
+	hk.lines = json_object_new_array();
+	if (vh_host_is_live(h))
+		openlog("vfio-hook", LOG_PID, LOG_DAEMON);
+	hk.policy = vh_policy_load(h, policy_path, &e);
+	int rc = 0;
+	if (!hk.policy) {
+		/* A policy that cannot be read means the admin's intent is unknown:
+		 * refuse to start rather than guess. */
+		say(&hk, "error policy: %s", e.msg);
+		if (phase == VH_PHASE_PRE_START) {
+			hk.verdict = "block";
+			say(&hk, "pre-start VM %u: start refused: fix the policy file first", vmid);
+			rc = 1;
+		}
+	} else {
+		hk.timeout_ms = vh_policy_timeout_ms(hk.policy, vmid);
+		if (phase == VH_PHASE_PRE_START || phase == VH_PHASE_POST_STOP)
+			rc = run_locked(&hk);
+		else if (phase == VH_PHASE_POST_START)
+			rc = post_start(&hk);
+		else
+			say(&hk, "pre-stop VM %u: nothing to do; devices stay on vfio-pci until post-stop",
+			    vmid);
+	}
+	write_hook_log(&hk, rc);
+	json_object_put(hk.lines);
+	vh_policy_free(hk.policy);
+	if (vh_host_is_live(h))
+		closelog();
+	return rc;
+}
