@@ -49,6 +49,7 @@ struct hook {
 	unsigned timeout_ms;
 	int state_dir;
 	const char *verdict;
+	bool rollback_failed; /* keep the state: it still knows the original drivers */
 };
 
 /* One line of output: stdout (the task log), syslog, and the hook log. */
@@ -165,10 +166,11 @@ static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH
 		struct vh_err e;
 		if (!sd)
 			continue;
-		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0)
+		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
+			hk->rollback_failed = true;
 			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr, e.msg,
 			    sd->addr);
-		else
+		} else
 			say(hk, "rolled back %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
 	}
 }
@@ -266,6 +268,9 @@ static int pre_start(struct hook *hk)
 		reset_devices(hk, r);
 	vh_report_free(r);
 	if (rc < 0) {
+		/* Every moved device went back: the record has nothing left to undo. */
+		if (!hk->rollback_failed)
+			vh_state_clear(hk->state_dir, hk->vmid);
 		hk->verdict = "block";
 		say(hk, "pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
 			"%zu warning%s)", hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
@@ -288,7 +293,8 @@ static int pre_start(struct hook *hk)
 		for (size_t i = 0; i < st->n_devices; i++)
 			vh_strlcpy(moved[i], st->devices[i].addr, VH_PCI_ADDR_STRLEN);
 		rollback(hk, st, moved, st->n_devices);
-		vh_state_clear(hk->state_dir, hk->vmid);
+		if (!hk->rollback_failed)
+			vh_state_clear(hk->state_dir, hk->vmid);
 	}
 	vh_report_free(after);
 	free(st);
@@ -423,7 +429,8 @@ static void write_hook_log(struct hook *hk, int rc)
 	if (vh_hooklog_append(hk->h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 									 JSON_C_TO_STRING_NOSLASHESCAPE),
 			      &e) < 0)
-		fprintf(hk->out, "vfio-hook: warn hook log: %s\n", e.msg);
+		/* stderr: stdout's last line must stay the verdict */
+		fprintf(stderr, "vfio-hook: warn hook log: %s\n", e.msg);
 	json_object_put(o);
 }
 

@@ -22,6 +22,14 @@ int vh_hooklog_append(struct vh_host *h, const char *line, struct vh_err *err)
 	    vh_format(path, sizeof(path), "%s/hook.log", dir) < 0 ||
 	    vh_format(old, sizeof(old), "%s/hook.log.1", dir) < 0)
 		return vh_fail(err, "path too long");
+	/* /var/log exists on any host; a bare host tree may lack it. */
+	char parent[PATH_MAX];
+	if (vh_host_path(h, parent, sizeof(parent), "/var/log") == 0 && !vh_path_exists(parent)) {
+		char var[PATH_MAX];
+		if (vh_host_path(h, var, sizeof(var), "/var") == 0)
+			mkdir(var, 0755);
+		mkdir(parent, 0755);
+	}
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return vh_fail(err, "cannot create %s: %s", dir, strerror(errno));
 	struct stat st;

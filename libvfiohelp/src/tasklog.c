@@ -21,9 +21,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -243,9 +246,20 @@ struct reader {
 static int reader_open(struct reader *r, const char *path, const char *name, size_t size)
 {
 	memset(r, 0, sizeof(*r));
-	r->f = fopen(path, "re");
-	if (!r->f)
+	/* O_NONBLOCK and a regular-file check: a FIFO planted in the log
+	 * directory must not hang the reader. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
 		return -1;
+	int e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+	if (!e && !(r->f = fdopen(fd, "r")))
+		e = errno;
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	r->buf = malloc(size);
 	if (!r->buf) {
 		fclose(r->f);

@@ -41,7 +41,7 @@ need_tools() {
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     [ ${#missing[@]} -eq 0 ] || die "missing host tools: ${missing[*]}
-  install them with: apt-get install -y qemu-system-x86 busybox-static cpio kmod xz-utils"
+  install them with: apt-get install -y qemu-system-x86 busybox-static cpio kmod"
 }
 need_tools apt-get apt-cache dpkg-deb depmod modprobe cpio gzip flock timeout ldd
 [ -x /usr/bin/kmod ] || [ -x /bin/kmod ] || die "missing /usr/bin/kmod (apt-get install -y kmod)"
@@ -79,7 +79,13 @@ prepare_kernel() {
         fi
     fi
     if [ -z "${deb:-}" ]; then
-        deb=$(ls -1 "$CACHE"/$KPATTERN 2>/dev/null | sort -V | tail -n1 || true)
+        deb=$(ls -1 "$CACHE"/$KPATTERN 2>/dev/null | grep -vE -e '-(cloud|rt)-amd64_' | sort -V | tail -n1 || true)
+    elif [ -n "$pkg" ]; then
+        # A newer kernel of the series replaces the older ones in the cache.
+        local old
+        for old in $(ls -1 "$CACHE"/$KPATTERN 2>/dev/null); do
+            [ "$old" = "$deb" ] || rm -rf "$old" "${old%.deb}".v*
+        done
     fi
     [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows no '$META' (run apt-get update) and nothing is cached in $CACHE"
 

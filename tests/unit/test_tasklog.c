@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -250,7 +252,12 @@ static void test_scratch_cases(void **state)
 		      "{\"time\": 1761000000, \"vmid\": 102, \"phase\": \"pre-start\", \"exit\": 1, "
 		      "\"verdict\": \"block\", \"lines\": [\"vfio-hook: error x\"]}\r\n"
 		      "\n");
+	/* a FIFO where a log should be is noted, not waited on */
+	snprintf(line, sizeof(line), "%s/var/log/vfiohelp/hook.log.1", root);
+	assert_int_equal(unlink(line), 0);
+	assert_int_equal(mkfifo(line, 0600), 0);
 	struct vh_history *hist = load(root, 102, 0);
+	assert_true(has_note(hist, "cannot read /var/log/vfiohelp/hook.log.1"));
 	assert_int_equal(vh_history_count(hist), 2);
 	const struct vh_task *t = vh_history_task(hist, 0);
 	assert_string_equal(vh_task_type(t), "qmreboot");
@@ -315,7 +322,8 @@ static void test_huge_log(void **state)
 	assert_true(has_note(hist, "holds 4872 vfio-hook lines beyond the 128 shown"));
 	vh_history_free(hist);
 
-	/* the binary's peak memory stays far below the log's size */
+	/* The binary's peak memory stays far below the log's size. (The peak
+	 * includes the test's own pages the child shared before exec.) */
 	const char *argv[] = { VH_HOOKCTL, "log", "100", "--root", root, "--json", NULL };
 	char *out;
 	assert_int_equal(vh_test_run(argv, &out, NULL), 0);
@@ -323,7 +331,7 @@ static void test_huge_log(void **state)
 	assert_not_contains(out, "vfio-hook: line 128\"");
 	struct rusage ru;
 	assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
-	if (ru.ru_maxrss > 56 * 1024) /* KiB; the log is 64 MiB */
+	if (ru.ru_maxrss > 32 * 1024) /* KiB; the log is 64 MiB */
 		fail_msg("hookctl log peaked at %ld KiB on a 64 MiB task log", ru.ru_maxrss);
 	free(out);
 	vh_test_scratch_free(root);

@@ -1,0 +1,365 @@
+/*
+ * vfio-hook, driven as Proxmox drives it (the real binary, VMID and phase),
+ * on writable copies of the host trees. A host tree has no kernel: a bind
+ * written there never takes effect, so the hook must notice, roll back and
+ * refuse. What the hook wrote is read back from the tree.
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int hook(const char *root, const char *vmid, const char *phase, char **out)
+{
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, vmid, phase, NULL };
+	return vh_test_run(argv, out, NULL);
+}
+
+/* Every line of the hook's output starts with "vfio-hook:". */
+static void assert_prefixed(const char *out)
+{
+	for (const char *l = out; *l; l = strchr(l, '\n') + 1) {
+		if (strncmp(l, "vfio-hook:", 10))
+			fail_msg("line without the vfio-hook: prefix: %.80s", l);
+		if (!strchr(l, '\n'))
+			break;
+	}
+}
+
+static const char *last_line(const char *out)
+{
+	static char buf[1024];
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '\n')
+		n--;
+	size_t start = n;
+	while (start && out[start - 1] != '\n')
+		start--;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n - start), out + start);
+	return buf;
+}
+
+static bool exists(const char *root, const char *rel)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return lstat(path, &st) == 0;
+}
+
+static const char *link_target(const char *root, const char *rel)
+{
+	static char buf[4096];
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* The nouveau host with the vfio modules loaded: vfio-pci exists, so the
+ * hook gets as far as writing the bind. */
+static char *nouveau_with_vfio_loaded(void)
+{
+	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
+	char mods[8192];
+	snprintf(mods, sizeof(mods), "%s"
+		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
+		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
+		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"
+		 "vfio 69632 2 vfio_pci_core,vfio_iommu_type1, Live 0x0000000000000000\n",
+		 vh_test_read(root, "proc/modules"));
+	vh_test_write(root, "proc/modules", mods);
+	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id" };
+	for (size_t i = 0; i < 4; i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
+		vh_test_write(root, rel, "");
+	}
+	return root;
+}
+
+static void test_prestart_allowed_on_seed(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_prefixed(out);
+	assert_contains(last_line(out), "pre-start VM 100: start allowed (0 errors, 1 warning");
+	assert_contains(out, "warn module-unknown vfio_virqfd");
+	/* the hook's own log got one JSON line for the phase */
+	const char *log = vh_test_read(root, "var/log/vfiohelp/hook.log");
+	assert_contains(log, "\"phase\":\"pre-start\"");
+	assert_contains(log, "\"verdict\":\"allow\"");
+	assert_true(exists(root, "run/vfiohelp/100.json"));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_prestart_refused_before_any_change(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char *out;
+	char before[256];
+	snprintf(before, sizeof(before), "%s",
+		 vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"));
+	assert_int_equal(hook(root, "101", "pre-start", &out), 1);
+	assert_prefixed(out);
+	assert_contains(out, "vfio-hook: error machine-i440fx machine:");
+	assert_contains(out, "vfio-hook:   fix: qm set 101 -machine q35");
+	assert_contains(out, "vfio-hook:   fix: qm set 101 -bios ovmf");
+	assert_contains(last_line(out), "start refused before any change (3 errors");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"),
+			    before);
+	assert_false(exists(root, "run/vfiohelp/101.json"));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_prestart_cannot_load_modules_in_a_tree(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "error module-not-loaded vfio:");
+	assert_contains(out, "not the running system");
+	assert_contains(last_line(out), "start refused");
+	assert_string_equal(link_target(root, "sys/bus/pci/devices/0000:01:00.0/driver"),
+			    "../../../../bus/pci/drivers/nouveau");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_prestart_bind_fails_and_rolls_back(void **state)
+{
+	(void)state;
+	char *root = nouveau_with_vfio_loaded();
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_prefixed(out);
+	/* it tried the kernel's way: override, unbind, probe */
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/unbind"), "0000:01:00.0");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers_probe"), "0000:01:00.0");
+	/* noticed nothing happened, rolled back, refused */
+	assert_contains(out, "error bind 0000:01:00.0: 0000:01:00.0 is still on nouveau");
+	assert_contains(out, "rolled back 0000:01:00.0 to nouveau");
+	assert_contains(last_line(out), "start refused: repairs failed and were undone");
+	/* driver_override is cleared again (a lone newline is how sysfs clears it) */
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"), "\n");
+	/* the audio function was never touched: the first failure stopped the moves */
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.1/driver_override"),
+			    "(null)\n");
+	assert_false(exists(root, "run/vfiohelp/100.json"));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_prestart_hung_unbind_is_bounded(void **state)
+{
+	(void)state;
+	char *root = nouveau_with_vfio_loaded();
+	/* An unbind that never returns: a FIFO nobody reads blocks the open. */
+	char fifo[4096];
+	snprintf(fifo, sizeof(fifo), "%s/sys/bus/pci/drivers/nouveau/unbind", root);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 300}");
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "0000:01:00.0: driver nouveau did not let go");
+	assert_contains(out, "did not finish within 300 ms");
+	assert_contains(last_line(out), "start refused");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_malformed_policy_refuses(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\n  \"post_stop\": keep\n}\n");
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "vfiohelp.json:2:");
+	assert_contains(last_line(out), "fix the policy file first");
+	free(out);
+	/* other phases only warn */
+	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+	assert_contains(out, "error policy:");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_hostile_arguments(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "100;reboot", "pre-start" }, { "../100", "pre-start" }, { "99", "pre-start" },
+		{ "100", "pre-start;id" },     { "100", "start" },        { "", "" },
+	};
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out;
+		assert_int_equal(hook(root, cases[i][0], cases[i][1], &out), 2);
+		assert_prefixed(out);
+		assert_contains(out, "refused");
+		free(out);
+	}
+	assert_false(exists(root, "run/vfiohelp"));
+	vh_test_scratch_free(root);
+}
+
+static void test_post_stop_return_gives_back(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": false}");
+	/* nouveau is loaded on this host (its driver directory exists) */
+	vh_test_write(root, "sys/bus/pci/drivers/nouveau/bind", "");
+	vh_test_write(root, "sys/bus/pci/drivers/nouveau/unbind", "");
+	/* what a pre-start on a host where the card was on nouveau recorded */
+	vh_test_write(root, "run/vfiohelp/100.json",
+		      "{\"vmid\":100,\"time\":1762000000,\"devices\":["
+		      "{\"addr\":\"0000:01:00.0\",\"driver\":\"nouveau\",\"override\":\"\"},"
+		      "{\"addr\":\"0000:01:00.1\",\"driver\":\"vfio-pci\",\"override\":\"\"}]}");
+	char *out;
+	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+	assert_prefixed(out);
+	/* the kernel's way back: unbind from vfio-pci, clear override, bind nouveau */
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/vfio-pci/unbind"), "0000:01:00.0");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/bind"), "0000:01:00.0");
+	/* a tree has no kernel: the hook says the device is not back */
+	assert_contains(out, "warn return 0000:01:00.0:");
+	assert_contains(out, "0000:01:00.1 stays on vfio-pci");
+	assert_contains(last_line(out), "post-stop VM 100: done");
+	assert_false(exists(root, "run/vfiohelp/100.json"));
+	assert_contains(vh_test_read(root, "var/log/vfiohelp/hook.log"), "\"phase\":\"post-stop\"");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_corrupt_and_planted_state(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\"}");
+	vh_test_write(root, "run/vfiohelp/100.json", "{\"vmid\":100,\"devices\":[{\"addr\":\"../../x\"");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/run/vfiohelp", root);
+	chmod(dir, 0700);
+	char *out;
+	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+	assert_contains(out, "warn state: /run/vfiohelp/100.json is corrupt");
+	assert_contains(out, "nothing to return");
+	free(out);
+	/* a symlink planted as the state file is refused, not followed */
+	char link[4096], secret[4096];
+	snprintf(secret, sizeof(secret), "%s/secret", root);
+	vh_test_write(root, "secret", "{\"vmid\":100,\"time\":1,\"devices\":[]}");
+	snprintf(link, sizeof(link), "%s/run/vfiohelp/100.json", root);
+	unlink(link);
+	assert_int_equal(symlink(secret, link), 0);
+	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+	assert_contains(out, "warn state: /run/vfiohelp/100.json:");
+	free(out);
+	assert_string_equal(vh_test_read(root, "secret"), "{\"vmid\":100,\"time\":1,\"devices\":[]}");
+	/* a state directory that is a symlink is refused */
+	char *root2 = vh_test_scratch_copy(vh_test_host("seed"));
+	char run[4096];
+	snprintf(run, sizeof(run), "%s/run/vfiohelp", root2);
+	assert_int_equal(symlink("/tmp", run), 0);
+	assert_int_equal(hook(root2, "100", "pre-start", &out), 1);
+	assert_contains(out, "error lock:");
+	free(out);
+	vh_test_scratch_free(root2);
+	vh_test_scratch_free(root);
+}
+
+static void test_lock_serialises_hooks(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 300}");
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0); /* creates run/vfiohelp */
+	free(out);
+	char lock[4096];
+	snprintf(lock, sizeof(lock), "%s/run/vfiohelp/lock", root);
+	int fd = open(lock, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "another vfio-hook held /run/vfiohelp/lock");
+	free(out);
+	close(fd);
+	/* two hooks at once on one group: both finish, one after the other */
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 10000}");
+	pid_t a = fork();
+	if (a == 0) {
+		const char *argv[] = { VH_VFIO_HOOK, "--root", root, "100", "pre-start", NULL };
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(hook(root, "102", "pre-start", &out), 0);
+	int status;
+	assert_int_equal(waitpid(a, &status, 0), a);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+static void test_post_start_and_pre_stop(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char *out;
+	assert_int_equal(hook(root, "100", "post-start", &out), 0);
+	assert_prefixed(out);
+	assert_contains(out, "0000:01:00.0: on vfio-pci, /dev/vfio/12 present, no QEMU pid file");
+	free(out);
+	/* QEMU running with the group open */
+	vh_test_write(root, "run/qemu-server/100.pid", "4321\n");
+	vh_test_write(root, "proc/4321/cmdline", "/usr/bin/kvm");
+	char fd[4096];
+	snprintf(fd, sizeof(fd), "%s/proc/4321/fd", root);
+	mkdir(fd, 0755);
+	strcat(fd, "/17");
+	assert_int_equal(symlink("/dev/vfio/12", fd), 0);
+	assert_int_equal(hook(root, "100", "post-start", &out), 0);
+	assert_contains(out, "ok 0000:01:00.0: on vfio-pci, /dev/vfio/12 present, held by QEMU");
+	free(out);
+	assert_int_equal(hook(root, "100", "pre-stop", &out), 0);
+	assert_prefixed(out);
+	assert_contains(out, "nothing to do");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prestart_allowed_on_seed),
+		cmocka_unit_test(test_prestart_refused_before_any_change),
+		cmocka_unit_test(test_prestart_cannot_load_modules_in_a_tree),
+		cmocka_unit_test(test_prestart_bind_fails_and_rolls_back),
+		cmocka_unit_test(test_prestart_hung_unbind_is_bounded),
+		cmocka_unit_test(test_malformed_policy_refuses),
+		cmocka_unit_test(test_hostile_arguments),
+		cmocka_unit_test(test_post_stop_return_gives_back),
+		cmocka_unit_test(test_corrupt_and_planted_state),
+		cmocka_unit_test(test_lock_serialises_hooks),
+		cmocka_unit_test(test_post_start_and_pre_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
