@@ -39,6 +39,7 @@ pci() {
 	DEVS+=("$a") P_PARENT[$a]=$2 P_ID[$a]=$3 P_CLASS[$a]=$4 P_REV[$a]=00 P_SUB[$a]=$3
 	P_PORT[$a]=ep P_LINK[$a]=3x4 P_IRQ[$a]=$((25 + ${#DEVS[@]}))
 	[[ $4 == 0600* || $4 == 0806* ]] && P_PORT[$a]=pci
+	[[ $4 == 0600* ]] && P_IRQ[$a]=0
 	shift 4
 	dev "$a" "$@"
 }
