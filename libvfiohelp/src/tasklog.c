@@ -89,11 +89,13 @@ struct vh_task {
 	const char *phase;           /* hook.log entries: the phase */
 	int exit_code;
 	bool folded;                 /* a hook.log entry merged into its task */
+	size_t seq;                  /* order read: later lines are newer */
 };
 
 struct vh_history {
 	unsigned vmid;
 	size_t total;                /* entries before the limit */
+	size_t seq;                  /* lines read so far */
 	struct vh_task **tasks;
 	size_t n, cap;
 	struct strlist notes;
@@ -120,6 +122,7 @@ static int history_add(struct vh_history *hist, struct vh_task *t)
 		hist->tasks = v;
 		hist->cap = cap;
 	}
+	t->seq = hist->seq++;
 	hist->tasks[hist->n++] = t;
 	return 0;
 }
@@ -666,7 +669,9 @@ static int newest_first(const void *a, const void *b)
 	int c = strcmp(y->upid, x->upid);
 	if (c)
 		return c;
-	return x->end < y->end ? 1 : x->end > y->end ? -1 : 0;
+	if (x->end != y->end)
+		return x->end < y->end ? 1 : -1;
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0; /* qsort is not stable */
 }
 
 /* A finished record wins over "running"; one with a status over one without. */

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the real-kernel bench need (Debian 12).
+# Sourced by demo.sh and test.sh; does nothing when everything is present.
+set -euo pipefail
+VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
+                   libcmocka-dev pci.ids pciutils kmod gcc)
+VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
+
+vfiohelp_install() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "missing packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+		return 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The tests: unit tests under AddressSanitizer and UBSan, then the whole
+# suite (unit tests and the real-kernel scenarios in QEMU) on a normal build.
+# The output ends with ctest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}"
+jobs=$(nproc)
+
+echo "== unit tests under ASan + UBSan"
+cmake -S . -B build-asan -DVFIOHELP_SANITIZE=ON -DVFIOHELP_KERNEL_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest -L unit --output-on-failure -j"$jobs")
+
+echo "== all tests (unit + real-kernel scenarios)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVFIOHELP_KERNEL_TESTS=ON >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+cd build && ctest --output-on-failure
