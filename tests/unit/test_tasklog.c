@@ -140,7 +140,7 @@ static void test_vm100_story(void **state)
 	assert_int_equal(vh_task_state(t), VH_TASK_RUNNING);
 	assert_string_equal(vh_task_status(t), "running");
 	assert_int_equal(vh_task_end(t), -1);
-	assert_int_equal(vh_task_hook_count(t), 2);
+	assert_int_equal(vh_task_hook_count(t), 5);
 
 	t = vh_history_task(hist, 1);
 	assert_string_equal(vh_task_type(t), "hook:post-stop");
@@ -148,7 +148,7 @@ static void test_vm100_story(void **state)
 	assert_string_equal(vh_task_node(t), "");
 	assert_int_equal(vh_task_start(t), T0 + 3614);
 	assert_string_equal(vh_task_status(t), "OK");
-	assert_true(hook_has(t, "post-stop action keep"));
+	assert_true(hook_has(t, "stay on vfio-pci (policy post_stop=keep)"));
 
 	t = vh_history_task(hist, 2);
 	assert_string_equal(vh_task_upid(t), UPID_SHUTDOWN);
@@ -160,7 +160,7 @@ static void test_vm100_story(void **state)
 	assert_string_equal(vh_task_upid(t), UPID_STARTED);
 	assert_int_equal(vh_task_state(t), VH_TASK_OK);
 	assert_int_equal(vh_task_end(t), T0 + 603); /* index and active both list it */
-	assert_int_equal(vh_task_hook_count(t), 6);
+	assert_int_equal(vh_task_hook_count(t), 7);
 
 	t = vh_history_task(hist, 4);
 	assert_string_equal(vh_task_upid(t), UPID_REFUSED);
@@ -172,7 +172,8 @@ static void test_vm100_story(void **state)
 	assert_int_equal(vh_task_vmid(t), 100);
 	assert_contains(vh_task_status(t), "hookscript error for 100 on pre-start");
 	assert_int_equal(vh_task_hook_count(t), 7); /* not the NUL line, not the 5000-byte line */
-	assert_string_equal(vh_task_hook_line(t, 2), "vfio-hook:   fix: qm set 100 -machine q35");
+	assert_string_equal(vh_task_hook_line(t, 1), "vfio-hook:   fix: qm set 100 -machine q35");
+	assert_contains(vh_task_hook_line(t, 6), "start refused before any change");
 	assert_null(vh_task_hook_line(t, 7));
 
 	t = vh_history_task(hist, 5);
@@ -285,6 +286,31 @@ static void test_scratch_cases(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* The hook runs all four phases within a second when QEMU fails early:
+ * the log's order decides, newest (last written) first. */
+static void test_same_second_order(void **state)
+{
+	char *root = vh_test_scratch_empty();
+	static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
+	char text[1024] = "";
+	for (int i = 0; i < 4; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), "{\"time\": 1762000000, \"vmid\": 103, \"phase\": \"%s\", "
+			 "\"exit\": 0, \"verdict\": null, \"lines\": []}\n", phases[i]);
+		strcat(text, line);
+	}
+	vh_test_write(root, "var/log/vfiohelp/hook.log", text);
+	struct vh_history *hist = load(root, 103, 0);
+	assert_int_equal(vh_history_count(hist), 4);
+	for (int i = 0; i < 4; i++) {
+		char type[32];
+		snprintf(type, sizeof(type), "hook:%s", phases[3 - i]);
+		assert_string_equal(vh_task_type(vh_history_task(hist, (size_t)i)), type);
+	}
+	vh_history_free(hist);
+	vh_test_scratch_free(root);
+}
+
 /* A 64 MiB task log with a 16 MiB line and thousands of hook lines: read
  * with bounded memory, hook lines capped. */
 static void write_huge_log(const char *root)
@@ -358,7 +384,7 @@ static void test_cli_human(void **state)
 	assert_contains(out, "!! REFUSED   qmstart        VM 100  2025-11-01 12:26:40 .. 12:26:41");
 	assert_contains(out, "status: hookscript error for 100 on pre-start: command "
 			     "'/var/lib/vz/snippets/vfio-hook 100 pre-start' failed: exit code 1");
-	assert_contains(out, "      vfio-hook: error machine-i440fx hostpci0:");
+	assert_contains(out, "      vfio-hook: error machine-i440fx machine: VM 100 uses the i440fx");
 	assert_contains(out, "      vfio-hook:   fix: qm set 100 -machine q35");
 	assert_contains(out, "   RUNNING   qmstart        VM 100  2025-11-01 14:26:40 .. (running)");
 	assert_contains(out, "   OK        hook:post-stop VM 100  2025-11-01 13:26:54  (vfio-hook's own log)");
@@ -414,7 +440,7 @@ static void test_cli_json(void **state)
 	assert_contains(json_object_get_string(get(refused, "status")), "exit code 1");
 	json_object *hook = get(refused, "hook");
 	assert_int_equal(json_object_array_length(hook), 7);
-	assert_string_equal(json_object_get_string(json_object_array_get_idx(hook, 2)),
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(hook, 1)),
 			    "vfio-hook:   fix: qm set 100 -machine q35");
 	json_object_put(o);
 	free(out);
@@ -465,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_vm100_story),
 		cmocka_unit_test(test_every_vm_and_limit),
 		cmocka_unit_test(test_scratch_cases),
+		cmocka_unit_test(test_same_second_order),
 		cmocka_unit_test(test_huge_log),
 		cmocka_unit_test(test_cli_human),
 		cmocka_unit_test(test_cli_json),
