@@ -19,6 +19,8 @@ int hookctl_check(int argc, char **argv)
 	}
 	struct vh_err err;
 	struct vh_host *h = vh_host_new(cli.root, &err);
+	if (h)
+		vh_host_want_names(h, !cli.json);
 	struct vh_policy *policy = h ? vh_policy_load(h, cli.policy, &err) : NULL;
 	struct vh_report *r = policy ? vh_evaluate(h, vmid, policy, &err) : NULL;
 	if (!r) {

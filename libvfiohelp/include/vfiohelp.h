@@ -62,6 +62,9 @@ struct vh_host;
 VH_EXPORT struct vh_host *vh_host_new(const char *root, struct vh_err *err);
 VH_EXPORT void vh_host_free(struct vh_host *h);
 VH_EXPORT const char *vh_host_root(const struct vh_host *h);
+/* Device names from pci.ids (1.3 MB to load) are for people: off by default,
+ * turned on by a caller that prints them. */
+VH_EXPORT void vh_host_want_names(struct vh_host *h, bool want);
 /* True when root is "/": only then can modules be loaded into the kernel. */
 VH_EXPORT bool vh_host_is_live(const struct vh_host *h);
 
@@ -74,7 +77,7 @@ struct vh_device {
 	uint16_t vendor, device;
 	uint16_t subsys_vendor, subsys_device;
 	uint32_t class_code;    /* 24 bits: base class, subclass, prog-if */
-	char description[160];  /* from pci.ids, e.g. "NVIDIA Corporation AD106 [...]" */
+	char description[160];  /* from pci.ids when names are wanted, else "" */
 	char driver[64];        /* "" when no driver is bound */
 	char driver_override[64];
 	char modalias[128];

@@ -61,6 +61,11 @@ const char *vh_host_root(const struct vh_host *h)
 	return h->root[0] ? h->root : "/";
 }
 
+void vh_host_want_names(struct vh_host *h, bool want)
+{
+	h->want_names = want;
+}
+
 bool vh_host_is_live(const struct vh_host *h)
 {
 	return h->live;

@@ -13,6 +13,7 @@ struct kmod_ctx;
 struct vh_host {
 	char root[PATH_MAX];   /* "" for the live system */
 	bool live;
+	bool want_names;       /* look devices up in pci.ids */
 
 	/* libpci (pcidev.c): opened on the first device read. Its error
 	 * callback must not return, so it longjmps back to pci_guard. */

@@ -156,8 +156,12 @@ int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64
 	{
 		struct kmod_module *mod = kmod_module_get_module(it);
 		const char *name = kmod_module_get_name(mod);
-		/* vfio-pci's catch-all alias is the passthrough driver, not a host driver */
-		if (*count < max && !module_name_equal(name, strlen(name), "vfio_pci"))
+		/* vfio-pci's catch-all alias is the passthrough driver, not a host
+		 * driver; a module matching through two aliases counts once. */
+		bool seen = module_name_equal(name, strlen(name), "vfio_pci");
+		for (size_t i = 0; i < *count && !seen; i++)
+			seen = module_name_equal(name, strlen(name), names[i]);
+		if (*count < max && !seen)
 			vh_strlcpy(names[(*count)++], name, 64);
 		kmod_module_unref(mod);
 	}

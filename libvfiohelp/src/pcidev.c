@@ -104,6 +104,22 @@ static void read_pcie_caps(struct pci_dev *d, struct vh_device *dev)
 	}
 }
 
+/* "NVIDIA Corporation AD106 [GeForce RTX 4060 Ti]", or the vendor alone
+ * when the system's pci.ids is older than the device. */
+static void describe(struct vh_host *h, struct vh_device *dev)
+{
+	char vendor[96];
+	const int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+	if (pci_lookup_name(h->pacc, dev->description, sizeof(dev->description),
+			    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | flags, dev->vendor, dev->device))
+		return;
+	if (pci_lookup_name(h->pacc, vendor, sizeof(vendor), PCI_LOOKUP_VENDOR | flags, dev->vendor))
+		snprintf(dev->description, sizeof(dev->description), "%s device %04x", vendor,
+			 dev->device);
+	else
+		dev->description[0] = '\0';
+}
+
 /* Identity and capabilities through libpci; jumps out on libpci errors. */
 static int read_config(struct vh_host *h, struct vh_device *dev, struct vh_err *err)
 {
@@ -126,11 +142,8 @@ static int read_config(struct vh_host *h, struct vh_device *dev, struct vh_err *
 	dev->subsys_device = d->subsys_id;
 	dev->is_bridge = (pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
 	read_pcie_caps(d, dev);
-	if (!pci_lookup_name(h->pacc, dev->description, sizeof(dev->description),
-			     PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS |
-				     PCI_LOOKUP_NO_HWDB,
-			     dev->vendor, dev->device))
-		dev->description[0] = '\0';
+	if (h->want_names)
+		describe(h, dev);
 	pci_free_dev(d);
 	h->pci_guard = NULL;
 	return 0;
