@@ -100,9 +100,25 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
+/* Opens a regular file for reading. O_NONBLOCK and the type check keep a
+ * FIFO or device node planted in a host tree from hanging the reader. */
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 ssize_t vh_read_file(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(path);
 	if (fd < 0)
 		return -1;
 	size_t got = 0;
@@ -136,7 +152,7 @@ int vh_read_attr(const char *path, char *buf, size_t size)
 
 int vh_slurp(const char *path, size_t max, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(path);
 	if (fd < 0)
 		return -1;
 	size_t cap = 4096, got = 0;

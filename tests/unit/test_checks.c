@@ -6,6 +6,8 @@
 #include "testlib.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct eval {
 	struct vh_host *h;
@@ -314,6 +316,26 @@ static void test_pcie_off_and_efidisk(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A FIFO where the config should be: an answer, never a hang. */
+static void test_fifo_config_does_not_hang(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/etc/pve/nodes/pve/qemu-server/130.conf", root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:01:00.0/driver_override", root);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	struct eval ev = evaluate_on(root, 130, NULL);
+	expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	done(&ev);
+	ev = evaluate_on(root, 100, NULL);
+	assert_false(vh_report_blocks(ev.r));
+	done(&ev);
+	vh_test_scratch_free(root);
+}
+
 static void test_policy_changes_severity(void **state)
 {
 	(void)state;
@@ -349,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_in_use),
 		cmocka_unit_test(test_legacy_kernel),
 		cmocka_unit_test(test_pcie_off_and_efidisk),
+		cmocka_unit_test(test_fifo_config_does_not_hang),
 		cmocka_unit_test(test_policy_changes_severity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
