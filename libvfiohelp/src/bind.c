@@ -100,9 +100,13 @@ int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err 
 int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, const char *override,
 		      unsigned ms, struct vh_err *err)
 {
-	char cur[64];
+	char cur[64], cur_override[64];
 	if (vh_current_driver(h, dev, cur, sizeof(cur)) < 0)
 		return vh_fail(err, "%s: cannot read its driver link", dev);
+	/* A device whose first step failed is as it was: nothing to write. */
+	if (!strcmp(cur, driver) && vh_current_override(h, dev, cur_override, sizeof(cur_override)) == 0 &&
+	    !strcmp(cur_override, override))
+		return 0;
 	if (strcmp(cur, driver) && cur[0] && unbind(h, dev, cur, ms, err) < 0)
 		return -1;
 	if (set_override(h, dev, override, ms, err) < 0)

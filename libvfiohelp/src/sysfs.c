@@ -39,6 +39,12 @@ static int write_now(const char *path, const char *value)
 	return e;
 }
 
+/* A lone newline (how an override is cleared) printed readably. */
+static const char *shown(const char *value)
+{
+	return strcmp(value, "\n") ? value : "\\n";
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -81,11 +87,11 @@ int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, str
 	if (e == ETIMEDOUT) {
 		kill(pid, SIGKILL); /* takes effect if and when the write returns */
 		waitpid(pid, NULL, WNOHANG);
-		return vh_fail(err, "writing '%s' to %s did not finish within %u ms", value, path,
-			       timeout_ms);
+		return vh_fail(err, "writing '%s' to %s did not finish within %u ms", shown(value),
+			       path, timeout_ms);
 	}
 	waitpid(pid, NULL, 0);
 	if (e)
-		return vh_fail(err, "writing '%s' to %s failed: %s", value, path, strerror(e));
+		return vh_fail(err, "writing '%s' to %s failed: %s", shown(value), path, strerror(e));
 	return 0;
 }

@@ -7,8 +7,10 @@ done
 for g in /sys/kernel/iommu_groups/*; do
     result "groupdevs.${g##*/}" "$(ls $g/devices | tr '\n' ' ')"
 done
+for a in 0000:00:01.0 0000:01:00.0 0000:02:00.0 0000:03:01.0; do report_group shape $a; done
 report_modules before
 A=0000:01:00.0
+report_dev before $A
 result before.reset_method "$(cat $(sysdev $A)/reset_method 2>&1)"
 modprobe vfio-pci; result modprobe_rc $?
 modprobe vfio_iommu_type1
@@ -23,4 +25,3 @@ echo >$(sysdev $A)/driver_override
 echo $A >$(sysdev $A)/driver/unbind
 echo $A >/sys/bus/pci/drivers_probe
 report_dev returned $A
-result returned.probes "$(e1000e_probes $A)"
