@@ -64,8 +64,7 @@ static int pci_open(struct vh_host *h, struct vh_err *err)
 	h->pci_guard = &guard;
 	if (setjmp(guard)) {
 		h->pci_guard = NULL;
-		/* pacc is in an unknown state after the jump; leak it rather than
-		 * call into libpci again. */
+		pci_cleanup(pacc);
 		return vh_fail(err, "libpci cannot read %s: %s", sysfs, h->pci_error);
 	}
 	pci_init(pacc);
@@ -129,6 +128,8 @@ static int read_config(struct vh_host *h, struct vh_device *dev, struct vh_err *
 	h->pci_guard = &guard;
 	if (setjmp(guard)) {
 		h->pci_guard = NULL;
+		if (d)
+			pci_free_dev(d);
 		return vh_fail(err, "%s: libpci cannot read the device: %s", dev->name,
 			       h->pci_error);
 	}

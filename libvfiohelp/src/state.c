@@ -31,6 +31,10 @@ int vh_state_dir_open(struct vh_host *h, struct vh_err *err)
 	char path[PATH_MAX];
 	if (vh_host_path(h, path, sizeof(path), "/run/vfiohelp") < 0)
 		return vh_fail(err, "path too long");
+	char run[PATH_MAX];
+	/* /run exists on any host; a host tree fresh from git may lack it. */
+	if (vh_host_path(h, run, sizeof(run), "/run") == 0 && !vh_path_exists(run))
+		mkdir(run, 0755);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return vh_fail(err, "cannot create %s: %s", path, strerror(errno));
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
