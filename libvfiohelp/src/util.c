@@ -116,29 +116,42 @@ static int open_regular(const char *path)
 	return fd;
 }
 
+/* Reads until `room` bytes or end of file; -1 with errno on a read error. */
+static ssize_t read_full(int fd, char *buf, size_t room)
+{
+	size_t got = 0;
+	while (got < room) {
+		ssize_t n = read(fd, buf + got, room - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* close() that keeps the errno of the failure being reported. */
+static void close_keep_errno(int fd)
+{
+	int e = errno;
+	close(fd);
+	errno = e;
+}
+
 ssize_t vh_read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open_regular(path);
 	if (fd < 0)
 		return -1;
-	size_t got = 0;
-	while (got + 1 < size) {
-		ssize_t n = read(fd, buf + got, size - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	ssize_t got = read_full(fd, buf, size - 1);
+	close_keep_errno(fd);
+	if (got < 0)
+		return -1;
 	buf[got] = '\0';
-	close(fd);
-	return (ssize_t)got;
+	return got;
 }
 
 int vh_read_attr(const char *path, char *buf, size_t size)
@@ -156,53 +169,36 @@ int vh_slurp(const char *path, size_t max, char **out, size_t *len)
 	if (fd < 0)
 		return -1;
 	size_t cap = 4096, got = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -1;
-	}
+	char *buf = NULL;
 	for (;;) {
-		if (got + 1 >= cap) {
-			if (cap > max) {
-				free(buf);
-				close(fd);
-				errno = EFBIG;
-				return -1;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
+		if (!buf || got + 1 >= cap) {
+			size_t want = buf ? cap * 2 : cap;
+			char *grown = realloc(buf, want);
+			if (!grown)
+				break;
+			buf = grown;
+			cap = want;
 		}
-		ssize_t n = read(fd, buf + got, cap - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (n == 0)
+		ssize_t n = read_full(fd, buf + got, cap - 1 - got);
+		if (n < 0)
 			break;
 		got += (size_t)n;
+		if (got > max) {
+			errno = EFBIG;
+			break;
+		}
+		if (got + 1 < cap) { /* short read: end of file */
+			close(fd);
+			buf[got] = '\0';
+			*out = buf;
+			if (len)
+				*len = got;
+			return 0;
+		}
 	}
-	close(fd);
-	if (got > max) {
-		free(buf);
-		errno = EFBIG;
-		return -1;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	if (len)
-		*len = got;
-	return 0;
+	close_keep_errno(fd);
+	free(buf);
+	return -1;
 }
 
 int vh_link_basename(const char *path, char *buf, size_t size)
