@@ -6,6 +6,12 @@ VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev lib
                    libcmocka-dev pci.ids pciutils kmod gcc)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
 
+# The kernel bench finds its kernels through apt's package lists.
+vfiohelp_apt_lists() {
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null && return 0
+	[[ $(id -u) -eq 0 ]] && apt-get update -qq
+}
+
 vfiohelp_install() {
 	local missing=()
 	for p in "$@"; do

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}"
+vfiohelp_apt_lists
 jobs=$(nproc)
 
 echo "== unit tests under ASan + UBSan"
