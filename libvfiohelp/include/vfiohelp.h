@@ -193,6 +193,13 @@ struct vh_vm_device {
 	const struct vh_device *dev; /* owned by the host; present may be false */
 };
 
+/* A check that found nothing wrong: the text report shows these as the
+ * ticked lines of a checklist (they are not findings, not in the JSON). */
+struct vh_passed {
+	enum vh_topic topic;
+	char text[256];
+};
+
 struct vh_report {
 	unsigned vmid;
 	bool vm_loaded;              /* false: the config could not be read */
@@ -201,6 +208,8 @@ struct vh_report {
 	struct vh_vm_device *devices;
 	size_t n_findings;
 	struct vh_finding *findings;
+	size_t n_passed;
+	struct vh_passed *passed;
 };
 
 VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid,

@@ -25,9 +25,32 @@ struct eval {
 	struct vh_host *h;
 	const struct vh_policy *policy;
 	struct vh_report *r;
-	size_t cap_findings;
+	size_t cap_findings, cap_passed;
 	bool oom;
 };
+
+static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
+
+static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...)
+{
+	struct vh_report *r = ev->r;
+	if (r->n_passed == ev->cap_passed) {
+		size_t cap = ev->cap_passed ? ev->cap_passed * 2 : 16;
+		struct vh_passed *grown = realloc(r->passed, cap * sizeof(*grown));
+		if (!grown) {
+			ev->oom = true;
+			return;
+		}
+		r->passed = grown;
+		ev->cap_passed = cap;
+	}
+	struct vh_passed *p = &r->passed[r->n_passed++];
+	p->topic = topic;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->text, sizeof(p->text), fmt, ap);
+	va_end(ap);
+}
 
 static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum vh_topic topic,
 		    const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(7, 8);
@@ -92,6 +115,12 @@ static void check_vm_settings(struct eval *ev)
 	const struct vh_vmconf *vm = &ev->r->vm;
 	unsigned id = vm->vmid;
 	char fix[256];
+	if (vm->machine == VH_MACHINE_Q35)
+		passed(ev, VH_TOPIC_VM, "machine is q35 (%s)", vm->machine_raw);
+	if (vm->bios == VH_BIOS_OVMF && vm->has_efidisk)
+		passed(ev, VH_TOPIC_VM, "OVMF (UEFI) with an efidisk0");
+	if (vm->n_hostpci && vm->balloon_mib == 0)
+		passed(ev, VH_TOPIC_VM, "ballooning off (balloon: 0)");
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", id);
 		finding(ev, "machine-i440fx", VH_SEV_ERROR, VH_TOPIC_VM, "machine", fix,
@@ -123,6 +152,9 @@ static void check_vm_settings(struct eval *ev)
 		const struct vh_hostpci *pci = &vm->hostpci[i];
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
+		if (vm->machine == VH_MACHINE_Q35 && pci->pcie)
+			passed(ev, VH_TOPIC_VM, "%s is passed as PCIe (pcie=1)%s", key,
+			       pci->rombar ? "" : " with its ROM BAR hidden (rombar=0)");
 		if (vm->machine == VH_MACHINE_Q35 && !pci->pcie) {
 			hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
 			finding(ev, "pcie-off", VH_SEV_WARN, VH_TOPIC_VM, key, fix,
@@ -144,6 +176,9 @@ static void check_memory(struct eval *ev)
 			"cannot tell how much memory can be pinned: %s", e.msg);
 		return;
 	}
+	if (vm->memory_mib <= avail)
+		passed(ev, VH_TOPIC_HOST, "%llu MiB can be pinned (%llu MiB available)",
+		       (unsigned long long)vm->memory_mib, (unsigned long long)avail);
 	if (vm->memory_mib > avail) {
 		char fix[128];
 		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
@@ -243,6 +278,8 @@ static void check_iommu(struct eval *ev, bool *active)
 	if (vh_iommu_active(ev->h, active, unit, sizeof(unit), &e) < 0)
 		*active = false;
 	vh_cmdline_read(ev->h, cmdline, sizeof(cmdline), NULL);
+	if (*active)
+		passed(ev, VH_TOPIC_IOMMU, "IOMMU active (%s)", unit);
 	if (!*active) {
 		enum vh_cpu_vendor cpu = vh_cpu_vendor(ev->h);
 		const char *fix = cpu == VH_CPU_AMD
@@ -271,8 +308,11 @@ static void check_modules(struct eval *ev)
 	struct vh_err e;
 	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
 		enum vh_module_state st = vh_module_state(ev->h, vfio_modules[i], &e);
-		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
+		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN) {
+			passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vfio_modules[i],
+			       st == VH_MOD_LOADED ? "loaded" : "built in");
 			continue;
+		}
 		char fix[128];
 		snprintf(fix, sizeof(fix), "echo %s >> /etc/modules   # load it at every boot",
 			 vfio_modules[i]);
@@ -332,6 +372,10 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 static void check_driver(struct eval *ev, const struct vh_vm_device *vd, bool keep)
 {
 	const struct vh_device *d = vd->dev;
+	if (!strcmp(d->driver, "vfio-pci"))
+		passed(ev, VH_TOPIC_DRIVERS, "%s is bound to vfio-pci", d->name);
+	if (keep)
+		passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
 	char ids[200], fix[400];
@@ -351,12 +395,19 @@ static void check_host_drivers(struct eval *ev, const struct vh_device *d)
 {
 	char names[8][64];
 	size_t n;
-	if (!d->modalias[0] || vh_vfio_ids_claim(ev->h, d->vendor, d->device) ||
-	    vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
+	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
+		passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
+		       d->name, d->vendor, d->device);
+		return;
+	}
+	if (!d->modalias[0] || vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (vh_module_blacklisted(ev->h, names[i]))
+		if (vh_module_blacklisted(ev->h, names[i])) {
+			passed(ev, VH_TOPIC_DRIVERS, "host driver %s of %s is blacklisted", names[i],
+			       d->name);
 			continue;
+		}
 		char ids[200], fix[400];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
@@ -458,8 +509,11 @@ static void check_group(struct eval *ev, const struct vh_device *d, struct vh_er
 			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used, "%s%s (%s)",
 						 used ? ", " : "", m->name, m->driver);
 	}
-	if (!count)
+	if (!count) {
+		passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
+		       d->iommu_group);
 		return;
+	}
 	const struct vh_device *port = missing_acs_above(ev->h, d);
 	char why[160] = "";
 	if (port)
@@ -552,6 +606,7 @@ void vh_report_free(struct vh_report *r)
 		return;
 	free(r->devices);
 	free(r->findings);
+	free(r->passed);
 	free(r);
 }
 

@@ -117,6 +117,14 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 	print_devices(r, out);
 	for (size_t t = 0; t < VH_ARRAY_SIZE(topic_titles); t++) {
 		bool header = false;
+		for (size_t i = 0; i < r->n_passed; i++) {
+			if (r->passed[i].topic != t)
+				continue;
+			if (!header)
+				fprintf(out, "\n%s\n", topic_titles[t]);
+			header = true;
+			fprintf(out, "  [ ok ] %s\n", r->passed[i].text);
+		}
 		for (size_t i = 0; i < r->n_findings; i++) {
 			const struct vh_finding *f = &r->findings[i];
 			if (f->topic != t)

@@ -99,6 +99,14 @@ static void test_seed_vm100_allowed(void **state)
 	const struct vh_finding *f = expect(r, "module-unknown", "vfio_virqfd", VH_SEV_WARN);
 	assert_contains(f->message, "merged into vfio");
 	assert_contains(f->fix, "/etc/modules");
+	/* the text report's checklist ticks what passed */
+	bool iommu_ok = false, group_ok = false, claimed = false;
+	for (size_t i = 0; i < r->n_passed; i++) {
+		iommu_ok |= !strcmp(r->passed[i].text, "IOMMU active (ivhd0)");
+		group_ok |= strstr(r->passed[i].text, "IOMMU group 12 holds no other") != NULL;
+		claimed |= strstr(r->passed[i].text, "0000:01:00.0 (10de:2803) is claimed by vfio-pci") != NULL;
+	}
+	assert_true(iommu_ok && group_ok && claimed);
 	const struct vh_device *gpu = r->devices[0].dev;
 	assert_string_equal(gpu->name, "0000:01:00.0");
 	assert_int_equal(gpu->vendor, 0x10de);
