@@ -11,6 +11,7 @@
 #include "hooklog.h"
 #include "kmods.h"
 #include "state.h"
+#include "sysfs.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -202,11 +203,93 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 	return 0;
 }
 
-/* A device on a bus the host also uses must not get a bus reset: it would
- * reset the host's devices too. */
-static bool bus_reset_only(const struct vh_device *d)
+/* Devices on d's bus, other than the VM's, that a host driver is using:
+ * a secondary bus reset would reset them too. Read from the directory of
+ * the bridge above d (one readdir, not a bus scan). */
+static size_t host_users_on_bus(struct hook *hk, const struct vh_report *r,
+				const struct vh_device *d, char *names, size_t size)
 {
-	return !strcmp(d->reset_method, "bus");
+	char dir[PATH_MAX], parent[VH_PCI_ADDR_STRLEN];
+	size_t n = 0, used = 0;
+	names[0] = '\0';
+	vh_pci_addr_format(&d->parent, parent);
+	if (vh_host_path(hk->h, dir, sizeof(dir), "/sys/bus/pci/devices/%s", parent) < 0)
+		return 0;
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	while (dp && (e = readdir(dp))) {
+		struct vh_pci_addr a;
+		char drv[64];
+		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func ||
+		    a.bus != d->addr.bus)
+			continue;
+		bool vm_gets = false;
+		for (size_t i = 0; i < r->n_devices; i++)
+			vm_gets |= vh_pci_addr_equal(&r->devices[i].addr, &a);
+		char link[PATH_MAX];
+		drv[0] = '\0';
+		if (vh_format(link, sizeof(link), "%s/%s/driver", dir, e->d_name) >= 0 &&
+		    vh_link_basename(link, drv, sizeof(drv)) < 0)
+			drv[0] = '\0';
+		if (vm_gets || !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))
+			continue;
+		n++;
+		if (used < size)
+			used += (size_t)snprintf(names + used, size - used, "%s%s (%s)", used ? ", " : "",
+						 e->d_name, drv);
+	}
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+/* reset_method without "bus": "pm bus" -> "pm"; "" when bus was all. */
+static void without_bus(const char *methods, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (const char *p = methods; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n && !(n == 3 && !strncmp(p, "bus", 3)) && used + n + 2 < size)
+			used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? " " : "", (int)n, p);
+		p += n + (p[n] == ' ');
+	}
+}
+
+/* Resets d with the kernel's methods, leaving out the bus reset while the
+ * host uses another device on the bus: reset_method is narrowed for the
+ * reset and put back afterwards. */
+static void reset_one(struct hook *hk, const struct vh_report *r, const struct vh_device *d)
+{
+	char users[256], narrow[128], path[PATH_MAX];
+	struct vh_err e;
+	bool has_bus = strstr(d->reset_method, "bus") != NULL;
+	if (!has_bus || !d->has_parent || !host_users_on_bus(hk, r, d, users, sizeof(users))) {
+		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
+			say(hk, "warn reset %s: %s", d->name, e.msg);
+		else
+			say(hk, "reset %s (%s)", d->name, d->reset_method);
+		return;
+	}
+	without_bus(d->reset_method, narrow, sizeof(narrow));
+	if (!narrow[0]) {
+		say(hk, "info reset %s skipped: only a bus reset is possible and it would also reset %s",
+		    d->name, users);
+		return;
+	}
+	if (vh_host_path(hk->h, path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", d->name) < 0 ||
+	    vh_sysfs_write(path, narrow, hk->timeout_ms, &e) < 0) {
+		say(hk, "info reset %s skipped: cannot leave out the bus reset that would also reset %s",
+		    d->name, users);
+		return;
+	}
+	if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
+		say(hk, "warn reset %s: %s", d->name, e.msg);
+	else
+		say(hk, "reset %s (%s; no bus reset: %s share the bus)", d->name, narrow, users);
+	if (vh_sysfs_write(path, d->reset_method, hk->timeout_ms, &e) < 0)
+		say(hk, "warn reset %s: could not restore reset_method '%s': %s", d->name,
+		    d->reset_method, e.msg);
 }
 
 static void reset_devices(struct hook *hk, const struct vh_report *r)
@@ -215,23 +298,13 @@ static void reset_devices(struct hook *hk, const struct vh_report *r)
 		return;
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		struct vh_err e;
 		if (!d->present || d->is_bridge)
 			continue;
-		if (!d->has_reset || !d->reset_method[0]) {
+		if (!d->has_reset || !d->reset_method[0])
 			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
 			    d->name);
-			continue;
-		}
-		if (bus_reset_only(d) && d->has_parent) {
-			say(hk, "info reset %s: only a bus reset is possible, which would also reset "
-				"the other devices on its bus; skipped", d->name);
-			continue;
-		}
-		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
-			say(hk, "warn reset %s: %s", d->name, e.msg);
 		else
-			say(hk, "reset %s (%s)", d->name, d->reset_method);
+			reset_one(hk, r, d);
 	}
 }
 

@@ -348,6 +348,36 @@ static void test_post_start_and_pre_stop(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* No bus reset while the host uses another device on that bus: the bus
+ * method is left out of reset_method for the reset and put back after. */
+static void test_reset_leaves_out_bus_reset(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	const char *gpu = "sys/bus/pci/devices/0000:01:00.0/reset_method";
+	vh_test_write(root, gpu, "pm bus\n");
+	/* a USB controller on bus 01, next to the GPU, used by the host */
+	char dev[2048], link[4096];
+	snprintf(dev, sizeof(dev), "%s/sys/devices/pci0000:00/0000:00:01.1/0000:01:01.0", root);
+	assert_int_equal(mkdir(dev, 0755), 0);
+	snprintf(link, sizeof(link), "%s/driver", dev);
+	assert_int_equal(symlink("../../../../bus/pci/drivers/xhci_hcd", link), 0);
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_contains(out, "reset 0000:01:00.0 (pm; no bus reset: 0000:01:01.0 (xhci_hcd) share the bus)");
+	assert_string_equal(vh_test_read(root, gpu), "pm bus");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/reset"), "1");
+	free(out);
+	/* bus as the only method: no reset at all */
+	vh_test_write(root, gpu, "bus\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/reset", "");
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_contains(out, "info reset 0000:01:00.0 skipped: only a bus reset is possible");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/reset"), "");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),
+		cmocka_unit_test(test_reset_leaves_out_bus_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
