@@ -29,21 +29,30 @@ struct eval {
 	bool oom;
 };
 
+/* Makes room for one more element in a doubling array; false (and the
+ * evaluation marked out of memory) when that fails. */
+static bool room_for_one(struct eval *ev, void **array, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return true;
+	size_t want = *cap ? *cap * 2 : 16;
+	void *grown = realloc(*array, want * elem);
+	if (!grown) {
+		ev->oom = true;
+		return false;
+	}
+	*array = grown;
+	*cap = want;
+	return true;
+}
+
 static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 
 static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...)
 {
 	struct vh_report *r = ev->r;
-	if (r->n_passed == ev->cap_passed) {
-		size_t cap = ev->cap_passed ? ev->cap_passed * 2 : 16;
-		struct vh_passed *grown = realloc(r->passed, cap * sizeof(*grown));
-		if (!grown) {
-			ev->oom = true;
-			return;
-		}
-		r->passed = grown;
-		ev->cap_passed = cap;
-	}
+	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
+		return;
 	struct vh_passed *p = &r->passed[r->n_passed++];
 	p->topic = topic;
 	va_list ap;
@@ -62,16 +71,9 @@ static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum
 	if (sev == VH_SEV_OFF)
 		return;
 	struct vh_report *r = ev->r;
-	if (r->n_findings == ev->cap_findings) {
-		size_t cap = ev->cap_findings ? ev->cap_findings * 2 : 16;
-		struct vh_finding *grown = realloc(r->findings, cap * sizeof(*grown));
-		if (!grown) {
-			ev->oom = true;
-			return;
-		}
-		r->findings = grown;
-		ev->cap_findings = cap;
-	}
+	if (!room_for_one(ev, (void **)&r->findings, &ev->cap_findings, r->n_findings,
+			  sizeof(*r->findings)))
+		return;
 	struct vh_finding *f = &r->findings[r->n_findings++];
 	memset(f, 0, sizeof(*f));
 	vh_strlcpy(f->id, id, sizeof(f->id));
