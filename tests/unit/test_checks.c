@@ -344,6 +344,23 @@ static void test_fifo_config_does_not_hang(void **state)
 	vh_test_scratch_free(root);
 }
 
+static void test_acs_override(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "proc/cmdline",
+		      "BOOT_IMAGE=/boot/vmlinuz-6.8.12-10-pve root=/dev/mapper/pve-root ro quiet "
+		      "pcie_acs_override=downstream,multifunction\n");
+	struct eval ev = evaluate_on(root, 100, NULL);
+	const struct vh_finding *f = expect(ev.r, "acs-override", "host", VH_SEV_WARN);
+	assert_contains(f->message, "pcie_acs_override");
+	done(&ev);
+	ev = evaluate("seed", 100); /* the seed's own command line has none */
+	expect_none(ev.r, "acs-override");
+	done(&ev);
+	vh_test_scratch_free(root);
+}
+
 static void test_policy_changes_severity(void **state)
 {
 	(void)state;
@@ -380,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_kernel),
 		cmocka_unit_test(test_pcie_off_and_efidisk),
 		cmocka_unit_test(test_fifo_config_does_not_hang),
+		cmocka_unit_test(test_acs_override),
 		cmocka_unit_test(test_policy_changes_severity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
