@@ -39,6 +39,10 @@ int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fm
 	VH_PRINTF(4, 5);
 
 /* ---- files (util.c); paths are already resolved under the root ---- */
+/* Opens a regular file for reading; -1 with errno (EINVAL for anything
+ * else). O_NONBLOCK and the type check keep a FIFO or device node planted
+ * in a host tree from hanging the reader. */
+int vh_open_regular(const char *path);
 /* Reads at most size-1 bytes, NUL-terminates. Returns bytes read or -1 with
  * errno set (the caller decides whether ENOENT is an error). */
 ssize_t vh_read_file(const char *path, char *buf, size_t size);

@@ -249,16 +249,11 @@ struct reader {
 static int reader_open(struct reader *r, const char *path, const char *name, size_t size)
 {
 	memset(r, 0, sizeof(*r));
-	/* O_NONBLOCK and a regular-file check: a FIFO planted in the log
-	 * directory must not hang the reader. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
+	int fd = vh_open_regular(path); /* a planted FIFO must not hang the reader */
 	if (fd < 0)
 		return -1;
-	int e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
-	if (!e && !(r->f = fdopen(fd, "r")))
-		e = errno;
-	if (e) {
+	if (!(r->f = fdopen(fd, "r"))) {
+		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;

@@ -100,9 +100,7 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
-/* Opens a regular file for reading. O_NONBLOCK and the type check keep a
- * FIFO or device node planted in a host tree from hanging the reader. */
-static int open_regular(const char *path)
+int vh_open_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -143,7 +141,7 @@ static void close_keep_errno(int fd)
 
 ssize_t vh_read_file(const char *path, char *buf, size_t size)
 {
-	int fd = open_regular(path);
+	int fd = vh_open_regular(path);
 	if (fd < 0)
 		return -1;
 	ssize_t got = read_full(fd, buf, size - 1);
@@ -165,7 +163,7 @@ int vh_read_attr(const char *path, char *buf, size_t size)
 
 int vh_slurp(const char *path, size_t max, char **out, size_t *len)
 {
-	int fd = open_regular(path);
+	int fd = vh_open_regular(path);
 	if (fd < 0)
 		return -1;
 	size_t cap = 4096, got = 0;
