@@ -133,11 +133,13 @@ enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct
 	if (kmod_module_new_from_name(ctx, name, &mod) < 0)
 		return VH_MOD_MISSING;
 	enum vh_module_state st = VH_MOD_MISSING;
-	/* Builtin is answered from modules.builtin(.bin), not from /sys. */
-	if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
-		st = VH_MOD_BUILTIN;
-	else if (kmod_module_get_path(mod))
+	/* A .ko in modules.dep: available. Otherwise ask whether it is built
+	 * in; libkmod answers that from modules.builtin under the root before
+	 * it would look at the absolute /sys/module (whose answer is unused). */
+	if (kmod_module_get_path(mod))
 		st = VH_MOD_AVAILABLE;
+	else if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+		st = VH_MOD_BUILTIN;
 	kmod_module_unref(mod);
 	return st;
 }
