@@ -174,7 +174,8 @@ static void check_memory(struct eval *ev)
 	if (!vm->n_hostpci)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
-		finding(ev, "memory-insufficient", VH_SEV_ERROR, VH_TOPIC_HOST, "host", NULL,
+		/* Unknown is not insufficient: say so, do not block on it. */
+		finding(ev, "memory-unknown", VH_SEV_WARN, VH_TOPIC_HOST, "host", NULL,
 			"cannot tell how much memory can be pinned: %s", e.msg);
 		return;
 	}
@@ -318,16 +319,14 @@ static void check_modules(struct eval *ev)
 		char fix[128];
 		snprintf(fix, sizeof(fix), "echo %s >> /etc/modules   # load it at every boot",
 			 vfio_modules[i]);
-		if (st == VH_MOD_AVAILABLE)
-			finding(ev, "module-not-loaded", VH_SEV_WARN, VH_TOPIC_DRIVERS, vfio_modules[i], fix,
-				"kernel module %s is not loaded; vfio-hook will load it at start",
-				vfio_modules[i]);
-		else
-			finding(ev, "module-not-loaded", VH_SEV_ERROR, VH_TOPIC_DRIVERS, vfio_modules[i],
-				"apt install --reinstall proxmox-kernel-$(uname -r)",
-				"kernel module %s is not loaded and kernel %s has no such module%s%s",
-				vfio_modules[i], ev->h->kver[0] ? ev->h->kver : "(unknown)",
-				st == VH_MOD_ERROR ? ": " : "", st == VH_MOD_ERROR ? e.msg : "");
+		/* Default warn whatever libkmod says: if the module cannot be
+		 * loaded, the hook's repair fails and pre-start refuses then. */
+		finding(ev, "module-not-loaded", VH_SEV_WARN, VH_TOPIC_DRIVERS, vfio_modules[i], fix,
+			"kernel module %s is not loaded; vfio-hook will load it at start%s",
+			vfio_modules[i],
+			st == VH_MOD_AVAILABLE ? ""
+			: vh_kmod_indexed(ev->h) ? " (but the kernel's module index has no such module: loading it will fail)"
+						 : " (no module index under /lib/modules to confirm the kernel has it)");
 	}
 }
 
@@ -336,7 +335,8 @@ static void check_etc_modules(struct eval *ev)
 {
 	struct vh_etc_module mods[64];
 	size_t n;
-	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
+	/* Without the kernel's module index nothing can be said to be missing. */
+	if (!vh_kmod_indexed(ev->h) || vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_exists(ev->h, mods[i].name))

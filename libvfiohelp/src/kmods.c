@@ -105,6 +105,18 @@ int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct v
 	if (read_proc_modules(h, err) < 0)
 		return -1;
 	*loaded = false;
+	/* The kernel lists a loaded module in /sys/module too (so does a
+	 * built-in one with parameters): either way it need not be loaded. */
+	char path[PATH_MAX], under[64];
+	vh_strlcpy(under, name, sizeof(under));
+	for (char *p = under; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (vh_is_safe_component(under) &&
+	    vh_host_path(h, path, sizeof(path), "/sys/module/%s", under) == 0 && vh_path_exists(path)) {
+		*loaded = true;
+		return 0;
+	}
 	for (const char *line = h->proc_modules; *line;) {
 		size_t n = strcspn(line, " \n");
 		if (n && module_name_equal(line, n, name)) {
@@ -117,6 +129,14 @@ int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct v
 		line = nl + 1;
 	}
 	return 0;
+}
+
+bool vh_kmod_indexed(struct vh_host *h)
+{
+	char path[PATH_MAX];
+	return vh_host_kernel_release(h, NULL) == 0 &&
+	       vh_host_path(h, path, sizeof(path), "/lib/modules/%s/modules.dep.bin", h->kver) == 0 &&
+	       vh_path_exists(path);
 }
 
 enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct vh_err *err)

@@ -20,6 +20,8 @@ struct vh_etc_module {
 };
 
 struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err);
+/* The root has the kernel's module index (modules.dep.bin). */
+bool vh_kmod_indexed(struct vh_host *h);
 enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct vh_err *err);
 /* The host drivers whose aliases match a device's modalias (vfio_pci left out). */
 int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64], size_t max,

@@ -361,6 +361,28 @@ static void test_acs_override(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A sparse tree (no module index, no meminfo): what cannot be known is
+ * said, and does not block. */
+static void test_sparse_host(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "%s/proc/meminfo", root);
+	assert_int_equal(unlink(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/lib/modules/6.8.12-10-pve/modules.dep.bin", root);
+	assert_int_equal(unlink(cmd), 0);
+	struct eval ev = evaluate_on(root, 100, NULL);
+	expect(ev.r, "memory-unknown", "host", VH_SEV_WARN);
+	expect_none(ev.r, "memory-insufficient");
+	expect_none(ev.r, "module-unknown");
+	const struct vh_finding *f = expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
+	assert_contains(f->message, "no module index");
+	assert_false(vh_report_blocks(ev.r));
+	done(&ev);
+	vh_test_scratch_free(root);
+}
+
 static void test_policy_changes_severity(void **state)
 {
 	(void)state;
@@ -398,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_pcie_off_and_efidisk),
 		cmocka_unit_test(test_fifo_config_does_not_hang),
 		cmocka_unit_test(test_acs_override),
+		cmocka_unit_test(test_sparse_host),
 		cmocka_unit_test(test_policy_changes_severity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
