@@ -14,6 +14,7 @@
 #include "kmods.h"
 #include "mapping.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +22,24 @@
 
 static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
+#define MAX_HELD 256
+
+/* A device another running VM's config passes through. */
+struct held_device {
+	struct vh_pci_addr addr;
+	unsigned vmid;
+	int index; /* its hostpciN */
+};
+
 struct eval {
 	struct vh_host *h;
 	const struct vh_policy *policy;
 	struct vh_report *r;
 	size_t cap_findings, cap_passed;
 	bool oom;
+	bool held_loaded;
+	size_t n_held;
+	struct held_device held[MAX_HELD];
 };
 
 /* Makes room for one more element in a doubling array; false (and the
@@ -449,12 +462,75 @@ static void check_display(struct eval *ev, const struct vh_vm_device *vd)
 			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
 }
 
+/* Running VMs (a /run/qemu-server/<vmid>.pid whose process lives) and the
+ * devices their configs pass, read once per evaluation. Reservations say
+ * the same on a current Proxmox; the configs cover what they miss. */
+static void load_running_vms(struct eval *ev)
+{
+	char dir[PATH_MAX];
+	ev->held_loaded = true;
+	if (vh_host_path(ev->h, dir, sizeof(dir), "/run/qemu-server") < 0)
+		return;
+	DIR *dp = opendir(dir);
+	struct vh_vmconf *vm = malloc(sizeof(*vm));
+	struct dirent *e;
+	while (dp && vm && (e = readdir(dp))) {
+		char name[16], pidfile[PATH_MAX], buf[32];
+		unsigned vmid;
+		uint64_t pid;
+		size_t len = strlen(e->d_name);
+		if (len < 5 || len > 13 || strcmp(e->d_name + len - 4, ".pid"))
+			continue;
+		vh_strlcpy(name, e->d_name, len - 3);
+		if (vh_vmid_parse(name, &vmid) < 0 || vmid == ev->r->vmid ||
+		    vh_format(pidfile, sizeof(pidfile), "%s/%s", dir, e->d_name) < 0 ||
+		    vh_read_attr(pidfile, buf, sizeof(buf)) < 0 ||
+		    vh_parse_uint(buf, strlen(buf), 1u << 30, &pid) < 0 ||
+		    vh_host_path(ev->h, pidfile, sizeof(pidfile), "/proc/%llu", (unsigned long long)pid) < 0 ||
+		    !vh_path_exists(pidfile) || vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < vm->n_hostpci; i++)
+			for (size_t j = 0; j < vm->hostpci[i].n_addrs; j++) {
+				struct vh_pci_addr funcs[8];
+				size_t n = vh_device_functions(ev->h, &vm->hostpci[i].addrs[j], funcs, 8);
+				if (vm->hostpci[i].addrs[j].has_func)
+					funcs[0] = vm->hostpci[i].addrs[j], n = 1;
+				for (size_t f = 0; f < n && ev->n_held < MAX_HELD; f++)
+					ev->held[ev->n_held++] = (struct held_device){
+						funcs[f], vmid, vm->hostpci[i].index };
+			}
+	}
+	free(vm);
+	if (dp)
+		closedir(dp);
+}
+
+static const struct held_device *held_by_running_vm(struct eval *ev, const struct vh_device *d)
+{
+	if (!ev->held_loaded)
+		load_running_vms(ev);
+	for (size_t i = 0; i < ev->n_held; i++)
+		if (vh_pci_addr_equal(&ev->held[i].addr, &d->addr))
+			return &ev->held[i];
+	return NULL;
+}
+
 static void check_holder(struct eval *ev, const struct vh_device *d)
 {
 	struct vh_holder who;
 	bool held;
-	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held)
+	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held) {
+		const struct held_device *hd = held_by_running_vm(ev, d);
+		if (!hd)
+			return;
+		char fix[160];
+		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
+			 hd->vmid, d->name);
+		finding(ev, "device-in-use", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->name, fix,
+			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
+			hd->vmid, hd->index);
 		return;
+	}
 	char fix[160];
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);

@@ -296,6 +296,18 @@ static void test_in_use(void **state)
 	ev = evaluate("in-use", 200);
 	assert_null(find(ev.r, "device-in-use", "0000:01:00.0"));
 	done(&ev);
+	/* without the reservations file, VM 200's running config still holds it;
+	 * VM 300 has a config naming 01:00.1 but is not running */
+	char *root = vh_test_scratch_copy(vh_test_host("in-use"));
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/run/qemu-server/pci-id-reservations", root);
+	assert_int_equal(unlink(path), 0);
+	ev = evaluate_on(root, 100, NULL);
+	f = expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
+	assert_contains(f->message, "VM 200, which is running and passes it as hostpci0");
+	assert_null(find(ev.r, "device-in-use", "0000:01:00.1"));
+	done(&ev);
+	vh_test_scratch_free(root);
 }
 
 static void test_legacy_kernel(void **state)
