@@ -438,10 +438,7 @@ static void check_host_drivers(struct eval *ev, const struct vh_device *d)
 static void check_display(struct eval *ev, const struct vh_vm_device *vd)
 {
 	const struct vh_device *d = vd->dev;
-	const struct vh_hostpci *pci = NULL;
-	for (size_t i = 0; i < ev->r->vm.n_hostpci; i++)
-		if (ev->r->vm.hostpci[i].index == vd->hostpci_index)
-			pci = &ev->r->vm.hostpci[i];
+	const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
 	if ((d->class_code >> 16) != 0x03)
 		return;
 	char fix[400], fb[32];
@@ -475,26 +472,23 @@ static void load_running_vms(struct eval *ev)
 	struct vh_vmconf *vm = malloc(sizeof(*vm));
 	struct dirent *e;
 	while (dp && vm && (e = readdir(dp))) {
-		char name[16], pidfile[PATH_MAX], buf[32];
+		char name[16];
 		unsigned vmid;
 		uint64_t pid;
+		bool alive;
 		size_t len = strlen(e->d_name);
 		if (len < 5 || len > 13 || strcmp(e->d_name + len - 4, ".pid"))
 			continue;
 		vh_strlcpy(name, e->d_name, len - 3);
 		if (vh_vmid_parse(name, &vmid) < 0 || vmid == ev->r->vmid ||
-		    vh_format(pidfile, sizeof(pidfile), "%s/%s", dir, e->d_name) < 0 ||
-		    vh_read_attr(pidfile, buf, sizeof(buf)) < 0 ||
-		    vh_parse_uint(buf, strlen(buf), 1u << 30, &pid) < 0 ||
-		    vh_host_path(ev->h, pidfile, sizeof(pidfile), "/proc/%llu", (unsigned long long)pid) < 0 ||
-		    !vh_path_exists(pidfile) || vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
+		    vh_vm_pid(ev->h, vmid, &pid, &alive) < 0 || !alive ||
+		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < vm->n_hostpci; i++)
 			for (size_t j = 0; j < vm->hostpci[i].n_addrs; j++) {
-				struct vh_pci_addr funcs[8];
-				size_t n = vh_device_functions(ev->h, &vm->hostpci[i].addrs[j], funcs, 8);
-				if (vm->hostpci[i].addrs[j].has_func)
-					funcs[0] = vm->hostpci[i].addrs[j], n = 1;
+				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
+				struct vh_pci_addr funcs[8] = { *a };
+				size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
 				for (size_t f = 0; f < n && ev->n_held < MAX_HELD; f++)
 					ev->held[ev->n_held++] = (struct held_device){
 						funcs[f], vmid, vm->hostpci[i].index };
@@ -540,7 +534,7 @@ static void check_holder(struct eval *ev, const struct vh_device *d)
 
 /* ---- IOMMU groups ---- */
 
-static bool vm_gets(const struct vh_report *r, const struct vh_pci_addr *a)
+bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a)
 {
 	for (size_t i = 0; i < r->n_devices; i++)
 		if (vh_pci_addr_equal(&r->devices[i].addr, a))
@@ -577,7 +571,7 @@ static void check_group(struct eval *ev, const struct vh_device *d, struct vh_er
 	char offenders[400] = "";
 	size_t used = 0, count = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (vm_gets(ev->r, &members[i]))
+		if (vh_report_has_device(ev->r, &members[i]))
 			continue;
 		const struct vh_device *m = vh_host_device(ev->h, &members[i], err);
 		if (!m || !m->present || m->is_bridge || harmless_driver(m->driver))
@@ -613,10 +607,8 @@ static void check_devices(struct eval *ev, bool iommu_active, struct vh_err *err
 		const struct vh_device *d = vd->dev;
 		if (!d->present)
 			continue;
-		bool keep = false;
-		for (size_t k = 0; k < ev->r->vm.n_hostpci; k++)
-			if (ev->r->vm.hostpci[k].index == vd->hostpci_index)
-				keep = ev->r->vm.hostpci[k].driver_keep;
+		const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
+		bool keep = pci && pci->driver_keep;
 		check_holder(ev, d);
 		check_display(ev, vd);
 		check_driver(ev, vd, keep);
@@ -631,6 +623,14 @@ static void check_devices(struct eval *ev, bool iommu_active, struct vh_err *err
 			check_group(ev, d, err);
 		}
 	}
+}
+
+const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index)
+{
+	for (size_t i = 0; i < r->vm.n_hostpci; i++)
+		if (r->vm.hostpci[i].index == index)
+			return &r->vm.hostpci[i];
+	return NULL;
 }
 
 /* ---- the whole evaluation ---- */

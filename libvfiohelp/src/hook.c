@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 #include "bind.h"
+#include "checks.h"
+#include "hostinfo.h"
 #include "host.h"
 #include "hooklog.h"
 #include "kmods.h"
@@ -129,10 +131,8 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 
 static bool entry_keeps_driver(const struct vh_report *r, int index)
 {
-	for (size_t i = 0; i < r->vm.n_hostpci; i++)
-		if (r->vm.hostpci[i].index == index)
-			return r->vm.hostpci[i].driver_keep;
-	return false;
+	const struct vh_hostpci *pci = vh_report_hostpci(r, index);
+	return pci && pci->driver_keep;
 }
 
 /* Records every device about to move, before it moves. A state left by an
@@ -223,15 +223,12 @@ static size_t host_users_on_bus(struct hook *hk, const struct vh_report *r,
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func ||
 		    a.bus != d->addr.bus)
 			continue;
-		bool vm_gets = false;
-		for (size_t i = 0; i < r->n_devices; i++)
-			vm_gets |= vh_pci_addr_equal(&r->devices[i].addr, &a);
 		char link[PATH_MAX];
 		drv[0] = '\0';
 		if (vh_format(link, sizeof(link), "%s/%s/driver", dir, e->d_name) >= 0 &&
 		    vh_link_basename(link, drv, sizeof(drv)) < 0)
 			drv[0] = '\0';
-		if (vm_gets || !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))
+		if (vh_report_has_device(r, &a) || !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))
 			continue;
 		n++;
 		if (used < size)
@@ -384,11 +381,10 @@ static int pre_start(struct hook *hk)
 /* Does QEMU's process hold /dev/vfio/<group> open? */
 static bool qemu_holds_group(struct hook *hk, int group, long *pid_out)
 {
-	char path[PATH_MAX], buf[32], target[64], want[32];
+	char path[PATH_MAX], target[64], want[32];
 	uint64_t pid;
-	if (vh_host_path(hk->h, path, sizeof(path), "/run/qemu-server/%u.pid", hk->vmid) < 0 ||
-	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
-	    vh_parse_uint(buf, strlen(buf), 1u << 30, &pid) < 0)
+	bool alive;
+	if (vh_vm_pid(hk->h, hk->vmid, &pid, &alive) < 0)
 		return false;
 	*pid_out = (long)pid;
 	snprintf(want, sizeof(want), "/dev/vfio/%d", group);

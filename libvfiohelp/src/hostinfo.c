@@ -241,6 +241,17 @@ static bool pid_alive(struct vh_host *h, uint64_t pid)
 	       vh_path_exists(path);
 }
 
+int vh_vm_pid(struct vh_host *h, unsigned vmid, uint64_t *pid, bool *alive)
+{
+	char path[PATH_MAX], buf[32];
+	if (vh_host_path(h, path, sizeof(path), "/run/qemu-server/%u.pid", vmid) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), 1u << 30, pid) < 0)
+		return -1;
+	*alive = pid_alive(h, *pid);
+	return 0;
+}
+
 static bool parse_reservation(struct vh_host *h, char *line, const char *addr, unsigned self,
 			      struct vh_holder *out)
 {

@@ -35,6 +35,10 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 /* This node's name: /etc/hostname up to the first dot. */
 int vh_node_name(struct vh_host *h, char *buf, size_t size, struct vh_err *err);
 
+/* The QEMU pid of a VM from /run/qemu-server/<vmid>.pid, and whether that
+ * process is alive (-1 when there is no readable pid file). */
+int vh_vm_pid(struct vh_host *h, unsigned vmid, uint64_t *pid, bool *alive);
+
 /* Another VM holds or reserves the device (pci-id-reservations). */
 struct vh_holder {
 	unsigned vmid;
