@@ -175,7 +175,20 @@ VH_EXPORT const char *vh_severity_name(enum vh_severity s);
 /* ------------------------------------------------------------------------
  * Evaluation: what pre-start would decide.
  */
-enum vh_topic { VH_TOPIC_HOST, VH_TOPIC_IOMMU, VH_TOPIC_DRIVERS, VH_TOPIC_VM };
+enum vh_topic { VH_TOPIC_HOST, VH_TOPIC_IOMMU, VH_TOPIC_DRIVERS, VH_TOPIC_DEVICE, VH_TOPIC_VM };
+
+/* Every finding id the library can report (findings.c): one table that the
+ * README, the man page and the tests are checked against. */
+struct vh_finding_kind {
+	const char *id;
+	enum vh_severity severity; /* the default, before the policy */
+	enum vh_topic topic;
+	const char *meaning;
+};
+VH_EXPORT size_t vh_finding_kind_count(void);
+VH_EXPORT const struct vh_finding_kind *vh_finding_kind_at(size_t i);
+/* NULL for an id that is not in the table. */
+VH_EXPORT const struct vh_finding_kind *vh_finding_kind(const char *id);
 
 struct vh_finding {
 	char id[40];
@@ -186,10 +199,20 @@ struct vh_finding {
 	char fix[512];      /* "" when there is no single fix */
 };
 
+/* What the hook may do with one of the VM's devices, decided once from its
+ * hostpci entry (checks.c, device_role) and read by every check and every
+ * hook phase. */
+enum vh_role {
+	VH_ROLE_VFIO,        /* bound to vfio-pci, reset, returned by policy */
+	VH_ROLE_KEEP,        /* driver=keep: never rebound, reset or returned */
+	VH_ROLE_MDEV_PARENT, /* mdev=: the parent stays on its host driver; never touched */
+};
+
 /* One device the VM gets, after mapping resolution and function expansion. */
 struct vh_vm_device {
 	struct vh_pci_addr addr;
 	int hostpci_index;
+	enum vh_role role;
 	const struct vh_device *dev; /* owned by the host; present may be false */
 };
 

@@ -22,29 +22,9 @@
 
 static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
-#define MAX_HELD 256
-
-/* A device another running VM's config passes through. */
-struct held_device {
-	struct vh_pci_addr addr;
-	unsigned vmid;
-	int index; /* its hostpciN */
-};
-
-struct eval {
-	struct vh_host *h;
-	const struct vh_policy *policy;
-	struct vh_report *r;
-	size_t cap_findings, cap_passed;
-	bool oom;
-	bool held_loaded;
-	size_t n_held;
-	struct held_device held[MAX_HELD];
-};
-
 /* Makes room for one more element in a doubling array; false (and the
  * evaluation marked out of memory) when that fails. */
-static bool room_for_one(struct eval *ev, void **array, size_t *cap, size_t n, size_t elem)
+static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n, size_t elem)
 {
 	if (n < *cap)
 		return true;
@@ -59,9 +39,7 @@ static bool room_for_one(struct eval *ev, void **array, size_t *cap, size_t n, s
 	return true;
 }
 
-static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
-
-static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...)
+void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...)
 {
 	struct vh_report *r = ev->r;
 	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
@@ -74,12 +52,12 @@ static void passed(struct eval *ev, enum vh_topic topic, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum vh_topic topic,
-		    const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(7, 8);
-
-static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum vh_topic topic,
-		    const char *subject, const char *fix, const char *fmt, ...)
+void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
+		     const char *fmt, ...)
 {
+	const struct vh_finding_kind *kind = vh_finding_kind(id);
+	/* An id missing from the table is a bug the tests catch; never drop it. */
+	enum vh_severity dflt = kind ? kind->severity : VH_SEV_ERROR;
 	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, id, dflt);
 	if (sev == VH_SEV_OFF)
 		return;
@@ -91,7 +69,7 @@ static void finding(struct eval *ev, const char *id, enum vh_severity dflt, enum
 	memset(f, 0, sizeof(*f));
 	vh_strlcpy(f->id, id, sizeof(f->id));
 	f->severity = sev;
-	f->topic = topic;
+	f->topic = kind ? kind->topic : VH_TOPIC_HOST;
 	vh_strlcpy(f->subject, subject, sizeof(f->subject));
 	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
 	va_list ap;
@@ -125,40 +103,40 @@ static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci,
 		 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
 }
 
-static void check_vm_settings(struct eval *ev)
+static void check_vm_settings(struct vh_eval *ev)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
 	unsigned id = vm->vmid;
 	char fix[256];
 	if (vm->machine == VH_MACHINE_Q35)
-		passed(ev, VH_TOPIC_VM, "machine is q35 (%s)", vm->machine_raw);
+		vh_eval_passed(ev, VH_TOPIC_VM, "machine is q35 (%s)", vm->machine_raw);
 	if (vm->bios == VH_BIOS_OVMF && vm->has_efidisk)
-		passed(ev, VH_TOPIC_VM, "OVMF (UEFI) with an efidisk0");
+		vh_eval_passed(ev, VH_TOPIC_VM, "OVMF (UEFI) with an efidisk0");
 	if (vm->n_hostpci && vm->balloon_mib == 0)
-		passed(ev, VH_TOPIC_VM, "ballooning off (balloon: 0)");
+		vh_eval_passed(ev, VH_TOPIC_VM, "ballooning off (balloon: 0)");
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", id);
-		finding(ev, "machine-i440fx", VH_SEV_ERROR, VH_TOPIC_VM, "machine", fix,
+		vh_eval_finding(ev, "machine-i440fx", "machine", fix,
 			"VM %u uses the i440fx chipset (%s); NVIDIA drivers fail with Code 43 "
 			"on it and PCIe passthrough needs q35",
 			id, vm->machine_raw[0] ? vm->machine_raw : "no machine key");
 	}
 	if (vm->bios == VH_BIOS_SEABIOS) {
 		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", id);
-		finding(ev, "bios-seabios", VH_SEV_ERROR, VH_TOPIC_VM, "bios", fix,
+		vh_eval_finding(ev, "bios-seabios", "bios", fix,
 			"VM %u boots SeaBIOS; a passed-through GPU needs OVMF (UEFI) to "
 			"initialise without Code 43", id);
 	}
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
 		snprintf(fix, sizeof(fix),
 			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
-		finding(ev, "efidisk-missing", VH_SEV_WARN, VH_TOPIC_VM, "efidisk0", fix,
+		vh_eval_finding(ev, "efidisk-missing", "efidisk0", fix,
 			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
 			"start (use your VM storage in place of local-lvm)", id);
 	}
 	if (vm->n_hostpci && vm->balloon_mib != 0) {
 		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);
-		finding(ev, "balloon-enabled", VH_SEV_WARN, VH_TOPIC_VM, "balloon", fix,
+		vh_eval_finding(ev, "balloon-enabled", "balloon", fix,
 			"VM %u has memory ballooning on; with passthrough all %llu MiB are pinned "
 			"and the balloon cannot give any back", id,
 			(unsigned long long)vm->memory_mib);
@@ -168,18 +146,18 @@ static void check_vm_settings(struct eval *ev)
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
 		if (vm->machine == VH_MACHINE_Q35 && pci->pcie)
-			passed(ev, VH_TOPIC_VM, "%s is passed as PCIe (pcie=1)%s", key,
+			vh_eval_passed(ev, VH_TOPIC_VM, "%s is passed as PCIe (pcie=1)%s", key,
 			       pci->rombar ? "" : " with its ROM BAR hidden (rombar=0)");
 		if (vm->machine == VH_MACHINE_Q35 && !pci->pcie) {
 			hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
-			finding(ev, "pcie-off", VH_SEV_WARN, VH_TOPIC_VM, key, fix,
+			vh_eval_finding(ev, "pcie-off", key, fix,
 				"%s is passed as a conventional PCI device on a q35 machine; "
 				"GPU drivers expect PCIe (pcie=1)", key);
 		}
 	}
 }
 
-static void check_memory(struct eval *ev)
+static void check_memory(struct vh_eval *ev)
 {
 	uint64_t avail, total;
 	struct vh_err e;
@@ -188,18 +166,18 @@ static void check_memory(struct eval *ev)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
 		/* Unknown is not insufficient: say so, do not block on it. */
-		finding(ev, "memory-unknown", VH_SEV_WARN, VH_TOPIC_HOST, "host", NULL,
+		vh_eval_finding(ev, "memory-unknown", "host", NULL,
 			"cannot tell how much memory can be pinned: %s", e.msg);
 		return;
 	}
 	if (vm->memory_mib <= avail)
-		passed(ev, VH_TOPIC_HOST, "%llu MiB can be pinned (%llu MiB available)",
+		vh_eval_passed(ev, VH_TOPIC_HOST, "%llu MiB can be pinned (%llu MiB available)",
 		       (unsigned long long)vm->memory_mib, (unsigned long long)avail);
 	if (vm->memory_mib > avail) {
 		char fix[128];
 		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
 			 (unsigned long long)(avail / 1024 * 1024));
-		finding(ev, "memory-insufficient", VH_SEV_ERROR, VH_TOPIC_HOST, "memory", fix,
+		vh_eval_finding(ev, "memory-insufficient", "memory", fix,
 			"VM %u needs %llu MiB pinned for passthrough but only %llu MiB of %llu MiB "
 			"are available now; stop other guests or give the VM less memory",
 			vm->vmid, (unsigned long long)vm->memory_mib, (unsigned long long)avail,
@@ -209,7 +187,17 @@ static void check_memory(struct eval *ev)
 
 /* ---- the VM's devices ---- */
 
-static int add_device(struct eval *ev, const struct vh_pci_addr *a, int index)
+/* The one decision of what may be done with a device, from its entry. */
+static enum vh_role device_role(const struct vh_hostpci *pci)
+{
+	if (pci->mdev[0])
+		return VH_ROLE_MDEV_PARENT;
+	if (pci->driver_keep)
+		return VH_ROLE_KEEP;
+	return VH_ROLE_VFIO;
+}
+
+static int add_device(struct vh_eval *ev, const struct vh_pci_addr *a, int index)
 {
 	struct vh_report *r = ev->r;
 	for (size_t i = 0; i < r->n_devices; i++)
@@ -221,13 +209,14 @@ static int add_device(struct eval *ev, const struct vh_pci_addr *a, int index)
 	d->addr = *a;
 	d->addr.has_func = true;
 	d->hostpci_index = index;
+	d->role = device_role(vh_report_hostpci(r, index));
 	d->dev = NULL;
 	return 0;
 }
 
 /* An address without a function means every function present on the host;
  * one not on the host is listed as written (function 0). */
-static void expand_address(struct eval *ev, const struct vh_pci_addr *a, int index)
+static void expand_address(struct vh_eval *ev, const struct vh_pci_addr *a, int index)
 {
 	if (a->has_func) {
 		add_device(ev, a, index);
@@ -241,7 +230,7 @@ static void expand_address(struct eval *ev, const struct vh_pci_addr *a, int ind
 		add_device(ev, &funcs[i], index);
 }
 
-static void resolve_devices(struct eval *ev)
+static void resolve_devices(struct vh_eval *ev)
 {
 	struct vh_vmconf *vm = &ev->r->vm;
 	for (size_t i = 0; i < vm->n_hostpci; i++) {
@@ -255,7 +244,7 @@ static void resolve_devices(struct eval *ev)
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
 			if (vh_mapping_resolve(ev->h, pci->mapping, pci->addrs, VH_MAX_HOSTPCI_ADDRS, &n,
 					       why, sizeof(why)) < 0) {
-				finding(ev, "mapping-unresolved", VH_SEV_ERROR, VH_TOPIC_VM, key, fix,
+				vh_eval_finding(ev, "mapping-unresolved", key, fix,
 					"%s: %s", key, why);
 				continue;
 			}
@@ -266,7 +255,7 @@ static void resolve_devices(struct eval *ev)
 	}
 }
 
-static bool read_devices(struct eval *ev, struct vh_err *err)
+static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 {
 	for (size_t i = 0; i < ev->r->n_devices; i++) {
 		struct vh_vm_device *d = &ev->r->devices[i];
@@ -276,7 +265,7 @@ static bool read_devices(struct eval *ev, struct vh_err *err)
 		if (!d->dev->present) {
 			char key[16];
 			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
-			finding(ev, "device-missing", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->dev->name,
+			vh_eval_finding(ev, "device-missing", d->dev->name,
 				"lspci -D -nn   # find the card's address, then correct it with qm set",
 				"%s names %s, which is not on this host (moved to another slot, "
 				"removed, or hidden by a firmware setting)", key, d->dev->name);
@@ -287,7 +276,7 @@ static bool read_devices(struct eval *ev, struct vh_err *err)
 
 /* ---- the host ---- */
 
-static void check_iommu(struct eval *ev, bool *active)
+static void check_iommu(struct vh_eval *ev, bool *active)
 {
 	char unit[64] = "", cmdline[4096];
 	struct vh_err e;
@@ -295,7 +284,7 @@ static void check_iommu(struct eval *ev, bool *active)
 		*active = false;
 	vh_cmdline_read(ev->h, cmdline, sizeof(cmdline), NULL);
 	if (*active)
-		passed(ev, VH_TOPIC_IOMMU, "IOMMU active (%s)", unit);
+		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU active (%s)", unit);
 	if (!*active) {
 		enum vh_cpu_vendor cpu = vh_cpu_vendor(ev->h);
 		const char *fix = cpu == VH_CPU_AMD
@@ -304,7 +293,7 @@ static void check_iommu(struct eval *ev, bool *active)
 			: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
 			  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
 			  "proxmox-boot-tool refresh), update-grub, reboot";
-		finding(ev, "iommu-disabled", VH_SEV_ERROR, VH_TOPIC_IOMMU, "host", fix,
+		vh_eval_finding(ev, "iommu-disabled", "host", fix,
 			"the host has no active IOMMU (/sys/class/iommu is empty, no IOMMU groups)%s",
 			vh_cmdline_has(cmdline, "intel_iommu=off", NULL, 0) ||
 					vh_cmdline_has(cmdline, "amd_iommu=off", NULL, 0)
@@ -312,20 +301,20 @@ static void check_iommu(struct eval *ev, bool *active)
 				: "");
 	}
 	if (vh_cmdline_has(cmdline, "pcie_acs_override=", NULL, 0))
-		finding(ev, "acs-override", VH_SEV_WARN, VH_TOPIC_IOMMU, "host",
+		vh_eval_finding(ev, "acs-override", "host",
 			"remove pcie_acs_override from the kernel command line and move the card to "
 			"a slot with its own IOMMU group",
 			"the kernel command line has pcie_acs_override: IOMMU groups are split by "
 			"decree, not by hardware, and a guest may reach other devices' memory");
 }
 
-static void check_modules(struct eval *ev)
+static void check_modules(struct vh_eval *ev)
 {
 	struct vh_err e;
 	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
 		enum vh_module_state st = vh_module_state(ev->h, vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN) {
-			passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vfio_modules[i],
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vfio_modules[i],
 			       st == VH_MOD_LOADED ? "loaded" : "built in");
 			continue;
 		}
@@ -334,7 +323,7 @@ static void check_modules(struct eval *ev)
 			 vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		finding(ev, "module-not-loaded", VH_SEV_WARN, VH_TOPIC_DRIVERS, vfio_modules[i], fix,
+		vh_eval_finding(ev, "module-not-loaded", vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
 			vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
@@ -344,7 +333,7 @@ static void check_modules(struct eval *ev)
 }
 
 /* /etc/modules lines naming modules this kernel lacks (vfio_virqfd on 6.2+). */
-static void check_etc_modules(struct eval *ev)
+static void check_etc_modules(struct vh_eval *ev)
 {
 	struct vh_etc_module mods[64];
 	size_t n;
@@ -357,7 +346,7 @@ static void check_etc_modules(struct eval *ev)
 		char fix[160];
 		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'", mods[i].line,
 			 mods[i].name);
-		finding(ev, "module-unknown", VH_SEV_WARN, VH_TOPIC_DRIVERS, mods[i].name, fix,
+		vh_eval_finding(ev, "module-unknown", mods[i].name, fix,
 			"/etc/modules line %d names %s, which kernel %s does not have%s", mods[i].line,
 			mods[i].name, ev->h->kver,
 			!strcmp(mods[i].name, "vfio_virqfd") ? " (merged into vfio since 6.2)" : "");
@@ -384,13 +373,13 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 	}
 }
 
-static void check_driver(struct eval *ev, const struct vh_vm_device *vd, bool keep)
+static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool keep)
 {
 	const struct vh_device *d = vd->dev;
 	if (!strcmp(d->driver, "vfio-pci"))
-		passed(ev, VH_TOPIC_DRIVERS, "%s is bound to vfio-pci", d->name);
+		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s is bound to vfio-pci", d->name);
 	if (keep)
-		passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
+		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
 	char ids[200], fix[400];
@@ -398,20 +387,20 @@ static void check_driver(struct eval *ev, const struct vh_vm_device *vd, bool ke
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
 	if (d->driver[0])
-		finding(ev, "driver-not-vfio", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
 			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
 			d->driver);
 	else
-		finding(ev, "driver-not-vfio", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
 			"%s has no driver; vfio-hook will bind it to vfio-pci at start", d->name);
 }
 
-static void check_host_drivers(struct eval *ev, const struct vh_device *d)
+static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 {
 	char names[8][64];
 	size_t n;
 	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
-		passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
+		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
 		       d->name, d->vendor, d->device);
 		return;
 	}
@@ -419,7 +408,7 @@ static void check_host_drivers(struct eval *ev, const struct vh_device *d)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_blacklisted(ev->h, names[i])) {
-			passed(ev, VH_TOPIC_DRIVERS, "host driver %s of %s is blacklisted", names[i],
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "host driver %s of %s is blacklisted", names[i],
 			       d->name);
 			continue;
 		}
@@ -428,14 +417,14 @@ static void check_host_drivers(struct eval *ev, const struct vh_device *d)
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
 			 "update-initramfs -u -k all", ids, names[i]);
-		finding(ev, "host-driver-not-blacklisted", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name, fix,
+		vh_eval_finding(ev, "host-driver-not-blacklisted", d->name, fix,
 			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
 			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
 			d->name, d->vendor, d->device, names[i]);
 	}
 }
 
-static void check_display(struct eval *ev, const struct vh_vm_device *vd)
+static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 {
 	const struct vh_device *d = vd->dev;
 	const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
@@ -445,13 +434,13 @@ static void check_display(struct eval *ev, const struct vh_vm_device *vd)
 	if (pci && pci->rombar) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
 			    sizeof(fix));
-		finding(ev, "rombar-enabled", VH_SEV_ERROR, VH_TOPIC_VM, d->name, fix,
+		vh_eval_finding(ev, "rombar-enabled", d->name, fix,
 			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
 			"cards then fail with Code 43 (rombar=0)", pci->index, d->name);
 	}
 	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
 	if (d->boot_vga || fb_found)
-		finding(ev, "boot-vga", VH_SEV_WARN, VH_TOPIC_DRIVERS, d->name,
+		vh_eval_finding(ev, "boot-vga", d->name,
 			"add initcall_blacklist=sysfb_init video=efifb:off to the kernel command line "
 			"(/etc/default/grub or /etc/kernel/cmdline), update-grub, reboot",
 			"%s is the host's boot display%s%s%s; the host console holds its memory and "
@@ -462,7 +451,7 @@ static void check_display(struct eval *ev, const struct vh_vm_device *vd)
 /* Running VMs (a /run/qemu-server/<vmid>.pid whose process lives) and the
  * devices their configs pass, read once per evaluation. Reservations say
  * the same on a current Proxmox; the configs cover what they miss. */
-static void load_running_vms(struct eval *ev)
+static void load_running_vms(struct vh_eval *ev)
 {
 	char dir[PATH_MAX];
 	ev->held_loaded = true;
@@ -489,8 +478,8 @@ static void load_running_vms(struct eval *ev)
 				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
 				struct vh_pci_addr funcs[8] = { *a };
 				size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
-				for (size_t f = 0; f < n && ev->n_held < MAX_HELD; f++)
-					ev->held[ev->n_held++] = (struct held_device){
+				for (size_t f = 0; f < n && ev->n_held < VH_MAX_HELD; f++)
+					ev->held[ev->n_held++] = (struct vh_held_device){
 						funcs[f], vmid, vm->hostpci[i].index };
 			}
 	}
@@ -499,7 +488,7 @@ static void load_running_vms(struct eval *ev)
 		closedir(dp);
 }
 
-static const struct held_device *held_by_running_vm(struct eval *ev, const struct vh_device *d)
+static const struct vh_held_device *held_by_running_vm(struct vh_eval *ev, const struct vh_device *d)
 {
 	if (!ev->held_loaded)
 		load_running_vms(ev);
@@ -509,18 +498,18 @@ static const struct held_device *held_by_running_vm(struct eval *ev, const struc
 	return NULL;
 }
 
-static void check_holder(struct eval *ev, const struct vh_device *d)
+static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 {
 	struct vh_holder who;
 	bool held;
 	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held) {
-		const struct held_device *hd = held_by_running_vm(ev, d);
+		const struct vh_held_device *hd = held_by_running_vm(ev, d);
 		if (!hd)
 			return;
 		char fix[160];
 		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
 			 hd->vmid, d->name);
-		finding(ev, "device-in-use", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->name, fix,
+		vh_eval_finding(ev, "device-in-use", d->name, fix,
 			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
 			hd->vmid, hd->index);
 		return;
@@ -528,7 +517,7 @@ static void check_holder(struct eval *ev, const struct vh_device *d)
 	char fix[160];
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);
-	finding(ev, "device-in-use", VH_SEV_ERROR, VH_TOPIC_DRIVERS, d->name, fix,
+	vh_eval_finding(ev, "device-in-use", d->name, fix,
 		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
 }
 
@@ -559,12 +548,12 @@ static const struct vh_device *missing_acs_above(struct vh_host *h, const struct
 	return NULL;
 }
 
-static void check_group(struct eval *ev, const struct vh_device *d, struct vh_err *err)
+static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh_err *err)
 {
 	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
 	size_t n;
 	if (vh_group_members(ev->h, d->iommu_group, members, VH_ARRAY_SIZE(members), &n, err) < 0) {
-		finding(ev, "group-not-isolated", VH_SEV_ERROR, VH_TOPIC_IOMMU, d->name, NULL,
+		vh_eval_finding(ev, "group-not-isolated", d->name, NULL,
 			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
 		return;
 	}
@@ -582,7 +571,7 @@ static void check_group(struct eval *ev, const struct vh_device *d, struct vh_er
 						 used ? ", " : "", m->name, m->driver);
 	}
 	if (!count) {
-		passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
+		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
 		       d->iommu_group);
 		return;
 	}
@@ -591,14 +580,14 @@ static void check_group(struct eval *ev, const struct vh_device *d, struct vh_er
 	if (port)
 		snprintf(why, sizeof(why), "; the bridge %s above it does not enforce ACS, so the "
 			 "kernel cannot isolate the devices below it", port->name);
-	finding(ev, "group-not-isolated", VH_SEV_ERROR, VH_TOPIC_IOMMU, d->name,
+	vh_eval_finding(ev, "group-not-isolated", d->name,
 		"move the card to a slot with its own IOMMU group (a CPU-attached slot), or pass "
 		"the other devices of the group to the same VM",
 		"IOMMU group %d of %s also holds %s, bound to a host driver and not given to VM %u%s",
 		d->iommu_group, d->name, offenders, ev->r->vmid, why);
 }
 
-static void check_devices(struct eval *ev, bool iommu_active, struct vh_err *err)
+static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *err)
 {
 	int seen_groups[MAX_VM_DEVICES];
 	size_t n_seen = 0;
@@ -647,12 +636,12 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		return NULL;
 	}
 	r->vmid = vmid;
-	struct eval ev = { .h = h, .policy = p, .r = r };
+	struct vh_eval ev = { .h = h, .policy = p, .r = r };
 	struct vh_err e;
 	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
 		char fix[160];
 		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
-		finding(&ev, "vm-config", VH_SEV_ERROR, VH_TOPIC_VM, "config", fix, "%s", e.msg);
+		vh_eval_finding(&ev, "vm-config", "config", fix, "%s", e.msg);
 		return r;
 	}
 	r->vm_loaded = true;

@@ -1,8 +1,39 @@
-/* The evaluation's internals shared with the hook's repair code. */
+/*
+ * The evaluation's internals: the context every check reads and adds to,
+ * shared by the files that judge one topic each (checks.c, and the checks
+ * of other topics beside it) and by the hook's repair code.
+ */
 #ifndef VFIOHELP_CHECKS_H
 #define VFIOHELP_CHECKS_H
 
 #include "internal.h"
+
+#define VH_MAX_HELD 256
+
+/* A device another running VM's config passes through. */
+struct vh_held_device {
+	struct vh_pci_addr addr;
+	unsigned vmid;
+	int index; /* its hostpciN */
+};
+
+struct vh_eval {
+	struct vh_host *h;
+	const struct vh_policy *policy;
+	struct vh_report *r;
+	size_t cap_findings, cap_passed;
+	bool oom;
+	bool held_loaded;
+	size_t n_held;
+	struct vh_held_device held[VH_MAX_HELD];
+};
+
+/* Adds a finding with the table's default severity and topic (findings.c),
+ * changed by the policy; nothing when the policy turns it off. */
+void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
+		     const char *fmt, ...) VH_PRINTF(5, 6);
+/* A check that passed: a ticked line of the text checklist. */
+void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);

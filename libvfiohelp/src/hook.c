@@ -129,10 +129,12 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 	return 0;
 }
 
-static bool entry_keeps_driver(const struct vh_report *r, int index)
+/* The devices the hook may write to: present and passed through vfio-pci.
+ * driver=keep devices and mdev parents are never rebound, reset or
+ * returned, in any phase. */
+static bool hook_may_touch(const struct vh_vm_device *vd)
 {
-	const struct vh_hostpci *pci = vh_report_hostpci(r, index);
-	return pci && pci->driver_keep;
+	return vd->dev && vd->dev->present && vd->role == VH_ROLE_VFIO;
 }
 
 /* Records every device about to move, before it moves. A state left by an
@@ -148,8 +150,7 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 	st->time = (int64_t)time(NULL);
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (!d->present || entry_keeps_driver(r, r->devices[i].hostpci_index) ||
-		    vh_state_find(st, d->name) || st->n_devices == VH_STATE_MAX_DEVICES)
+		if (!hook_may_touch(&r->devices[i]) || vh_state_find(st, d->name) || st->n_devices == VH_STATE_MAX_DEVICES)
 			continue;
 		struct vh_state_device *sd = &st->devices[st->n_devices++];
 		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
@@ -184,7 +185,7 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
 		char cur[64];
-		if (!d->present || entry_keeps_driver(r, r->devices[i].hostpci_index))
+		if (!hook_may_touch(&r->devices[i]))
 			continue;
 		vh_current_driver(hk->h, d->name, cur, sizeof(cur));
 		if (!strcmp(cur, "vfio-pci"))
@@ -295,7 +296,7 @@ static void reset_devices(struct hook *hk, const struct vh_report *r)
 		return;
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (!d->present || d->is_bridge)
+		if (!hook_may_touch(&r->devices[i]) || d->is_bridge)
 			continue;
 		if (!d->has_reset || !d->reset_method[0])
 			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",

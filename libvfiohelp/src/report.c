@@ -72,6 +72,7 @@ static const char *const topic_titles[] = {
 	[VH_TOPIC_HOST] = "Host",
 	[VH_TOPIC_IOMMU] = "IOMMU",
 	[VH_TOPIC_DRIVERS] = "Drivers and modules",
+	[VH_TOPIC_DEVICE] = "Device health",
 	[VH_TOPIC_VM] = "VM settings",
 };
 
