@@ -35,6 +35,12 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 
+/* The rules of the VM's entries (checks_entries.c), once its devices are read. */
+void vh_check_code43(struct vh_eval *ev);
+void vh_check_legacy_igd(struct vh_eval *ev);
+/* An mdev= entry's type on its parent (one verdict per entry). */
+void vh_check_mdev(struct vh_eval *ev, const struct vh_vm_device *vd);
+
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
 /* The hostpciN entry a device of the VM came from (NULL if none). */
