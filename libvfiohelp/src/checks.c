@@ -199,9 +199,9 @@ static enum vh_role device_role(const struct vh_hostpci *pci)
 
 /* choose_hostpci_devices refuses a device named twice; a plain mdev entry
  * takes no device of its own (several vGPUs share one parent). */
-static bool takes_device(const struct vh_hostpci *pci)
+static bool takes_device(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
-	return !pci->mdev[0] || !strncmp(pci->mdev, "nvidia-", 7);
+	return !pci->mdev[0] || vh_mdev_is_nvidia(ev, pci, NULL);
 }
 
 static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int index)
@@ -209,7 +209,7 @@ static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int 
 	const struct vh_hostpci *a = vh_report_hostpci(ev->r, first->hostpci_index);
 	const struct vh_hostpci *b = vh_report_hostpci(ev->r, index);
 	char name[VH_PCI_ADDR_STRLEN];
-	if (!a || !b || !takes_device(a) || !takes_device(b))
+	if (!a || !b || !takes_device(ev, a) || !takes_device(ev, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
 	vh_eval_finding(ev, "device-duplicate", name, "qm config VMID   # remove the device from "
@@ -499,7 +499,7 @@ static void load_running_vms(struct vh_eval *ev)
 		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < vm->n_hostpci; i++)
-			for (size_t j = 0; j < vm->hostpci[i].n_addrs && takes_device(&vm->hostpci[i]); j++) {
+			for (size_t j = 0; j < vm->hostpci[i].n_addrs && takes_device(ev, &vm->hostpci[i]); j++) {
 				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
 				struct vh_pci_addr funcs[8] = { *a };
 				size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
@@ -634,10 +634,8 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 		const struct vh_device *d = vd->dev;
 		if (!d->present)
 			continue;
-		if (vd->role == VH_ROLE_MDEV_PARENT) {
-			vh_check_mdev(ev, vd);
-			continue;
-		}
+		if (vd->role == VH_ROLE_MDEV_PARENT)
+			continue; /* vh_check_mdev_entries judges it */
 		check_holder(ev, d);
 		check_display(ev, vd);
 		check_driver(ev, vd, vd->role == VH_ROLE_KEEP);
@@ -688,6 +686,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	}
 	vh_check_code43(&ev);
 	vh_check_legacy_igd(&ev);
+	vh_check_mdev_entries(&ev);
 	if (r->vm.n_hostpci) {
 		check_iommu(&ev, &iommu_active);
 		check_modules(&ev);

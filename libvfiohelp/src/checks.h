@@ -38,8 +38,11 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 /* The rules of the VM's entries (checks_entries.c), once its devices are read. */
 void vh_check_code43(struct vh_eval *ev);
 void vh_check_legacy_igd(struct vh_eval *ev);
-/* An mdev= entry's type on its parent (one verdict per entry). */
-void vh_check_mdev(struct vh_eval *ev, const struct vh_vm_device *vd);
+/* Each mdev= entry's type on its parent (mdev-unavailable). */
+void vh_check_mdev_entries(struct vh_eval *ev);
+/* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
+ * then reserves the device like a passed one (model gets N). */
+bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model);
 
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);

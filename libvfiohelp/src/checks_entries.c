@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "checks.h"
 #include "host.h"
+#include "hostinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,8 +173,9 @@ static const char *nvidia_type_problem(struct vh_eval *ev, const char *dev, unsi
 /* The mdev_supported_types/<type> of a classic mdev parent, or the VM's own
  * instance already created there (qemu-server then reuses it). */
 static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_device *vd,
-				     const char *type)
+				     const struct vh_hostpci *pci)
 {
+	const char *type = pci->mdev;
 	const char *dev = vd->dev->name;
 	char rel[256], uuid[64];
 	long long avail;
@@ -182,7 +184,7 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 	snprintf(rel, sizeof(rel), "mdev_supported_types/%s", type);
 	if (!device_has(ev, dev, rel))
 		return "the device has no such mdev type";
-	snprintf(uuid, sizeof(uuid), "%08d-0000-0000-0000-%012u", vd->hostpci_index, ev->r->vmid);
+	snprintf(uuid, sizeof(uuid), "%08d-0000-0000-0000-%012u", pci->index, ev->r->vmid);
 	if (device_has(ev, dev, uuid))
 		return NULL;
 	snprintf(rel, sizeof(rel), "mdev_supported_types/%s/", type);
@@ -191,28 +193,60 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 	return avail < 1 ? "the type has no available instance left" : NULL;
 }
 
-void vh_check_mdev(struct vh_eval *ev, const struct vh_vm_device *vd)
+/* NVIDIA's newer vGPU: mdev=nvidia-<N> on a device with an nvidia/ sysfs
+ * directory (qemu-server's $res->{nvidia}); the device is then reserved
+ * like any passed device. Otherwise mdev= is a classic mediated device. */
+bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model)
 {
-	const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
-	const struct vh_vm_device *first;
+	char name[VH_PCI_ADDR_STRLEN], *end;
+	if (strncmp(pci->mdev, "nvidia-", 7) || !(pci->mdev[7] >= '0' && pci->mdev[7] <= '9') ||
+	    !pci->n_addrs)
+		return false;
+	unsigned long m = strtoul(pci->mdev + 7, &end, 10);
+	vh_pci_addr_format(&pci->addrs[0], name);
+	if (*end || !device_has(ev, name, "nvidia"))
+		return false;
+	if (model)
+		*model = m;
+	return true;
+}
+
+/* How many functions an entry names on this host. */
+static size_t entry_functions(struct vh_eval *ev, const struct vh_hostpci *pci)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pci->n_addrs; i++) {
+		struct vh_pci_addr funcs[8];
+		n += pci->addrs[i].has_func ? 1 : vh_device_functions(ev->h, &pci->addrs[i], funcs, 8);
+	}
+	return n;
+}
+
+static const char *mdev_problem(struct vh_eval *ev, const struct vh_hostpci *pci,
+				const struct vh_vm_device *vd)
+{
+	unsigned long model;
+	if (entry_functions(ev, pci) > 1)
+		return "a mediated device cannot use a multifunction device";
+	if (vh_mdev_is_nvidia(ev, pci, &model))
+		return nvidia_type_problem(ev, vd->dev->name, model);
+	return mdev_type_problem(ev, vd, pci);
+}
+
+static void check_mdev_entry(struct vh_eval *ev, const struct vh_hostpci *pci)
+{
+	const struct vh_vm_device *vd = NULL;
+	for (size_t i = 0; i < ev->r->n_devices && !vd; i++)
+		if (pci->n_addrs && vh_pci_addr_equal(&ev->r->devices[i].addr, &pci->addrs[0]))
+			vd = &ev->r->devices[i];
+	if (!vd || !vd->dev || !vd->dev->present)
+		return; /* device-missing says it */
 	char key[16], fix[256];
-	if (!pci || vd != (entry_devices(ev->r, pci->index, &first), first))
-		return; /* one verdict per entry, on its first device */
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
 	snprintf(fix, sizeof(fix), "ls /sys/bus/pci/devices/%s/mdev_supported_types/   # pick an "
 		 "available type, then: qm set %u -hostpci%d %s,mdev=<type>", vd->dev->name,
 		 ev->r->vmid, pci->index, vd->dev->name);
-	const char *why;
-	unsigned long model;
-	char *end;
-	if (entry_devices(ev->r, pci->index, &first) > 1)
-		why = "a mediated device cannot use a multifunction device";
-	else if (!strncmp(pci->mdev, "nvidia-", 7) && device_has(ev, vd->dev->name, "nvidia") &&
-		 pci->mdev[7] >= '0' && pci->mdev[7] <= '9' &&
-		 (model = strtoul(pci->mdev + 7, &end, 10), !*end))
-		why = nvidia_type_problem(ev, vd->dev->name, model);
-	else
-		why = mdev_type_problem(ev, vd, pci->mdev);
+	const char *why = mdev_problem(ev, pci, vd);
 	if (!why) {
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s: mdev type %s is available on %s, which stays "
 			       "on its host driver", key, pci->mdev, vd->dev->name);
@@ -220,4 +254,11 @@ void vh_check_mdev(struct vh_eval *ev, const struct vh_vm_device *vd)
 	}
 	vh_eval_finding(ev, "mdev-unavailable", key, fix, "%s asks for mdev type '%s' on %s, but %s",
 			key, pci->mdev, vd->dev->name, why);
+}
+
+void vh_check_mdev_entries(struct vh_eval *ev)
+{
+	for (size_t i = 0; i < ev->r->vm.n_hostpci; i++)
+		if (ev->r->vm.hostpci[i].mdev[0])
+			check_mdev_entry(ev, &ev->r->vm.hostpci[i]);
 }
