@@ -50,6 +50,7 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(p->text, sizeof(p->text), fmt, ap);
 	va_end(ap);
+	vh_sanitize(p->text);
 }
 
 void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
@@ -76,6 +77,10 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);
 	va_end(ap);
+	/* Config values reach the admin's terminal through these. */
+	vh_sanitize(f->message);
+	vh_sanitize(f->fix);
+	vh_sanitize(f->subject);
 }
 
 /* ---- the VM's settings ---- */
@@ -392,6 +397,8 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		if (strstr(buf, id))
 			continue;
+		if (used + strlen(id) + 2 > size)
+			break; /* never half an id: a cut one names another device */
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", first ? "" : ",", id);
 		first = false;
 	}
@@ -406,7 +413,7 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
-	char ids[200], fix[400];
+	char ids[400], fix[512];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
@@ -436,7 +443,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 			       d->name);
 			continue;
 		}
-		char ids[200], fix[400];
+		char ids[400], fix[512];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
@@ -523,6 +530,26 @@ static const struct vh_held_device *held_by_running_vm(struct vh_eval *ev, const
 	return NULL;
 }
 
+bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
+				   unsigned *vmid)
+{
+	struct vh_report r = { .vmid = self };
+	struct vh_eval *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return true; /* cannot tell: assume held, touch nothing */
+	ev->h = h;
+	ev->r = &r;
+	load_running_vms(ev);
+	bool held = false;
+	for (size_t i = 0; i < ev->n_held && !held; i++)
+		if (vh_pci_addr_equal(&ev->held[i].addr, a)) {
+			held = true;
+			*vmid = ev->held[i].vmid;
+		}
+	free(ev);
+	return held;
+}
+
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 {
 	struct vh_holder who;
@@ -588,12 +615,17 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 		if (vh_report_has_device(ev->r, &members[i]))
 			continue;
 		const struct vh_device *m = vh_host_device(ev->h, &members[i], err);
-		if (!m || !m->present || m->is_bridge || harmless_driver(m->driver))
+		char name[VH_PCI_ADDR_STRLEN];
+		vh_pci_addr_format(&members[i], name);
+		/* A member that cannot be read counts against isolation: unknown
+		 * is not harmless. */
+		if (m && m->present && (m->is_bridge || harmless_driver(m->driver)))
 			continue;
 		count++;
 		if (used < sizeof(offenders))
 			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used, "%s%s (%s)",
-						 used ? ", " : "", m->name, m->driver);
+						 used ? ", " : "", name,
+						 m && m->present ? m->driver : "cannot be read");
 	}
 	if (!count) {
 		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",

@@ -44,6 +44,11 @@ void vh_check_mdev_entries(struct vh_eval *ev);
  * then reserves the device like a passed one (model gets N). */
 bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model);
 
+/* Another running VM (a live /run/qemu-server/<vmid>.pid) passes the
+ * device in its config; vmid gets it. */
+bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
+				   unsigned *vmid);
+
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
 /* The hostpciN entry a device of the VM came from (NULL if none). */

@@ -294,6 +294,26 @@ static void test_grammar_wider_than_hardware(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* Isolation fails closed: a group member that cannot be read counts. */
+static void test_unreadable_group_member_counts(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nbios: ovmf\nballoon: 0\nmemory: 2048\n"
+					  "hostpci0: 02:00.0,pcie=1\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "group-not-isolated");
+	vh_test_eval_done(&ev);
+	char link[4096];
+	snprintf(link, sizeof(link), "%s/sys/kernel/iommu_groups/13/devices/0000:07:00.0", root);
+	const char *ln[] = { "/bin/ln", "-s", "../../../../devices/pci0000:00/0000:07:00.0", link, NULL };
+	assert_int_equal(vh_test_run(ln, NULL, NULL), 0);
+	ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "group-not-isolated", "0000:02:00.0", VH_SEV_ERROR)->message,
+			"0000:07:00.0 (cannot be read)");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_driver_keep),
 		cmocka_unit_test(test_pve9_config_allowed),
 		cmocka_unit_test(test_grammar_wider_than_hardware),
+		cmocka_unit_test(test_unreadable_group_member_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
