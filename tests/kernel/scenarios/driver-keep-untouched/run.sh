@@ -4,10 +4,5 @@ A=0000:01:00.0
 report_dev start $A
 result start.$A.reset_method "$(cat $(sysdev $A)/reset_method 2>/dev/null | tr ' ' ,)"
 run_check check 100
-for phase in pre-start post-start pre-stop post-stop; do
-    p=$(echo $phase | tr -d -)
-    run_hook $p 100 $phase
-    report_touches $p
-    report_dev after$p $A
-done
+run_phases 100 $A
 result end.$A.reset_method "$(cat $(sysdev $A)/reset_method 2>/dev/null | tr ' ' ,)"

@@ -4,10 +4,5 @@
 A=0000:01:00.0
 report_dev start $A
 run_check check 100
-for phase in pre-start post-start pre-stop post-stop; do
-    p=$(echo $phase | tr -d -)
-    run_hook $p 100 $phase
-    report_touches $p
-    report_dev after$p $A
-done
+run_phases 100 $A
 report_modules end
