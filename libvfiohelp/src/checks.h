@@ -39,5 +39,12 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
 /* The hostpciN entry a device of the VM came from (NULL if none). */
 const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index);
+/* Drivers that leave a group member harmless to the guest: none, vfio-pci,
+ * pci-stub. */
+bool vh_driver_harmless(const char *driver);
+
+/* checks_health.c: interrupt remapping, the devices' own health (answers,
+ * power, reset), romfile= and vfio-pci ids= that reach other devices. */
+void vh_check_health(struct vh_eval *ev, bool iommu_active);
 
 #endif
