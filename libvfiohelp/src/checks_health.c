@@ -37,11 +37,12 @@ static void check_interrupts(struct vh_eval *ev)
 		/* Unsafe is unsafe with or without remapping: the admin asked
 		 * vfio to skip a protection, and should know what it costs. */
 		vh_eval_finding(ev, "unsafe-interrupts", "host",
-			source == VH_UNSAFE_PARAM && remapped
-				? "remove allow_unsafe_interrupts=1 from /etc/modprobe.d/*.conf, "
-				  "update-initramfs -u -k all, reboot (interrupts are remapped: it is not needed)"
-				: "enable interrupt remapping (VT-d/AMD-Vi with x2APIC in the firmware), then "
-				  "remove allow_unsafe_interrupts=1 from /etc/modprobe.d/*.conf and reboot",
+			remapped
+				? "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf && "
+				  "update-initramfs -u -k all && reboot   # interrupts are remapped: not needed"
+				: "enable interrupt remapping (VT-d or AMD-Vi with x2APIC in the firmware), then "
+				  "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf && "
+				  "update-initramfs -u -k all && reboot",
 			"vfio_iommu_type1 allow_unsafe_interrupts is on (%s)%s: a guest can make the "
 			"device raise interrupts that reach the host",
 			source == VH_UNSAFE_PARAM ? "/sys/module/vfio_iommu_type1/parameters"
@@ -178,38 +179,17 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 
 /* ---- romfile= ---- */
 
-/* qemu-server passes romfile=/usr/share/kvm/<value> for any value (an
- * absolute one too: PCI.pm, print_hostpci_devices), so the value is
- * checked as a relative path of plain components before it becomes one. */
-static bool romfile_path(const char *romfile, char *rel, size_t size)
-{
-	size_t used = 0;
-	for (const char *p = romfile; *p;) {
-		if (*p == '/') {
-			p++;
-			continue;
-		}
-		char part[256];
-		size_t n = strcspn(p, "/");
-		if (n >= sizeof(part))
-			return false;
-		memcpy(part, p, n);
-		part[n] = '\0';
-		if (!vh_is_safe_component(part) || used + n + 2 > size)
-			return false;
-		used += (size_t)snprintf(rel + used, size - used, "%s%s", used ? "/" : "", part);
-		p += n;
-	}
-	return used > 0;
-}
-
 static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
-	char rel[256], path[PATH_MAX], key[16], fix[512];
+	char path[PATH_MAX], key[16], fix[512];
 	if (!pci->romfile[0])
 		return;
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
-	if (!romfile_path(pci->romfile, rel, sizeof(rel)) ||
+	/* qemu-server passes romfile=/usr/share/kvm/<value> for any value, an
+	 * absolute one too (PCI.pm, print_hostpci_devices); the config parser
+	 * took only plain components, so the path stays under that directory. */
+	const char *rel = pci->romfile + strspn(pci->romfile, "/");
+	if (!vh_is_safe_relpath(rel) ||
 	    vh_host_path(ev->h, path, sizeof(path), "/usr/share/kvm/%s", rel) < 0) {
 		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile=%s not judged: not a plain path under "
 			       "/usr/share/kvm/", key, pci->romfile);

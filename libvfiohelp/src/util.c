@@ -100,6 +100,26 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
+bool vh_is_safe_relpath(const char *s)
+{
+	char part[256];
+	bool any = false;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+		if (n >= sizeof(part))
+			return false;
+		if (n) {
+			memcpy(part, s, n);
+			part[n] = '\0';
+			if (!vh_is_safe_component(part))
+				return false;
+			any = true;
+		}
+		s += n + (s[n] == '/');
+	}
+	return any;
+}
+
 int vh_open_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -182,9 +182,12 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 	if (vh_prop_is(p, "legacy-igd"))
 		return vh_prop_bool(p, &pci->legacy_igd, err);
 	if (vh_prop_is(p, "romfile")) {
-		/* Any string, as qemu-server takes it ("nvidia/gp104.rom" too);
-		 * checks_health.c checks it before it becomes a path. */
-		return vh_prop_copy(p, pci->romfile, sizeof(pci->romfile), err);
+		if (vh_prop_copy(p, pci->romfile, sizeof(pci->romfile), err) < 0)
+			return -1;
+		/* A path under /usr/share/kvm/ ("nvidia/gp104.rom" too). */
+		if (!vh_is_safe_relpath(pci->romfile))
+			return vh_fail(err, "romfile '%s' is not a file name", pci->romfile);
+		return 0;
 	}
 	if (vh_prop_is(p, "mdev")) {
 		if (vh_prop_copy(p, pci->mdev, sizeof(pci->mdev), err) < 0)
