@@ -179,6 +179,31 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 
 /* ---- romfile= ---- */
 
+/* An absolute path under /usr/share/kvm/ was meant relative: the fix is the
+ * entry with romfile= rewritten. Else the file has to be put there. */
+static void romfile_fix(struct vh_eval *ev, const struct vh_hostpci *pci, const char *rel,
+			char *fix, size_t size)
+{
+	static const char kvm_dir[] = "usr/share/kvm/";
+	if (pci->romfile[0] != '/' || strncmp(rel, kvm_dir, sizeof(kvm_dir) - 1)) {
+		snprintf(fix, size, "cp YOUR-DUMP.rom /usr/share/kvm/%s   # the card's ROM, dumped or "
+			 "from its vendor", rel);
+		return;
+	}
+	char entry[512] = "";
+	size_t used = 0;
+	for (const char *p = pci->raw; *p && used < sizeof(entry);) {
+		size_t n = strcspn(p, ",");
+		bool romfile = !strncmp(p, "romfile=", 8);
+		used += (size_t)snprintf(entry + used, sizeof(entry) - used, "%s%s%.*s",
+					 used ? "," : "", romfile ? "romfile=" : "",
+					 romfile ? (int)strlen(rel + sizeof(kvm_dir) - 1) : (int)n,
+					 romfile ? rel + sizeof(kvm_dir) - 1 : p);
+		p += n + (p[n] == ',');
+	}
+	snprintf(fix, size, "qm set %u -hostpci%d %s", ev->r->vmid, pci->index, entry);
+}
+
 static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
 	char path[PATH_MAX], key[16], fix[512];
@@ -201,8 +226,7 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile /usr/share/kvm/%s exists", key, rel);
 		return;
 	}
-	snprintf(fix, sizeof(fix), "cp YOUR-DUMP.rom /usr/share/kvm/%s   # or drop romfile= from "
-		 "%s: qm set %u -hostpci%d <entry without romfile>", rel, key, ev->r->vmid, pci->index);
+	romfile_fix(ev, pci, rel, fix, sizeof(fix));
 	vh_eval_finding(ev, "romfile-missing", key, fix,
 		"%s has romfile=%s, but /usr/share/kvm/%s is not a file (qemu-server puts every "
 		"romfile under /usr/share/kvm/): QEMU fails to start", key, pci->romfile, rel);

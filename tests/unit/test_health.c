@@ -258,7 +258,7 @@ static void test_romfile(void **state)
 	ev = evaluate("health", 116);
 	const struct vh_finding *f = expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/gp104.rom");
-	assert_contains(f->fix, "/usr/share/kvm/gp104.rom");
+	assert_string_equal(f->fix, "cp YOUR-DUMP.rom /usr/share/kvm/gp104.rom   # the card's ROM, dumped or from its vendor");
 	assert_true(vh_report_blocks(ev.r));
 	done(&ev);
 	/* qemu-server prefixes an absolute path too: QEMU opens
@@ -266,6 +266,7 @@ static void test_romfile(void **state)
 	ev = evaluate("health", 117);
 	f = expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/usr/share/kvm/nvidia/ad106.rom");
+	assert_string_equal(f->fix, "qm set 117 -hostpci0 0000:01:00,pcie=1,rombar=0,romfile=nvidia/ad106.rom");
 	done(&ev);
 	ev = evaluate("health", 100); /* no romfile */
 	expect_none(ev.r, "romfile-missing");
