@@ -359,7 +359,8 @@ static void print_listed(const struct vh_listed *l, FILE *out)
 	fputc('\n', out);
 }
 
-/* The group's verdict for passing any one endpoint of it alone. */
+/* "IOMMU Group 12: 2 devices", and whether two endpoints of it are on host
+ * drivers (then passing any one of them alone takes a device from the host). */
 static void print_group_header(const struct vh_devices *d, int group, FILE *out)
 {
 	size_t n = 0, host = 0;
@@ -390,7 +391,8 @@ void vh_devices_print(const struct vh_devices *d, FILE *out)
 		for (size_t i = 0; i < d->n; i++)
 			if (d->list[i].dev->iommu_group == next) {
 				print_listed(&d->list[i], out);
-				if (!d->list[i].isolated)
+				/* a bridge is never passed: its group's verdict is noise */
+				if (!d->list[i].isolated && !d->list[i].dev->is_bridge)
 					fprintf(out, "      not isolated: the group also holds %s\n",
 						d->list[i].host_users);
 			}
