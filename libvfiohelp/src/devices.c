@@ -22,7 +22,7 @@
 
 /* ---- which VMs pass which devices ---- */
 
-static int add_use(struct vh_vm_uses *u, unsigned vmid, bool running, const struct vh_pci_addr *a)
+static int add_use(struct vh_vm_uses *u, unsigned vmid, const struct vh_pci_addr *a)
 {
 	if (u->n == u->cap) {
 		size_t want = u->cap ? u->cap * 2 : 32;
@@ -32,26 +32,25 @@ static int add_use(struct vh_vm_uses *u, unsigned vmid, bool running, const stru
 		u->list = grown;
 		u->cap = want;
 	}
-	u->list[u->n++] = (struct vh_vm_use){ vmid, running, *a };
+	u->list[u->n++] = (struct vh_vm_use){ vmid, *a };
 	return 0;
 }
 
 static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct vh_vmconf *vm)
 {
-	uint64_t pid;
-	bool alive = false;
 	if (vh_vmconf_load(h, vmid, vm, NULL) < 0)
 		return 0;
-	bool running = vh_vm_pid(h, vmid, &pid, &alive) == 0 && alive;
 	for (size_t i = 0; i < vm->n_hostpci; i++) {
 		struct vh_hostpci *pci = &vm->hostpci[i];
 		char why[256];
-		if (pci->has_mapping && vh_mapping_resolve(h, pci->mapping, pci->addrs,
-							   VH_MAX_HOSTPCI_ADDRS, &pci->n_addrs, why,
-							   sizeof(why)) < 0)
+		/* the map the VM's start would choose first; the listing does
+		 * not know which of several another start would take */
+		if (pci->has_mapping &&
+		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
+				       &pci->n_addrs, &pci->n_alternatives, why, sizeof(why)) < 0)
 			continue;
 		for (size_t j = 0; j < pci->n_addrs; j++)
-			if (add_use(u, vmid, running, &pci->addrs[j]) < 0)
+			if (add_use(u, vmid, &pci->addrs[j]) < 0)
 				return -1;
 	}
 	return 0;
@@ -119,14 +118,6 @@ size_t vh_vm_uses_of(const struct vh_vm_uses *u, const struct vh_pci_addr *a, un
 		n++;
 	}
 	return n;
-}
-
-unsigned vh_vm_uses_running(const struct vh_vm_uses *u, const struct vh_pci_addr *a)
-{
-	for (size_t i = 0; i < u->n; i++)
-		if (u->list[i].running && use_names(&u->list[i], a))
-			return u->list[i].vmid;
-	return 0;
 }
 
 /* ---- the listing ---- */
@@ -218,10 +209,11 @@ static void read_holders(struct vh_host *h, const struct vh_vm_uses *uses, struc
 	struct vh_holder who;
 	bool held;
 	l->n_used_by = vh_vm_uses_of(uses, &l->dev->addr, l->used_by, MAX_USED_BY);
+	unsigned vmid = 0;
 	if (vh_device_holder(h, l->dev->name, 0, &who, &held, NULL) == 0 && held && who.running)
 		l->running_in = who.vmid;
-	else
-		l->running_in = vh_vm_uses_running(uses, &l->dev->addr);
+	else if (vh_device_held_by_running_vm(h, 0, &l->dev->addr, &vmid))
+		l->running_in = vmid;
 }
 
 struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *err)

@@ -10,7 +10,6 @@
  * every function of the slot, as in the config. */
 struct vh_vm_use {
 	unsigned vmid;
-	bool running; /* the VM's QEMU process lives */
 	struct vh_pci_addr addr;
 };
 
@@ -27,7 +26,4 @@ void vh_vm_uses_free(struct vh_vm_uses *u);
 /* The VMs passing device a, ascending, at most max; returns how many. */
 size_t vh_vm_uses_of(const struct vh_vm_uses *u, const struct vh_pci_addr *a, unsigned *vmids,
 		     size_t max);
-/* The running VM that passes device a, 0 if none. */
-unsigned vh_vm_uses_running(const struct vh_vm_uses *u, const struct vh_pci_addr *a);
-
 #endif

@@ -11,65 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-struct eval {
-	struct vh_host *h;
-	struct vh_report *r;
-};
-
-static struct eval evaluate_at(const char *root, unsigned vmid)
+static struct vh_test_eval evaluate(const char *host, unsigned vmid)
 {
-	struct vh_err e;
-	struct eval ev = { 0 };
-	ev.h = vh_host_new(root, &e);
-	assert_non_null(ev.h);
-	struct vh_policy *p = vh_policy_load(ev.h, NULL, &e);
-	if (!p)
-		fail_msg("policy: %s", e.msg);
-	ev.r = vh_evaluate(ev.h, vmid, p, &e);
-	if (!ev.r)
-		fail_msg("evaluate VM %u on %s: %s", vmid, root, e.msg);
-	vh_policy_free(p);
-	return ev;
-}
-
-static struct eval evaluate(const char *host, unsigned vmid)
-{
-	return evaluate_at(vh_test_host(host), vmid);
-}
-
-static void done(struct eval *ev)
-{
-	vh_report_free(ev->r);
-	vh_host_free(ev->h);
-}
-
-static const struct vh_finding *find(const struct vh_report *r, const char *id, const char *subject)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (!strcmp(r->findings[i].id, id) && (!subject || !strcmp(r->findings[i].subject, subject)))
-			return &r->findings[i];
-	return NULL;
-}
-
-static const struct vh_finding *expect(const struct vh_report *r, const char *id, const char *subject,
-				       enum vh_severity sev)
-{
-	const struct vh_finding *f = find(r, id, subject);
-	if (!f) {
-		for (size_t i = 0; i < r->n_findings; i++)
-			print_message("  finding %s %s: %s\n", r->findings[i].id, r->findings[i].subject,
-				      r->findings[i].message);
-		fail_msg("VM %u: expected finding %s on %s", r->vmid, id, subject ? subject : "*");
-	}
-	assert_string_equal(vh_severity_name(f->severity), vh_severity_name(sev));
-	return f;
-}
-
-static void expect_none(const struct vh_report *r, const char *id)
-{
-	const struct vh_finding *f = find(r, id, NULL);
-	if (f)
-		fail_msg("VM %u: did not expect %s on %s: %s", r->vmid, id, f->subject, f->message);
+	return vh_test_evaluate(vh_test_host(host), vmid, NULL);
 }
 
 static bool passed(const struct vh_report *r, const char *text)
@@ -85,14 +29,14 @@ static bool passed(const struct vh_report *r, const char *text)
 static void test_interrupt_remapping_missing(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("no-intremap", 100);
-	const struct vh_finding *f = expect(ev.r, "interrupt-remapping-missing", "host", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("no-intremap", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "interrupt-remapping-missing", "host", VH_SEV_ERROR);
 	assert_contains(f->message, "No interrupt remapping support");
 	assert_contains(f->fix, "options vfio_iommu_type1 allow_unsafe_interrupts=1");
 	assert_contains(f->fix, "intremap=off");
 	assert_true(vh_report_blocks(ev.r));
-	expect_none(ev.r, "unsafe-interrupts");
-	done(&ev);
+	vh_test_expect_none(ev.r, "unsafe-interrupts");
+	vh_test_eval_done(&ev);
 }
 
 static void test_interrupts_remapped_quiet(void **state)
@@ -100,29 +44,29 @@ static void test_interrupts_remapped_quiet(void **state)
 	(void)state;
 	static const char *const hosts[] = { "seed", "legacy-kernel", "shared-group", "health" };
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-		struct eval ev = evaluate(hosts[i], 100);
-		expect_none(ev.r, "interrupt-remapping-missing");
-		expect_none(ev.r, "unsafe-interrupts");
+		struct vh_test_eval ev = evaluate(hosts[i], 100);
+		vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+		vh_test_expect_none(ev.r, "unsafe-interrupts");
 		assert_true(passed(ev.r, "interrupts are remapped"));
-		done(&ev);
+		vh_test_eval_done(&ev);
 	}
 	/* No IOMMU: iommu-disabled says it all; nothing about interrupts. */
-	struct eval ev = evaluate("no-iommu", 100);
-	expect(ev.r, "iommu-disabled", "host", VH_SEV_ERROR);
-	expect_none(ev.r, "interrupt-remapping-missing");
-	done(&ev);
+	struct vh_test_eval ev = evaluate("no-iommu", 100);
+	vh_test_expect(ev.r, "iommu-disabled", "host", VH_SEV_ERROR);
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+	vh_test_eval_done(&ev);
 }
 
 static void test_unsafe_interrupts(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("unsafe-interrupts", 100);
-	const struct vh_finding *f = expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate("unsafe-interrupts", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
 	assert_contains(f->message, "not remapped");
 	assert_contains(f->fix, "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf");
-	expect_none(ev.r, "interrupt-remapping-missing");
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 /* vfio_iommu_type1 not loaded yet: what modprobe.d gives it at load counts. */
@@ -130,16 +74,16 @@ static void test_unsafe_interrupts_from_modprobe(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("legacy-kernel"));
-	struct eval ev = evaluate_at(root, 100);
-	expect_none(ev.r, "unsafe-interrupts");
-	done(&ev);
+	struct vh_test_eval ev = vh_test_evaluate(root, 100, NULL);
+	vh_test_expect_none(ev.r, "unsafe-interrupts");
+	vh_test_eval_done(&ev);
 	vh_test_write(root, "etc/modprobe.d/iommu_unsafe_interrupts.conf",
 		      "options vfio_iommu_type1 allow_unsafe_interrupts=1\n");
-	ev = evaluate_at(root, 100);
-	const struct vh_finding *f = expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
+	ev = vh_test_evaluate(root, 100, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
 	assert_contains(f->message, "/etc/modprobe.d");
 	assert_contains(f->message, "although interrupts are remapped");
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -151,11 +95,11 @@ static void test_interrupts_unreadable_not_judged(void **state)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/proc/interrupts", root);
 	assert_int_equal(unlink(path), 0);
-	struct eval ev = evaluate_at(root, 100);
-	expect_none(ev.r, "interrupt-remapping-missing");
+	struct vh_test_eval ev = vh_test_evaluate(root, 100, NULL);
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
 	assert_true(passed(ev.r, "interrupt remapping not judged"));
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -164,45 +108,45 @@ static void test_interrupts_unreadable_not_judged(void **state)
 static void test_amd_reset_bug(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("health", 110);
-	const struct vh_finding *f = expect(ev.r, "amd-reset-bug", "0000:05:00.0", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate("health", 110);
+	const struct vh_finding *f = vh_test_expect(ev.r, "amd-reset-bug", "0000:05:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "1002:731f");
 	assert_contains(f->fix, "vendor-reset");
 	assert_contains(f->fix, "echo device_specific > /sys/bus/pci/devices/0000:05:00.0/reset_method");
 	/* the card's audio function is not a GPU of the list */
-	assert_null(find(ev.r, "amd-reset-bug", "0000:05:00.1"));
-	expect_none(ev.r, "reset-unavailable");
+	assert_null(vh_test_find(ev.r, "amd-reset-bug", "0000:05:00.1"));
+	vh_test_expect_none(ev.r, "reset-unavailable");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* the same card with vendor-reset's device_specific reset */
 	ev = evaluate("health", 111);
-	expect_none(ev.r, "amd-reset-bug");
+	vh_test_expect_none(ev.r, "amd-reset-bug");
 	assert_true(passed(ev.r, "0000:06:00.0 has a device_specific reset"));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* an NVIDIA card is not concerned */
 	ev = evaluate("health", 100);
-	expect_none(ev.r, "amd-reset-bug");
-	done(&ev);
+	vh_test_expect_none(ev.r, "amd-reset-bug");
+	vh_test_eval_done(&ev);
 }
 
 static void test_reset_unavailable(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("health", 112);
-	const struct vh_finding *f = expect(ev.r, "reset-unavailable", "0000:07:00.0", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate("health", 112);
+	const struct vh_finding *f = vh_test_expect(ev.r, "reset-unavailable", "0000:07:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "no reset_method");
 	assert_contains(f->fix, "post_stop");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* driver=keep: Proxmox never resets it, so a missing reset does not matter */
 	ev = evaluate("health", 120);
-	expect_none(ev.r, "reset-unavailable");
-	done(&ev);
+	vh_test_expect_none(ev.r, "reset-unavailable");
+	vh_test_eval_done(&ev);
 	/* devices with flr */
 	ev = evaluate("health", 100);
-	expect_none(ev.r, "reset-unavailable");
+	vh_test_expect_none(ev.r, "reset-unavailable");
 	assert_true(passed(ev.r, "0000:01:00.0 can be reset (flr)"));
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 /* ---- devices that do not answer ---- */
@@ -210,25 +154,25 @@ static void test_reset_unavailable(void **state)
 static void test_device_unresponsive(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("health", 113);
-	const struct vh_finding *f = expect(ev.r, "device-unresponsive", "0000:08:00.0", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("health", 113);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-unresponsive", "0000:08:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "D3cold");
 	assert_contains(f->fix, "echo on > /sys/bus/pci/devices/0000:08:00.0/power/control");
 	assert_true(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	ev = evaluate("health", 114);
-	f = expect(ev.r, "device-unresponsive", "0000:09:00.0", VH_SEV_ERROR);
+	f = vh_test_expect(ev.r, "device-unresponsive", "0000:09:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "ffff");
 	assert_contains(f->message, "8086:15f3");
 	assert_contains(f->fix, "echo 1 > /sys/bus/pci/devices/0000:09:00.0/remove");
 	assert_true(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* answering devices, D0 and D3hot (vfio-pci suspends idle devices) */
 	static const unsigned quiet[] = { 100, 110, 112, 118 };
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
 		ev = evaluate("health", quiet[i]);
-		expect_none(ev.r, "device-unresponsive");
-		done(&ev);
+		vh_test_expect_none(ev.r, "device-unresponsive");
+		vh_test_eval_done(&ev);
 	}
 }
 
@@ -239,10 +183,10 @@ static void test_device_config_unreadable_not_judged(void **state)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:03.6/0000:09:00.0/config", root);
 	assert_int_equal(truncate(path, 1), 0);
-	struct eval ev = evaluate_at(root, 114);
-	expect_none(ev.r, "device-unresponsive");
+	struct vh_test_eval ev = vh_test_evaluate(root, 114, NULL);
+	vh_test_expect_none(ev.r, "device-unresponsive");
 	assert_true(passed(ev.r, "0000:09:00.0: config space not readable"));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -251,26 +195,26 @@ static void test_device_config_unreadable_not_judged(void **state)
 static void test_romfile(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("health", 115); /* romfile=nvidia/ad106.rom, present */
-	expect_none(ev.r, "romfile-missing");
+	struct vh_test_eval ev = evaluate("health", 115); /* romfile=nvidia/ad106.rom, present */
+	vh_test_expect_none(ev.r, "romfile-missing");
 	assert_true(passed(ev.r, "romfile /usr/share/kvm/nvidia/ad106.rom exists"));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	ev = evaluate("health", 116);
-	const struct vh_finding *f = expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/gp104.rom");
 	assert_string_equal(f->fix, "cp YOUR-DUMP.rom /usr/share/kvm/gp104.rom   # the card's ROM, dumped or from its vendor");
 	assert_true(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* qemu-server prefixes an absolute path too: QEMU opens
 	 * /usr/share/kvm//usr/share/kvm/nvidia/ad106.rom */
 	ev = evaluate("health", 117);
-	f = expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
+	f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/usr/share/kvm/nvidia/ad106.rom");
 	assert_string_equal(f->fix, "qm set 117 -hostpci0 0000:01:00,pcie=1,rombar=0,romfile=nvidia/ad106.rom");
-	done(&ev);
+	vh_test_eval_done(&ev);
 	ev = evaluate("health", 100); /* no romfile */
-	expect_none(ev.r, "romfile-missing");
-	done(&ev);
+	vh_test_expect_none(ev.r, "romfile-missing");
+	vh_test_eval_done(&ev);
 }
 
 static void test_romfile_outside_refused(void **state)
@@ -280,10 +224,10 @@ static void test_romfile_outside_refused(void **state)
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/130.conf",
 		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-130-disk-1\n"
 		      "hostpci0: 0000:01:00,pcie=1,rombar=0,romfile=../../../etc/shadow\n");
-	struct eval ev = evaluate_at(root, 130);
-	expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
-	expect_none(ev.r, "romfile-missing");
-	done(&ev);
+	struct vh_test_eval ev = vh_test_evaluate(root, 130, NULL);
+	vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	vh_test_expect_none(ev.r, "romfile-missing");
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -292,21 +236,21 @@ static void test_romfile_outside_refused(void **state)
 static void test_vfio_ids_host_device(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("health", 118);
-	const struct vh_finding *f = expect(ev.r, "vfio-ids-host-device", "0000:0b:00.0", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate("health", 118);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vfio-ids-host-device", "0000:0b:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "8086:10d3");
 	assert_contains(f->message, "0000:0a:00.0");
 	assert_contains(f->message, "e1000e");
 	assert_contains(f->fix, "remove 8086:10d3 from the options vfio-pci ids=");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	/* ids= claims the seed's GPU and audio, and no twin of them exists */
 	ev = evaluate("seed", 100);
-	expect_none(ev.r, "vfio-ids-host-device");
-	done(&ev);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
 	ev = evaluate("health", 110);
-	expect_none(ev.r, "vfio-ids-host-device");
-	done(&ev);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
 }
 
 /* The twin passed by another VM is not the host's. */
@@ -317,9 +261,9 @@ static void test_vfio_ids_twin_passed_by_a_vm(void **state)
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/119.conf",
 		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-119-disk-1\n"
 		      "hostpci0: 0000:0b:00.0,pcie=1\n");
-	struct eval ev = evaluate_at(root, 118);
-	expect_none(ev.r, "vfio-ids-host-device");
-	done(&ev);
+	struct vh_test_eval ev = vh_test_evaluate(root, 118, NULL);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
