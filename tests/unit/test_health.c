@@ -69,6 +69,27 @@ static void test_unsafe_interrupts(void **state)
 	vh_test_eval_done(&ev);
 }
 
+/* The hookscript refuses the start before it touches anything; with the
+ * unsafe option the same host starts, with the warning in the task log. */
+static void test_hook_refuses_without_remapping(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("no-intremap"));
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "100", "pre-start", NULL };
+	char *out = NULL;
+	assert_int_not_equal(vh_test_run(argv, &out, NULL), 0);
+	assert_contains(out, "vfio-hook: error interrupt-remapping-missing");
+	assert_contains(out, "start refused before any change");
+	free(out);
+	vh_test_scratch_free(root);
+	root = vh_test_scratch_copy(vh_test_host("unsafe-interrupts"));
+	argv[2] = root;
+	assert_int_equal(vh_test_run(argv, &out, NULL), 0);
+	assert_contains(out, "vfio-hook: warn unsafe-interrupts");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 /* vfio_iommu_type1 not loaded yet: what modprobe.d gives it at load counts. */
 static void test_unsafe_interrupts_from_modprobe(void **state)
 {
@@ -298,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_interrupt_remapping_missing),
 		cmocka_unit_test(test_interrupts_remapped_quiet),
 		cmocka_unit_test(test_unsafe_interrupts),
+		cmocka_unit_test(test_hook_refuses_without_remapping),
 		cmocka_unit_test(test_unsafe_interrupts_from_modprobe),
 		cmocka_unit_test(test_interrupts_unreadable_not_judged),
 		cmocka_unit_test(test_amd_reset_bug),
