@@ -142,8 +142,11 @@ struct vh_devices {
 static int addr_order(const void *a, const void *b)
 {
 	const struct vh_pci_addr *x = a, *y = b;
-	uint32_t kx = (uint32_t)x->domain << 16 | x->bus << 8 | x->dev << 3 | x->func;
-	uint32_t ky = (uint32_t)y->domain << 16 | y->bus << 8 | y->dev << 3 | y->func;
+	/* domains are 32 bits wide (VMD): compare the domain apart */
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	unsigned kx = (unsigned)x->bus << 8 | x->dev << 3 | x->func;
+	unsigned ky = (unsigned)y->bus << 8 | y->dev << 3 | y->func;
 	return kx < ky ? -1 : kx > ky;
 }
 

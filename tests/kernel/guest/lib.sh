@@ -134,6 +134,9 @@ report_devices() {
     hookctl devices --json >/tmp/devices.json 2>/tmp/devices.err
     result "$p.rc" $?
     logfile "$p stderr" /tmp/devices.err
+    logfile "$p json" /tmp/devices.json
+    hookctl devices >/tmp/devices.txt 2>&1
+    logfile "$p text" /tmp/devices.txt
     awk -f /bench/json.awk /tmp/devices.json >/tmp/devices.flat || result "$p.json" unparsable
     awk -F '\t' '
         function nz(x) { return (x == "" || x == "null") ? "none" : x }
