@@ -69,13 +69,8 @@ int vh_vm_uses_load(struct vh_host *h, struct vh_vm_uses *out, struct vh_err *er
 	struct dirent *e;
 	int rc = vm ? 0 : -1;
 	while (rc == 0 && (e = readdir(dp))) {
-		char name[16];
 		unsigned vmid;
-		size_t len = strlen(e->d_name);
-		if (len < 6 || len > 14 || strcmp(e->d_name + len - 5, ".conf"))
-			continue;
-		vh_strlcpy(name, e->d_name, len - 4);
-		if (vh_vmid_parse(name, &vmid) == 0)
+		if (vh_vmid_file(e->d_name, ".conf", &vmid) == 0)
 			rc = add_vm(h, out, vmid, vm);
 	}
 	closedir(dp);

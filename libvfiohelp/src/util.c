@@ -100,6 +100,17 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
+int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid)
+{
+	char id[16];
+	size_t len = strlen(name), slen = strlen(suffix);
+	if (len <= slen || len - slen >= sizeof(id) || strcmp(name + len - slen, suffix))
+		return -1;
+	memcpy(id, name, len - slen);
+	id[len - slen] = '\0';
+	return vh_vmid_parse(id, vmid);
+}
+
 bool vh_is_safe_relpath(const char *s)
 {
 	char part[256];
