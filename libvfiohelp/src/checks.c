@@ -86,32 +86,35 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 /* ---- the VM's settings ---- */
 
 /* "qm set 100 -hostpci0 <value>" with pcie=1 and rombar=0 set as asked,
- * every other option kept as written. */
+ * every other option kept as written (blank items dropped). An entry too
+ * long to rebuild in `size` gets the form of the command, never a cut one. */
 static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci, bool want_pcie,
 			bool want_rombar_off, char *fix, size_t size)
 {
-	char value[512] = "";
-	size_t used = 0;
-	const char *p = pci->raw;
-	while (*p) {
+	size_t used = (size_t)snprintf(fix, size, "qm set %u -hostpci%d ", r->vmid, pci->index);
+	bool first = true;
+	for (const char *p = pci->raw; *p && used < size;) {
 		size_t n = strcspn(p, ",");
-		bool drop = (want_pcie && !strncmp(p, "pcie=", 5)) ||
+		bool drop = n == 0 || (want_pcie && !strncmp(p, "pcie=", 5)) ||
 			    (want_rombar_off && !strncmp(p, "rombar=", 7));
-		if (!drop)
-			used += (size_t)snprintf(value + used, sizeof(value) - used, "%s%.*s",
-						 used ? "," : "", (int)n, p);
+		if (!drop) {
+			used += (size_t)snprintf(fix + used, size - used, "%s%.*s", first ? "" : ",", (int)n, p);
+			first = false;
+		}
 		p += n + (p[n] == ',');
-		if (used >= sizeof(value))
-			break;
 	}
-	snprintf(fix, size, "qm set %u -hostpci%d %s%s%s", r->vmid, pci->index, value,
-		 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
+	if (used < size)
+		used += (size_t)snprintf(fix + used, size - used, "%s%s", want_pcie ? ",pcie=1" : "",
+					 want_rombar_off ? ",rombar=0" : "");
+	if (used >= size)
+		snprintf(fix, size, "qm set %u -hostpci%d <the entry as it is>%s%s", r->vmid, pci->index,
+			 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
 }
 
 static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
-	char key[16], fix[256];
+	char key[16], fix[768];
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
 	if (pci->pcie && vm->machine != VH_MACHINE_Q35) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35   # or drop pcie=1 from %s",
@@ -433,7 +436,7 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
-	char ids[400], fix[512];
+	char ids[320], fix[640];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
@@ -463,7 +466,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 			       d->name);
 			continue;
 		}
-		char ids[400], fix[512];
+		char ids[320], fix[640];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
@@ -481,7 +484,7 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
 	if ((d->class_code >> 16) != 0x03)
 		return;
-	char fix[400], fb[32];
+	char fix[768], fb[32];
 	/* A legacy IGD needs its ROM (legacy-igd-invalid says so otherwise). */
 	if (pci && pci->rombar && !pci->legacy_igd) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
