@@ -20,7 +20,6 @@
 
 #define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
 
-static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 /* Makes room for one more element in a doubling array; false (and the
  * evaluation marked out of memory) when that fails. */
@@ -363,21 +362,21 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 static void check_modules(struct vh_eval *ev)
 {
 	struct vh_err e;
-	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
-		enum vh_module_state st = vh_module_state(ev->h, vfio_modules[i], &e);
+	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
+		enum vh_module_state st = vh_module_state(ev->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN) {
-			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vfio_modules[i],
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vh_vfio_modules[i],
 			       st == VH_MOD_LOADED ? "loaded" : "built in");
 			continue;
 		}
 		char fix[128];
 		snprintf(fix, sizeof(fix), "echo %s >> /etc/modules   # load it at every boot",
-			 vfio_modules[i]);
+			 vh_vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		vh_eval_finding(ev, "module-not-loaded", vfio_modules[i], fix,
+		vh_eval_finding(ev, "module-not-loaded", vh_vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
-			vfio_modules[i],
+			vh_vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
 			: vh_kmod_indexed(ev->h) ? " (but the kernel's module index has no such module: loading it will fail)"
 						 : " (no module index under /lib/modules to confirm the kernel has it)");
