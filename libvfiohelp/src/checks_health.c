@@ -300,10 +300,11 @@ static void check_vfio_ids(struct vh_eval *ev)
 			twin = twin_on_driver(ev, d, drivers[k], &uses, &uses_loaded);
 		if (!twin)
 			continue;
+		/* vfio-pci skips the empty item a removed last id leaves behind */
 		snprintf(fix, sizeof(fix),
-			 "remove %04x:%04x from the options vfio-pci ids= line in /etc/modprobe.d/ "
-			 "(vfio-hook binds %s by its address at start), then update-initramfs -u -k all",
-			 d->vendor, d->device, d->name);
+			 "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)%04x:%04x,?/\\1/' "
+			 "/etc/modprobe.d/*.conf && update-initramfs -u -k all   # vfio-hook binds %s "
+			 "by its address at start", d->vendor, d->device, d->name);
 		vh_eval_finding(ev, "vfio-ids-host-device", twin->name, fix,
 			"options vfio-pci ids=%04x:%04x claims %s for VM %u, but also matches %s (on "
 			"%s, passed by no VM): at the next boot vfio-pci takes it from the host",

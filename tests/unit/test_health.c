@@ -262,7 +262,8 @@ static void test_vfio_ids_host_device(void **state)
 	assert_contains(f->message, "8086:10d3");
 	assert_contains(f->message, "0000:0a:00.0");
 	assert_contains(f->message, "e1000e");
-	assert_contains(f->fix, "remove 8086:10d3 from the options vfio-pci ids=");
+	assert_contains(f->fix, "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)8086:10d3,?/\\1/' "
+				"/etc/modprobe.d/*.conf && update-initramfs -u -k all");
 	assert_false(vh_report_blocks(ev.r));
 	vh_test_eval_done(&ev);
 	/* ids= claims the seed's GPU and audio, and no twin of them exists */
