@@ -605,8 +605,7 @@ bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a
 	return false;
 }
 
-/* Drivers that leave a group member harmless to the guest. */
-static bool harmless_driver(const char *driver)
+bool vh_driver_harmless(const char *driver)
 {
 	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
 }
@@ -641,7 +640,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 		vh_pci_addr_format(&members[i], name);
 		/* A member that cannot be read counts against isolation: unknown
 		 * is not harmless. */
-		if (m && m->present && (m->is_bridge || harmless_driver(m->driver)))
+		if (m && m->present && (m->is_bridge || vh_driver_harmless(m->driver)))
 			continue;
 		count++;
 		if (used < sizeof(offenders))
@@ -747,6 +746,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		check_etc_modules(&ev);
 		check_memory(&ev);
 		check_devices(&ev, iommu_active, &e);
+		vh_check_health(&ev, iommu_active);
 	}
 	if (ev.oom) {
 		vh_report_free(r);
