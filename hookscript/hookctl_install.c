@@ -67,7 +67,7 @@ static char *trim_end(char *s)
 static bool parse_section_header(char *line, char **type, char **id)
 {
 	char *colon = strchr(line, ':');
-	if (!colon || colon == line || strpbrk(line, " \t") < colon)
+	if (!colon || colon == line || strcspn(line, " \t") < (size_t)(colon - line))
 		return false;
 	*colon = '\0';
 	*type = line;
