@@ -105,12 +105,7 @@ static void test_completion_offers_vmids_of_the_host(void **state)
 static void test_man_synopsis_shows_every_verb_and_option(void **state)
 {
 	(void)state;
-	char *usage = usage_text(), *page = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(src_path("man/hookctl.8"), "r");
-	assert_non_null(f);
-	assert_true(getdelim(&page, &cap, '\0', f) > 0);
-	fclose(f);
+	char *usage = usage_text(), *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
 	char *synopsis = strstr(page, ".SH SYNOPSIS\n"), *end = synopsis ? strstr(synopsis, "\n.SH ") : NULL;
 	assert_non_null(end);
 	*end = '\0';

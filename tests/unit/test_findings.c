@@ -22,21 +22,6 @@ struct listing {
 	struct listed at[MAX_LISTED];
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot read %s", path);
-	size_t cap = 1 << 16, len = 0, n;
-	char *s = malloc(cap);
-	while ((n = fread(s + len, 1, cap - len - 1, f)) > 0)
-		if ((len += n) + 1 == cap)
-			s = realloc(s, cap *= 2);
-	s[len] = '\0';
-	fclose(f);
-	return s;
-}
-
 /* The text from the line `heading` to the next line starting with `next`. */
 static const char *section(const char *text, const char *heading, const char *next, size_t *len)
 {
@@ -123,13 +108,6 @@ static int differences(const struct listing *l, char *report, size_t size)
 	return diffs;
 }
 
-static const char *doc_path(const char *rel)
-{
-	static char path[4096];
-	snprintf(path, sizeof(path), "%s/../%s", VH_TEST_DATA, rel);
-	return path;
-}
-
 static void test_table_is_well_formed(void **state)
 {
 	(void)state;
@@ -144,30 +122,29 @@ static void test_table_is_well_formed(void **state)
 	assert_null(vh_finding_kind_at(vh_finding_kind_count()));
 }
 
+/* The page at `rel` (from the top of the tree), read by `parse`, names
+ * exactly the table's ids with their severities. */
+static void assert_page_lists_table(const char *rel, void (*parse)(const char *, struct listing *))
+{
+	static struct listing l;
+	char *page = strdup(vh_test_read(VH_TEST_DATA "/..", rel)), report[8192];
+	parse(page, &l);
+	if (differences(&l, report, sizeof(report)))
+		fail_msg("the findings %s lists differ from findings.c:\n%s", rel, report);
+	assert_int_equal(l.n, vh_finding_kind_count());
+	free(page);
+}
+
 static void test_man_page_lists_every_finding(void **state)
 {
 	(void)state;
-	char *page = slurp(doc_path("man/hookctl.8")), report[8192];
-	static struct listing l;
-	man_findings(page, &l);
-	int diffs = differences(&l, report, sizeof(report));
-	if (diffs)
-		fail_msg("man/hookctl.8 FINDINGS differs from findings.c:\n%s", report);
-	assert_int_equal(l.n, vh_finding_kind_count());
-	free(page);
+	assert_page_lists_table("man/hookctl.8", man_findings);
 }
 
 static void test_readme_lists_every_finding(void **state)
 {
 	(void)state;
-	char *readme = slurp(doc_path("README.md")), report[8192];
-	static struct listing l;
-	readme_findings(readme, &l);
-	int diffs = differences(&l, report, sizeof(report));
-	if (diffs)
-		fail_msg("README.md's finding table differs from findings.c:\n%s", report);
-	assert_int_equal(l.n, vh_finding_kind_count());
-	free(readme);
+	assert_page_lists_table("README.md", readme_findings);
 }
 
 /* The comparison itself fires: a page without the table's first id, with an
