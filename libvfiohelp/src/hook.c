@@ -165,8 +165,11 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
 		sd->vendor = d->vendor;
 		sd->device = d->device;
-		vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver));
-		vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override));
+		/* What cannot be recorded exactly cannot be restored: refuse. */
+		if (vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver)) < 0 ||
+		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override)) < 0)
+			return vh_fail(err, "%s: its driver or driver_override cannot be read or recorded "
+				       "exactly", d->name);
 	}
 	return vh_state_save(hk->state_dir, st, err);
 }
@@ -612,11 +615,22 @@ static void write_hook_log(struct hook *hk, int rc)
 	json_object_put(o);
 }
 
+/* How long to wait for another hook's lock. The holder may legitimately
+ * spend a few bounded writes (each at most timeout_ms, then it rolls back
+ * and exits), so the wait covers four of them; it never waits less than 5 s
+ * nor more than 2 min, whatever timeout_ms the policy sets: a start queued
+ * behind a busy hook is refused in a known time, naming the lock. */
+static unsigned lock_wait_ms(const struct hook *hk)
+{
+	unsigned long long wait = 4ull * hk->timeout_ms;
+	return wait < 5000 ? 5000 : wait > 120000 ? 120000 : (unsigned)wait;
+}
+
 static int run_locked(struct hook *hk)
 {
 	struct vh_err e;
 	hk->state_dir = vh_state_dir_open(hk->h, &e);
-	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, hk->timeout_ms, &e) : -1;
+	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, lock_wait_ms(hk), &e) : -1;
 	if (lock < 0) {
 		say(hk, "error lock: %s", e.msg);
 		if (hk->state_dir >= 0)
