@@ -27,7 +27,6 @@
 #include <json-c/json.h>
 
 static const char *const phase_names[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
-static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 int vh_phase_parse(const char *s, enum vh_phase *out)
 {
@@ -112,19 +111,19 @@ static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
 
 static int load_modules(struct hook *hk, unsigned *loaded)
 {
-	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
+	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		bool is_loaded;
 		struct vh_err e = { "" };
-		enum vh_module_state st = vh_module_state(hk->h, vfio_modules[i], &e);
+		enum vh_module_state st = vh_module_state(hk->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
-		if (vh_module_load(hk->h, vfio_modules[i], &e) < 0 ||
-		    vh_module_loaded(hk->h, vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
-			say(hk, "error module-not-loaded %s: %s", vfio_modules[i],
+		if (vh_module_load(hk->h, vh_vfio_modules[i], &e) < 0 ||
+		    vh_module_loaded(hk->h, vh_vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
+			say(hk, "error module-not-loaded %s: %s", vh_vfio_modules[i],
 			    e.msg[0] ? e.msg : "not loaded after the attempt");
 			return -1;
 		}
-		say(hk, "loaded kernel module %s", vfio_modules[i]);
+		say(hk, "loaded kernel module %s", vh_vfio_modules[i]);
 		(*loaded)++;
 	}
 	return 0;
