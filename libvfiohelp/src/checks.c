@@ -467,11 +467,9 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 		}
 		char ids[320], fix[640];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
-		/* a cut shell line would be a wrong fix: none then */
-		if (snprintf(fix, sizeof(fix),
-			     "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
-			     "update-initramfs -u -k all", ids, names[i]) >= (int)sizeof(fix))
-			fix[0] = '\0';
+		snprintf(fix, sizeof(fix),
+			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
+			 "update-initramfs -u -k all", ids, names[i]);
 		vh_eval_finding(ev, "host-driver-not-blacklisted", d->name, fix,
 			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
 			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
