@@ -515,15 +515,10 @@ static void load_running_vms(struct vh_eval *ev)
 	struct vh_vmconf *vm = malloc(sizeof(*vm));
 	struct dirent *e;
 	while (dp && vm && (e = readdir(dp))) {
-		char name[16];
 		unsigned vmid;
 		uint64_t pid;
 		bool alive;
-		size_t len = strlen(e->d_name);
-		if (len < 5 || len > 13 || strcmp(e->d_name + len - 4, ".pid"))
-			continue;
-		vh_strlcpy(name, e->d_name, len - 3);
-		if (vh_vmid_parse(name, &vmid) < 0 || vmid == ev->r->vmid ||
+		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vmid == ev->r->vmid ||
 		    vh_vm_pid(ev->h, vmid, &pid, &alive) < 0 || !alive ||
 		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
 			continue;
