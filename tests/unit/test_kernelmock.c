@@ -393,6 +393,61 @@ static void test_poststop_nth_write_fails(void **state)
 		fail_msg("%u broken promises:\n%s", f.count, f.text);
 }
 
+/* ---- a write that never returns ---- */
+
+/* VM 101 passes the NIC 03:00.0 (r8169), a device VM 100 does not touch. */
+static void add_nic_vm(const char *root)
+{
+	const char *rel100 = "etc/pve/nodes/pve/qemu-server/100.conf";
+	char conf[8192];
+	snprintf(conf, sizeof(conf), "%s", vh_test_read(root, rel100));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", conf);
+	set_hostpci0(root, "0000:03:00.0,pcie=1");
+	/* set_hostpci0 edits 100.conf: swap the two */
+	char nic[8192];
+	snprintf(nic, sizeof(nic), "%s", vh_test_read(root, rel100));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", nic);
+	vh_test_write(root, rel100, conf);
+}
+
+/* The unbind hangs like a driver stuck in remove(): the writer sleeps and a
+ * child of it keeps every descriptor it had, as a process in D state does
+ * after SIGKILL. pre-start must refuse within the bound, its output must
+ * close then too (Proxmox reads it to EOF), and the next VM's hook must get
+ * the lock. */
+static void test_hung_unbind_releases_output_and_lock(void **state)
+{
+	(void)state;
+	char *root = tree_with_vfio("nouveau", "{\"timeout_ms\": 500}");
+	add_nic_vm(root);
+	const char *env[] = { "VH_MOCK_HANG_WRITE=2", "VH_MOCK_HANG_SECONDS=10", NULL };
+	struct vh_test_proc p;
+	vh_test_mock_hook(root, "100", "pre-start", env, 8000, &p);
+	print_message("hung unbind: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n", p.status,
+		      p.exit_ms, p.eof_ms);
+	assert_contains(vh_test_mock_writes(root), "2\tsys/bus/pci/drivers/nouveau/unbind\t0000:01:00.0\thang\n");
+	assert_true(p.exit_ms >= 0);
+	assert_int_equal(p.status, 1);
+	assert_contains(p.out, "did not finish within 500 ms");
+	assert_contains(p.out, "start refused");
+	if (p.eof_ms < 0 || p.eof_ms > p.exit_ms + 1000) {
+		vh_test_mock_kill_hung(root);
+		fail_msg("the hook exited after %ld ms but its stdout stayed open (EOF: %ld ms): a process "
+			 "left behind holds it", p.exit_ms, p.eof_ms);
+	}
+	vh_test_proc_free(&p);
+	/* The next VM's hook: not locked out. */
+	vh_test_mock_hook(root, "101", "pre-start", NULL, 8000, &p);
+	vh_test_mock_kill_hung(root);
+	assert_not_contains(p.out, "error lock");
+	assert_contains(p.out, "moved 0000:03:00.0 from r8169 to vfio-pci");
+	assert_int_equal(p.status, 0);
+	vh_test_proc_free(&p);
+	assert_bound(root, "0000:03:00.0", "vfio-pci", "vfio-pci");
+	assert_bound(root, GPU, "nouveau", "");
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_mdev_parent_gets_no_write),
 		cmocka_unit_test(test_prestart_nth_write_fails),
 		cmocka_unit_test(test_poststop_nth_write_fails),
+		cmocka_unit_test(test_hung_unbind_releases_output_and_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
