@@ -414,7 +414,7 @@ static void add_nic_vm(const char *root)
  * child of it keeps every descriptor it had, as a process in D state does
  * after SIGKILL. pre-start must refuse within the bound, its output must
  * close then too (Proxmox reads it to EOF), and the next VM's hook must get
- * the lock. */
+ * the lock. What the mock leaves behind ends by itself after 10 s. */
 static void test_hung_unbind_releases_output_and_lock(void **state)
 {
 	(void)state;
