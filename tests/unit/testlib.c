@@ -290,6 +290,15 @@ void vh_test_run_env(const char *const argv[], const char *const env[], unsigned
 	p->err = sinks[1].s ? sinks[1].s : strdup("");
 }
 
+int vh_test_spawn_env(const char *const argv[], const char *const env[], int out_fd, int err_fd)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		exec_with_env(argv, env, out_fd, err_fd);
+	return (int)pid;
+}
+
 void vh_test_proc_free(struct vh_test_proc *p)
 {
 	free(p->out);
@@ -297,16 +306,25 @@ void vh_test_proc_free(struct vh_test_proc *p)
 	p->out = p->err = NULL;
 }
 
+const char *const *vh_test_mock_env(const char *root)
+{
+	static char mock_root[PATH_MAX + 16], preload[PATH_MAX + 16];
+	static const char *env[3];
+	snprintf(mock_root, sizeof(mock_root), "VH_MOCK_ROOT=%s", root);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", VH_MOCK_LIB);
+	env[0] = mock_root;
+	env[1] = preload;
+	env[2] = NULL;
+	return env;
+}
+
 void vh_test_mock_hook(const char *root, const char *vmid, const char *phase,
 		       const char *const extra_env[], unsigned limit_ms, struct vh_test_proc *p)
 {
-	static char mock_root[PATH_MAX + 16], preload[PATH_MAX + 16];
 	const char *env[32];
 	size_t n = 0;
-	snprintf(mock_root, sizeof(mock_root), "VH_MOCK_ROOT=%s", root);
-	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", VH_MOCK_LIB);
-	env[n++] = mock_root;
-	env[n++] = preload;
+	for (const char *const *m = vh_test_mock_env(root); *m; m++)
+		env[n++] = *m;
 	for (size_t i = 0; extra_env && extra_env[i] && n < 31; i++)
 		env[n++] = extra_env[i];
 	env[n] = NULL;

@@ -41,6 +41,9 @@ struct vh_test_proc {
 void vh_test_run_env(const char *const argv[], const char *const env[], unsigned limit_ms,
 		     struct vh_test_proc *p);
 void vh_test_proc_free(struct vh_test_proc *p);
+/* Starts argv with env added (as vh_test_run_env), stdout and stderr to the
+ * given descriptors, stdin from /dev/null; returns the pid. */
+int vh_test_spawn_env(const char *const argv[], const char *const env[], int out_fd, int err_fd);
 
 /* The kernel stand-in (tests/mock/vhmock.c), preloaded into the real vfio-hook.
  * Runs `vfio-hook --root root VMID PHASE` under it, with extra environment
@@ -48,6 +51,9 @@ void vh_test_proc_free(struct vh_test_proc *p);
  * in root/.vhmock: writes.log, count, resets/<addr>, hung.pids. */
 void vh_test_mock_hook(const char *root, const char *vmid, const char *phase,
 		       const char *const extra_env[], unsigned limit_ms, struct vh_test_proc *p);
+/* The environment entries vh_test_mock_hook adds for root (static storage,
+ * NULL-terminated): VH_MOCK_ROOT and LD_PRELOAD. */
+const char *const *vh_test_mock_env(const char *root);
 /* Forgets the writes counted and logged so far (the next write is number 1). */
 void vh_test_mock_reset_count(const char *root);
 /* The write log ("" when nothing was written; static buffer). */
