@@ -3,7 +3,7 @@
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev pci.ids pciutils kmod gcc)
+                   libcmocka-dev pci.ids pciutils kmod gcc valgrind)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
 
 # The kernel bench finds its kernels through apt's package lists.
