@@ -41,6 +41,7 @@
  *   VH_MOCK_FAIL_WRITE=N     the Nth write fails with VH_MOCK_FAIL_ERRNO
  *                            (EIO, EBUSY, ENODEV, EINVAL, EPERM, ENOMEM or a
  *                            number; default EIO) and changes nothing
+ *   VH_MOCK_FAIL_EVERY=K     every Kth write (K, 2K, ...) fails so
  *   VH_MOCK_FAIL_PATH=S      every write whose path contains S fails so
  *   VH_MOCK_HANG_WRITE=N     the Nth write never returns, like a driver hung
  *                            in remove(): the writer sleeps, and so does a
@@ -666,7 +667,9 @@ static ssize_t mock_write(const struct tracked *t, const void *buf, size_t len)
 		errno = EIO;
 		return -1;
 	}
-	if (n == env_long("VH_MOCK_FAIL_WRITE") || (fail_path && *fail_path && strstr(t->rel, fail_path)))
+	long every = env_long("VH_MOCK_FAIL_EVERY");
+	if (n == env_long("VH_MOCK_FAIL_WRITE") || (every > 0 && n % every == 0) ||
+	    (fail_path && *fail_path && strstr(t->rel, fail_path)))
 		e = errno_from_env();
 	else
 		e = kernel_write(t, value);

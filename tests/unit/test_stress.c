@@ -12,7 +12,8 @@
  *   override, or on its host driver without one (never unbound with an
  *   override, never a link one way only).
  *
- * Bounded: ROUNDS rounds of WORKERS processes, each round given ROUND_MS.
+ * Once with every write succeeding, once with every 7th failing. Bounded:
+ * ROUNDS rounds of WORKERS processes, each round given ROUND_MS.
  */
 #include "testlib.h"
 
@@ -116,10 +117,18 @@ static long ms_since(const struct timespec *t0)
 	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* Starts WORKERS hooks at once and waits for all of them (ROUND_MS at most). */
+/* Starts WORKERS hooks at once and waits for all of them (ROUND_MS at most).
+ * fail_every: every so many sysfs writes fail (0: none). */
 static void run_round(const char *root, const char *outdir, unsigned round, unsigned *seed,
-		      struct run *runs)
+		      struct run *runs, unsigned fail_every)
 {
+	char fail[40];
+	const char *env[4];
+	snprintf(fail, sizeof(fail), "VH_MOCK_FAIL_EVERY=%u", fail_every);
+	env[0] = vh_test_mock_env(root)[0];
+	env[1] = vh_test_mock_env(root)[1];
+	env[2] = fail;
+	env[3] = NULL;
 	for (unsigned i = 0; i < WORKERS; i++) {
 		struct run *r = &runs[i];
 		r->vmid = vms[rand_r(seed) % (sizeof(vms) / sizeof(vms[0]))].vmid;
@@ -129,7 +138,7 @@ static void run_round(const char *root, const char *outdir, unsigned round, unsi
 		int out = open_output(outdir, r->out, sizeof(r->out), "out", round * WORKERS + i);
 		int err = open_output(outdir, r->err, sizeof(r->err), "err", round * WORKERS + i);
 		const char *argv[] = { VH_VFIO_HOOK, "--root", root, r->vmid, r->phase, NULL };
-		r->pid = vh_test_spawn_env(argv, vh_test_mock_env(root), out, err);
+		r->pid = vh_test_spawn_env(argv, env, out, err);
 		close(out);
 		close(err);
 	}
@@ -237,34 +246,55 @@ static void check_devices_whole(const char *root)
 	}
 }
 
-static void test_concurrent_phases(void **state)
+static void stress(unsigned fail_every)
 {
-	(void)state;
 	char *root = stress_host();
 	char *outdir = vh_test_scratch_empty();
-	unsigned seed = 20261125;
+	unsigned seed = 20261125 + fail_every;
 	struct run runs[WORKERS];
 	for (unsigned round = 0; round < ROUNDS; round++) {
 		memset(runs, 0, sizeof(runs));
-		run_round(root, outdir, round, &seed, runs);
+		run_round(root, outdir, round, &seed, runs, fail_every);
 		for (unsigned i = 0; i < WORKERS; i++)
 			check_run(outdir, &runs[i]);
 		check_devices_whole(root);
 	}
 	unsigned lines = check_hook_log(root);
-	print_message("%u hook runs, %u hook.log lines, %u sysfs writes\n", ROUNDS * WORKERS, lines,
-		      vh_test_mock_write_count(root));
+	const char *w = vh_test_mock_writes(root);
+	unsigned failed = 0;
+	for (const char *p = w; (p = strstr(p, "\tEIO\n")); p++)
+		failed++;
+	print_message("%u hook runs, %u hook.log lines, %u sysfs writes (%u failed)\n", ROUNDS * WORKERS,
+		      lines, vh_test_mock_write_count(root), failed);
 	assert_int_equal(lines, ROUNDS * WORKERS);
-	/* the stress moved devices: the test proves something only if writes happened */
+	/* the stress proves something only if devices were written to (and, with
+	 * faults, if writes failed) */
 	assert_true(vh_test_mock_write_count(root) > 0);
+	if (fail_every)
+		assert_true(failed > 0);
 	vh_test_scratch_free(outdir);
 	vh_test_scratch_free(root);
+}
+
+static void test_concurrent_phases(void **state)
+{
+	(void)state;
+	stress(0);
+}
+
+/* The same with every 7th sysfs write failing: rollbacks and failed returns
+ * interleave with the other VMs' hooks; still nothing is left half moved. */
+static void test_concurrent_phases_with_failing_writes(void **state)
+{
+	(void)state;
+	stress(7);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_phases),
+		cmocka_unit_test(test_concurrent_phases_with_failing_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
