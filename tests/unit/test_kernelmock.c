@@ -16,6 +16,7 @@
  */
 #include "testlib.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,66 @@ static void test_poststop_nth_write_fails(void **state)
 		fail_msg("%u broken promises:\n%s", f.count, f.text);
 }
 
+/* ---- two VMs, one card ---- */
+
+/* VM 101 passes the GPU alone (VM 100 passes GPU and audio). */
+static void add_gpu_only_vm(const char *root)
+{
+	const char *rel100 = "etc/pve/nodes/pve/qemu-server/100.conf";
+	char conf[8192];
+	snprintf(conf, sizeof(conf), "%s", vh_test_read(root, rel100));
+	set_hostpci0(root, "0000:01:00.0,pcie=1,rombar=0");
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", vh_test_read(root, rel100));
+	vh_test_write(root, rel100, conf);
+}
+
+static void assert_no_writes_by(const char *root, const char *what)
+{
+	if (vh_test_mock_write_count(root))
+		fail_msg("%s wrote to sysfs:\n%s", what, vh_test_mock_writes(root));
+}
+
+/* VM 100 runs with the card; VM 101 wants the same GPU. Its pre-start and
+ * post-stop must not write to the card at all; once VM 100 has stopped and
+ * returned the card, VM 101 is refused (the audio function, back on its host
+ * driver, shares the group) before any change. */
+static void test_two_vms_one_card(void **state)
+{
+	(void)state;
+	char *root = tree_with_vfio("nouveau", "{\"post_stop\": \"return\"}");
+	add_gpu_only_vm(root);
+	char *out;
+	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
+	free(out);
+	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
+	vh_test_write(root, "run/qemu-server/100.pid", "4242\n");
+	vh_test_mock_reset_count(root);
+
+	assert_int_equal(run(root, "101", "pre-start", NULL, &out), 1);
+	assert_contains(out, "device-in-use");
+	assert_no_writes_by(root, "VM 101's pre-start while VM 100 holds the card");
+	free(out);
+	run(root, "101", "post-stop", NULL, &out);
+	assert_no_writes_by(root, "VM 101's post-stop while VM 100 holds the card");
+	free(out);
+	assert_bound(root, GPU, "vfio-pci", "vfio-pci");
+	assert_bound(root, AUDIO, "vfio-pci", "vfio-pci");
+
+	char pid[4096];
+	snprintf(pid, sizeof(pid), "%s/run/qemu-server/100.pid", root);
+	assert_int_equal(unlink(pid), 0);
+	assert_int_equal(run(root, "100", "post-stop", NULL, &out), 0);
+	free(out);
+	assert_bound(root, GPU, "nouveau", "");
+	assert_bound(root, AUDIO, "snd_hda_intel", "");
+	vh_test_mock_reset_count(root);
+	assert_int_equal(run(root, "101", "pre-start", NULL, &out), 1);
+	assert_contains(out, "group-not-isolated");
+	assert_no_writes_by(root, "VM 101's refused pre-start");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 /* ---- a write that never returns ---- */
 
 /* VM 101 passes the NIC 03:00.0 (r8169), a device VM 100 does not touch. */
@@ -448,6 +509,35 @@ static void test_hung_unbind_releases_output_and_lock(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A descriptor the hook inherits (Proxmox's worker may leave one open) must
+ * not outlive the hook in a hung writer either: the write end of a pipe is
+ * passed in, the unbind hangs, and the pipe must reach EOF once the hook and
+ * this test have closed their ends. */
+static void test_hung_write_keeps_no_inherited_descriptor(void **state)
+{
+	(void)state;
+	char *root = tree_with_vfio("nouveau", "{\"timeout_ms\": 500}");
+	int fds[2];
+	assert_int_equal(pipe(fds), 0); /* no O_CLOEXEC: the hook inherits both ends */
+	const char *env[] = { "VH_MOCK_HANG_WRITE=2", "VH_MOCK_HANG_SECONDS=10", NULL };
+	struct vh_test_proc p;
+	vh_test_mock_hook(root, "100", "pre-start", env, 8000, &p);
+	close(fds[1]);
+	struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+	int ready = poll(&pfd, 1, 1000);
+	char c;
+	bool eof = ready == 1 && read(fds[0], &c, 1) == 0;
+	close(fds[0]);
+	vh_test_mock_kill_hung(root);
+	assert_contains(vh_test_mock_writes(root), "\thang\n");
+	assert_int_equal(p.status, 1);
+	if (!eof)
+		fail_msg("a descriptor the hook inherited is still open 1 s after the hook exited: the hung "
+			 "writer kept it");
+	vh_test_proc_free(&p);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,7 +548,9 @@ int main(void)
 		cmocka_unit_test(test_mdev_parent_gets_no_write),
 		cmocka_unit_test(test_prestart_nth_write_fails),
 		cmocka_unit_test(test_poststop_nth_write_fails),
+		cmocka_unit_test(test_two_vms_one_card),
 		cmocka_unit_test(test_hung_unbind_releases_output_and_lock),
+		cmocka_unit_test(test_hung_write_keeps_no_inherited_descriptor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
