@@ -323,10 +323,24 @@ fi
 
 # expect: lines "key=pattern" (shell glob), "key=-" (the key must be absent), optionally
 # prefixed by "[6.1] " / "[6.12] " / "[intel] " ... to apply to one kernel or IOMMU only.
-fails=0 checked=0
+# "[pending] key=pattern" is a known failure waiting for a fix (the comment above it in
+# expect names it): checked and shown as PENDING, but it does not fail the test.
+fails=0 checked=0 pending=0
+mismatch() {   # mismatch IS_PENDING TEXT
+    if [ "$1" = 1 ]; then
+        echo "bench: PENDING $2 (a known failure: see its comment in $SDIR/expect)"
+        pending=$((pending + 1))
+    else
+        echo "bench: MISMATCH $2"
+        fails=$((fails + 1))
+    fi
+}
 while IFS= read -r line; do
     case $line in ''|'#'*) continue ;; esac
-    if [[ $line =~ ^\[([^]]*)\][[:space:]]+(.*)$ ]]; then
+    is_pending=0
+    if [[ $line =~ ^\[pending\][[:space:]]+(.*)$ ]]; then
+        is_pending=1 line=${BASH_REMATCH[1]}
+    elif [[ $line =~ ^\[([^]]*)\][[:space:]]+(.*)$ ]]; then
         cond=${BASH_REMATCH[1]} line=${BASH_REMATCH[2]}
         [ "$cond" = "$KSERIES" ] || [ "$cond" = "$IOMMU" ] || continue
     fi
@@ -335,10 +349,11 @@ while IFS= read -r line; do
     got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$W/results")
     if [ -n "$got" ]; then got=${got#=} present=1; else got="(absent)" present=0; fi
     if [ "$want" = "-" ]; then
-        if [ $present = 1 ]; then echo "bench: MISMATCH $key: expected absent, got '$got'"; fails=$((fails + 1)); fi
+        if [ $present = 1 ]; then mismatch $is_pending "$key: expected absent, got '$got'"; continue; fi
     elif [ $present = 0 ] || [[ $got != $want ]]; then
-        echo "bench: MISMATCH $key: expected '$want', got '$got'"; fails=$((fails + 1))
+        mismatch $is_pending "$key: expected '$want', got '$got'"; continue
     fi
+    [ $is_pending = 0 ] || echo "bench: PENDING $key now holds: remove its [pending] mark in $SDIR/expect"
 done <"$SDIR/expect"
 
 echo "----- guest results -----"
@@ -349,4 +364,8 @@ if [ $fails -ne 0 ]; then
     die "$fails of $checked expectations failed for $TESTNAME"
 fi
 [ $checked -gt 0 ] || die "scenario $SCENARIO has no expectations"
-say "PASS $TESTNAME: $checked expectations hold"
+if [ $pending -ne 0 ]; then
+    say "PASS $TESTNAME: $((checked - pending)) expectations hold; $pending known failures PENDING (see above)"
+else
+    say "PASS $TESTNAME: $checked expectations hold"
+fi

@@ -24,6 +24,12 @@ if grep -qv '^vfio-hook:' /tmp/hung.out; then result hung.stdout_prefix bad; els
 within() { [ "$1" -ge 0 ] && [ "$1" -le "$2" ] && echo yes || echo no; }
 result hung.exit_within_bound "$(within "$write_to_exit_ms" $((TIMEOUT_MS + 1000)))"
 result hung.eof_within_bound "$(within "$write_to_eof_ms" $((TIMEOUT_MS + 1500)))"
+# EOF no later than 500 ms after the exit: nothing left behind holds the output
+if [ "$eof_ms" -ge 0 ] && [ "$exit_ms" -ge 0 ] && [ "$eof_ms" -le $((exit_ms + 500)) ]; then
+    result hung.eof_with_exit yes
+else
+    result hung.eof_with_exit no
+fi
 log "hung: write at $write_ms ms, exit at $exit_ms ms, stdout EOF at $eof_ms ms (from the hook's start)"
 
 # The writers left in D state, and what they still hold.
