@@ -201,7 +201,7 @@ struct vh_finding {
 	enum vh_topic topic;
 	char subject[64];   /* a device address, a config key or "host" */
 	char message[512];
-	char fix[512];      /* "" when there is no single fix */
+	char fix[768];      /* "" when there is no single fix */
 };
 
 /* What the hook may do with one of the VM's devices, decided once from its

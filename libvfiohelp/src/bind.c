@@ -9,6 +9,7 @@
 #include "host.h"
 #include "sysfs.h"
 
+#include <errno.h>
 #include <string.h>
 
 static int attr_path(struct vh_host *h, char *buf, size_t size, const char *dev, const char *attr)
@@ -24,7 +25,7 @@ int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size
 		return -1;
 	if (vh_link_basename(path, buf, size) < 0) {
 		buf[0] = '\0';
-		return 0; /* no driver bound */
+		return errno == ENAMETOOLONG ? -1 : 0; /* else no driver bound */
 	}
 	if (!vh_is_safe_component(buf)) {
 		buf[0] = '\0';
@@ -35,13 +36,18 @@ int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size
 
 int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], value[4096];
 	buf[0] = '\0';
-	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0 ||
-	    vh_read_attr(path, buf, size) < 0)
+	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0)
 		return -1;
-	if (!strcmp(buf, "(null)"))
+	if (vh_read_attr(path, value, sizeof(value)) < 0)
+		return errno == ENOENT ? 0 : -1; /* kernels before 3.16 have no override */
+	if (!strcmp(value, "(null)"))
+		value[0] = '\0';
+	if (vh_strlcpy(buf, value, size) >= size) {
 		buf[0] = '\0';
+		return -1; /* too long to record and restore exactly */
+	}
 	return 0;
 }
 

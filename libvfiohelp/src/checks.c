@@ -433,7 +433,7 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
-	char ids[400], fix[512];
+	char ids[320], fix[640];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
@@ -463,7 +463,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 			       d->name);
 			continue;
 		}
-		char ids[400], fix[512];
+		char ids[320], fix[640];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "

@@ -165,8 +165,11 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
 		sd->vendor = d->vendor;
 		sd->device = d->device;
-		vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver));
-		vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override));
+		/* What cannot be recorded exactly cannot be restored: refuse. */
+		if (vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver)) < 0 ||
+		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override)) < 0)
+			return vh_fail(err, "%s: its driver or driver_override cannot be read or recorded "
+				       "exactly", d->name);
 	}
 	return vh_state_save(hk->state_dir, st, err);
 }

@@ -370,6 +370,34 @@ static void test_mapping_every_map_must_match(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A terminal escape sequence in a config value never reaches the admin's
+ * terminal: not through a finding's message or fix, not through the hook. */
+static void test_config_escapes_never_printed(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nballoon: 0\n"
+					  "hostpci0: 03:00.0,x-evil=\x1b]0;owned\x07\x1b[31m\n");
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-off", "hostpci0", VH_SEV_WARN);
+	assert_contains(f->fix, "x-evil=?]0;owned??[31m");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	vh_report_print(ev.r, mem);
+	fclose(mem);
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\x07'));
+	free(text);
+	vh_test_eval_done(&ev);
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "200", "pre-start", NULL };
+	char *out;
+	vh_test_run(argv, &out, NULL);
+	assert_contains(out, "x-evil=?]0;owned");
+	assert_null(strchr(out, '\x1b'));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_group_member_counts),
 		cmocka_unit_test(test_mapping_first_free_alternative_wins),
 		cmocka_unit_test(test_mapping_every_map_must_match),
+		cmocka_unit_test(test_config_escapes_never_printed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
