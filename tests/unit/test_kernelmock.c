@@ -416,6 +416,79 @@ static void test_poststop_nth_write_fails(void **state)
 		fail_msg("%u broken promises:\n%s", f.count, f.text);
 }
 
+/* ---- reset without the bus reset ---- */
+
+/* The seed host with the GPU offering "pm bus" and a USB controller the host
+ * uses on the GPU's bus (01:01.0): the hook narrows reset_method to "pm",
+ * resets, and puts "pm bus" back. */
+static char *seed_with_bus_neighbour(void)
+{
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/reset_method", "pm bus\n");
+	char dev[2048], link[4096];
+	snprintf(dev, sizeof(dev), "%s/sys/devices/pci0000:00/0000:00:01.1/0000:01:01.0", root);
+	assert_int_equal(mkdir(dev, 0755), 0);
+	snprintf(link, sizeof(link), "%s/driver", dev);
+	assert_int_equal(symlink("../../../../bus/pci/drivers/xhci_hcd", link), 0);
+	return root;
+}
+
+static const char *reset_method_of(const char *root, const char *addr)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/reset_method", addr);
+	return vh_test_read(root, rel);
+}
+
+static void test_reset_narrowed_and_restored(void **state)
+{
+	(void)state;
+	char *root = seed_with_bus_neighbour();
+	char *out;
+	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
+	free(out);
+	assert_contains(vh_test_mock_writes(root),
+			"1\tsys/bus/pci/devices/0000:01:00.0/reset_method\tpm\tok\n"
+			"2\tsys/bus/pci/devices/0000:01:00.0/reset\t1\tok\n"
+			"3\tsys/bus/pci/devices/0000:01:00.0/reset_method\tpm bus\tok\n");
+	assert_string_equal(reset_method_of(root, GPU), "pm bus\n");
+	assert_int_equal(resets_of(root, GPU), 1);
+	vh_test_scratch_free(root);
+}
+
+/* Each of the three writes failing: no reset with the bus method in it, and
+ * reset_method is put back (or the hook says it could not). */
+static void test_reset_narrowing_writes_fail(void **state)
+{
+	(void)state;
+	for (unsigned n = 1; n <= 3; n++) {
+		char *root = seed_with_bus_neighbour();
+		char fail[32], *out;
+		snprintf(fail, sizeof(fail), "VH_MOCK_FAIL_WRITE=%u", n);
+		const char *env[] = { fail, NULL };
+		run(root, "100", "pre-start", env, &out);
+		print_message("reset write %u fails: reset_method '%.*s', %d resets\n", n,
+			      (int)strcspn(reset_method_of(root, GPU), "\n"), reset_method_of(root, GPU),
+			      resets_of(root, GPU));
+		/* a reset only after reset_method was narrowed to "pm" */
+		const char *w = vh_test_mock_writes(root);
+		const char *narrowed = strstr(w, "0000:01:00.0/reset_method\tpm\tok\n");
+		const char *reset = strstr(w, "0000:01:00.0/reset\t1\tok\n");
+		if (reset && (!narrowed || narrowed > reset))
+			fail_msg("write %u failed: the GPU was reset with the bus method allowed:\n%s", n, w);
+		if (n == 1) {
+			assert_contains(out, "info reset 0000:01:00.0 skipped: cannot leave out the bus reset");
+			assert_int_equal(resets_of(root, GPU), 0);
+		}
+		if (n < 3)
+			assert_string_equal(reset_method_of(root, GPU), "pm bus\n");
+		else
+			assert_contains(out, "could not restore reset_method 'pm bus'");
+		free(out);
+		vh_test_scratch_free(root);
+	}
+}
+
 /* ---- two VMs, one card ---- */
 
 /* VM 101 passes the GPU alone (VM 100 passes GPU and audio). */
@@ -570,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_mdev_parent_gets_no_write),
 		cmocka_unit_test(test_prestart_nth_write_fails),
 		cmocka_unit_test(test_poststop_nth_write_fails),
+		cmocka_unit_test(test_reset_narrowed_and_restored),
+		cmocka_unit_test(test_reset_narrowing_writes_fail),
 		cmocka_unit_test(test_two_vms_one_card),
 		cmocka_unit_test(test_hung_unbind_releases_output_and_lock),
 		cmocka_unit_test(test_hung_write_keeps_no_inherited_descriptor),
