@@ -27,7 +27,6 @@
 #include <json-c/json.h>
 
 static const char *const phase_names[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
-static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 int vh_phase_parse(const char *s, enum vh_phase *out)
 {
@@ -112,19 +111,19 @@ static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
 
 static int load_modules(struct hook *hk, unsigned *loaded)
 {
-	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
+	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		bool is_loaded;
 		struct vh_err e = { "" };
-		enum vh_module_state st = vh_module_state(hk->h, vfio_modules[i], &e);
+		enum vh_module_state st = vh_module_state(hk->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
-		if (vh_module_load(hk->h, vfio_modules[i], &e) < 0 ||
-		    vh_module_loaded(hk->h, vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
-			say(hk, "error module-not-loaded %s: %s", vfio_modules[i],
+		if (vh_module_load(hk->h, vh_vfio_modules[i], &e) < 0 ||
+		    vh_module_loaded(hk->h, vh_vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
+			say(hk, "error module-not-loaded %s: %s", vh_vfio_modules[i],
 			    e.msg[0] ? e.msg : "not loaded after the attempt");
 			return -1;
 		}
-		say(hk, "loaded kernel module %s", vfio_modules[i]);
+		say(hk, "loaded kernel module %s", vh_vfio_modules[i]);
 		(*loaded)++;
 	}
 	return 0;
@@ -615,11 +614,22 @@ static void write_hook_log(struct hook *hk, int rc)
 	json_object_put(o);
 }
 
+/* How long to wait for another hook's lock. The holder may legitimately
+ * spend a few bounded writes (each at most timeout_ms, then it rolls back
+ * and exits), so the wait covers four of them; it never waits less than 5 s
+ * nor more than 2 min, whatever timeout_ms the policy sets: a start queued
+ * behind a busy hook is refused in a known time, naming the lock. */
+static unsigned lock_wait_ms(const struct hook *hk)
+{
+	unsigned long long wait = 4ull * hk->timeout_ms;
+	return wait < 5000 ? 5000 : wait > 120000 ? 120000 : (unsigned)wait;
+}
+
 static int run_locked(struct hook *hk)
 {
 	struct vh_err e;
 	hk->state_dir = vh_state_dir_open(hk->h, &e);
-	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, hk->timeout_ms, &e) : -1;
+	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, lock_wait_ms(hk), &e) : -1;
 	if (lock < 0) {
 		say(hk, "error lock: %s", e.msg);
 		if (hk->state_dir >= 0)

@@ -307,6 +307,8 @@ static void test_lock_serialises_hooks(void **state)
 	assert_int_equal(flock(fd, LOCK_EX), 0);
 	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
 	assert_contains(out, "another vfio-hook held /run/vfiohelp/lock");
+	/* the wait has its own bound: at least 5 s, whatever timeout_ms says */
+	assert_contains(out, "for 5000 ms");
 	free(out);
 	close(fd);
 	/* two hooks at once on one group: both finish, one after the other */
