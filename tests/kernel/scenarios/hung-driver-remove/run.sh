@@ -51,8 +51,14 @@ result hung.holds_lock "$lock"
 result after.$A.driver "$(dev_driver $A)"
 
 # The next VM, another device: not locked out.
-run_hook next 101 pre-start
-if grep -q 'error lock' /tmp/hook.out; then result next.lock_error yes; else result next.lock_error no; fi
+hooktime -l 30000 /tmp/next.out -- /var/lib/vz/snippets/vfio-hook 101 pre-start >/tmp/next.times
+while IFS='=' read -r k v; do
+    case $k in rc|exit_ms|eof_ms) result "next.$k" "$v" ;; esac
+done </tmp/next.times
+logfile "next stdout" /tmp/next.out
+result next.last_line "$(tail -n 1 /tmp/next.out)"
+if grep -qv '^vfio-hook:' /tmp/next.out; then result next.stdout_prefix bad; else result next.stdout_prefix ok; fi
+if grep -q 'error lock' /tmp/next.out; then result next.lock_error yes; else result next.lock_error no; fi
 report_dev next $B
 
 # Cleanup: end the hang (powering off takes every device's lock, the hung one too).
