@@ -33,7 +33,7 @@ fi
 log "hung: write at $write_ms ms, exit at $exit_ms ms, stdout EOF at $eof_ms ms (from the hook's start)"
 
 # The writers left in D state, and what they still hold.
-nd=0 lock=no
+nd=0 lock=no foreign=no
 for p in /proc/[0-9]*; do
     st=$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f1)
     [ "$st" = D ] || continue
@@ -43,11 +43,14 @@ for p in /proc/[0-9]*; do
         t=$(readlink "$f" 2>/dev/null) || continue
         fds="$fds ${f##*/}:$(echo "$t" | sed 's/:\[[0-9]*\]//')"
         case $t in /run/vfiohelp/lock) lock=yes ;; esac
+        # its own: /dev/null on 0-2, the result pipe on 3, the attribute it writes
+        case ${f##*/}:$t in [012]:/dev/null|3:pipe:*|*:/sys/*) ;; *) foreign=yes ;; esac
     done
     log "D state: pid ${p#/proc/} $(cat "$p/comm") fds:$fds"
 done
 result hung.d_state "$nd"
 result hung.holds_lock "$lock"
+result hung.holds_other_descriptors "$foreign"
 result after.$A.driver "$(dev_driver $A)"
 
 # The next VM, another device: not locked out.
