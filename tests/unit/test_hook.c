@@ -578,6 +578,30 @@ static void test_too_many_devices_refused(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A reset the hook asked for and that failed refuses the start, with the
+ * way out: a policy without the hook's reset starts it. */
+static void test_failed_reset_refuses(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char reset[4096];
+	snprintf(reset, sizeof(reset), "%s/sys/bus/pci/devices/0000:01:00.0/reset", root);
+	unlink(reset);
+	assert_int_equal(mkdir(reset, 0755), 0); /* a write to it fails (EISDIR) */
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "error reset 0000:01:00.0:");
+	assert_contains(out, "\"reset\": false");
+	assert_contains(last_line(out), "start refused");
+	free(out);
+	assert_false(exists(root, "run/vfiohelp/100.json"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"reset\": false}");
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_not_contains(out, "reset 0000:01:00.0");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_keep_and_mdev_never_written),
 		cmocka_unit_test(test_sigterm_waits_for_rollback),
 		cmocka_unit_test(test_too_many_devices_refused),
+		cmocka_unit_test(test_failed_reset_refuses),
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),
