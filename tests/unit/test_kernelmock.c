@@ -268,8 +268,6 @@ static unsigned clean_prestart_writes(void)
 	return n;
 }
 
-static bool is_moved(const char *root, const char *addr);
-
 /* What went wrong in the runs of one fault-injection loop: every N is run,
  * and the test fails at the end naming each N that broke the contract. */
 struct faults {
@@ -321,18 +319,6 @@ static void test_prestart_nth_write_fails(void **state)
 		print_message("pre-start, write %u of %u fails (%.*s): exit %d\n", n, total,
 			      line ? (int)(failed - line) : 0, line ? line : "", rc);
 		assert_non_null(failed);
-		if (rc == 0 && strstr(line, "/reset\t")) {
-			/* PENDING a fix in hook.c (reset_one): a failed reset is only a
-			 * warning and the start goes on; issue 10 wants it refused and
-			 * rolled back. The devices are whole on vfio-pci meanwhile. */
-			print_message("PENDING write %u: a failed reset does not refuse the start (hook.c "
-				      "reset_one warns only)\n", n);
-			if (!is_moved(root, GPU) || !is_moved(root, AUDIO))
-				fault(&f, "write %u failed: the start was allowed but a device is not on vfio-pci\n", n);
-			free(out);
-			vh_test_scratch_free(root);
-			continue;
-		}
 		if (rc == 0 || !strstr(out, "start refused"))
 			fault(&f, "write %u failed (%.*s) but the start was allowed\n", n,
 			      (int)(failed - line), line);
@@ -392,15 +378,7 @@ static void test_poststop_nth_write_fails(void **state)
 		assert_int_equal(run(root, "100", "post-stop", env, &out), 0);
 		const char *gpu = where(root, GPU, "nouveau"), *audio = where(root, AUDIO, "snd_hda_intel");
 		print_message("post-stop, write %u of %u fails: GPU %s, audio %s\n", n, total, gpu, audio);
-		bool gpu_pending = !strcmp(gpu, "HALF MOVED") && vh_test_mock_restore_left_unbound(root, GPU);
-		bool audio_pending = !strcmp(audio, "HALF MOVED") && vh_test_mock_restore_left_unbound(root, AUDIO);
-		if (gpu_pending || audio_pending)
-			/* PENDING a fix in bind.c (vh_restore_driver): after the unbind from
-			 * vfio-pci, a failed override write returns at once and leaves the
-			 * device on no driver instead of binding it back. */
-			print_message("PENDING write %u: vh_restore_driver left a device unbound after its "
-				      "override write failed\n", n);
-		else if (!strcmp(gpu, "HALF MOVED") || !strcmp(audio, "HALF MOVED"))
+		if (!strcmp(gpu, "HALF MOVED") || !strcmp(audio, "HALF MOVED"))
 			fault(&f, "write %u failed: a device is half moved (GPU %s, audio %s)\n", n, gpu, audio);
 		/* What was not returned is still recorded, so a later post-stop can. */
 		bool all_back = !strcmp(gpu, "returned") && !strcmp(audio, "returned");
@@ -466,8 +444,8 @@ static void test_reset_narrowing_writes_fail(void **state)
 		char fail[32], *out;
 		snprintf(fail, sizeof(fail), "VH_MOCK_FAIL_WRITE=%u", n);
 		const char *env[] = { fail, NULL };
-		run(root, "100", "pre-start", env, &out);
-		print_message("reset write %u fails: reset_method '%.*s', %d resets\n", n,
+		int rc = run(root, "100", "pre-start", env, &out);
+		print_message("reset write %u fails: exit %d, reset_method '%.*s', %d resets\n", n, rc,
 			      (int)strcspn(reset_method_of(root, GPU), "\n"), reset_method_of(root, GPU),
 			      resets_of(root, GPU));
 		/* a reset only after reset_method was narrowed to "pm" */
@@ -480,6 +458,8 @@ static void test_reset_narrowing_writes_fail(void **state)
 			assert_contains(out, "info reset 0000:01:00.0 skipped: cannot leave out the bus reset");
 			assert_int_equal(resets_of(root, GPU), 0);
 		}
+		if (n == 2) /* the reset itself failed: the start is refused */
+			assert_int_equal(rc, 1);
 		if (n < 3)
 			assert_string_equal(reset_method_of(root, GPU), "pm bus\n");
 		else

@@ -237,13 +237,6 @@ static void check_devices_whole(const char *root)
 		bool on_vfio = !strcmp(drv, "vfio-pci") && !strcmp(ov, "vfio-pci");
 		bool on_host = !strcmp(drv, devices[i].host_driver) && !ov[0];
 		print_message("%s: %s, override '%s'\n", devices[i].addr, drv[0] ? drv : "no driver", ov);
-		if (!on_vfio && !on_host && !drv[0] && vh_test_mock_restore_left_unbound(root, devices[i].addr)) {
-			/* PENDING a fix in bind.c (vh_restore_driver): a failed override
-			 * write after the unbind from vfio-pci leaves the device unbound. */
-			print_message("PENDING %s: vh_restore_driver left it unbound after its override write "
-				      "failed\n", devices[i].addr);
-			continue;
-		}
 		if (!on_vfio && !on_host)
 			fail_msg("%s is half moved: driver '%s', override '%s'\nwrites:\n%s", devices[i].addr, drv, ov,
 				 vh_test_mock_writes(root));

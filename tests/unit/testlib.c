@@ -364,29 +364,6 @@ unsigned vh_test_mock_write_count(const char *root)
 	return n;
 }
 
-bool vh_test_mock_restore_left_unbound(const char *root, const char *addr)
-{
-	char unbound[128], clear_failed[128];
-	snprintf(unbound, sizeof(unbound), "\tsys/bus/pci/drivers/vfio-pci/unbind\t%s\tok\n", addr);
-	snprintf(clear_failed, sizeof(clear_failed), "\tsys/bus/pci/devices/%s/driver_override\t\\n\tE", addr);
-	const char *log = vh_test_mock_writes(root), *last = NULL, *unbind = NULL;
-	/* the last write that names addr must be the failed clear, after an unbind */
-	for (const char *l = log; *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		if (memmem(l, len, addr, strlen(addr))) {
-			last = l;
-			if (memmem(l, len + 1, unbound, strlen(unbound)))
-				unbind = l;
-		}
-		l += len + (nl != NULL);
-	}
-	if (!last || !unbind || last < unbind)
-		return false;
-	const char *tab = strchr(last, '\t');
-	return tab && !strncmp(tab, clear_failed, strlen(clear_failed));
-}
-
 void vh_test_mock_kill_hung(const char *root)
 {
 	char path[PATH_MAX], line[32];

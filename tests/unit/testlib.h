@@ -60,10 +60,6 @@ void vh_test_mock_reset_count(const char *root);
 const char *vh_test_mock_writes(const char *root);
 /* How many writes the log holds. */
 unsigned vh_test_mock_write_count(const char *root);
-/* The write-log signature of a known bug, pending a fix in bind.c
- * (vh_restore_driver): addr was unbound from vfio-pci, then clearing its
- * driver_override failed, and the device was left on no driver. */
-bool vh_test_mock_restore_left_unbound(const char *root, const char *addr);
 /* Kills the processes a hung write left behind (.vhmock/hung.pids). */
 void vh_test_mock_kill_hung(const char *root);
 

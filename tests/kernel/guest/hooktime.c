@@ -59,8 +59,9 @@ static pid_t start(char **argv, int out_fd, const char *errfile)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	int err = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	int null = open("/dev/null", O_RDONLY);
+	/* O_CLOEXEC: the command gets 0-2 and nothing else of ours */
+	int err = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	dup2(null, 0);
 	dup2(out_fd, 1);
 	dup2(err, 2);
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
 	const char *outfile = argv[optind];
 	char errfile[4096];
 	snprintf(errfile, sizeof(errfile), "%s.err", outfile);
-	FILE *out = fopen(outfile, "w");
+	FILE *out = fopen(outfile, "we");
 	int kmsg = watch ? open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	if (!out || (watch && kmsg < 0))
 		return perror("hooktime"), 2;
