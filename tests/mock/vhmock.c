@@ -44,12 +44,19 @@
  *   VH_MOCK_FAIL_EVERY=K     every Kth write (K, 2K, ...) fails so
  *   VH_MOCK_FAIL_PATH=S      every write whose path contains S fails so
  *   VH_MOCK_HANG_WRITE=N     the Nth write never returns, like a driver hung
- *                            in remove(): the writer sleeps, and so does a
+ *                            in remove() (an unbind first removes the driver
+ *                            links, as the kernel does): the writer sleeps, and so does a
  *                            child of it that keeps every descriptor the
  *                            writer had (a process in D state cannot be
  *                            killed; killing the writer leaves the child).
  *                            Both sleep VH_MOCK_HANG_SECONDS (default 30);
  *                            their pids go to .vhmock/hung.pids.
+ *   VH_MOCK_HANG_LOCKS=1     while that write hangs, its device is locked as
+ *                            by the kernel's device_lock on 6.1: opening its
+ *                            driver_override (to read or write) and writing
+ *                            its address to bind, unbind or drivers_probe wait
+ *                            until the hang ends. Each wait is logged as a
+ *                            line "-1  <path>  <pid>  locked".
  *
  * Every write is logged in .vhmock/writes.log, one line each:
  *   <n> TAB <path under the root> TAB <value, \n escaped> TAB <ok|ERRNO|hang>
@@ -627,16 +634,52 @@ static void record_pid(pid_t pid)
 	put_file(path, line, O_APPEND);
 }
 
-/* A driver hung in remove(): the writer never comes back, and what it holds
- * stays held even after it is killed (a child keeps every descriptor). */
-static void hang(void)
+static long hang_seconds(void)
 {
 	long seconds = env_long("VH_MOCK_HANG_SECONDS");
-	struct timespec ts = { seconds > 0 ? seconds : 30, 0 };
+	return seconds > 0 ? seconds : 30;
+}
+
+/* .vhmock/locked/<addr>: the device whose write hangs (VH_MOCK_HANG_LOCKS). */
+static int lock_marker(const char *addr, char *path, size_t size)
+{
+	if (!*addr || strchr(addr, '/') || addr[0] == '.')
+		return -1;
+	return state_path(path, size, "locked", addr);
+}
+
+/* Waits (as the kernel's device_lock does) while addr's write hangs. */
+static void wait_unlocked(const char *addr, const char *what)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+	if (!getenv("VH_MOCK_HANG_LOCKS") || lock_marker(addr, marker, sizeof(marker)) < 0 ||
+	    stat(marker, &st) < 0)
+		return;
+	char pid[32];
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	log_write(-1, what, pid, "locked");
+	for (long waited = 0; stat(marker, &st) == 0 && waited < hang_seconds() * 50 + 50; waited++) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* A driver hung in remove(): the writer never comes back, and what it holds
+ * stays held even after it is killed (a child keeps every descriptor). */
+static void hang(const char *addr)
+{
+	struct timespec ts = { hang_seconds(), 0 };
+	char marker[PATH_MAX];
+	bool locks = getenv("VH_MOCK_HANG_LOCKS") && lock_marker(addr, marker, sizeof(marker)) == 0;
+	if (locks)
+		put_file(marker, "", O_TRUNC);
 	pid_t holder = fork();
 	if (holder == 0) {
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+		if (locks)
+			unlink(marker);
 		_exit(0);
 	}
 	if (holder > 0)
@@ -646,24 +689,52 @@ static void hang(void)
 		;
 }
 
+/* The device a write acts on: the address written to bind, unbind and
+ * drivers_probe, else the device whose attribute it is ("" for none). */
+static void written_to(const struct tracked *t, const char *value, char *addr, size_t size)
+{
+	const char *attr = base_name(t->real);
+	char dir[PATH_MAX], config[PATH_MAX];
+	addr[0] = '\0';
+	if (!strcmp(attr, "bind") || !strcmp(attr, "unbind") || !strcmp(attr, "drivers_probe")) {
+		copy_str(addr, size, value);
+		addr[strcspn(addr, "\n")] = '\0';
+		return;
+	}
+	copy_str(dir, sizeof(dir), t->real);
+	*strrchr(dir, '/') = '\0';
+	if (fmt(config, sizeof(config), "%s/config", dir) == 0 && access(config, F_OK) == 0)
+		copy_str(addr, size, base_name(dir));
+}
+
 static ssize_t mock_write(const struct tracked *t, const void *buf, size_t len)
 {
-	char value[4096];
+	char value[4096], addr[64];
 	if (len >= sizeof(value)) {
 		errno = EINVAL;
 		return -1;
 	}
 	memcpy(value, buf, len);
 	value[len] = '\0';
+	written_to(t, value, addr, sizeof(addr));
+	if (strcmp(base_name(t->real), "driver_override")) /* that one waited at open */
+		wait_unlocked(addr, t->rel);
 	int lock = lock_state();
 	long n = next_count();
 	const char *fail_path = getenv("VH_MOCK_FAIL_PATH");
 	int e;
 	if (n == env_long("VH_MOCK_HANG_WRITE")) {
+		/* The kernel takes the driver's links away before it calls remove(). */
+		if (!strcmp(base_name(t->real), "unbind")) {
+			char dir[PATH_MAX];
+			copy_str(dir, sizeof(dir), t->real);
+			*strrchr(dir, '/') = '\0';
+			do_unbind(base_name(dir), value);
+		}
 		log_write(n, t->rel, value, "hang");
 		if (lock >= 0)
 			real_close(lock);
-		hang();
+		hang(addr);
 		errno = EIO;
 		return -1;
 	}
@@ -715,9 +786,30 @@ static int open_tracked(int dirfd, const char *path, int flags)
 	return fd;
 }
 
+/* Opening a device's driver_override takes the device lock (as 6.1's
+ * driver_override_show and _store do): wait while the device is locked. */
+static void wait_if_override_locked(int dirfd, const char *path)
+{
+	char dir[PATH_MAX], real_dir[PATH_MAX], config[PATH_MAX];
+	if (!root[0] || !getenv("VH_MOCK_HANG_LOCKS") || strcmp(base_name(path), "driver_override") ||
+	    (path[0] != '/' && dirfd != AT_FDCWD))
+		return;
+	copy_str(dir, sizeof(dir), path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (!realpath(dir, real_dir) || strncmp(real_dir, root, root_len) ||
+	    fmt(config, sizeof(config), "%s/config", real_dir) < 0 || access(config, F_OK) < 0)
+		return;
+	const char *rel = strncmp(path, root, root_len) == 0 ? path + root_len + 1 : path;
+	wait_unlocked(base_name(real_dir), rel);
+}
+
 static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	mock_init();
+	wait_if_override_locked(dirfd, path);
 	int fd = open_tracked(dirfd, path, flags);
 	if (fd != -2)
 		return fd;
