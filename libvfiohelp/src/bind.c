@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int attr_path(struct vh_host *h, char *buf, size_t size, const char *dev, const char *attr)
 {
@@ -158,6 +160,30 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
 		return vh_fail(err, "%s is on %s, not back on %s", dev, now[0] ? now : "no driver",
 			       driver);
 	}
+	return 0;
+}
+
+/* A stuck driver may take minutes to let go: the deferred return waits
+ * this long for each of its writes. */
+#define DEFERRED_WRITE_MS (10u * 60 * 1000)
+
+int vh_restore_detached(struct vh_host *h, const char *dev, const char *driver, const char *override)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* The grandchild is reparented to init when this child exits: the hook
+		 * neither waits for it nor leaves a zombie behind. */
+		if (fork() == 0 && vh_detach_descriptors(3) == 0) {
+			setsid();
+			vh_restore_driver(h, dev, driver, override, DEFERRED_WRITE_MS, NULL);
+		}
+		_exit(0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	return 0;
 }
 

@@ -184,11 +184,19 @@ static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH
 		if (!sd)
 			continue;
 		if (!strcmp(sd->addr, hk->stuck)) {
-			/* Every write to it would wait for the stuck driver too: refuse within
-			 * one timeout, write nothing more, keep the record of its driver. */
+			/* Every write to it waits for the stuck driver too: the hook refuses
+			 * within one timeout and leaves the return to a detached helper,
+			 * which puts the device back once the driver lets go. */
 			hk->rollback_failed = true;
-			say(hk, "error rollback %s skipped: its driver did not let go within %u ms, so "
-			    "nothing more is written to it", sd->addr, hk->timeout_ms);
+			if (vh_restore_detached(hk->h, sd->addr, sd->driver, sd->override) == 0) {
+				say(hk, "error rollback %s deferred: its driver did not let go within %u ms; "
+				    "a detached helper holding none of the hook's descriptors puts it back "
+				    "on %s once it does", sd->addr, hk->timeout_ms,
+				    sd->driver[0] ? sd->driver : "no driver");
+				continue;
+			}
+			say(hk, "error rollback %s: its driver did not let go within %u ms", sd->addr,
+			    hk->timeout_ms);
 			say(hk, "  fix: once dmesg shows the driver let go: echo '%s' > "
 			    "/sys/bus/pci/devices/%s/driver_override && echo %s > "
 			    "/sys/bus/pci/drivers_probe   # or reboot", sd->override, sd->addr, sd->addr);

@@ -54,19 +54,27 @@ static int isolate_child(int result_fd)
 	/* The pipe first: /dev/null opened before could land on fd 3. */
 	if (result_fd != CHILD_RESULT_FD && dup2(result_fd, CHILD_RESULT_FD) < 0)
 		return -1;
+	if (vh_detach_descriptors(CHILD_RESULT_FD + 1) < 0)
+		return -1;
+	return CHILD_RESULT_FD;
+}
+
+int vh_detach_descriptors(int keep_below)
+{
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		return -1;
 	for (int fd = 0; fd <= 2; fd++)
 		if (dup2(devnull, fd) < 0)
 			return -1;
-	if (close_range(CHILD_RESULT_FD + 1, ~0U, 0) < 0) {
+	int first = keep_below > 3 ? keep_below : 3;
+	if (close_range((unsigned)first, ~0U, 0) < 0) {
 		/* Kernels before 5.9: close them one by one. */
 		long max = sysconf(_SC_OPEN_MAX);
-		for (long fd = CHILD_RESULT_FD + 1; fd < (max > 0 ? max : 65536); fd++)
+		for (long fd = first; fd < (max > 0 ? max : 65536); fd++)
 			close((int)fd);
 	}
-	return CHILD_RESULT_FD;
+	return 0;
 }
 
 /* A lone newline (how an override is cleared) printed readably. */
