@@ -600,16 +600,6 @@ static void test_hung_unbind_with_device_lock(void **state)
 	print_message("hung unbind, device locked: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n",
 		      p.status, p.exit_ms, p.eof_ms);
 	const char *w = vh_test_mock_writes(root);
-	if (p.exit_ms < 0 && strstr(w, "/driver_override\t") && strstr(w, "\tlocked\n")) {
-		vh_test_mock_kill_hung(root);
-		vh_test_proc_free(&p);
-		vh_test_scratch_free(root);
-		print_message("SKIPPED, pending a fix in bind.c: since main's 5d5a6e7 vh_restore_driver reads "
-			      "driver_override in the hook's own process, which waits on the locked device "
-			      "(the hook does not exit; 6.1 does the same, see "
-			      "tests/kernel/scenarios/hung-driver-remove/pending.6.1)\n");
-		skip();
-	}
 	if (p.exit_ms < 0 || p.status != 1 || p.eof_ms < 0 || p.eof_ms > p.exit_ms + 1000) {
 		vh_test_mock_kill_hung(root);
 		fail_msg("pre-start over a locked hung device: exit %d after %ld ms, EOF after %ld ms:\n%s\n"

@@ -65,11 +65,15 @@ if grep -q 'error lock' /tmp/next.out; then result next.lock_error yes; else res
 report_dev next $B
 
 # Cleanup: end the hang (powering off takes every device's lock, the hung one too).
-# The unbind then completes, and the rollback's bind that waited on the device lock
-# puts the device back on hangdrv.
+# The unbind then completes, and the hook's detached helper, whose writes waited on
+# the device lock, puts the device back on hangdrv with its override cleared.
 echo 1 >/sys/module/hangdrv/parameters/release
 for i in 1 2 3 4 5 6 7 8 9 10; do
     grep -q '^State:.*D' /proc/[0-9]*/status 2>/dev/null || break
+    sleep 1
+done
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    [ "$(dev_driver $A)" = hangdrv ] && break
     sleep 1
 done
 report_dev released $A
