@@ -21,15 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct map_entry {
-	char node[64];
-	size_t n_paths;
-	struct vh_pci_addr paths[VH_MAX_HOSTPCI_ADDRS];
-	bool has_id, has_subsys, has_group;
-	uint16_t vendor, device, sub_vendor, sub_device;
-	int group;
-};
-
 static int parse_id_pair(const struct vh_prop *p, uint16_t *a, uint16_t *b, struct vh_err *err)
 {
 	uint64_t x, y;
@@ -42,7 +33,7 @@ static int parse_id_pair(const struct vh_prop *p, uint16_t *a, uint16_t *b, stru
 	return 0;
 }
 
-static int parse_paths(const struct vh_prop *p, struct map_entry *m, struct vh_err *err)
+static int parse_paths(const struct vh_prop *p, struct vh_map_entry *m, struct vh_err *err)
 {
 	const char *s = p->val, *end = p->val + p->val_len;
 	for (;;) {
@@ -58,7 +49,7 @@ static int parse_paths(const struct vh_prop *p, struct map_entry *m, struct vh_e
 	}
 }
 
-static int parse_map(char *value, struct map_entry *m, struct vh_err *err)
+static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 {
 	struct vh_prop props[VH_MAX_PROPS];
 	size_t n;
@@ -94,7 +85,7 @@ static int parse_map(char *value, struct map_entry *m, struct vh_err *err)
 
 /* Checks one map's first present path against the hardware; on a mismatch
  * `why` says what changed. Returns true when the map can be used. */
-static bool map_matches(struct vh_host *h, const struct map_entry *m, size_t *path_index,
+static bool map_matches(struct vh_host *h, const struct vh_map_entry *m, size_t *path_index,
 			char *why, size_t size)
 {
 	for (size_t i = 0; i < m->n_paths; i++) {
@@ -126,8 +117,9 @@ static bool map_matches(struct vh_host *h, const struct map_entry *m, size_t *pa
 	return false;
 }
 
-/* Collects the map lines of section `id` for `node` from the file text. */
-static int find_maps(char *text, const char *id, const char *node, struct map_entry *maps,
+/* Collects the map lines of section `id` for `node` from the file text
+ * (cut into lines in place). */
+static int find_maps(char *text, const char *id, const char *node, struct vh_map_entry *maps,
 		     size_t max, size_t *count, bool *section_found, struct vh_err *err)
 {
 	bool in_section = false;
@@ -149,7 +141,7 @@ static int find_maps(char *text, const char *id, const char *node, struct map_en
 		char *body = vh_strip(l);
 		if (!in_section || strncmp(body, "map", 3) || !isspace((unsigned char)body[3]))
 			continue;
-		struct map_entry m;
+		struct vh_map_entry m;
 		struct vh_err e;
 		if (parse_map(vh_strip(body + 3), &m, &e) < 0)
 			return vh_fail(err, "line %d: %s", lineno, e.msg);
@@ -159,21 +151,36 @@ static int find_maps(char *text, const char *id, const char *node, struct map_en
 	return 0;
 }
 
+int vh_mapping_parse(const char *text, size_t len, const char *id, const char *node,
+		     struct vh_map_entry *maps, size_t max, size_t *count, bool *section_found,
+		     struct vh_err *err)
+{
+	*count = 0;
+	*section_found = false;
+	char *copy = vh_text_dup(text, len);
+	if (!copy)
+		return vh_fail(err, "%s", errno == EINVAL ? "the file contains a NUL byte" : "out of memory");
+	int rc = find_maps(copy, id, node, maps, max, count, section_found, err);
+	free(copy);
+	return rc;
+}
+
 int vh_mapping_resolve(struct vh_host *h, const char *id, struct vh_pci_addr *addrs, size_t max,
 		       size_t *count, char *why, size_t size)
 {
 	char path[PATH_MAX], node[64], *text;
+	size_t len;
 	struct vh_err e;
 	*count = 0;
 	if (vh_node_name(h, node, sizeof(node), &e) < 0)
 		return snprintf(why, size, "%s", e.msg), -1;
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
-	    vh_slurp(path, 1u << 20, &text, NULL) < 0)
+	    vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return snprintf(why, size, "cannot read %s: %s", path, strerror(errno)), -1;
-	struct map_entry maps[16];
+	struct vh_map_entry maps[16];
 	size_t n;
 	bool section;
-	int rc = find_maps(text, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
+	int rc = vh_mapping_parse(text, len, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
 	free(text);
 	if (rc < 0)
 		return snprintf(why, size, "%s: %s", path, e.msg), -1;
