@@ -35,17 +35,18 @@ struct vh_err {
 };
 
 /* ------------------------------------------------------------------------
- * PCI addresses: [domain:]bus:dev[.func], hex.
+ * PCI addresses: [domain:]bus:dev[.func], lower-case hex, as qemu-server
+ * writes them (pciaddr.c says where the grammar is wider than hardware).
  */
 struct vh_pci_addr {
-	uint16_t domain;
+	uint32_t domain; /* Intel VMD domains have five hex digits */
 	uint8_t bus;
-	uint8_t dev;  /* 0..0x1f */
-	uint8_t func; /* 0..7, meaningful when has_func */
+	uint8_t dev;  /* 00..ff in the grammar, 00..1f on real hardware */
+	uint8_t func; /* 0..f in the grammar, 0..7 on real hardware; when has_func */
 	bool has_func;
 };
 
-#define VH_PCI_ADDR_STRLEN 13 /* "0000:01:00.0" and its NUL */
+#define VH_PCI_ADDR_STRLEN 17 /* "ffffffff:ff:ff.f" and its NUL */
 
 /* Parses exactly the bytes s[0..len): no spaces, nothing trailing. */
 VH_EXPORT int vh_pci_addr_parse(const char *s, size_t len, struct vh_pci_addr *out);
@@ -102,35 +103,38 @@ VH_EXPORT const struct vh_device *vh_host_device(struct vh_host *h, const struct
 						struct vh_err *err);
 
 /* ------------------------------------------------------------------------
- * VM config: /etc/pve/qemu-server/<vmid>.conf, the part before the first
- * [section] only.
+ * VM config: /etc/pve/qemu-server/<vmid>.conf, the VM's own section only
+ * (qemu-server's parse_vm_config; vmconf.c has the grammar).
  */
 #define VH_MAX_HOSTPCI 16
 #define VH_MAX_HOSTPCI_ADDRS 16
 
-enum vh_machine { VH_MACHINE_I440FX, VH_MACHINE_Q35 };
+/* The machine's family, as qemu-server's machine_base_type decides it. */
+enum vh_machine { VH_MACHINE_I440FX, VH_MACHINE_Q35, VH_MACHINE_VIRT };
 enum vh_bios { VH_BIOS_SEABIOS, VH_BIOS_OVMF };
 
 struct vh_hostpci {
 	int index;                 /* N of hostpciN */
 	char raw[256];             /* the value as written, for fixes that rebuild it */
 	bool has_mapping;
-	char mapping[64];          /* mapping=<id> */
-	size_t n_addrs;            /* host=... addresses as written */
+	char mapping[129];         /* mapping=<id> */
+	size_t n_addrs;            /* host=... addresses, or the mapping's chosen path */
 	struct vh_pci_addr addrs[VH_MAX_HOSTPCI_ADDRS];
+	size_t n_alternatives;     /* mapping: this node's map lines (1 for host=) */
 	bool pcie;
 	bool rombar;
 	bool x_vga;
 	bool legacy_igd;
 	bool driver_keep;          /* driver=keep */
-	char romfile[128];
-	char mdev[64];
+	char romfile[256];         /* relative to /usr/share/kvm/, never with a ".." */
+	char mdev[128];            /* the mdev type: no '/', '.' or ':' */
 };
 
 struct vh_vmconf {
 	unsigned vmid;
 	enum vh_machine machine;
 	char machine_raw[128];     /* as written, "" when absent */
+	bool arch_aarch64;         /* arch: aarch64 (its default machine is virt) */
 	enum vh_bios bios;
 	bool has_efidisk;
 	uint64_t memory_mib;       /* 512 when absent, as Proxmox */
@@ -143,8 +147,9 @@ struct vh_vmconf {
 	struct vh_hostpci hostpci[VH_MAX_HOSTPCI];
 };
 
-/* Parses config text. Fails (with line number and reason) on anything that
- * does not follow the grammar of a key the library uses. */
+/* Parses config text. Fails (with line number and reason) where Proxmox
+ * itself could not parse a value of a key the library uses; options and
+ * keys it does not know are ignored, as a newer Proxmox may write them. */
 VH_EXPORT int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmconf *out,
 			      struct vh_err *err);
 VH_EXPORT int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *out,

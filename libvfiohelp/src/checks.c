@@ -50,6 +50,7 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(p->text, sizeof(p->text), fmt, ap);
 	va_end(ap);
+	vh_sanitize(p->text);
 }
 
 void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
@@ -76,6 +77,10 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);
 	va_end(ap);
+	/* Config values reach the admin's terminal through these. */
+	vh_sanitize(f->message);
+	vh_sanitize(f->fix);
+	vh_sanitize(f->subject);
 }
 
 /* ---- the VM's settings ---- */
@@ -103,6 +108,31 @@ static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci,
 		 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
 }
 
+static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pci)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	char key[16], fix[256];
+	snprintf(key, sizeof(key), "hostpci%d", pci->index);
+	if (pci->pcie && vm->machine != VH_MACHINE_Q35) {
+		snprintf(fix, sizeof(fix), "qm set %u -machine q35   # or drop pcie=1 from %s",
+			 vm->vmid, key);
+		vh_eval_finding(ev, "pcie-needs-q35", key, fix,
+				"%s has pcie=1 but VM %u is not a q35 machine: qemu-server refuses "
+				"the start (\"q35 machine model is not enabled\")", key, vm->vmid);
+	}
+	if (vm->machine != VH_MACHINE_Q35 || pci->legacy_igd)
+		return;
+	if (pci->pcie) {
+		vh_eval_passed(ev, VH_TOPIC_VM, "%s is passed as PCIe (pcie=1)%s", key,
+			       pci->rombar ? "" : " with its ROM BAR hidden (rombar=0)");
+		return;
+	}
+	hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
+	vh_eval_finding(ev, "pcie-off", key, fix,
+			"%s is passed as a conventional PCI device on a q35 machine; "
+			"GPU drivers expect PCIe (pcie=1)", key);
+}
+
 static void check_vm_settings(struct vh_eval *ev)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
@@ -114,19 +144,6 @@ static void check_vm_settings(struct vh_eval *ev)
 		vh_eval_passed(ev, VH_TOPIC_VM, "OVMF (UEFI) with an efidisk0");
 	if (vm->n_hostpci && vm->balloon_mib == 0)
 		vh_eval_passed(ev, VH_TOPIC_VM, "ballooning off (balloon: 0)");
-	if (vm->machine == VH_MACHINE_I440FX) {
-		snprintf(fix, sizeof(fix), "qm set %u -machine q35", id);
-		vh_eval_finding(ev, "machine-i440fx", "machine", fix,
-			"VM %u uses the i440fx chipset (%s); NVIDIA drivers fail with Code 43 "
-			"on it and PCIe passthrough needs q35",
-			id, vm->machine_raw[0] ? vm->machine_raw : "no machine key");
-	}
-	if (vm->bios == VH_BIOS_SEABIOS) {
-		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", id);
-		vh_eval_finding(ev, "bios-seabios", "bios", fix,
-			"VM %u boots SeaBIOS; a passed-through GPU needs OVMF (UEFI) to "
-			"initialise without Code 43", id);
-	}
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
 		snprintf(fix, sizeof(fix),
 			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
@@ -141,20 +158,8 @@ static void check_vm_settings(struct vh_eval *ev)
 			"and the balloon cannot give any back", id,
 			(unsigned long long)vm->memory_mib);
 	}
-	for (size_t i = 0; i < vm->n_hostpci; i++) {
-		const struct vh_hostpci *pci = &vm->hostpci[i];
-		char key[16];
-		snprintf(key, sizeof(key), "hostpci%d", pci->index);
-		if (vm->machine == VH_MACHINE_Q35 && pci->pcie)
-			vh_eval_passed(ev, VH_TOPIC_VM, "%s is passed as PCIe (pcie=1)%s", key,
-			       pci->rombar ? "" : " with its ROM BAR hidden (rombar=0)");
-		if (vm->machine == VH_MACHINE_Q35 && !pci->pcie) {
-			hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
-			vh_eval_finding(ev, "pcie-off", key, fix,
-				"%s is passed as a conventional PCI device on a q35 machine; "
-				"GPU drivers expect PCIe (pcie=1)", key);
-		}
-	}
+	for (size_t i = 0; i < vm->n_hostpci; i++)
+		check_entry_settings(ev, &vm->hostpci[i]);
 }
 
 static void check_memory(struct vh_eval *ev)
@@ -197,12 +202,36 @@ static enum vh_role device_role(const struct vh_hostpci *pci)
 	return VH_ROLE_VFIO;
 }
 
+/* choose_hostpci_devices refuses a device named twice; a plain mdev entry
+ * takes no device of its own (several vGPUs share one parent). */
+static bool takes_device(struct vh_eval *ev, const struct vh_hostpci *pci)
+{
+	return !pci->mdev[0] || vh_mdev_is_nvidia(ev, pci, NULL);
+}
+
+static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int index)
+{
+	const struct vh_hostpci *a = vh_report_hostpci(ev->r, first->hostpci_index);
+	const struct vh_hostpci *b = vh_report_hostpci(ev->r, index);
+	char name[VH_PCI_ADDR_STRLEN];
+	if (!a || !b || !takes_device(ev, a) || !takes_device(ev, b))
+		return;
+	vh_pci_addr_format(&first->addr, name);
+	vh_eval_finding(ev, "device-duplicate", name, "qm config VMID   # remove the device from "
+			"all but one hostpci entry",
+			"%s is named by hostpci%d%s%d: qemu-server refuses the start (\"device "
+			"assigned more than once\")", name, first->hostpci_index,
+			first->hostpci_index == index ? " twice, as " : " and hostpci", index);
+}
+
 static int add_device(struct vh_eval *ev, const struct vh_pci_addr *a, int index)
 {
 	struct vh_report *r = ev->r;
 	for (size_t i = 0; i < r->n_devices; i++)
-		if (vh_pci_addr_equal(&r->devices[i].addr, a))
+		if (vh_pci_addr_equal(&r->devices[i].addr, a)) {
+			duplicate(ev, &r->devices[i], index);
 			return 0;
+		}
 	if (r->n_devices == MAX_VM_DEVICES)
 		return -1;
 	struct vh_vm_device *d = &r->devices[r->n_devices++];
@@ -368,6 +397,8 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		if (strstr(buf, id))
 			continue;
+		if (used + strlen(id) + 2 > size)
+			break; /* never half an id: a cut one names another device */
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", first ? "" : ",", id);
 		first = false;
 	}
@@ -382,7 +413,7 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
-	char ids[200], fix[400];
+	char ids[400], fix[512];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
@@ -412,7 +443,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 			       d->name);
 			continue;
 		}
-		char ids[200], fix[400];
+		char ids[400], fix[512];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
@@ -431,7 +462,8 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	if ((d->class_code >> 16) != 0x03)
 		return;
 	char fix[400], fb[32];
-	if (pci && pci->rombar) {
+	/* A legacy IGD needs its ROM (legacy-igd-invalid says so otherwise). */
+	if (pci && pci->rombar && !pci->legacy_igd) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
 			    sizeof(fix));
 		vh_eval_finding(ev, "rombar-enabled", d->name, fix,
@@ -474,7 +506,7 @@ static void load_running_vms(struct vh_eval *ev)
 		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < vm->n_hostpci; i++)
-			for (size_t j = 0; j < vm->hostpci[i].n_addrs; j++) {
+			for (size_t j = 0; j < vm->hostpci[i].n_addrs && takes_device(ev, &vm->hostpci[i]); j++) {
 				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
 				struct vh_pci_addr funcs[8] = { *a };
 				size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
@@ -496,6 +528,26 @@ static const struct vh_held_device *held_by_running_vm(struct vh_eval *ev, const
 		if (vh_pci_addr_equal(&ev->held[i].addr, &d->addr))
 			return &ev->held[i];
 	return NULL;
+}
+
+bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
+				   unsigned *vmid)
+{
+	struct vh_report r = { .vmid = self };
+	struct vh_eval *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return true; /* cannot tell: assume held, touch nothing */
+	ev->h = h;
+	ev->r = &r;
+	load_running_vms(ev);
+	bool held = false;
+	for (size_t i = 0; i < ev->n_held && !held; i++)
+		if (vh_pci_addr_equal(&ev->held[i].addr, a)) {
+			held = true;
+			*vmid = ev->held[i].vmid;
+		}
+	free(ev);
+	return held;
 }
 
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
@@ -563,12 +615,17 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 		if (vh_report_has_device(ev->r, &members[i]))
 			continue;
 		const struct vh_device *m = vh_host_device(ev->h, &members[i], err);
-		if (!m || !m->present || m->is_bridge || harmless_driver(m->driver))
+		char name[VH_PCI_ADDR_STRLEN];
+		vh_pci_addr_format(&members[i], name);
+		/* A member that cannot be read counts against isolation: unknown
+		 * is not harmless. */
+		if (m && m->present && (m->is_bridge || harmless_driver(m->driver)))
 			continue;
 		count++;
 		if (used < sizeof(offenders))
 			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used, "%s%s (%s)",
-						 used ? ", " : "", m->name, m->driver);
+						 used ? ", " : "", name,
+						 m && m->present ? m->driver : "cannot be read");
 	}
 	if (!count) {
 		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
@@ -587,6 +644,19 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 		d->iommu_group, d->name, offenders, ev->r->vmid, why);
 }
 
+static void check_group_once(struct vh_eval *ev, const struct vh_device *d, int *seen_groups,
+			     size_t *n_seen, struct vh_err *err)
+{
+	for (size_t g = 0; g < *n_seen; g++)
+		if (seen_groups[g] == d->iommu_group)
+			return;
+	seen_groups[(*n_seen)++] = d->iommu_group;
+	check_group(ev, d, err);
+}
+
+/* Each device by its role: an mdev parent stays on its host driver, so
+ * driver, group, ROM and holder checks do not apply to it; a driver=keep
+ * device keeps its driver, so no driver finding. */
 static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *err)
 {
 	int seen_groups[MAX_VM_DEVICES];
@@ -596,21 +666,15 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 		const struct vh_device *d = vd->dev;
 		if (!d->present)
 			continue;
-		const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
-		bool keep = pci && pci->driver_keep;
+		if (vd->role == VH_ROLE_MDEV_PARENT)
+			continue; /* vh_check_mdev_entries judges it */
 		check_holder(ev, d);
 		check_display(ev, vd);
-		check_driver(ev, vd, keep);
-		check_host_drivers(ev, d);
-		if (!iommu_active || d->iommu_group < 0)
-			continue;
-		bool seen = false;
-		for (size_t g = 0; g < n_seen; g++)
-			seen |= seen_groups[g] == d->iommu_group;
-		if (!seen) {
-			seen_groups[n_seen++] = d->iommu_group;
-			check_group(ev, d, err);
-		}
+		check_driver(ev, vd, vd->role == VH_ROLE_KEEP);
+		if (vd->role == VH_ROLE_VFIO)
+			check_host_drivers(ev, d);
+		if (iommu_active && d->iommu_group >= 0)
+			check_group_once(ev, d, seen_groups, &n_seen, err);
 	}
 }
 
@@ -652,6 +716,9 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		vh_report_free(r);
 		return NULL;
 	}
+	vh_check_code43(&ev);
+	vh_check_legacy_igd(&ev);
+	vh_check_mdev_entries(&ev);
 	if (r->vm.n_hostpci) {
 		check_iommu(&ev, &iommu_active);
 		check_modules(&ev);

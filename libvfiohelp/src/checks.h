@@ -35,6 +35,20 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 
+/* The rules of the VM's entries (checks_entries.c), once its devices are read. */
+void vh_check_code43(struct vh_eval *ev);
+void vh_check_legacy_igd(struct vh_eval *ev);
+/* Each mdev= entry's type on its parent (mdev-unavailable). */
+void vh_check_mdev_entries(struct vh_eval *ev);
+/* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
+ * then reserves the device like a passed one (model gets N). */
+bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model);
+
+/* Another running VM (a live /run/qemu-server/<vmid>.pid) passes the
+ * device in its config; vmid gets it. */
+bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
+				   unsigned *vmid);
+
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
 /* The hostpciN entry a device of the VM came from (NULL if none). */

@@ -16,6 +16,8 @@
 #include "sysfs.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -64,10 +66,9 @@ static void say(struct hook *hk, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* One event, one line: a newline inside a message would forge another. */
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	/* One event, one line: a newline inside a message would forge another,
+	 * and an escape sequence from a config value would reach a terminal. */
+	vh_sanitize(msg);
 	fprintf(hk->out, "vfio-hook: %s\n", msg);
 	fflush(hk->out);
 	if (vh_host_is_live(hk->h))
@@ -113,7 +114,7 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 {
 	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
 		bool is_loaded;
-		struct vh_err e;
+		struct vh_err e = { "" };
 		enum vh_module_state st = vh_module_state(hk->h, vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
@@ -146,14 +147,24 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 	struct vh_err e;
 	if (vh_state_load(hk->state_dir, hk->vmid, st, &e) < 0)
 		say(hk, "warn state: %s", e.msg);
+	char boot_id[sizeof(st->boot_id)];
+	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
+	if (strcmp(st->boot_id, boot_id))
+		st->n_devices = 0; /* a state from another boot describes nothing now */
 	st->vmid = hk->vmid;
 	st->time = (int64_t)time(NULL);
+	vh_strlcpy(st->boot_id, boot_id, sizeof(st->boot_id));
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (!hook_may_touch(&r->devices[i]) || vh_state_find(st, d->name) || st->n_devices == VH_STATE_MAX_DEVICES)
+		if (!hook_may_touch(&r->devices[i]) || vh_state_find(st, d->name))
 			continue;
+		if (st->n_devices == VH_STATE_MAX_DEVICES)
+			return vh_fail(err, "the state can record %d devices; VM %u has more",
+				       VH_STATE_MAX_DEVICES, hk->vmid);
 		struct vh_state_device *sd = &st->devices[st->n_devices++];
 		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
+		sd->vendor = d->vendor;
+		sd->device = d->device;
 		vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver));
 		vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override));
 	}
@@ -190,6 +201,11 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		vh_current_driver(hk->h, d->name, cur, sizeof(cur));
 		if (!strcmp(cur, "vfio-pci"))
 			continue;
+		if (n_moved == VH_STATE_MAX_DEVICES) { /* pre_start counted; never reached */
+			say(hk, "error bind %s: more than %d devices to move", d->name, VH_STATE_MAX_DEVICES);
+			rollback(hk, st, moved, n_moved);
+			return -1;
+		}
 		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
 		struct vh_err e;
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
@@ -290,14 +306,46 @@ static void reset_one(struct hook *hk, const struct vh_report *r, const struct v
 		    d->reset_method, e.msg);
 }
 
+/* Another VM owns the device now: it holds or reserves it (Proxmox's
+ * pci-id-reservations), its running config passes it, or its hook state
+ * lists it. A post-stop that runs after another VM started on the card
+ * must not reset or unbind it under that guest. */
+static bool owned_elsewhere(struct hook *hk, const struct vh_device *d, char *who, size_t size)
+{
+	struct vh_holder holder;
+	bool held = false;
+	unsigned vmid;
+	if (vh_device_holder(hk->h, d->name, hk->vmid, &holder, &held, NULL) == 0 && held)
+		return snprintf(who, size, "VM %u %s it", holder.vmid,
+				holder.running ? "holds" : "has reserved"), true;
+	if (vh_device_held_by_running_vm(hk->h, hk->vmid, &d->addr, &vmid))
+		return snprintf(who, size, "running VM %u passes it", vmid), true;
+	unsigned others[64];
+	size_t n = hk->state_dir >= 0 ? vh_state_others(hk->state_dir, hk->vmid, others, 64) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vh_state *st = malloc(sizeof(*st));
+		bool listed = st && vh_state_load(hk->state_dir, others[i], st, NULL) > 0 &&
+			      vh_state_find(st, d->name);
+		free(st);
+		if (listed)
+			return snprintf(who, size, "the hook state of VM %u lists it", others[i]), true;
+	}
+	return false;
+}
+
 static void reset_devices(struct hook *hk, const struct vh_report *r)
 {
 	if (!vh_policy_reset(hk->policy, hk->vmid))
 		return;
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
+		char who[128];
 		if (!hook_may_touch(&r->devices[i]) || d->is_bridge)
 			continue;
+		if (owned_elsewhere(hk, d, who, sizeof(who))) {
+			say(hk, "info reset %s skipped: %s", d->name, who);
+			continue;
+		}
 		if (!d->has_reset || !d->reset_method[0])
 			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
 			    d->name);
@@ -323,6 +371,17 @@ static int pre_start(struct hook *hk)
 		hk->verdict = "block";
 		say(hk, "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
 		    hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
+		vh_report_free(r);
+		return 1;
+	}
+	size_t n_touch = 0;
+	for (size_t i = 0; i < r->n_devices; i++)
+		n_touch += hook_may_touch(&r->devices[i]);
+	if (n_touch > VH_STATE_MAX_DEVICES) {
+		hk->verdict = "block";
+		say(hk, "error devices: VM %u has %zu devices to bind; the hook can track at most %d",
+		    hk->vmid, n_touch, VH_STATE_MAX_DEVICES);
+		say(hk, "pre-start VM %u: start refused before any change", hk->vmid);
 		vh_report_free(r);
 		return 1;
 	}
@@ -360,7 +419,7 @@ static int pre_start(struct hook *hk)
 				if (after->findings[i].severity == VH_SEV_ERROR)
 					say(hk, "error %s %s: %s (after repairs)", after->findings[i].id,
 					    after->findings[i].subject, after->findings[i].message);
-		char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
+		static char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
 		for (size_t i = 0; i < st->n_devices; i++)
 			vh_strlcpy(moved[i], st->devices[i].addr, VH_PCI_ADDR_STRLEN);
 		rollback(hk, st, moved, st->n_devices);
@@ -441,21 +500,60 @@ static int post_start(struct hook *hk)
 
 /* ---- post-stop ---- */
 
-static void give_back(struct hook *hk, const struct vh_state *st)
+/* The VM's current device at a state entry's address, if the entry still
+ * describes it: the same vendor:device, passed through vfio-pci. */
+static const struct vh_device *entry_device(const struct vh_report *r, const struct vh_state_device *sd)
 {
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		if (hook_may_touch(&r->devices[i]) && !strcmp(d->name, sd->addr) &&
+		    d->vendor == sd->vendor && d->device == sd->device)
+			return d;
+	}
+	return NULL;
+}
+
+/* Returns how many devices could not be returned. */
+static size_t give_back(struct hook *hk, const struct vh_state *st, const struct vh_report *r)
+{
+	size_t failed = 0;
 	for (size_t i = 0; i < st->n_devices; i++) {
 		const struct vh_state_device *sd = &st->devices[i];
+		const struct vh_device *d = entry_device(r, sd);
 		struct vh_err e;
+		char who[128];
+		if (!d) {
+			say(hk, "%s left alone: the state names %04x:%04x there, which is not a device "
+			    "VM %u passes now", sd->addr, sd->vendor, sd->device, hk->vmid);
+			continue;
+		}
 		if (!strcmp(sd->driver, "vfio-pci") || !sd->driver[0]) {
 			say(hk, "%s stays on vfio-pci: it had %s before pre-start", sd->addr,
 			    sd->driver[0] ? "vfio-pci" : "no driver");
 			continue;
 		}
-		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0)
+		if (owned_elsewhere(hk, d, who, sizeof(who))) {
+			say(hk, "%s left on vfio-pci: %s", sd->addr, who);
+			continue;
+		}
+		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
 			say(hk, "warn return %s: %s", sd->addr, e.msg);
-		else
+			failed++;
+		} else
 			say(hk, "returned %s to %s", sd->addr, sd->driver);
 	}
+	return failed;
+}
+
+static bool state_of_this_boot(struct hook *hk, const struct vh_state *st)
+{
+	char boot_id[sizeof(st->boot_id)];
+	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
+	if (!strcmp(st->boot_id, boot_id))
+		return true;
+	say(hk, "state of VM %u is from another boot (%s); nothing in it is returned",
+	    hk->vmid, st->boot_id[0] ? st->boot_id : "no boot id");
+	return false;
 }
 
 static int post_stop(struct hook *hk)
@@ -466,20 +564,30 @@ static int post_stop(struct hook *hk)
 	if (have < 0)
 		say(hk, "warn state: %s", e.msg);
 	enum vh_post_stop action = vh_policy_post_stop(hk->policy, hk->vmid);
-	if (action == VH_POST_STOP_RESET || action == VH_POST_STOP_RETURN) {
-		struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
-		if (r)
-			reset_devices(hk, r);
-		vh_report_free(r);
+	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	if (!r) {
+		say(hk, "warn post-stop: cannot read VM %u's devices (%s); nothing touched, state kept",
+		    hk->vmid, e.msg);
+		return 0;
 	}
-	if (action == VH_POST_STOP_RETURN && have > 0)
-		give_back(hk, &st);
-	else if (action == VH_POST_STOP_RETURN)
-		say(hk, "nothing to return: pre-start moved no device of VM %u", hk->vmid);
-	else
+	size_t failed = 0;
+	if (action == VH_POST_STOP_RESET || action == VH_POST_STOP_RETURN)
+		reset_devices(hk, r);
+	if (action == VH_POST_STOP_RETURN && have > 0 && state_of_this_boot(hk, &st))
+		failed = give_back(hk, &st, r);
+	else if (action == VH_POST_STOP_RETURN && have <= 0)
+		say(hk, "nothing to return: %s", have == 0 ? "pre-start moved no device of this VM"
+							  : "the state cannot be read");
+	else if (action != VH_POST_STOP_RETURN)
 		say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)", hk->vmid,
 		    action == VH_POST_STOP_KEEP ? "keep" : "reset");
-	vh_state_clear(hk->state_dir, hk->vmid);
+	vh_report_free(r);
+	/* A failed return keeps the record of the original drivers. */
+	if (failed)
+		say(hk, "state of VM %u kept: %zu device%s could not be returned", hk->vmid, failed,
+		    failed == 1 ? "" : "s");
+	else
+		vh_state_clear(hk->state_dir, hk->vmid);
 	say(hk, "post-stop VM %u: done", hk->vmid);
 	return 0;
 }
@@ -531,6 +639,16 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 {
 	struct hook hk = { .h = h, .vmid = vmid, .phase = phase, .out = out, .state_dir = -1 };
 	struct vh_err e;
+	/* A SIGTERM between an unbind and its probe would leave a device with no
+	 * driver: termination waits until the phase is done, state written and
+	 * logged. Every write is bounded, so the wait is too. */
+	sigset_t block, saved;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	hk.lines = json_object_new_array();
 	if (vh_host_is_live(h))
 		openlog("vfio-hook", LOG_PID, LOG_DAEMON);
@@ -560,5 +678,7 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 	vh_policy_free(hk.policy);
 	if (vh_host_is_live(h))
 		closelog();
+	fflush(out);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return rc;
 }

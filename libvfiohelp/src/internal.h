@@ -24,6 +24,9 @@ size_t vh_strlcpy(char *dst, const char *src, size_t size);
 int vh_format(char *buf, size_t size, const char *fmt, ...) VH_PRINTF(3, 4);
 /* Removes leading and trailing white space in place; returns s. */
 char *vh_strip(char *s);
+/* Replaces control characters (a terminal escape sequence in a config
+ * value, a newline that would forge a log line) with '?', in place. */
+void vh_sanitize(char *s);
 /* Unsigned decimal, no sign, no spaces, no overflow past max. */
 int vh_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 /* Hexadecimal without "0x", at most max. */

@@ -311,9 +311,12 @@ int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err)
 	if (kmod_module_new_from_name(ctx, name, &mod) < 0)
 		return vh_fail(err, "libkmod does not know module %s", name);
 	/* Resolves dependencies and softdeps, applies modprobe.d options and
-	 * refuses blacklisted aliases, like modprobe. */
-	int rc = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY, NULL,
-						 NULL, NULL, NULL);
+	 * refuses blacklisted aliases, like modprobe. An "install" command in
+	 * modprobe.d would run through a shell: the hook never runs one, so
+	 * such a module is loaded as if the command were not there. */
+	int rc = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY |
+							      KMOD_PROBE_IGNORE_COMMAND,
+						 NULL, NULL, NULL, NULL);
 	kmod_module_unref(mod);
 	vh_kmods_forget_loaded(h);
 	if (rc < 0 && rc != -EEXIST)

@@ -6,57 +6,63 @@
 #include "internal.h"
 #include "propstr.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
-static bool is_key_char(char c)
+static int split_item(const char *p, size_t len, const char *default_key, struct vh_prop *it,
+		      struct vh_err *err)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+	const char *eq = memchr(p, '=', len);
+	if (!eq) {
+		if (!default_key)
+			return vh_fail(err, "item '%.*s' is not key=value", (int)len, p);
+		*it = (struct vh_prop){ default_key, strlen(default_key), p, len };
+		return 0;
+	}
+	size_t key_len = (size_t)(eq - p);
+	if (key_len == 0 || key_len + 1 == len)
+		return vh_fail(err, "item '%.*s' lacks a key or a value", (int)len, p);
+	*it = (struct vh_prop){ p, key_len, eq + 1, len - key_len - 1 };
+	return 0;
 }
 
+static bool is_blank(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!isspace((unsigned char)p[i]))
+			return false;
+	return true;
+}
+
+/* pve-common's parse_property_string: items split at ',', blank items
+ * skipped (a trailing or doubled comma is fine), "key=value" with a
+ * non-empty key and value, or one bare value for the default key. */
 int vh_propstr_split(const char *s, const char *default_key, struct vh_prop *props, size_t max,
 		     size_t *count, struct vh_err *err)
 {
 	size_t n = 0;
-	const char *p = s;
-	if (!*s)
-		return vh_fail(err, "empty value");
-	for (;;) {
+	for (const char *p = s;;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == 0)
-			return vh_fail(err, "empty item in '%s'", s);
-		if (n == max)
-			return vh_fail(err, "too many items in '%s'", s);
-		const char *eq = memchr(p, '=', len);
-		struct vh_prop *it = &props[n];
-		if (eq) {
-			it->key = p;
-			it->key_len = (size_t)(eq - p);
-			it->val = eq + 1;
-			it->val_len = len - it->key_len - 1;
-			for (size_t i = 0; i < it->key_len; i++)
-				if (!is_key_char(p[i]))
-					return vh_fail(err, "bad key '%.*s'", (int)it->key_len, p);
-			if (it->key_len == 0)
-				return vh_fail(err, "item '%.*s' has no key", (int)len, p);
-		} else {
-			if (!default_key)
-				return vh_fail(err, "item '%.*s' is not key=value", (int)len, p);
-			it->key = default_key;
-			it->key_len = strlen(default_key);
-			it->val = p;
-			it->val_len = len;
+		if (!is_blank(p, len)) {
+			if (n == max)
+				return vh_fail(err, "too many items in '%s'", s);
+			if (split_item(p, len, default_key, &props[n], err) < 0)
+				return -1;
+			for (size_t j = 0; j < n; j++)
+				if (props[j].key_len == props[n].key_len &&
+				    memcmp(props[j].key, props[n].key, props[n].key_len) == 0)
+					return vh_fail(err, "'%.*s' is given twice", (int)props[n].key_len,
+						       props[n].key);
+			n++;
 		}
-		for (size_t j = 0; j < n; j++)
-			if (props[j].key_len == it->key_len &&
-			    memcmp(props[j].key, it->key, it->key_len) == 0)
-				return vh_fail(err, "'%.*s' is given twice", (int)it->key_len, it->key);
-		n++;
 		if (!end)
 			break;
 		p = end + 1;
 	}
+	if (n == 0)
+		return vh_fail(err, "empty value");
 	*count = n;
 	return 0;
 }

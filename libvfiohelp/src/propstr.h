@@ -13,8 +13,9 @@ struct vh_prop {
 
 #define VH_MAX_PROPS 32
 
-/* Splits s; a bare item takes default_key (NULL: bare items are an error).
- * Empty items, bad keys and repeated keys are errors. */
+/* Splits s as pve-common does; a bare item takes default_key (NULL: bare
+ * items are an error). Blank items are skipped; an item without key or
+ * value, a repeated key and an all-blank string are errors. */
 int vh_propstr_split(const char *s, const char *default_key, struct vh_prop *props, size_t max,
 		     size_t *count, struct vh_err *err);
 bool vh_prop_is(const struct vh_prop *p, const char *key);

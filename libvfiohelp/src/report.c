@@ -27,6 +27,11 @@ static json_object *hostpci_json(const struct vh_report *r, const struct vh_host
 	return o;
 }
 
+static const char *machine_name(enum vh_machine m)
+{
+	return m == VH_MACHINE_Q35 ? "q35" : m == VH_MACHINE_VIRT ? "virt" : "i440fx";
+}
+
 static json_object *vm_json(const struct vh_report *r)
 {
 	if (!r->vm_loaded)
@@ -34,7 +39,7 @@ static json_object *vm_json(const struct vh_report *r)
 	const struct vh_vmconf *vm = &r->vm;
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
 	json_object_object_add(o, "machine",
-			       json_object_new_string(vm->machine == VH_MACHINE_Q35 ? "q35" : "i440fx"));
+			       json_object_new_string(machine_name(vm->machine)));
 	json_object_object_add(o, "bios",
 			       json_object_new_string(vm->bios == VH_BIOS_OVMF ? "ovmf" : "seabios"));
 	json_object_object_add(o, "efidisk", json_object_new_boolean(vm->has_efidisk));
@@ -108,7 +113,7 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 	fprintf(out, "VM %u", r->vmid);
 	if (r->vm_loaded)
 		fprintf(out, ": %s, %s%s, %llu MiB, %zu hostpci entr%s\n",
-			r->vm.machine == VH_MACHINE_Q35 ? "q35" : "i440fx",
+			machine_name(r->vm.machine),
 			r->vm.bios == VH_BIOS_OVMF ? "OVMF" : "SeaBIOS",
 			r->vm.bios == VH_BIOS_OVMF ? (r->vm.has_efidisk ? " with efidisk" : " without efidisk") : "",
 			(unsigned long long)r->vm.memory_mib, r->vm.n_hostpci,

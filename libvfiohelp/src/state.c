@@ -12,6 +12,7 @@
 #include "host.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,9 +72,13 @@ static json_object *state_json(const struct vh_state *s)
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
 	json_object_object_add(o, "vmid", json_object_new_int64(s->vmid));
 	json_object_object_add(o, "time", json_object_new_int64(s->time));
+	json_object_object_add(o, "boot_id", json_object_new_string(s->boot_id));
 	for (size_t i = 0; i < s->n_devices; i++) {
 		json_object *d = json_object_new_object();
+		char id[16];
+		snprintf(id, sizeof(id), "%04x:%04x", s->devices[i].vendor, s->devices[i].device);
 		json_object_object_add(d, "addr", json_object_new_string(s->devices[i].addr));
+		json_object_object_add(d, "id", json_object_new_string(id));
 		json_object_object_add(d, "driver", json_object_new_string(s->devices[i].driver));
 		json_object_object_add(d, "override", json_object_new_string(s->devices[i].override));
 		json_object_array_add(list, d);
@@ -123,54 +128,129 @@ static bool valid_name_or_empty(const char *s)
 	return !*s || vh_is_safe_component(s);
 }
 
-static int parse_state_device(json_object *d, struct vh_state_device *out)
+static bool string_member(json_object *o, const char *key, const char **out)
 {
-	json_object *a, *drv, *ov;
-	if (!json_object_object_get_ex(d, "addr", &a) || !json_object_object_get_ex(d, "driver", &drv) ||
-	    !json_object_object_get_ex(d, "override", &ov) || !json_object_is_type(a, json_type_string) ||
-	    !json_object_is_type(drv, json_type_string) || !json_object_is_type(ov, json_type_string))
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	*out = json_object_get_string(v);
+	return true;
+}
+
+/* "vvvv:dddd" */
+static int parse_id(const char *s, uint16_t *vendor, uint16_t *device)
+{
+	uint64_t v, d;
+	if (strlen(s) != 9 || s[4] != ':' || vh_parse_hex(s, 4, 0xffff, &v) < 0 ||
+	    vh_parse_hex(s + 5, 4, 0xffff, &d) < 0)
 		return -1;
-	struct vh_pci_addr pa;
-	const char *as = json_object_get_string(a);
-	if (vh_pci_addr_parse(as, strlen(as), &pa) < 0 || !pa.has_func ||
-	    !valid_name_or_empty(json_object_get_string(drv)) ||
-	    !valid_name_or_empty(json_object_get_string(ov)) ||
-	    strlen(json_object_get_string(drv)) >= sizeof(out->driver) ||
-	    strlen(json_object_get_string(ov)) >= sizeof(out->override))
-		return -1;
-	vh_pci_addr_format(&pa, out->addr);
-	vh_strlcpy(out->driver, json_object_get_string(drv), sizeof(out->driver));
-	vh_strlcpy(out->override, json_object_get_string(ov), sizeof(out->override));
+	*vendor = (uint16_t)v;
+	*device = (uint16_t)d;
 	return 0;
 }
 
-int vh_state_load(int dirfd, unsigned vmid, struct vh_state *s, struct vh_err *err)
+static int parse_state_device(json_object *d, struct vh_state_device *out)
 {
-	char name[32], text[STATE_MAX_BYTES];
-	snprintf(name, sizeof(name), "%u.json", vmid);
+	const char *as, *drv, *ov, *id;
+	struct vh_pci_addr pa;
+	if (!string_member(d, "addr", &as) || !string_member(d, "driver", &drv) ||
+	    !string_member(d, "override", &ov) || !string_member(d, "id", &id) ||
+	    vh_pci_addr_parse(as, strlen(as), &pa) < 0 || !pa.has_func ||
+	    parse_id(id, &out->vendor, &out->device) < 0 || !valid_name_or_empty(drv) ||
+	    !valid_name_or_empty(ov) || strlen(drv) >= sizeof(out->driver) ||
+	    strlen(ov) >= sizeof(out->override))
+		return -1;
+	vh_pci_addr_format(&pa, out->addr);
+	vh_strlcpy(out->driver, drv, sizeof(out->driver));
+	vh_strlcpy(out->override, ov, sizeof(out->override));
+	return 0;
+}
+
+static bool is_boot_id(const char *s)
+{
+	return strlen(s) < 40 && strspn(s, "0123456789abcdef-") == strlen(s);
+}
+
+int vh_state_parse(const char *text, size_t len, unsigned vmid, struct vh_state *s,
+		   struct vh_err *err)
+{
 	memset(s, 0, sizeof(*s));
-	int rc = read_state_file(dirfd, name, text, sizeof(text), err);
-	if (rc <= 0)
-		return rc;
-	json_object *o = json_tokener_parse(text), *v, *list;
-	int ok = o && json_object_object_get_ex(o, "vmid", &v) && json_object_get_int64(v) == vmid &&
-		 json_object_object_get_ex(o, "time", &v) && json_object_is_type(v, json_type_int) &&
-		 json_object_object_get_ex(o, "devices", &list) &&
-		 json_object_is_type(list, json_type_array) &&
-		 json_object_array_length(list) <= VH_STATE_MAX_DEVICES;
+	struct json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)(len < INT32_MAX ? len : 0)) : NULL;
+	json_object *v, *t, *list;
+	const char *boot;
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+		  json_object_object_get_ex(o, "vmid", &v) && json_object_is_type(v, json_type_int) &&
+		  json_object_get_int64(v) == vmid && json_object_object_get_ex(o, "time", &t) &&
+		  json_object_is_type(t, json_type_int) && string_member(o, "boot_id", &boot) &&
+		  is_boot_id(boot) && json_object_object_get_ex(o, "devices", &list) &&
+		  json_object_is_type(list, json_type_array) &&
+		  json_object_array_length(list) <= VH_STATE_MAX_DEVICES;
 	if (ok) {
 		s->vmid = vmid;
-		s->time = json_object_get_int64(v);
+		s->time = json_object_get_int64(t);
+		vh_strlcpy(s->boot_id, boot, sizeof(s->boot_id));
 		s->n_devices = json_object_array_length(list);
 		for (size_t i = 0; ok && i < s->n_devices; i++)
 			ok = parse_state_device(json_object_array_get_idx(list, i), &s->devices[i]) == 0;
 	}
 	json_object_put(o);
+	if (tok)
+		json_tokener_free(tok);
 	if (!ok) {
 		memset(s, 0, sizeof(*s));
-		return vh_fail(err, "/run/vfiohelp/%s is corrupt; it was ignored", name);
+		return vh_fail(err, "not a state of VM %u", vmid);
 	}
+	return 0;
+}
+
+int vh_state_load(int dirfd, unsigned vmid, struct vh_state *s, struct vh_err *err)
+{
+	char name[32];
+	char text[STATE_MAX_BYTES];
+	snprintf(name, sizeof(name), "%u.json", vmid);
+	memset(s, 0, sizeof(*s));
+	int rc = read_state_file(dirfd, name, text, sizeof(text), err);
+	if (rc <= 0)
+		return rc;
+	if (vh_state_parse(text, strlen(text), vmid, s, NULL) < 0)
+		return vh_fail(err, "/run/vfiohelp/%s is corrupt; it was ignored", name);
 	return 1;
+}
+
+size_t vh_state_others(int dirfd, unsigned self, unsigned *vmids, size_t max)
+{
+	int fd = dup(dirfd);
+	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+	if (!dp) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(dp);
+	while ((e = readdir(dp)) && n < max) {
+		char id[16];
+		unsigned vmid;
+		size_t len = strlen(e->d_name);
+		if (len < 8 || len > 14 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		vh_strlcpy(id, e->d_name, len - 4);
+		if (vh_vmid_parse(id, &vmid) == 0 && vmid != self)
+			vmids[n++] = vmid;
+	}
+	closedir(dp);
+	return n;
+}
+
+void vh_boot_id(struct vh_host *h, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	buf[0] = '\0';
+	if (vh_host_path(h, path, sizeof(path), "/proc/sys/kernel/random/boot_id") < 0 ||
+	    vh_read_attr(path, buf, size) < 0 || !is_boot_id(buf))
+		buf[0] = '\0';
 }
 
 int vh_state_clear(int dirfd, unsigned vmid)

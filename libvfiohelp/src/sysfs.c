@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHILD_RESULT_FD 3
+
 static int write_now(const char *path, const char *value)
 {
 	/* No O_CREAT: a missing attribute is an error, never a new file. */
@@ -37,6 +39,32 @@ static int write_now(const char *path, const char *value)
 	if (close(fd) < 0 && !e)
 		e = errno;
 	return e;
+}
+
+/* The write child may hang for ever in the kernel. It must not hang on to
+ * anything of the hook's while it does: not the task's stdout and stderr
+ * (Proxmox reads them until EOF, so the start task would never end), not
+ * the lock (every other VM's hook would be refused until reboot), not the
+ * state directory. So it keeps only its result pipe, moved to fd 3, with
+ * /dev/null on 0-2. Returns the pipe's new fd, -1 with errno on failure. */
+static int isolate_child(int result_fd)
+{
+	/* The pipe first: /dev/null opened before could land on fd 3. */
+	if (result_fd != CHILD_RESULT_FD && dup2(result_fd, CHILD_RESULT_FD) < 0)
+		return -1;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return -1;
+	for (int fd = 0; fd <= 2; fd++)
+		if (dup2(devnull, fd) < 0)
+			return -1;
+	if (close_range(CHILD_RESULT_FD + 1, ~0U, 0) < 0) {
+		/* Kernels before 5.9: close them one by one. */
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = CHILD_RESULT_FD + 1; fd < (max > 0 ? max : 65536); fd++)
+			close((int)fd);
+	}
+	return CHILD_RESULT_FD;
 }
 
 /* A lone newline (how an override is cleared) printed readably. */
@@ -64,9 +92,9 @@ int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, str
 		return vh_fail(err, "%s: fork: %s", path, strerror(errno));
 	}
 	if (pid == 0) {
-		close(fds[0]);
-		int e = write_now(path, value);
-		ssize_t unused = write(fds[1], &e, sizeof(e));
+		int result = isolate_child(fds[1]);
+		int e = result < 0 ? errno : write_now(path, value);
+		ssize_t unused = write(result < 0 ? fds[1] : result, &e, sizeof(e));
 		(void)unused;
 		_exit(0);
 	}

@@ -230,3 +230,10 @@ bool vh_path_exists(const char *path)
 	struct stat st;
 	return lstat(path, &st) == 0;
 }
+
+void vh_sanitize(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}

@@ -1,22 +1,36 @@
 /*
- * Proxmox VM config: /etc/pve/qemu-server/<vmid>.conf.
+ * Proxmox VM config: /etc/pve/qemu-server/<vmid>.conf, read as qemu-server's
+ * parse_vm_config reads it (8.x and 9.x):
  *
- * Grammar (qemu-server's parse_vm_config): "key: value" lines; "#" lines are
- * the description; a "[name]" line opens a snapshot, [PENDING] or
- * [special:...] section, and only the lines before the first section
- * describe the VM that will start. Lines that match no key are ignored, as
- * Proxmox ignores them; a key this library uses must carry a value of its
- * grammar, otherwise the whole config is refused with the line number.
+ *   - lines split at '\n'; blank lines skipped;
+ *   - a line "[...]" at column 0 (optionally followed by blanks) opens a
+ *     section: [PENDING], [special:...], a snapshot or an unknown one. Only
+ *     the lines before the first section describe the VM that will start;
+ *   - "#..." at column 0 is the description;
+ *   - "key: value" with key ^[a-z][a-z_-]*\d* at column 0, blanks after the
+ *     colon and at the end dropped; anything else (an indented line, "[x")
+ *     is ignored with a warning, and so is Proxmox;
+ *   - a later line with the same key replaces the earlier one.
+ *
+ * A value of a key this library uses that Proxmox itself could not parse
+ * refuses the config (vm-config) with the line number and the reason:
+ * Proxmox would drop the line and start the VM without it. Keys and
+ * property-string options this library does not know are ignored, so a
+ * config a newer Proxmox wrote is never refused for them.
  */
 #include "internal.h"
 #include "host.h"
 #include "propstr.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define VMCONF_MAX_BYTES (1u << 20) /* pmxcfs's own file size limit */
+/* Memory and balloon have no upper bound in the grammar that matters here;
+ * this one only keeps the arithmetic away from overflow. */
+#define VMCONF_MAX_MIB (UINT64_C(1) << 40)
 
 int vh_vmid_parse(const char *s, unsigned *out)
 {
@@ -29,52 +43,109 @@ int vh_vmid_parse(const char *s, unsigned *out)
 	return 0;
 }
 
-/* Matches digits(.digits)+ at *p, advancing it. */
+/* Matches \d+(\.\d+)+ at *p, advancing it. */
 static bool match_version(const char **p)
 {
 	const char *s = *p;
-	int parts = 0;
-	for (;;) {
-		size_t n = strspn(s, "0123456789");
-		if (n == 0)
-			return false;
-		s += n;
-		parts++;
-		if (*s != '.' || !(s[1] >= '0' && s[1] <= '9'))
-			break;
-		s++;
-	}
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || s[n] != '.')
+		return false;
+	s += n;
+	while (*s == '.' && s[1] >= '0' && s[1] <= '9')
+		s += 1 + strspn(s + 1, "0123456789");
 	*p = s;
-	return parts >= 2;
+	return true;
 }
 
-/* qemu-server's machine type grammar:
- * pc | pc(-i440fx)?-V(+pveN)?(.pxe)? | q35 | pc-q35-V(+pveN)?(.pxe)? | virt... */
+/* Matches (\+pve\d+)? at *p. */
+static void match_pve_suffix(const char **p)
+{
+	if (!strncmp(*p, "+pve", 4) && isdigit((unsigned char)(*p)[4]))
+		*p += 4 + strspn(*p + 4, "0123456789");
+}
+
+/* Machine.pm's type pattern (anchored, at most 40 characters):
+ * pc | pc(-i440fx)?-V(+pveN)?(.pxe)? | q35 | pc-q35-V(+pveN)?(.pxe)?
+ *    | virt(-V)?(+pveN)?                                   V = \d+(\.\d+)+ */
 static bool is_machine_type(const char *s)
 {
-	if (!strcmp(s, "pc") || !strcmp(s, "q35"))
+	if (strlen(s) > 40)
+		return false;
+	if (!strcmp(s, "pc") || !strcmp(s, "q35") || !strcmp(s, "virt"))
 		return true;
 	const char *p;
+	bool pxe_allowed = true;
 	if (!strncmp(s, "pc-q35-", 7))
 		p = s + 7;
 	else if (!strncmp(s, "pc-i440fx-", 10))
 		p = s + 10;
 	else if (!strncmp(s, "pc-", 3))
 		p = s + 3;
-	else
+	else if (!strncmp(s, "virt", 4)) {
+		p = s + 4;
+		pxe_allowed = false;
+		if (*p == '-' && (++p, !match_version(&p)))
+			return false;
+		match_pve_suffix(&p);
+		return *p == '\0';
+	} else
 		return false;
 	if (!match_version(&p))
 		return false;
-	if (!strncmp(p, "+pve", 4)) {
-		p += 4;
-		size_t n = strspn(p, "0123456789");
-		if (n == 0)
-			return false;
-		p += n;
-	}
-	if (!strcmp(p, ".pxe"))
+	match_pve_suffix(&p);
+	if (pxe_allowed && !strcmp(p, ".pxe"))
 		p += 4;
 	return *p == '\0';
+}
+
+/* machine_base_type: q35 by the substring, i440fx by the "pc" prefix. */
+static enum vh_machine machine_family(const char *type)
+{
+	if (strstr(type, "q35"))
+		return VH_MACHINE_Q35;
+	if (!strncmp(type, "virt", 4))
+		return VH_MACHINE_VIRT;
+	return VH_MACHINE_I440FX;
+}
+
+/* aw-bits: a JSON-schema number from 32 to 64. */
+static int check_aw_bits(const struct vh_prop *p, struct vh_err *err)
+{
+	char buf[32];
+	char *end;
+	if (vh_prop_copy(p, buf, sizeof(buf), err) < 0)
+		return -1;
+	errno = 0;
+	double v = strtod(buf, &end);
+	if (!buf[0] || *end || errno || !isdigit((unsigned char)buf[0]) || v < 32 || v > 64)
+		return vh_fail(err, "aw-bits=%s is not a number from 32 to 64", buf);
+	return 0;
+}
+
+static int parse_machine_option(const struct vh_prop *p, char *type, size_t type_size,
+				struct vh_err *err)
+{
+	bool b;
+	if (vh_prop_is(p, "type")) {
+		if (vh_prop_copy(p, type, type_size, err) < 0)
+			return -1;
+		if (!is_machine_type(type))
+			return vh_fail(err, "'%s' is not a QEMU machine type (q35, pc, "
+				       "pc-q35-8.1+pve0, ...)", type);
+		return 0;
+	}
+	if (vh_prop_is(p, "viommu")) {
+		if (!(p->val_len == 5 && !memcmp(p->val, "intel", 5)) &&
+		    !(p->val_len == 6 && !memcmp(p->val, "virtio", 6)))
+			return vh_fail(err, "viommu=%.*s is neither intel nor virtio", (int)p->val_len,
+				       p->val);
+		return 0;
+	}
+	if (vh_prop_is(p, "aw-bits"))
+		return check_aw_bits(p, err);
+	if (vh_prop_is(p, "enable-s3") || vh_prop_is(p, "enable-s4"))
+		return vh_prop_bool(p, &b, err);
+	return 0; /* an option of a newer Proxmox */
 }
 
 static int parse_machine(const char *value, struct vh_vmconf *vm, struct vh_err *err)
@@ -82,84 +153,95 @@ static int parse_machine(const char *value, struct vh_vmconf *vm, struct vh_err 
 	struct vh_prop props[VH_MAX_PROPS];
 	size_t n;
 	char type[128] = "";
-	if (vh_prop_copy(&(struct vh_prop){ "machine", 7, value, strlen(value) }, vm->machine_raw,
-			 sizeof(vm->machine_raw), err) < 0 ||
-	    vh_propstr_split(value, "type", props, VH_MAX_PROPS, &n, err) < 0)
+	if (vh_strlcpy(vm->machine_raw, value, sizeof(vm->machine_raw)) >= sizeof(vm->machine_raw))
+		return vh_fail(err, "longer than %zu characters", sizeof(vm->machine_raw) - 1);
+	if (vh_propstr_split(value, "type", props, VH_MAX_PROPS, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (vh_prop_is(&props[i], "type")) {
-			if (vh_prop_copy(&props[i], type, sizeof(type), err) < 0)
-				return -1;
-		} else if (!vh_prop_is(&props[i], "viommu") && !vh_prop_is(&props[i], "enable-s3") &&
-			   !vh_prop_is(&props[i], "enable-s4")) {
-			return vh_fail(err, "unknown machine option '%.*s'", (int)props[i].key_len,
-				       props[i].key);
-		}
-	}
-	if (type[0] && !is_machine_type(type))
-		return vh_fail(err, "'%s' is not a QEMU machine type (q35, pc, pc-q35-8.1, ...)", type);
-	/* Proxmox decides q35 by the substring. */
-	vm->machine = strstr(type, "q35") ? VH_MACHINE_Q35 : VH_MACHINE_I440FX;
+	for (size_t i = 0; i < n; i++)
+		if (parse_machine_option(&props[i], type, sizeof(type), err) < 0)
+			return -1;
+	vm->machine = machine_family(type[0] ? type : "pc");
 	return 0;
 }
 
+static int parse_uint_in(const char *what, const char *s, size_t len, uint64_t min, uint64_t *out,
+			 struct vh_err *err)
+{
+	if (vh_parse_uint(s, len, VMCONF_MAX_MIB, out) < 0 || *out < min)
+		return vh_fail(err, "%s '%.*s' is not a whole number of MiB of at least %llu", what,
+			       (int)len, s, (unsigned long long)min);
+	return 0;
+}
+
+/* memory: [current=]<MiB>, at least 16. */
 static int parse_memory(const char *value, struct vh_vmconf *vm, struct vh_err *err)
 {
 	struct vh_prop props[VH_MAX_PROPS];
 	size_t n;
-	uint64_t mib = 0;
-	bool have = false;
 	if (vh_propstr_split(value, "current", props, VH_MAX_PROPS, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!vh_prop_is(&props[i], "current"))
-			return vh_fail(err, "unknown memory option '%.*s'", (int)props[i].key_len,
-				       props[i].key);
-		if (vh_parse_uint(props[i].val, props[i].val_len, 4178944, &mib) < 0 || mib < 16)
-			return vh_fail(err, "memory '%s' is not a size in MiB (16..4178944)", value);
-		have = true;
-	}
-	if (have)
-		vm->memory_mib = mib;
+	for (size_t i = 0; i < n; i++)
+		if (vh_prop_is(&props[i], "current") &&
+		    parse_uint_in("memory", props[i].val, props[i].val_len, 16, &vm->memory_mib, err) < 0)
+			return -1;
 	return 0;
 }
 
-static int parse_uint_key(const char *key, const char *value, uint64_t max, uint64_t *out,
-			  struct vh_err *err)
-{
-	if (vh_parse_uint(value, strlen(value), max, out) < 0)
-		return vh_fail(err, "%s '%s' is not a whole number up to %llu", key, value,
-			       (unsigned long long)max);
-	return 0;
-}
-
-/* The host= value: addresses joined by ';'. */
+/* One address list: PCIRE(;PCIRE)*. */
 static int parse_host_addrs(const struct vh_prop *p, struct vh_hostpci *pci, struct vh_err *err)
 {
 	const char *s = p->val, *end = p->val + p->val_len;
-	while (s <= end) {
+	for (;;) {
 		const char *semi = memchr(s, ';', (size_t)(end - s));
 		const char *stop = semi ? semi : end;
 		if (pci->n_addrs == VH_MAX_HOSTPCI_ADDRS)
 			return vh_fail(err, "more than %d addresses", VH_MAX_HOSTPCI_ADDRS);
 		if (vh_pci_addr_parse(s, (size_t)(stop - s), &pci->addrs[pci->n_addrs]) < 0)
-			return vh_fail(err, "'%.*s' is not a PCI address ([domain:]bus:dev[.func])",
-				       (int)(stop - s), s);
+			return vh_fail(err, "'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
+				       "lower-case hex)", (int)(stop - s), s);
 		pci->n_addrs++;
 		if (!semi)
-			break;
+			return 0;
 		s = semi + 1;
+	}
+}
+
+/* vendor-id and friends: ^0x[0-9a-fA-F]{4}$ */
+static int check_hex_id(const struct vh_prop *p, struct vh_err *err)
+{
+	uint64_t v;
+	if (p->val_len != 6 || p->val[0] != '0' || p->val[1] != 'x' ||
+	    vh_parse_hex(p->val + 2, 4, 0xffff, &v) < 0)
+		return vh_fail(err, "%.*s=%.*s is not a 0xXXXX id", (int)p->key_len, p->key,
+			       (int)p->val_len, p->val);
+	return 0;
+}
+
+/* romfile: [^,;]+, a path under /usr/share/kvm/. qemu-server takes any
+ * string; this library never builds a path that climbs out of that
+ * directory, so a ".." component is refused. */
+static int parse_romfile(const struct vh_prop *p, struct vh_hostpci *pci, struct vh_err *err)
+{
+	if (vh_prop_copy(p, pci->romfile, sizeof(pci->romfile), err) < 0)
+		return -1;
+	for (const char *c = pci->romfile; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return vh_fail(err, "romfile '%s' leaves /usr/share/kvm (a '..' component)",
+				       pci->romfile);
+		c += n + (c[n] == '/');
 	}
 	return 0;
 }
 
-static int check_hex_id(const struct vh_prop *p, struct vh_err *err)
+/* mdev: [^/.:]+ */
+static int parse_mdev(const struct vh_prop *p, struct vh_hostpci *pci, struct vh_err *err)
 {
-	uint64_t v;
-	if (p->val_len < 3 || p->val[0] != '0' || (p->val[1] | 0x20) != 'x' ||
-	    vh_parse_hex(p->val + 2, p->val_len - 2, 0xffff, &v) < 0)
-		return vh_fail(err, "%.*s=%.*s is not a 0xXXXX id", (int)p->key_len, p->key,
-			       (int)p->val_len, p->val);
+	if (vh_prop_copy(p, pci->mdev, sizeof(pci->mdev), err) < 0)
+		return -1;
+	if (strpbrk(pci->mdev, "/.:"))
+		return vh_fail(err, "mdev '%s' is not an mdev type name (no '/', '.' or ':')",
+			       pci->mdev);
 	return 0;
 }
 
@@ -181,20 +263,10 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 		return vh_prop_bool(p, &pci->x_vga, err);
 	if (vh_prop_is(p, "legacy-igd"))
 		return vh_prop_bool(p, &pci->legacy_igd, err);
-	if (vh_prop_is(p, "romfile")) {
-		if (vh_prop_copy(p, pci->romfile, sizeof(pci->romfile), err) < 0)
-			return -1;
-		if (!vh_is_safe_component(pci->romfile))
-			return vh_fail(err, "romfile '%s' is not a file name", pci->romfile);
-		return 0;
-	}
-	if (vh_prop_is(p, "mdev")) {
-		if (vh_prop_copy(p, pci->mdev, sizeof(pci->mdev), err) < 0)
-			return -1;
-		if (!vh_is_safe_component(pci->mdev))
-			return vh_fail(err, "mdev '%s' is not an mdev type name", pci->mdev);
-		return 0;
-	}
+	if (vh_prop_is(p, "romfile"))
+		return parse_romfile(p, pci, err);
+	if (vh_prop_is(p, "mdev"))
+		return parse_mdev(p, pci, err);
 	if (vh_prop_is(p, "driver")) {
 		if (p->val_len == 4 && !memcmp(p->val, "keep", 4))
 			pci->driver_keep = true;
@@ -205,14 +277,14 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 	if (vh_prop_is(p, "vendor-id") || vh_prop_is(p, "device-id") ||
 	    vh_prop_is(p, "sub-vendor-id") || vh_prop_is(p, "sub-device-id"))
 		return check_hex_id(p, err);
-	return vh_fail(err, "unknown option '%.*s'", (int)p->key_len, p->key);
+	return 0; /* an option of a newer Proxmox: kept in raw, not interpreted */
 }
 
 static int parse_hostpci(int index, const char *value, struct vh_vmconf *vm, struct vh_err *err)
 {
 	struct vh_prop props[VH_MAX_PROPS];
 	size_t n;
-	struct vh_hostpci pci = { .index = index, .rombar = true };
+	struct vh_hostpci pci = { .index = index, .rombar = true, .n_alternatives = 1 };
 	if (vh_strlcpy(pci.raw, value, sizeof(pci.raw)) >= sizeof(pci.raw))
 		return vh_fail(err, "longer than %zu characters", sizeof(pci.raw) - 1);
 	if (vh_propstr_split(value, "host", props, VH_MAX_PROPS, &n, err) < 0)
@@ -220,9 +292,10 @@ static int parse_hostpci(int index, const char *value, struct vh_vmconf *vm, str
 	for (size_t i = 0; i < n; i++)
 		if (parse_hostpci_option(&props[i], &pci, err) < 0)
 			return -1;
-	if (pci.has_mapping == (pci.n_addrs > 0))
-		return vh_fail(err, "needs exactly one of host=<address> or mapping=<id>");
-	/* A later line with the same key replaces the earlier one, as in Proxmox. */
+	if (pci.has_mapping && pci.n_addrs)
+		return vh_fail(err, "cannot set both 'host' and 'mapping'");
+	if (!pci.has_mapping && !pci.n_addrs)
+		return vh_fail(err, "either 'host' or 'mapping' must be set");
 	for (size_t i = 0; i < vm->n_hostpci; i++)
 		if (vm->hostpci[i].index == index) {
 			vm->hostpci[i] = pci;
@@ -232,28 +305,50 @@ static int parse_hostpci(int index, const char *value, struct vh_vmconf *vm, str
 	return 0;
 }
 
-static int copy_value(const char *key, const char *value, char *buf, size_t size, struct vh_err *err)
+static int copy_value(const char *value, char *buf, size_t size, struct vh_err *err)
 {
 	if (vh_strlcpy(buf, value, size) >= size)
-		return vh_fail(err, "%s is longer than %zu characters", key, size - 1);
+		return vh_fail(err, "longer than %zu characters", size - 1);
 	return 0;
 }
 
-/* One "key: value" line of the VM's current section. */
+static int parse_bios(const char *value, struct vh_vmconf *vm, struct vh_err *err)
+{
+	if (!strcmp(value, "ovmf"))
+		vm->bios = VH_BIOS_OVMF;
+	else if (!strcmp(value, "seabios"))
+		vm->bios = VH_BIOS_SEABIOS;
+	else
+		return vh_fail(err, "bios '%s' is neither seabios nor ovmf", value);
+	return 0;
+}
+
+/* hostpciN with N 0..15, no leading zero; any other digits are another key. */
+static bool hostpci_index(const char *key, int *index)
+{
+	uint64_t v;
+	if (strncmp(key, "hostpci", 7) || (key[7] == '0' && key[8]) ||
+	    vh_parse_uint(key + 7, strlen(key + 7), VH_MAX_HOSTPCI - 1, &v) < 0)
+		return false;
+	*index = (int)v;
+	return true;
+}
+
+/* One "key: value" line of the VM's own section. */
 static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, struct vh_err *err)
 {
 	uint64_t v;
+	int index;
 	if (!strcmp(key, "machine"))
 		return parse_machine(value, vm, err);
-	if (!strcmp(key, "bios")) {
-		if (!strcmp(value, "ovmf"))
-			vm->bios = VH_BIOS_OVMF;
-		else if (!strcmp(value, "seabios"))
-			vm->bios = VH_BIOS_SEABIOS;
-		else
-			return vh_fail(err, "bios '%s' is neither seabios nor ovmf", value);
+	if (!strcmp(key, "arch")) {
+		if (strcmp(value, "x86_64") && strcmp(value, "aarch64"))
+			return vh_fail(err, "arch '%s' is neither x86_64 nor aarch64", value);
+		vm->arch_aarch64 = !strcmp(value, "aarch64");
 		return 0;
 	}
+	if (!strcmp(key, "bios"))
+		return parse_bios(value, vm, err);
 	if (!strcmp(key, "efidisk0")) {
 		vm->has_efidisk = true;
 		return 0;
@@ -261,53 +356,82 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 	if (!strcmp(key, "memory"))
 		return parse_memory(value, vm, err);
 	if (!strcmp(key, "balloon")) {
-		if (parse_uint_key(key, value, 4178944, &v, err) < 0)
+		if (parse_uint_in("balloon", value, strlen(value), 0, &v, err) < 0)
 			return -1;
 		vm->balloon_mib = (int64_t)v;
 		return 0;
 	}
-	if (!strncmp(key, "hostpci", 7)) {
-		if (vh_parse_uint(key + 7, strlen(key + 7), VH_MAX_HOSTPCI - 1, &v) < 0 ||
-		    (key[7] == '0' && key[8]))
-			return 0; /* not a key Proxmox knows; ignored like any other */
-		return parse_hostpci((int)v, value, vm, err);
-	}
+	if (hostpci_index(key, &index))
+		return parse_hostpci(index, value, vm, err);
 	if (!strcmp(key, "cpu"))
-		return copy_value(key, value, vm->cpu, sizeof(vm->cpu), err);
+		return copy_value(value, vm->cpu, sizeof(vm->cpu), err);
 	if (!strcmp(key, "args"))
-		return copy_value(key, value, vm->args, sizeof(vm->args), err);
+		return copy_value(value, vm->args, sizeof(vm->args), err);
 	if (!strcmp(key, "vga"))
-		return copy_value(key, value, vm->vga, sizeof(vm->vga), err);
+		return copy_value(value, vm->vga, sizeof(vm->vga), err);
 	if (!strcmp(key, "hookscript"))
-		return copy_value(key, value, vm->hookscript, sizeof(vm->hookscript), err);
+		return copy_value(value, vm->hookscript, sizeof(vm->hookscript), err);
 	return 0;
 }
 
-/* Splits "key: value" per qemu-server: ^([a-z][a-z_]*\d*):\s*(.+?)\s*$ */
+/* Perl's \s, which qemu-server's patterns use. */
+static bool is_perl_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool is_blank_line(const char *l)
+{
+	while (is_perl_space(*l))
+		l++;
+	return !*l;
+}
+
+/* ^\[[^\]]*\]\s*$ : every kind of section header, at column 0. */
+static bool is_section_header(const char *l)
+{
+	if (l[0] != '[')
+		return false;
+	const char *close = strchr(l + 1, ']');
+	return close && is_blank_line(close + 1);
+}
+
+/* ^([a-z][a-z_\-]*\d*):\s*(.+?)\s*$ at column 0; the value loses its
+ * trailing blanks. */
 static bool split_key(char *line, char **key, char **value)
 {
 	char *p = line;
 	if (!(*p >= 'a' && *p <= 'z'))
 		return false;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+	while ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-')
 		p++;
 	while (*p >= '0' && *p <= '9')
 		p++;
 	if (*p != ':')
 		return false;
 	*p = '\0';
+	char *v = p + 1, *end = v + strlen(v);
+	while (is_perl_space(*v))
+		v++;
+	while (end > v && is_perl_space(end[-1]))
+		*--end = '\0';
 	*key = line;
-	*value = vh_strip(p + 1);
-	return **value != '\0';
+	*value = v;
+	return *v != '\0';
 }
 
-int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmconf *vm,
-		    struct vh_err *err)
+static void vmconf_defaults(struct vh_vmconf *vm, unsigned vmid)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->vmid = vmid;
 	vm->memory_mib = 512;
 	vm->balloon_mib = -1;
+}
+
+int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmconf *vm,
+		    struct vh_err *err)
+{
+	vmconf_defaults(vm, vmid);
 	if (memchr(text, '\0', len))
 		return vh_fail(err, "the config contains a NUL byte");
 	char *copy = strndup(text, len);
@@ -319,18 +443,23 @@ int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmcon
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		char *l = vh_strip(line), *key, *value;
-		if (l[0] == '[')
-			break; /* snapshots and pending changes are not the VM that starts */
-		if (l[0] == '#' || !split_key(l, &key, &value))
+		char *key, *value;
+		if (is_blank_line(line))
+			continue;
+		if (is_section_header(line))
+			break; /* snapshots, [PENDING], [special:...] are not the VM that starts */
+		if (line[0] == '#' || !split_key(line, &key, &value))
 			continue;
 		struct vh_err e;
 		if (parse_line(key, value, vm, &e) < 0) {
-			rc = vh_fail(err, "line %d, %s: %s", lineno, key, e.msg);
+			rc = vh_fail(err, "line %d, %s: %s (Proxmox cannot parse this value either: "
+				     "it skips the line)", lineno, key, e.msg);
 			break;
 		}
 	}
 	free(copy);
+	if (rc == 0 && !vm->machine_raw[0] && vm->arch_aarch64)
+		vm->machine = VH_MACHINE_VIRT; /* the default machine of an aarch64 VM */
 	return rc;
 }
 

@@ -218,6 +218,13 @@ static void test_hostile_arguments(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A state as pre-start writes it for the seed's card (this tree has no
+ * boot id): function 0 came from `drv`, with its vendor:device `id`. */
+#define SEED_STATE(drv, boot, id)                                                              \
+	"{\"vmid\":100,\"time\":1762000000,\"boot_id\":\"" boot "\",\"devices\":["                \
+	"{\"addr\":\"0000:01:00.0\",\"id\":\"" id "\",\"driver\":\"" drv "\",\"override\":\"\"}," \
+	"{\"addr\":\"0000:01:00.1\",\"id\":\"10de:22bd\",\"driver\":\"vfio-pci\",\"override\":\"\"}]}"
+
 static void test_post_stop_return_gives_back(void **state)
 {
 	(void)state;
@@ -227,10 +234,7 @@ static void test_post_stop_return_gives_back(void **state)
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/bind", "");
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/unbind", "");
 	/* what a pre-start on a host where the card was on nouveau recorded */
-	vh_test_write(root, "run/vfiohelp/100.json",
-		      "{\"vmid\":100,\"time\":1762000000,\"devices\":["
-		      "{\"addr\":\"0000:01:00.0\",\"driver\":\"nouveau\",\"override\":\"\"},"
-		      "{\"addr\":\"0000:01:00.1\",\"driver\":\"vfio-pci\",\"override\":\"\"}]}");
+	vh_test_write(root, "run/vfiohelp/100.json", SEED_STATE("nouveau", "", "10de:2803"));
 	char *out;
 	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
 	assert_prefixed(out);
@@ -241,7 +245,9 @@ static void test_post_stop_return_gives_back(void **state)
 	assert_contains(out, "warn return 0000:01:00.0:");
 	assert_contains(out, "0000:01:00.1 stays on vfio-pci");
 	assert_contains(last_line(out), "post-stop VM 100: done");
-	assert_false(exists(root, "run/vfiohelp/100.json"));
+	/* the return failed: the record of the original drivers is kept */
+	assert_contains(out, "state of VM 100 kept");
+	assert_true(exists(root, "run/vfiohelp/100.json"));
 	assert_contains(vh_test_read(root, "var/log/vfiohelp/hook.log"), "\"phase\":\"post-stop\"");
 	free(out);
 	vh_test_scratch_free(root);
@@ -378,6 +384,70 @@ static void test_reset_leaves_out_bus_reset(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* The seed host with a policy to return devices and nouveau loaded. */
+static char *seed_returning(void)
+{
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": true}");
+	vh_test_write(root, "sys/bus/pci/drivers/nouveau/bind", "");
+	vh_test_write(root, "sys/bus/pci/drivers/nouveau/unbind", "");
+	return root;
+}
+
+static void assert_untouched(const char *root)
+{
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/vfio-pci/unbind"), "");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/bind"), "");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/reset"), "");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:02:00.0/reset"), "");
+}
+
+/* A state entry decides nothing on its own: one for a device the VM does
+ * not pass (the host's NVMe), one whose vendor:device no longer matches,
+ * one from another boot: none of them is unbound or rebound. */
+static void test_post_stop_distrusts_state(void **state)
+{
+	(void)state;
+	static const char *const forged[] = {
+		"{\"vmid\":100,\"time\":1,\"boot_id\":\"\",\"devices\":[{\"addr\":\"0000:02:00.0\","
+		"\"id\":\"144d:a80a\",\"driver\":\"nouveau\",\"override\":\"\"}]}",
+		SEED_STATE("nouveau", "", "10de:2504"),
+		SEED_STATE("nouveau", "0b1e5d4c-0000-4000-8000-000000000001", "10de:2803"),
+	};
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		char *root = seed_returning();
+		vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": false}");
+		vh_test_write(root, "run/vfiohelp/100.json", forged[i]);
+		char *out;
+		assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+		assert_untouched(root);
+		assert_not_contains(out, "returned 0000");
+		free(out);
+		vh_test_scratch_free(root);
+	}
+}
+
+/* Another VM started on the card before this VM's post-stop ran: the card
+ * is neither reset nor unbound under that guest. */
+static void test_post_stop_leaves_card_of_running_vm(void **state)
+{
+	(void)state;
+	char *root = seed_returning();
+	vh_test_write(root, "run/vfiohelp/100.json", SEED_STATE("nouveau", "", "10de:2803"));
+	/* VM 555 runs as pid 4242 (its /proc entry is in the tree) and holds the card */
+	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
+	vh_test_write(root, "run/qemu-server/555.pid", "4242\n");
+	vh_test_write(root, "run/qemu-server/pci-id-reservations",
+		      "0000:01:00.0 555 pid:4242\n0000:01:00.1 555 pid:4242\n");
+	char *out;
+	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
+	assert_untouched(root);
+	assert_contains(out, "reset 0000:01:00.0 skipped: VM 555 holds it");
+	assert_contains(out, "0000:01:00.0 left on vfio-pci: VM 555 holds it");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +459,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_policy_refuses),
 		cmocka_unit_test(test_hostile_arguments),
 		cmocka_unit_test(test_post_stop_return_gives_back),
+		cmocka_unit_test(test_post_stop_distrusts_state),
+		cmocka_unit_test(test_post_stop_leaves_card_of_running_vm),
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),

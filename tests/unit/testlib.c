@@ -208,3 +208,61 @@ void vh_test_assert_not_contains(const char *h, const char *n, const char *file,
 	if (h && strstr(h, n))
 		print_error("did not expect \"%s\" in:\n%s\n", n, h), _fail(file, line);
 }
+
+struct vh_test_eval vh_test_evaluate(const char *root, unsigned vmid, const char *policy)
+{
+	struct vh_err e;
+	struct vh_test_eval ev = { 0 };
+	ev.h = vh_host_new(root, &e);
+	if (!ev.h)
+		fail_msg("host %s: %s", root, e.msg);
+	struct vh_policy *p = vh_policy_load(ev.h, policy, &e);
+	if (!p)
+		fail_msg("policy: %s", e.msg);
+	ev.r = vh_evaluate(ev.h, vmid, p, &e);
+	if (!ev.r)
+		fail_msg("evaluate VM %u on %s: %s", vmid, root, e.msg);
+	vh_policy_free(p);
+	return ev;
+}
+
+void vh_test_eval_done(struct vh_test_eval *ev)
+{
+	vh_report_free(ev->r);
+	vh_host_free(ev->h);
+}
+
+const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id, const char *subject)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (!strcmp(r->findings[i].id, id) && (!subject || !strcmp(r->findings[i].subject, subject)))
+			return &r->findings[i];
+	return NULL;
+}
+
+static void dump_findings(const struct vh_report *r)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		print_message("  finding %s %s %s: %s\n", vh_severity_name(r->findings[i].severity),
+			      r->findings[i].id, r->findings[i].subject, r->findings[i].message);
+}
+
+const struct vh_finding *vh_test_expect(const struct vh_report *r, const char *id,
+					const char *subject, enum vh_severity sev)
+{
+	const struct vh_finding *f = vh_test_find(r, id, subject);
+	if (!f) {
+		dump_findings(r);
+		fail_msg("VM %u: expected finding %s on %s", r->vmid, id, subject ? subject : "*");
+	}
+	assert_string_equal(vh_severity_name(f->severity), vh_severity_name(sev));
+	return f;
+}
+
+void vh_test_expect_none(const struct vh_report *r, const char *id)
+{
+	if (vh_test_find(r, id, NULL)) {
+		dump_findings(r);
+		fail_msg("VM %u: did not expect finding %s", r->vmid, id);
+	}
+}

@@ -31,4 +31,19 @@ int vh_test_run(const char *const argv[], char **out, char **err);
 void vh_test_assert_contains(const char *h, const char *n, const char *file, int line);
 void vh_test_assert_not_contains(const char *h, const char *n, const char *file, int line);
 
+/* One evaluation of a VM on a host tree, and what it found. */
+struct vh_test_eval {
+	struct vh_host *h;
+	struct vh_report *r;
+};
+/* Evaluates VM vmid on the tree at root (policy NULL: the tree's default). */
+struct vh_test_eval vh_test_evaluate(const char *root, unsigned vmid, const char *policy);
+void vh_test_eval_done(struct vh_test_eval *ev);
+/* The first finding with this id (and subject, unless NULL). */
+const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id, const char *subject);
+/* Asserts the finding is there with this severity (listing all findings when not). */
+const struct vh_finding *vh_test_expect(const struct vh_report *r, const char *id,
+					const char *subject, enum vh_severity sev);
+void vh_test_expect_none(const struct vh_report *r, const char *id);
+
 #endif

@@ -1,0 +1,336 @@
+/*
+ * The kinds of hostpci entry, judged as qemu-server judges them, each rule
+ * both firing and staying quiet: a NIC on i440fx, a legacy IGD, a vGPU
+ * (mdev, classic and NVIDIA's sysfs API), driver=keep, pcie=1 without q35,
+ * a device named twice, a Proxmox VE 9 config. VM 200 is written into a
+ * scratch copy of a committed host tree (seed: the GPU on vfio-pci, an NVMe,
+ * a Realtek NIC at 03:00.0, a USB controller; nouveau: the GPU on nouveau).
+ */
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *host_with_vm(const char *tree, const char *conf)
+{
+	char *root = vh_test_scratch_copy(vh_test_host(tree));
+	vh_test_write(root, "etc/pve/qemu-server/200.conf", conf);
+	return root;
+}
+
+static struct vh_test_eval eval200(const char *root)
+{
+	return vh_test_evaluate(root, 200, NULL);
+}
+
+static void expect_allowed(const struct vh_report *r)
+{
+	if (vh_report_blocks(r)) {
+		for (size_t i = 0; i < r->n_findings; i++)
+			print_message("  %s %s: %s\n", r->findings[i].id, r->findings[i].subject,
+				      r->findings[i].message);
+		fail_msg("VM %u must be allowed", r->vmid);
+	}
+}
+
+/* ---- Code 43 concerns display devices only ---- */
+
+static void test_nic_on_i440fx_seabios_is_fine(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "memory: 2048\nballoon: 0\nhostpci0: 03:00.0\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "machine-i440fx");
+	vh_test_expect_none(ev.r, "bios-seabios");
+	vh_test_expect_none(ev.r, "rombar-enabled");
+	vh_test_expect(ev.r, "driver-not-vfio", "0000:03:00.0", VH_SEV_WARN);
+	expect_allowed(ev.r);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_gpu_on_i440fx_seabios_is_code43(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "memory: 2048\nballoon: 0\nhostpci0: 03:00.0\n"
+					  "hostpci1: 01:00\n");
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine", VH_SEV_ERROR);
+	assert_contains(f->message, "0000:01:00.0");
+	vh_test_expect(ev.r, "bios-seabios", "bios", VH_SEV_ERROR);
+	vh_test_expect(ev.r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- what qemu-server refuses ---- */
+
+static void test_pcie_needs_q35(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "balloon: 0\nhostpci0: 03:00.0,pcie=1\n");
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-needs-q35", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->fix, "qm set 200 -machine q35");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+
+	root = host_with_vm("seed", "balloon: 0\nmachine: pc-q35-9.0+pve1\nhostpci0: 03:00.0,pcie=1\n");
+	ev = eval200(root);
+	vh_test_expect_none(ev.r, "pcie-needs-q35");
+	vh_test_expect_none(ev.r, "pcie-off");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_device_duplicate(void **state)
+{
+	(void)state;
+	/* 01:00 means both functions: 01:00.1 is then named twice */
+	char *root = host_with_vm("seed", "hostpci0: 01:00\nhostpci1: 01:00.1\n");
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-duplicate", "0000:01:00.1",
+						    VH_SEV_ERROR);
+	assert_contains(f->message, "hostpci0 and hostpci1");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+	/* twice inside one entry */
+	root = host_with_vm("seed", "hostpci0: 03:00.0;03:00.0\n");
+	ev = eval200(root);
+	vh_test_expect(ev.r, "device-duplicate", "0000:03:00.0", VH_SEV_ERROR);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+	/* each function once: quiet */
+	root = host_with_vm("seed", "hostpci0: 01:00.0\nhostpci1: 01:00.1\n");
+	ev = eval200(root);
+	vh_test_expect_none(ev.r, "device-duplicate");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- legacy IGD ---- */
+
+/* Gives a scratch tree a display device at 00:02.0 (a copy of the GPU's
+ * sysfs directory, as an IGD sits on the root bus). */
+static void add_igd(const char *root)
+{
+	char src[4096], dst[4096], link[4096];
+	snprintf(src, sizeof(src), "%s/sys/devices/pci0000:00/0000:00:01.1/0000:01:00.0", root);
+	snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:02.0", root);
+	const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
+	assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
+	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:00:02.0", root);
+	const char *ln[] = { "/bin/ln", "-s", "../../../devices/pci0000:00/0000:00:02.0", link, NULL };
+	assert_int_equal(vh_test_run(ln, NULL, NULL), 0);
+}
+
+static void test_legacy_igd_valid(void **state)
+{
+	(void)state;
+	/* exactly what qemu-server requires: i440fx, vga none, ROM BAR on */
+	char *root = host_with_vm("seed", "machine: pc\nvga: none\nballoon: 0\nmemory: 2048\n"
+					  "hostpci0: 00:02.0,legacy-igd=1\n");
+	add_igd(root);
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "legacy-igd-invalid");
+	vh_test_expect_none(ev.r, "machine-i440fx");
+	vh_test_expect_none(ev.r, "bios-seabios");
+	vh_test_expect_none(ev.r, "rombar-enabled");
+	vh_test_expect_none(ev.r, "pcie-off");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_legacy_igd_rules(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nvga: std\nbios: ovmf\nefidisk0: x:1\n"
+					  "hostpci0: 00:02.0,legacy-igd=1,rombar=0,x-vga=1\n"
+					  "hostpci1: 01:00,legacy-igd=1\n");
+	add_igd(root);
+	struct vh_test_eval ev = eval200(root);
+	static const char *const rules[] = { "vga: none", "requires the ROM BAR", "x-vga", "q35",
+					     "only one device", "multifunction", "00:02.0" };
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		bool named = false;
+		for (size_t j = 0; j < ev.r->n_findings; j++)
+			named |= !strcmp(ev.r->findings[j].id, "legacy-igd-invalid") &&
+				 strstr(ev.r->findings[j].message, rules[i]);
+		if (!named)
+			fail_msg("legacy-igd-invalid should name the rule '%s'", rules[i]);
+	}
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- mdev: the parent stays on its host driver ---- */
+
+static void test_mdev_available(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("nouveau", "machine: pc\nballoon: 0\nmemory: 2048\n"
+					     "hostpci0: 01:00.0,mdev=nvidia-63\n"
+					     "hostpci1: 01:00.0,mdev=nvidia-63\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+			    "available_instances", "2\n");
+	struct vh_test_eval ev = eval200(root);
+	/* no driver, group, ROM, Code-43 or sharing verdicts on a vGPU parent */
+	vh_test_expect_none(ev.r, "mdev-unavailable");
+	vh_test_expect_none(ev.r, "driver-not-vfio");
+	vh_test_expect_none(ev.r, "host-driver-not-blacklisted");
+	vh_test_expect_none(ev.r, "group-not-isolated");
+	vh_test_expect_none(ev.r, "rombar-enabled");
+	vh_test_expect_none(ev.r, "machine-i440fx");
+	vh_test_expect_none(ev.r, "device-duplicate");
+	expect_allowed(ev.r);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_mdev_unavailable(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("nouveau", "hostpci0: 01:00.0,mdev=nvidia-63\n"
+					     "hostpci1: 03:00.0,mdev=i915-GVTg_V5_4\n"
+					     "hostpci2: 01:00.0,mdev=nvidia-64\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+			    "available_instances", "0\n");
+	struct vh_test_eval ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci0", VH_SEV_ERROR)->message,
+			"no available instance");
+	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci1", VH_SEV_ERROR)->message,
+			"offers no mediated device types");
+	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci2", VH_SEV_ERROR)->message,
+			"no such mdev type");
+	vh_test_eval_done(&ev);
+	/* the VM's own instance already exists: qemu-server reuses it */
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/00000000-0000-0000-0000-000000000200/"
+			    "mdev_type", "");
+	ev = eval200(root);
+	assert_null(vh_test_find(ev.r, "mdev-unavailable", "hostpci0"));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_mdev_nvidia_sysfs_api(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("nouveau", "hostpci0: 01:00.0,mdev=nvidia-35\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/nvidia/current_vgpu_type", "0\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/nvidia/creatable_vgpu_types",
+		      "ID    : vGPU Name\n35    : NVIDIA L4-2Q\n36    : NVIDIA L4-4Q\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "mdev-unavailable");
+	vh_test_expect_none(ev.r, "driver-not-vfio");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/pve/qemu-server/200.conf", "hostpci0: 01:00.0,mdev=nvidia-99\n");
+	ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci0", VH_SEV_ERROR)->message,
+			"creatable");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_mdev_multifunction_refused(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("nouveau", "hostpci0: 01:00,mdev=nvidia-63\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+			    "available_instances", "2\n");
+	struct vh_test_eval ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci0", VH_SEV_ERROR)->message,
+			"multifunction");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- driver=keep ---- */
+
+static void test_driver_keep(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("nouveau", "hostpci0: 01:00,driver=keep\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "driver-not-vfio");
+	vh_test_expect_none(ev.r, "host-driver-not-blacklisted");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/pve/qemu-server/200.conf", "hostpci0: 01:00\n");
+	ev = eval200(root);
+	vh_test_expect(ev.r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- a Proxmox VE 9 config on the seed host is allowed ---- */
+
+static void test_pve9_config_allowed(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "bios: ovmf\nefidisk0: local-lvm:vm-200-disk-1,size=4M\n"
+					  "machine: type=pc-q35-10.0+pve1,viommu=intel,aw-bits=39,"
+					  "enable-s3=0\nguest-phys-bits: 39\nballoon: 0\nmemory: 4096\n"
+					  "hostpci0: 0000:01:00,pcie=1,rombar=0,some-future-option=1,\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "vm-config");
+	expect_allowed(ev.r);
+	assert_int_equal(ev.r->n_devices, 2);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* qemu-server parses device numbers above 1f and then finds no device. */
+static void test_grammar_wider_than_hardware(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nhostpci0: 00:ff.1,driver=keep\n"
+					  "hostpci1: f0:42\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "vm-config");
+	vh_test_expect(ev.r, "device-missing", "0000:00:ff.1", VH_SEV_ERROR);
+	vh_test_expect(ev.r, "device-missing", "0000:f0:42.0", VH_SEV_ERROR);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* Isolation fails closed: a group member that cannot be read counts. */
+static void test_unreadable_group_member_counts(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nbios: ovmf\nballoon: 0\nmemory: 2048\n"
+					  "hostpci0: 02:00.0,pcie=1\n");
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "group-not-isolated");
+	vh_test_eval_done(&ev);
+	char link[4096];
+	snprintf(link, sizeof(link), "%s/sys/kernel/iommu_groups/13/devices/0000:07:00.0", root);
+	const char *ln[] = { "/bin/ln", "-s", "../../../../devices/pci0000:00/0000:07:00.0", link, NULL };
+	assert_int_equal(vh_test_run(ln, NULL, NULL), 0);
+	ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "group-not-isolated", "0000:02:00.0", VH_SEV_ERROR)->message,
+			"0000:07:00.0 (cannot be read)");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nic_on_i440fx_seabios_is_fine),
+		cmocka_unit_test(test_gpu_on_i440fx_seabios_is_code43),
+		cmocka_unit_test(test_pcie_needs_q35),
+		cmocka_unit_test(test_device_duplicate),
+		cmocka_unit_test(test_legacy_igd_valid),
+		cmocka_unit_test(test_legacy_igd_rules),
+		cmocka_unit_test(test_mdev_available),
+		cmocka_unit_test(test_mdev_unavailable),
+		cmocka_unit_test(test_mdev_nvidia_sysfs_api),
+		cmocka_unit_test(test_mdev_multifunction_refused),
+		cmocka_unit_test(test_driver_keep),
+		cmocka_unit_test(test_pve9_config_allowed),
+		cmocka_unit_test(test_grammar_wider_than_hardware),
+		cmocka_unit_test(test_unreadable_group_member_counts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
