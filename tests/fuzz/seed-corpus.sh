@@ -87,3 +87,10 @@ for f in proc/cmdline proc/meminfo proc/modules proc/iomem proc/cpuinfo \
 	t=$((t + 1))
 done
 printf '\011\000{"severity": {"rombar-enabled": "off"}, "post_stop": "return"}' | seed evaluate policy
+
+# state: as pre-start writes it (tests/unit/test_hook.c's SEED_STATE)
+dev0='{"addr":"0000:01:00.0","id":"10de:2803","driver":"nouveau","override":""}'
+dev1='{"addr":"0000:01:00.1","id":"10de:22bd","driver":"vfio-pci","override":""}'
+printf '{"vmid":100,"time":1762000000,"boot_id":"","devices":[%s,%s]}' "$dev0" "$dev1" | seed state seed
+printf '{"vmid":100,"time":1,"boot_id":"4f1c2a9e-7b3d-4c1e-9a2f-0d5e6b7c8a91","devices":[]}' | seed state empty
+printf '{"vmid":101,"time":1,"boot_id":"","devices":[]}' | seed state other-vm
