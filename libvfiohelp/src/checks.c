@@ -259,6 +259,25 @@ static void expand_address(struct vh_eval *ev, const struct vh_pci_addr *a, int 
 		add_device(ev, &funcs[i], index);
 }
 
+/* choose_hostpci_devices passes over an alternative that an earlier entry
+ * uses or that another VM has reserved. */
+static bool alternative_taken(void *ctx, const struct vh_pci_addr *a)
+{
+	struct vh_eval *ev = ctx;
+	struct vh_pci_addr funcs[8] = { *a };
+	size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
+	for (size_t i = 0; i < n; i++) {
+		char name[VH_PCI_ADDR_STRLEN];
+		struct vh_holder who;
+		bool held = false;
+		vh_pci_addr_format(&funcs[i], name);
+		if (vh_report_has_device(ev->r, &funcs[i]) ||
+		    (vh_device_holder(ev->h, name, ev->r->vmid, &who, &held, NULL) == 0 && held))
+			return true;
+	}
+	return false;
+}
+
 static void resolve_devices(struct vh_eval *ev)
 {
 	struct vh_vmconf *vm = &ev->r->vm;
@@ -271,8 +290,9 @@ static void resolve_devices(struct vh_eval *ev)
 			size_t n;
 			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
-			if (vh_mapping_resolve(ev->h, pci->mapping, pci->addrs, VH_MAX_HOSTPCI_ADDRS, &n,
-					       why, sizeof(why)) < 0) {
+			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
+					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
+					       sizeof(why)) < 0) {
 				vh_eval_finding(ev, "mapping-unresolved", key, fix,
 					"%s: %s", key, why);
 				continue;

@@ -6,9 +6,14 @@
  *           description ...
  *
  * A section is a mapping id alone on a line; its indented lines are
- * "key value". Each map line is a property string for one node. Resolution
- * follows qemu-server: take the maps of this node, the first available
- * path wins, and id, subsystem-id and iommugroup must match the hardware.
+ * "key value". Each map line is a property string for one node.
+ * Resolution follows qemu-server's parse_hostpci and choose_hostpci_devices
+ * with pve-guest-common's assert_valid: every map of this node must match
+ * the hardware (id, and subsystem-id and iommugroup wherever the device has
+ * them), or the start fails; each map is one alternative whose paths are
+ * passed together; the first alternative that no earlier entry of the VM
+ * uses and no other VM holds wins. A map line that does not parse is
+ * skipped, as Proxmox skips it.
  */
 #include "internal.h"
 #include "host.h"
@@ -21,15 +26,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_id_pair(const struct vh_prop *p, uint16_t *a, uint16_t *b, struct vh_err *err)
+/* [0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}, kept as written. */
+static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 {
-	uint64_t x, y;
+	uint64_t x;
 	if (p->val_len != 9 || p->val[4] != ':' || vh_parse_hex(p->val, 4, 0xffff, &x) < 0 ||
-	    vh_parse_hex(p->val + 5, 4, 0xffff, &y) < 0)
+	    vh_parse_hex(p->val + 5, 4, 0xffff, &x) < 0)
 		return vh_fail(err, "%.*s=%.*s is not vvvv:dddd", (int)p->key_len, p->key,
 			       (int)p->val_len, p->val);
-	*a = (uint16_t)x;
-	*b = (uint16_t)y;
+	memcpy(out, p->val, 9);
+	out[9] = '\0';
 	return 0;
 }
 
@@ -65,9 +71,9 @@ static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 		else if (vh_prop_is(p, "path"))
 			rc = parse_paths(p, m, err);
 		else if (vh_prop_is(p, "id"))
-			rc = parse_id_pair(p, &m->vendor, &m->device, err), m->has_id = true;
+			rc = parse_id_pair(p, m->id, err), m->has_id = true;
 		else if (vh_prop_is(p, "subsystem-id"))
-			rc = parse_id_pair(p, &m->sub_vendor, &m->sub_device, err), m->has_subsys = true;
+			rc = parse_id_pair(p, m->subsys, err), m->has_subsys = true;
 		else if (vh_prop_is(p, "iommugroup")) {
 			if (vh_parse_uint(p->val, p->val_len, INT32_MAX, &g) < 0)
 				return vh_fail(err, "iommugroup '%.*s' is not a number", (int)p->val_len, p->val);
@@ -83,38 +89,41 @@ static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 	return 0;
 }
 
-/* Checks one map's first present path against the hardware; on a mismatch
- * `why` says what changed. Returns true when the map can be used. */
-static bool map_matches(struct vh_host *h, const struct vh_map_entry *m, size_t *path_index,
-			char *why, size_t size)
+/* assert_valid: every path of the map names a present device whose ids
+ * are what the map says; the IOMMU group is checked on the first path. */
+static bool map_valid(struct vh_host *h, const struct vh_map_entry *m, char *why, size_t size)
 {
 	for (size_t i = 0; i < m->n_paths; i++) {
 		struct vh_err e;
 		const struct vh_device *d = vh_host_device(h, &m->paths[i], &e);
-		if (!d) {
-			vh_strlcpy(why, e.msg, size);
-			return false;
-		}
-		if (!d->present) {
-			snprintf(why, size, "%s is not on this host", d->name);
+		char id[10], subsys[10];
+		if (!d)
+			return vh_strlcpy(why, e.msg, size), false;
+		if (!d->present)
+			return snprintf(why, size, "pci device '%s' not found", d->name), false;
+		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+		snprintf(subsys, sizeof(subsys), "%04x:%04x", d->subsys_vendor, d->subsys_device);
+		if (strcmp(id, m->id))
+			return snprintf(why, size, "%s is %s, the map says id=%s", d->name, id, m->id), false;
+		if (!m->has_subsys)
+			return snprintf(why, size, "the map lacks subsystem-id for %s (%s), which "
+					"Proxmox requires", d->name, subsys), false;
+		if (strcmp(subsys, m->subsys))
+			return snprintf(why, size, "%s has subsystem %s, the map says %s", d->name, subsys,
+					m->subsys), false;
+		if (i > 0)
 			continue;
-		}
-		if (d->vendor != m->vendor || d->device != m->device)
-			snprintf(why, size, "%s is %04x:%04x, the map says %04x:%04x", d->name, d->vendor,
-				 d->device, m->vendor, m->device);
-		else if (m->has_subsys && (d->subsys_vendor != m->sub_vendor ||
-					   d->subsys_device != m->sub_device))
-			snprintf(why, size, "%s has subsystem %04x:%04x, the map says %04x:%04x", d->name,
-				 d->subsys_vendor, d->subsys_device, m->sub_vendor, m->sub_device);
-		else if (m->has_group && d->iommu_group != m->group)
-			snprintf(why, size, "%s is in IOMMU group %d, the map says %d", d->name,
-				 d->iommu_group, m->group);
-		else {
-			*path_index = i;
-			return true;
-		}
+		if (d->iommu_group >= 0 && !m->has_group)
+			return snprintf(why, size, "the map lacks iommugroup for %s (group %d), which "
+					"Proxmox requires", d->name, d->iommu_group), false;
+		if (d->iommu_group < 0 && m->has_group)
+			return snprintf(why, size, "the map says iommugroup=%d but %s has no IOMMU group",
+					m->group, d->name), false;
+		if (m->has_group && d->iommu_group != m->group)
+			return snprintf(why, size, "%s is in IOMMU group %d, the map says %d", d->name,
+					d->iommu_group, m->group), false;
 	}
-	return false;
+	return true;
 }
 
 /* Collects the map lines of section `id` for `node` from the file text
@@ -142,9 +151,8 @@ static int find_maps(char *text, const char *id, const char *node, struct vh_map
 		if (!in_section || strncmp(body, "map", 3) || !isspace((unsigned char)body[3]))
 			continue;
 		struct vh_map_entry m;
-		struct vh_err e;
-		if (parse_map(vh_strip(body + 3), &m, &e) < 0)
-			return vh_fail(err, "line %d: %s", lineno, e.msg);
+		if (parse_map(vh_strip(body + 3), &m, NULL) < 0)
+			continue; /* Proxmox warns and skips a map it cannot parse */
 		if (!strcmp(m.node, node) && *count < max)
 			maps[(*count)++] = m;
 	}
@@ -165,13 +173,23 @@ int vh_mapping_parse(const char *text, size_t len, const char *id, const char *n
 	return rc;
 }
 
-int vh_mapping_resolve(struct vh_host *h, const char *id, struct vh_pci_addr *addrs, size_t max,
-		       size_t *count, char *why, size_t size)
+static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn taken, void *ctx)
+{
+	for (size_t i = 0; i < m->n_paths; i++)
+		if (taken && taken(ctx, &m->paths[i]))
+			return false;
+	return true;
+}
+
+int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,
+		       struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
+		       char *why, size_t size)
 {
 	char path[PATH_MAX], node[64], *text;
 	size_t len;
 	struct vh_err e;
 	*count = 0;
+	*n_alternatives = 0;
 	if (vh_node_name(h, node, sizeof(node), &e) < 0)
 		return snprintf(why, size, "%s", e.msg), -1;
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
@@ -184,21 +202,24 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, struct vh_pci_addr *ad
 	free(text);
 	if (rc < 0)
 		return snprintf(why, size, "%s: %s", path, e.msg), -1;
-	if (!section)
-		return snprintf(why, size, "%s has no mapping '%s'", path, id), -1;
-	if (n == 0)
-		return snprintf(why, size, "mapping '%s' has no map for node %s", id, node), -1;
-	char reason[256] = "";
+	if (!section || n == 0)
+		return snprintf(why, size, section ? "PCI device mapping not found for '%s': it has no "
+						     "map for node %s"
+						   : "PCI device mapping not found for '%s': %s has no such mapping",
+				id, section ? node : path), -1;
+	char reason[256];
+	for (size_t i = 0; i < n; i++)
+		if (!map_valid(h, &maps[i], reason, sizeof(reason)))
+			return snprintf(why, size, "mapping '%s' on node %s is invalid (hardware probably "
+					"changed): %s", id, node, reason), -1;
+	*n_alternatives = n;
 	for (size_t i = 0; i < n; i++) {
-		size_t pi;
-		if (map_matches(h, &maps[i], &pi, reason, sizeof(reason))) {
-			addrs[0] = maps[i].paths[pi];
-			*count = 1;
-			return 0;
-		}
+		if (n > 1 && !alternative_free(&maps[i], taken, ctx))
+			continue;
+		for (size_t j = 0; j < maps[i].n_paths && j < max; j++)
+			addrs[(*count)++] = maps[i].paths[j];
+		return 0;
 	}
-	snprintf(why, size, "mapping '%s' on node %s is invalid (hardware probably changed): %s", id,
-		 node, reason);
-	(void)max;
-	return -1;
+	return snprintf(why, size, "could not find a free device for mapping '%s': each of its %zu "
+			"maps on node %s is in use", id, n, node), -1;
 }

@@ -314,6 +314,62 @@ static void test_unreadable_group_member_counts(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* ---- mapping alternatives, as choose_hostpci_devices ---- */
+
+#define GPU_MAP "\tmap node=pve,path=0000:01:00,id=10de:2803,subsystem-id=1043:88a1,iommugroup=12\n"
+#define NIC_MAP "\tmap node=pve,path=0000:03:00.0,id=10ec:8168,subsystem-id=1043:8677,iommugroup=14\n"
+
+static void test_mapping_first_free_alternative_wins(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "hostpci0: mapping=pool\n");
+	vh_test_write(root, "etc/pve/mapping/pci.cfg", "pool\n" GPU_MAP NIC_MAP);
+	struct vh_test_eval ev = eval200(root);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
+	assert_int_equal(ev.r->n_devices, 2); /* the GPU's two functions */
+	assert_int_equal(ev.r->devices[0].addr.bus, 1);
+	vh_test_eval_done(&ev);
+	/* VM 555 runs and holds the GPU: the next map is chosen */
+	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
+	vh_test_write(root, "run/qemu-server/555.pid", "4242\n");
+	vh_test_write(root, "run/qemu-server/pci-id-reservations", "0000:01:00.0 555 pid:4242\n");
+	ev = eval200(root);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
+	vh_test_expect_none(ev.r, "device-in-use");
+	assert_int_equal(ev.r->n_devices, 1);
+	assert_int_equal(ev.r->devices[0].addr.bus, 3);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static void test_mapping_every_map_must_match(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "hostpci0: mapping=pool\n");
+	/* the second map names a device whose id changed: the start fails */
+	vh_test_write(root, "etc/pve/mapping/pci.cfg",
+		      "pool\n" GPU_MAP
+		      "\tmap node=pve,path=0000:03:00.0,id=8086:10d3,subsystem-id=1043:8677,iommugroup=14\n");
+	struct vh_test_eval ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)->message,
+			"0000:03:00.0 is 10ec:8168");
+	vh_test_eval_done(&ev);
+	/* a map without subsystem-id for a device that has one is invalid */
+	vh_test_write(root, "etc/pve/mapping/pci.cfg",
+		      "pool\n\tmap node=pve,path=0000:03:00.0,id=10ec:8168,iommugroup=14\n");
+	ev = eval200(root);
+	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)->message,
+			"subsystem-id");
+	vh_test_eval_done(&ev);
+	/* a map line that does not parse is skipped; the other one is used */
+	vh_test_write(root, "etc/pve/mapping/pci.cfg", "pool\n\tmap node=pve,path=zz\n" NIC_MAP);
+	ev = eval200(root);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
+	assert_int_equal(ev.r->devices[0].addr.bus, 3);
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +387,8 @@ int main(void)
 		cmocka_unit_test(test_pve9_config_allowed),
 		cmocka_unit_test(test_grammar_wider_than_hardware),
 		cmocka_unit_test(test_unreadable_group_member_counts),
+		cmocka_unit_test(test_mapping_first_free_alternative_wins),
+		cmocka_unit_test(test_mapping_every_map_must_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

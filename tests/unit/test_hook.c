@@ -448,6 +448,56 @@ static void test_post_stop_leaves_card_of_running_vm(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* Every file through which the hook could change the nouveau host's card. */
+static const char *const card_files[] = {
+	"sys/bus/pci/devices/0000:01:00.0/driver_override", "sys/bus/pci/devices/0000:01:00.0/reset",
+	"sys/bus/pci/devices/0000:01:00.0/reset_method", "sys/bus/pci/devices/0000:01:00.1/driver_override",
+	"sys/bus/pci/devices/0000:01:00.1/reset", "sys/bus/pci/drivers/nouveau/bind",
+	"sys/bus/pci/drivers/nouveau/unbind", "sys/bus/pci/drivers/snd_hda_intel/unbind",
+	"sys/bus/pci/drivers_probe", "sys/bus/pci/drivers/vfio-pci/bind",
+	"sys/bus/pci/drivers/vfio-pci/unbind", "sys/bus/pci/drivers/vfio-pci/new_id",
+};
+
+/* driver=keep devices and mdev parents get no write at all, in any phase,
+ * even under a policy that resets and returns devices. */
+static void test_keep_and_mdev_never_written(void **state)
+{
+	(void)state;
+	static const char *const confs[] = {
+		"machine: q35\nbios: ovmf\nefidisk0: x:1\nballoon: 0\nmemory: 1024\n"
+		"hostpci0: 01:00,pcie=1,rombar=0,driver=keep\n",
+		"machine: q35\nbios: ovmf\nefidisk0: x:1\nballoon: 0\nmemory: 1024\n"
+		"hostpci0: 01:00.0,mdev=nvidia-63\n",
+	};
+	static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
+	for (size_t c = 0; c < sizeof(confs) / sizeof(confs[0]); c++) {
+		char *root = nouveau_with_vfio_loaded();
+		vh_test_write(root, "etc/pve/qemu-server/200.conf", confs[c]);
+		vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": true}");
+		vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+				    "available_instances", "4\n");
+		char *before[sizeof(card_files) / sizeof(card_files[0])];
+		for (size_t i = 0; i < sizeof(card_files) / sizeof(card_files[0]); i++)
+			before[i] = strdup(exists(root, card_files[i]) ? vh_test_read(root, card_files[i]) : "-");
+		for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++) {
+			char *out;
+			int rc = hook(root, "200", phases[p], &out);
+			if (rc != 0)
+				fail_msg("config %zu, %s: exit %d:\n%s", c, phases[p], rc, out);
+			assert_not_contains(out, "vfio-hook: moved ");
+			assert_not_contains(out, "vfio-hook: reset 0000");
+			free(out);
+		}
+		for (size_t i = 0; i < sizeof(card_files) / sizeof(card_files[0]); i++) {
+			const char *now = exists(root, card_files[i]) ? vh_test_read(root, card_files[i]) : "-";
+			if (strcmp(before[i], now))
+				fail_msg("config %zu: %s was written: '%s' -> '%s'", c, card_files[i], before[i], now);
+			free(before[i]);
+		}
+		vh_test_scratch_free(root);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_post_stop_return_gives_back),
 		cmocka_unit_test(test_post_stop_distrusts_state),
 		cmocka_unit_test(test_post_stop_leaves_card_of_running_vm),
+		cmocka_unit_test(test_keep_and_mdev_never_written),
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),

@@ -19,7 +19,7 @@ qm 107 gone-card +good "hostpci0: 0000:09:00.0,pcie=1"
 file etc/pve/mapping/pci.cfg <<'CFG'
 rtx4060
 	description RTX 4060 Ti for Emby
-	map node=pve,path=0000:01:00,id=10de:2803,iommugroup=12
+	map node=pve,path=0000:01:00,id=10de:2803,subsystem-id=1043:88a1,iommugroup=12
 
 oldgpu
 	description the RTX 3060 this slot held before
