@@ -17,6 +17,6 @@ mkdir -p "$work" "$corpus"
 	-rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$build/fuzz-work/$name-" \
 	"$work" "$corpus" > "$build/fuzz-work/$name.log" 2>&1 || true
 "$build/tests/fuzz/fuzz_$name" -merge=1 "$corpus" "$work" > "$build/fuzz-work/$name.merge.log" 2>&1
-grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY' \
+grep -aE '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY' \
 	"$build/fuzz-work/$name.log" || true
 ls "$build/fuzz-work/$name-"* 2>/dev/null && echo "crash/leak/timeout artifacts above" || true
