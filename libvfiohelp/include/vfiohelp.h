@@ -115,7 +115,7 @@ enum vh_bios { VH_BIOS_SEABIOS, VH_BIOS_OVMF };
 
 struct vh_hostpci {
 	int index;                 /* N of hostpciN */
-	char raw[256];             /* the value as written, for fixes that rebuild it */
+	char raw[1024];            /* the value as written, for fixes that rebuild it */
 	bool has_mapping;
 	char mapping[129];         /* mapping=<id> */
 	size_t n_addrs;            /* host=... addresses, or the mapping's chosen path */
@@ -133,7 +133,7 @@ struct vh_hostpci {
 struct vh_vmconf {
 	unsigned vmid;
 	enum vh_machine machine;
-	char machine_raw[128];     /* as written, "" when absent */
+	char machine_raw[256];     /* as written, "" when absent */
 	bool arch_aarch64;         /* arch: aarch64 (its default machine is virt) */
 	enum vh_bios bios;
 	bool has_efidisk;
@@ -201,7 +201,7 @@ struct vh_finding {
 	enum vh_topic topic;
 	char subject[64];   /* a device address, a config key or "host" */
 	char message[512];
-	char fix[512];      /* "" when there is no single fix */
+	char fix[768];      /* "" when there is no single fix */
 };
 
 /* What the hook may do with one of the VM's devices, decided once from its

@@ -9,6 +9,7 @@
 #include "host.h"
 #include "sysfs.h"
 
+#include <errno.h>
 #include <string.h>
 
 static int attr_path(struct vh_host *h, char *buf, size_t size, const char *dev, const char *attr)
@@ -24,7 +25,7 @@ int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size
 		return -1;
 	if (vh_link_basename(path, buf, size) < 0) {
 		buf[0] = '\0';
-		return 0; /* no driver bound */
+		return errno == ENAMETOOLONG ? -1 : 0; /* else no driver bound */
 	}
 	if (!vh_is_safe_component(buf)) {
 		buf[0] = '\0';
@@ -35,13 +36,18 @@ int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size
 
 int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], value[4096];
 	buf[0] = '\0';
-	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0 ||
-	    vh_read_attr(path, buf, size) < 0)
+	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0)
 		return -1;
-	if (!strcmp(buf, "(null)"))
+	if (vh_read_attr(path, value, sizeof(value)) < 0)
+		return errno == ENOENT ? 0 : -1; /* kernels before 3.16 have no override */
+	if (!strcmp(value, "(null)"))
+		value[0] = '\0';
+	if (vh_strlcpy(buf, value, size) >= size) {
 		buf[0] = '\0';
+		return -1; /* too long to record and restore exactly */
+	}
 	return 0;
 }
 
@@ -97,33 +103,60 @@ int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err 
 	return 0;
 }
 
+/* After a failed return: the device goes back to the driver and override it
+ * had when the return began, so it is never left without a driver. */
+static void back_to(struct vh_host *h, const char *dev, const char *override, unsigned ms)
+{
+	struct vh_err ignored;
+	if (set_override(h, dev, override, ms, &ignored) == 0)
+		probe(h, dev, ms, &ignored);
+}
+
+/* Puts dev back on `driver` with `override`. Each step either completes or
+ * is undone: the override is written first (if that fails nothing has
+ * changed), an unbind that fails puts the override back, and a bind that
+ * fails probes the device back onto the driver it had. */
 int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, const char *override,
 		      unsigned ms, struct vh_err *err)
 {
 	char cur[64], cur_override[64];
 	if (vh_current_driver(h, dev, cur, sizeof(cur)) < 0)
 		return vh_fail(err, "%s: cannot read its driver link", dev);
+	if (vh_current_override(h, dev, cur_override, sizeof(cur_override)) < 0)
+		return vh_fail(err, "%s: cannot read its driver_override", dev);
 	/* A device whose first step failed is as it was: nothing to write. */
-	if (!strcmp(cur, driver) && vh_current_override(h, dev, cur_override, sizeof(cur_override)) == 0 &&
-	    !strcmp(cur_override, override))
+	if (!strcmp(cur, driver) && !strcmp(cur_override, override))
 		return 0;
-	if (strcmp(cur, driver) && cur[0] && unbind(h, dev, cur, ms, err) < 0)
-		return -1;
 	if (set_override(h, dev, override, ms, err) < 0)
 		return -1;
-	if (!strcmp(cur, driver) || !driver[0])
+	if (!strcmp(cur, driver))
 		return 0;
+	if (cur[0] && unbind(h, dev, cur, ms, err) < 0) {
+		struct vh_err ignored;
+		set_override(h, dev, cur_override, ms, &ignored);
+		return -1;
+	}
+	if (!driver[0])
+		return 0; /* it had no driver before: that is where it is now */
 	char path[PATH_MAX];
-	if (!vh_is_safe_component(driver) ||
-	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver) < 0)
-		return vh_fail(err, "%s: '%s' is not a driver name", dev, driver);
 	struct vh_err e;
-	if (vh_sysfs_write(path, dev, ms, &e) < 0 && probe(h, dev, ms, err) < 0)
+	if (!vh_is_safe_component(driver) ||
+	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver) < 0) {
+		back_to(h, dev, cur_override, ms);
+		return vh_fail(err, "%s: '%s' is not a driver name", dev, driver);
+	}
+	if (vh_sysfs_write(path, dev, ms, &e) < 0 && probe(h, dev, ms, err) < 0) {
+		back_to(h, dev, cur_override, ms);
 		return vh_fail(err, "%s: cannot bind it back to %s: %s", dev, driver, e.msg);
-	vh_current_driver(h, dev, cur, sizeof(cur));
-	if (strcmp(cur, driver))
-		return vh_fail(err, "%s is on %s, not back on %s", dev, cur[0] ? cur : "no driver",
+	}
+	char now[64];
+	vh_current_driver(h, dev, now, sizeof(now));
+	if (strcmp(now, driver)) {
+		if (!now[0])
+			back_to(h, dev, cur_override, ms);
+		return vh_fail(err, "%s is on %s, not back on %s", dev, now[0] ? now : "no driver",
 			       driver);
+	}
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 
 #define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
 
-static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 /* Makes room for one more element in a doubling array; false (and the
  * evaluation marked out of memory) when that fails. */
@@ -86,32 +85,35 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 /* ---- the VM's settings ---- */
 
 /* "qm set 100 -hostpci0 <value>" with pcie=1 and rombar=0 set as asked,
- * every other option kept as written. */
+ * every other option kept as written (blank items dropped). An entry too
+ * long to rebuild in `size` gets the form of the command, never a cut one. */
 static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci, bool want_pcie,
 			bool want_rombar_off, char *fix, size_t size)
 {
-	char value[512] = "";
-	size_t used = 0;
-	const char *p = pci->raw;
-	while (*p) {
+	size_t used = (size_t)snprintf(fix, size, "qm set %u -hostpci%d ", r->vmid, pci->index);
+	bool first = true;
+	for (const char *p = pci->raw; *p && used < size;) {
 		size_t n = strcspn(p, ",");
-		bool drop = (want_pcie && !strncmp(p, "pcie=", 5)) ||
+		bool drop = n == 0 || (want_pcie && !strncmp(p, "pcie=", 5)) ||
 			    (want_rombar_off && !strncmp(p, "rombar=", 7));
-		if (!drop)
-			used += (size_t)snprintf(value + used, sizeof(value) - used, "%s%.*s",
-						 used ? "," : "", (int)n, p);
+		if (!drop) {
+			used += (size_t)snprintf(fix + used, size - used, "%s%.*s", first ? "" : ",", (int)n, p);
+			first = false;
+		}
 		p += n + (p[n] == ',');
-		if (used >= sizeof(value))
-			break;
 	}
-	snprintf(fix, size, "qm set %u -hostpci%d %s%s%s", r->vmid, pci->index, value,
-		 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
+	if (used < size)
+		used += (size_t)snprintf(fix + used, size - used, "%s%s", want_pcie ? ",pcie=1" : "",
+					 want_rombar_off ? ",rombar=0" : "");
+	if (used >= size)
+		snprintf(fix, size, "qm set %u -hostpci%d <the entry as it is>%s%s", r->vmid, pci->index,
+			 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
 }
 
 static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
-	char key[16], fix[256];
+	char key[16], fix[768];
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
 	if (pci->pcie && vm->machine != VH_MACHINE_Q35) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35   # or drop pcie=1 from %s",
@@ -360,21 +362,21 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 static void check_modules(struct vh_eval *ev)
 {
 	struct vh_err e;
-	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
-		enum vh_module_state st = vh_module_state(ev->h, vfio_modules[i], &e);
+	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
+		enum vh_module_state st = vh_module_state(ev->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN) {
-			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vfio_modules[i],
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vh_vfio_modules[i],
 			       st == VH_MOD_LOADED ? "loaded" : "built in");
 			continue;
 		}
 		char fix[128];
 		snprintf(fix, sizeof(fix), "echo %s >> /etc/modules   # load it at every boot",
-			 vfio_modules[i]);
+			 vh_vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		vh_eval_finding(ev, "module-not-loaded", vfio_modules[i], fix,
+		vh_eval_finding(ev, "module-not-loaded", vh_vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
-			vfio_modules[i],
+			vh_vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
 			: vh_kmod_indexed(ev->h) ? " (but the kernel's module index has no such module: loading it will fail)"
 						 : " (no module index under /lib/modules to confirm the kernel has it)");
@@ -433,7 +435,7 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
-	char ids[400], fix[512];
+	char ids[320], fix[640];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
@@ -463,7 +465,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 			       d->name);
 			continue;
 		}
-		char ids[400], fix[512];
+		char ids[320], fix[640];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
@@ -481,7 +483,7 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
 	if ((d->class_code >> 16) != 0x03)
 		return;
-	char fix[400], fb[32];
+	char fix[768], fb[32];
 	/* A legacy IGD needs its ROM (legacy-igd-invalid says so otherwise). */
 	if (pci && pci->rombar && !pci->legacy_igd) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,

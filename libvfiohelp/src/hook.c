@@ -27,7 +27,6 @@
 #include <json-c/json.h>
 
 static const char *const phase_names[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
-static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 int vh_phase_parse(const char *s, enum vh_phase *out)
 {
@@ -112,19 +111,19 @@ static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
 
 static int load_modules(struct hook *hk, unsigned *loaded)
 {
-	for (size_t i = 0; i < VH_ARRAY_SIZE(vfio_modules); i++) {
+	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		bool is_loaded;
 		struct vh_err e = { "" };
-		enum vh_module_state st = vh_module_state(hk->h, vfio_modules[i], &e);
+		enum vh_module_state st = vh_module_state(hk->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
-		if (vh_module_load(hk->h, vfio_modules[i], &e) < 0 ||
-		    vh_module_loaded(hk->h, vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
-			say(hk, "error module-not-loaded %s: %s", vfio_modules[i],
+		if (vh_module_load(hk->h, vh_vfio_modules[i], &e) < 0 ||
+		    vh_module_loaded(hk->h, vh_vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
+			say(hk, "error module-not-loaded %s: %s", vh_vfio_modules[i],
 			    e.msg[0] ? e.msg : "not loaded after the attempt");
 			return -1;
 		}
-		say(hk, "loaded kernel module %s", vfio_modules[i]);
+		say(hk, "loaded kernel module %s", vh_vfio_modules[i]);
 		(*loaded)++;
 	}
 	return 0;
@@ -165,8 +164,11 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 		vh_strlcpy(sd->addr, d->name, sizeof(sd->addr));
 		sd->vendor = d->vendor;
 		sd->device = d->device;
-		vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver));
-		vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override));
+		/* What cannot be recorded exactly cannot be restored: refuse. */
+		if (vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver)) < 0 ||
+		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override)) < 0)
+			return vh_fail(err, "%s: its driver or driver_override cannot be read or recorded "
+				       "exactly", d->name);
 	}
 	return vh_state_save(hk->state_dir, st, err);
 }
@@ -270,40 +272,53 @@ static void without_bus(const char *methods, char *out, size_t size)
 	}
 }
 
+/* Says why a reset failed; at pre-start that refuses the start. */
+static int reset_failed(struct hook *hk, const struct vh_device *d, const char *why, bool fatal)
+{
+	say(hk, "%s reset %s: %s", fatal ? "error" : "warn", d->name, why);
+	if (fatal)
+		say(hk, "  fix: check dmesg for %s; to start without the hook's reset (Proxmox resets "
+		    "the device itself), set \"reset\": false in /etc/pve/vfiohelp.json", d->name);
+	return -1;
+}
+
 /* Resets d with the kernel's methods, leaving out the bus reset while the
  * host uses another device on the bus: reset_method is narrowed for the
- * reset and put back afterwards. */
-static void reset_one(struct hook *hk, const struct vh_report *r, const struct vh_device *d)
+ * reset and put back afterwards. -1 when a write failed. */
+static int reset_one(struct hook *hk, const struct vh_report *r, const struct vh_device *d, bool fatal)
 {
-	char users[256], narrow[128], path[PATH_MAX];
+	char users[256], narrow[128], path[PATH_MAX], why[1200];
 	struct vh_err e;
 	bool has_bus = strstr(d->reset_method, "bus") != NULL;
 	if (!has_bus || !d->has_parent || !host_users_on_bus(hk, r, d, users, sizeof(users))) {
 		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
-			say(hk, "warn reset %s: %s", d->name, e.msg);
-		else
-			say(hk, "reset %s (%s)", d->name, d->reset_method);
-		return;
+			return reset_failed(hk, d, e.msg, fatal);
+		say(hk, "reset %s (%s)", d->name, d->reset_method);
+		return 0;
 	}
 	without_bus(d->reset_method, narrow, sizeof(narrow));
 	if (!narrow[0]) {
 		say(hk, "info reset %s skipped: only a bus reset is possible and it would also reset %s",
 		    d->name, users);
-		return;
+		return 0;
 	}
 	if (vh_host_path(hk->h, path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", d->name) < 0 ||
 	    vh_sysfs_write(path, narrow, hk->timeout_ms, &e) < 0) {
 		say(hk, "info reset %s skipped: cannot leave out the bus reset that would also reset %s",
 		    d->name, users);
-		return;
+		return 0;
 	}
+	int rc = 0;
 	if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
-		say(hk, "warn reset %s: %s", d->name, e.msg);
+		rc = reset_failed(hk, d, e.msg, fatal);
 	else
 		say(hk, "reset %s (%s; no bus reset: %s share the bus)", d->name, narrow, users);
-	if (vh_sysfs_write(path, d->reset_method, hk->timeout_ms, &e) < 0)
-		say(hk, "warn reset %s: could not restore reset_method '%s': %s", d->name,
-		    d->reset_method, e.msg);
+	if (vh_sysfs_write(path, d->reset_method, hk->timeout_ms, &e) < 0) {
+		snprintf(why, sizeof(why), "could not restore reset_method '%s': %s", d->reset_method,
+			 e.msg);
+		rc = reset_failed(hk, d, why, fatal);
+	}
+	return rc;
 }
 
 /* Another VM owns the device now: it holds or reserves it (Proxmox's
@@ -333,10 +348,13 @@ static bool owned_elsewhere(struct hook *hk, const struct vh_device *d, char *wh
 	return false;
 }
 
-static void reset_devices(struct hook *hk, const struct vh_report *r)
+/* Resets the VM's devices if the policy says so; returns how many resets
+ * failed. `fatal`: at pre-start a failed reset refuses the start. */
+static size_t reset_devices(struct hook *hk, const struct vh_report *r, bool fatal)
 {
+	size_t failed = 0;
 	if (!vh_policy_reset(hk->policy, hk->vmid))
-		return;
+		return 0;
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
 		char who[128];
@@ -349,9 +367,19 @@ static void reset_devices(struct hook *hk, const struct vh_report *r)
 		if (!d->has_reset || !d->reset_method[0])
 			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
 			    d->name);
-		else
-			reset_one(hk, r, d);
+		else if (reset_one(hk, r, d, fatal) < 0)
+			failed++;
 	}
+	return failed;
+}
+
+/* Puts every device the state records back where it was. */
+static void rollback_recorded(struct hook *hk, const struct vh_state *st)
+{
+	static char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
+	for (size_t i = 0; i < st->n_devices; i++)
+		vh_strlcpy(moved[i], st->devices[i].addr, VH_PCI_ADDR_STRLEN);
+	rollback(hk, st, moved, st->n_devices);
 }
 
 static int pre_start(struct hook *hk)
@@ -394,8 +422,10 @@ static int pre_start(struct hook *hk)
 		say(hk, "error state: %s", e.msg);
 	if (!rc)
 		rc = move_devices(hk, r, st, &n_moved);
-	if (!rc)
-		reset_devices(hk, r);
+	if (!rc && reset_devices(hk, r, true) > 0) {
+		rollback_recorded(hk, st);
+		rc = -1;
+	}
 	vh_report_free(r);
 	if (rc < 0) {
 		/* Every moved device went back: the record has nothing left to undo. */
@@ -419,10 +449,7 @@ static int pre_start(struct hook *hk)
 				if (after->findings[i].severity == VH_SEV_ERROR)
 					say(hk, "error %s %s: %s (after repairs)", after->findings[i].id,
 					    after->findings[i].subject, after->findings[i].message);
-		static char moved[VH_STATE_MAX_DEVICES][VH_PCI_ADDR_STRLEN];
-		for (size_t i = 0; i < st->n_devices; i++)
-			vh_strlcpy(moved[i], st->devices[i].addr, VH_PCI_ADDR_STRLEN);
-		rollback(hk, st, moved, st->n_devices);
+		rollback_recorded(hk, st);
 		if (!hk->rollback_failed)
 			vh_state_clear(hk->state_dir, hk->vmid);
 	}
@@ -572,7 +599,7 @@ static int post_stop(struct hook *hk)
 	}
 	size_t failed = 0;
 	if (action == VH_POST_STOP_RESET || action == VH_POST_STOP_RETURN)
-		reset_devices(hk, r);
+		reset_devices(hk, r, false);
 	if (action == VH_POST_STOP_RETURN && have > 0 && state_of_this_boot(hk, &st))
 		failed = give_back(hk, &st, r);
 	else if (action == VH_POST_STOP_RETURN && have <= 0)
@@ -612,11 +639,22 @@ static void write_hook_log(struct hook *hk, int rc)
 	json_object_put(o);
 }
 
+/* How long to wait for another hook's lock. The holder may legitimately
+ * spend a few bounded writes (each at most timeout_ms, then it rolls back
+ * and exits), so the wait covers four of them; it never waits less than 5 s
+ * nor more than 2 min, whatever timeout_ms the policy sets: a start queued
+ * behind a busy hook is refused in a known time, naming the lock. */
+static unsigned lock_wait_ms(const struct hook *hk)
+{
+	unsigned long long wait = 4ull * hk->timeout_ms;
+	return wait < 5000 ? 5000 : wait > 120000 ? 120000 : (unsigned)wait;
+}
+
 static int run_locked(struct hook *hk)
 {
 	struct vh_err e;
 	hk->state_dir = vh_state_dir_open(hk->h, &e);
-	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, hk->timeout_ms, &e) : -1;
+	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, lock_wait_ms(hk), &e) : -1;
 	if (lock < 0) {
 		say(hk, "error lock: %s", e.msg);
 		if (hk->state_dir >= 0)

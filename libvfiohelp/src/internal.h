@@ -59,7 +59,8 @@ char *vh_text_dup(const char *text, size_t len);
  * buffer; -1 with errno EFBIG when it is larger. */
 int vh_slurp(const char *path, size_t max, char **out, size_t *len);
 /* The last component of a symlink's target ("../../drivers/nouveau" ->
- * "nouveau"); -1 when path is not a link. Never follows the link. */
+ * "nouveau"); -1 when path is not a link, or with errno ENAMETOOLONG when
+ * the name does not fit (never cut). Never follows the link. */
 int vh_link_basename(const char *path, char *buf, size_t size);
 bool vh_path_exists(const char *path);
 

@@ -31,6 +31,8 @@ int vh_host_kernel_release(struct vh_host *h, struct vh_err *err)
 	return 0;
 }
 
+const char *const vh_vfio_modules[VH_VFIO_MODULE_COUNT] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+
 struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err)
 {
 	if (h->kmod)

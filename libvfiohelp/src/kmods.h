@@ -19,6 +19,11 @@ struct vh_etc_module {
 	char name[64];
 };
 
+/* The modules passthrough needs, in load order; checks and the hook read
+ * this one list. */
+#define VH_VFIO_MODULE_COUNT 3
+extern const char *const vh_vfio_modules[VH_VFIO_MODULE_COUNT];
+
 struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err);
 /* The root has the kernel's module index (modules.dep.bin). */
 bool vh_kmod_indexed(struct vh_host *h);

@@ -221,7 +221,11 @@ int vh_link_basename(const char *path, char *buf, size_t size)
 		return -1;
 	target[n] = '\0';
 	const char *slash = strrchr(target, '/');
-	vh_strlcpy(buf, slash ? slash + 1 : target, size);
+	if (vh_strlcpy(buf, slash ? slash + 1 : target, size) >= size) {
+		buf[0] = '\0';
+		errno = ENAMETOOLONG; /* a cut driver name would name another driver */
+		return -1;
+	}
 	return 0;
 }
 

@@ -305,10 +305,14 @@ static int parse_hostpci(int index, const char *value, struct vh_vmconf *vm, str
 	return 0;
 }
 
+/* cpu, args, vga and hookscript are informational here (vga is only ever
+ * compared with "none"): Proxmox takes any length, so a long value is kept
+ * cut and marked with "...", never refused. */
 static int copy_value(const char *value, char *buf, size_t size, struct vh_err *err)
 {
+	(void)err;
 	if (vh_strlcpy(buf, value, size) >= size)
-		return vh_fail(err, "longer than %zu characters", size - 1);
+		memcpy(buf + size - 4, "...", 4);
 	return 0;
 }
 

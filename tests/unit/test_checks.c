@@ -9,71 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct eval {
-	struct vh_host *h;
-	struct vh_report *r;
-};
-
-static struct eval evaluate_on(const char *root, unsigned vmid, const char *policy)
+static struct vh_test_eval evaluate_on(const char *root, unsigned vmid, const char *policy)
 {
-	struct vh_err e;
-	struct eval ev = { 0 };
-	ev.h = vh_host_new(root, &e);
-	assert_non_null(ev.h);
-	struct vh_policy *p = vh_policy_load(ev.h, policy, &e);
-	if (!p)
-		fail_msg("policy: %s", e.msg);
-	ev.r = vh_evaluate(ev.h, vmid, p, &e);
-	if (!ev.r)
-		fail_msg("evaluate VM %u on %s: %s", vmid, root, e.msg);
-	vh_policy_free(p);
-	return ev;
+	return vh_test_evaluate(root, vmid, policy);
 }
 
-static struct eval evaluate(const char *host, unsigned vmid)
+static struct vh_test_eval evaluate(const char *host, unsigned vmid)
 {
-	return evaluate_on(vh_test_host(host), vmid, NULL);
-}
-
-static void done(struct eval *ev)
-{
-	vh_report_free(ev->r);
-	vh_host_free(ev->h);
-}
-
-static const struct vh_finding *find(const struct vh_report *r, const char *id, const char *subject)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (!strcmp(r->findings[i].id, id) && (!subject || !strcmp(r->findings[i].subject, subject)))
-			return &r->findings[i];
-	return NULL;
-}
-
-static void dump(const struct vh_report *r)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		print_message("  finding %s %s %s: %s\n", vh_severity_name(r->findings[i].severity),
-			      r->findings[i].id, r->findings[i].subject, r->findings[i].message);
-}
-
-static const struct vh_finding *expect(const struct vh_report *r, const char *id, const char *subject,
-				       enum vh_severity sev)
-{
-	const struct vh_finding *f = find(r, id, subject);
-	if (!f) {
-		dump(r);
-		fail_msg("VM %u: expected finding %s on %s", r->vmid, id, subject ? subject : "*");
-	}
-	assert_string_equal(vh_severity_name(f->severity), vh_severity_name(sev));
-	return f;
-}
-
-static void expect_none(const struct vh_report *r, const char *id)
-{
-	if (find(r, id, NULL)) {
-		dump(r);
-		fail_msg("VM %u: did not expect finding %s", r->vmid, id);
-	}
+	return vh_test_evaluate(vh_test_host(host), vmid, NULL);
 }
 
 /* ---- the seed host: VM 100 as the seed ends up configured ---- */
@@ -81,7 +24,7 @@ static void expect_none(const struct vh_report *r, const char *id)
 static void test_seed_vm100_allowed(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 100);
+	struct vh_test_eval ev = evaluate("seed", 100);
 	const struct vh_report *r = ev.r;
 	assert_true(r->vm_loaded);
 	assert_int_equal(r->n_devices, 2);
@@ -94,9 +37,9 @@ static void test_seed_vm100_allowed(void **state)
 		"balloon-enabled", "memory-insufficient",
 	};
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
-		expect_none(r, quiet[i]);
+		vh_test_expect_none(r, quiet[i]);
 	/* the seed's /etc/modules still lists vfio_virqfd, gone since 6.2 */
-	const struct vh_finding *f = expect(r, "module-unknown", "vfio_virqfd", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(r, "module-unknown", "vfio_virqfd", VH_SEV_WARN);
 	assert_contains(f->message, "merged into vfio");
 	assert_contains(f->fix, "/etc/modules");
 	/* the text report's checklist ticks what passed */
@@ -118,95 +61,95 @@ static void test_seed_vm100_allowed(void **state)
 	assert_true(gpu->is_pcie);
 	assert_true(gpu->has_parent);
 	assert_string_equal(r->devices[1].dev->name, "0000:01:00.1");
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 /* VM 101: the seed's VM before the changes. */
 static void test_seed_vm101_code43_settings(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 101);
+	struct vh_test_eval ev = evaluate("seed", 101);
 	const struct vh_report *r = ev.r;
 	assert_true(vh_report_blocks(r));
-	const struct vh_finding *f = expect(r, "machine-i440fx", "machine", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(r, "machine-i440fx", "machine", VH_SEV_ERROR);
 	assert_string_equal(f->fix, "qm set 101 -machine q35");
-	f = expect(r, "bios-seabios", "bios", VH_SEV_ERROR);
+	f = vh_test_expect(r, "bios-seabios", "bios", VH_SEV_ERROR);
 	assert_string_equal(f->fix, "qm set 101 -bios ovmf");
-	f = expect(r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
+	f = vh_test_expect(r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
 	assert_string_equal(f->fix, "qm set 101 -hostpci0 01:00,rombar=0");
 	/* the audio function is not a display device: no ROM BAR finding */
-	assert_null(find(r, "rombar-enabled", "0000:01:00.1"));
-	expect(r, "balloon-enabled", "balloon", VH_SEV_WARN);
-	expect_none(r, "pcie-off");       /* i440fx has no PCIe to ask for */
-	expect_none(r, "efidisk-missing"); /* SeaBIOS needs none */
-	done(&ev);
+	assert_null(vh_test_find(r, "rombar-enabled", "0000:01:00.1"));
+	vh_test_expect(r, "balloon-enabled", "balloon", VH_SEV_WARN);
+	vh_test_expect_none(r, "pcie-off");       /* i440fx has no PCIe to ask for */
+	vh_test_expect_none(r, "efidisk-missing"); /* SeaBIOS needs none */
+	vh_test_eval_done(&ev);
 }
 
 static void test_seed_vm102_mapping_resolves(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 102);
-	expect_none(ev.r, "mapping-unresolved");
+	struct vh_test_eval ev = evaluate("seed", 102);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
 	assert_int_equal(ev.r->n_devices, 2);
 	assert_string_equal(ev.r->devices[0].dev->name, "0000:01:00.0");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_seed_vm103_104_mapping_unresolved(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 103);
-	const struct vh_finding *f = expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("seed", 103);
+	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "hardware probably changed");
 	assert_contains(f->message, "10de:2504");
-	done(&ev);
+	vh_test_eval_done(&ev);
 	ev = evaluate("seed", 104);
-	f = expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
+	f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "no map for node pve");
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_seed_vm105_memory_and_balloon(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 105);
-	const struct vh_finding *f = expect(ev.r, "memory-insufficient", "memory", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("seed", 105);
+	const struct vh_finding *f = vh_test_expect(ev.r, "memory-insufficient", "memory", VH_SEV_ERROR);
 	assert_contains(f->message, "65536 MiB");
-	expect(ev.r, "balloon-enabled", "balloon", VH_SEV_WARN);
-	done(&ev);
+	vh_test_expect(ev.r, "balloon-enabled", "balloon", VH_SEV_WARN);
+	vh_test_eval_done(&ev);
 }
 
 static void test_seed_vm106_versioned_i440fx(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 106);
-	const struct vh_finding *f = expect(ev.r, "machine-i440fx", "machine", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("seed", 106);
+	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine", VH_SEV_ERROR);
 	assert_contains(f->message, "pc-i440fx-8.1");
-	expect(ev.r, "bios-seabios", "bios", VH_SEV_ERROR);
-	f = expect(ev.r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
+	vh_test_expect(ev.r, "bios-seabios", "bios", VH_SEV_ERROR);
+	f = vh_test_expect(ev.r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
 	assert_string_equal(f->fix, "qm set 106 -hostpci0 01:00.0,x-vga=1,rombar=0");
 	assert_int_equal(ev.r->n_devices, 1); /* a function was named: only that one */
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_seed_vm107_device_missing(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 107);
-	const struct vh_finding *f = expect(ev.r, "device-missing", "0000:09:00.0", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("seed", 107);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-missing", "0000:09:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "not on this host");
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_missing_config(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("seed", 999);
+	struct vh_test_eval ev = evaluate("seed", 999);
 	assert_false(ev.r->vm_loaded);
-	const struct vh_finding *f = expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
 	assert_contains(f->message, "/etc/pve/qemu-server/999.conf");
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_unparsable_config(void **state)
@@ -215,12 +158,12 @@ static void test_unparsable_config(void **state)
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/120.conf",
 		      "machine: q35\nhostpci0: 01:00,pcie=maybe\n");
-	struct eval ev = evaluate_on(root, 120, NULL);
-	const struct vh_finding *f = expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate_on(root, 120, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
 	assert_contains(f->message, "line 2");
 	assert_contains(f->message, "hostpci0");
 	assert_true(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -229,36 +172,36 @@ static void test_unparsable_config(void **state)
 static void test_nouveau_host(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("nouveau", 100);
+	struct vh_test_eval ev = evaluate("nouveau", 100);
 	const struct vh_report *r = ev.r;
-	const struct vh_finding *f = expect(r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "nouveau");
 	assert_contains(f->fix, "options vfio-pci ids=10de:2803,10de:22bd");
-	f = expect(r, "driver-not-vfio", "0000:01:00.1", VH_SEV_WARN);
+	f = vh_test_expect(r, "driver-not-vfio", "0000:01:00.1", VH_SEV_WARN);
 	assert_contains(f->message, "snd_hda_intel");
-	expect(r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
-	expect(r, "module-not-loaded", "vfio", VH_SEV_WARN);
-	expect(r, "module-not-loaded", "vfio_iommu_type1", VH_SEV_WARN);
-	f = expect(r, "host-driver-not-blacklisted", "0000:01:00.0", VH_SEV_WARN);
+	vh_test_expect(r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
+	vh_test_expect(r, "module-not-loaded", "vfio", VH_SEV_WARN);
+	vh_test_expect(r, "module-not-loaded", "vfio_iommu_type1", VH_SEV_WARN);
+	f = vh_test_expect(r, "host-driver-not-blacklisted", "0000:01:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "nouveau");
-	expect(r, "host-driver-not-blacklisted", "0000:01:00.1", VH_SEV_WARN);
+	vh_test_expect(r, "host-driver-not-blacklisted", "0000:01:00.1", VH_SEV_WARN);
 	/* snd_hda_intel matches the audio through two aliases: one finding */
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_findings; i++)
 		n += !strcmp(r->findings[i].id, "host-driver-not-blacklisted") &&
 		     !strcmp(r->findings[i].subject, "0000:01:00.1");
 	assert_int_equal(n, 1);
-	f = expect(r, "boot-vga", "0000:01:00.0", VH_SEV_WARN);
+	f = vh_test_expect(r, "boot-vga", "0000:01:00.0", VH_SEV_WARN);
 	assert_contains(f->message, "efifb");
 	assert_false(vh_report_blocks(r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_shared_group(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("shared-group", 100);
-	const struct vh_finding *f = expect(ev.r, "group-not-isolated", "0000:04:00.0", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("shared-group", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "group-not-isolated", "0000:04:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "0000:05:00.0 (xhci_hcd)");
 	assert_not_contains(f->message, "0000:06:00.0"); /* no driver: does not count */
 	assert_not_contains(f->message, "0000:04:00.1"); /* the VM gets it */
@@ -269,33 +212,33 @@ static void test_shared_group(void **state)
 	for (size_t i = 0; i < ev.r->n_findings; i++)
 		n += !strcmp(ev.r->findings[i].id, "group-not-isolated");
 	assert_int_equal(n, 1);
-	done(&ev);
+	vh_test_eval_done(&ev);
 }
 
 static void test_no_iommu(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("no-iommu", 100);
-	const struct vh_finding *f = expect(ev.r, "iommu-disabled", "host", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("no-iommu", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "iommu-disabled", "host", VH_SEV_ERROR);
 	assert_contains(f->fix, "intel_iommu=on");
-	expect_none(ev.r, "group-not-isolated");
-	done(&ev);
+	vh_test_expect_none(ev.r, "group-not-isolated");
+	vh_test_eval_done(&ev);
 }
 
 static void test_in_use(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("in-use", 100);
-	const struct vh_finding *f = expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
+	struct vh_test_eval ev = evaluate("in-use", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "VM 200");
 	assert_contains(f->fix, "qm stop 200");
 	/* VM 300's reservation expired long ago */
-	assert_null(find(ev.r, "device-in-use", "0000:01:00.1"));
-	done(&ev);
+	assert_null(vh_test_find(ev.r, "device-in-use", "0000:01:00.1"));
+	vh_test_eval_done(&ev);
 	/* VM 200 itself is not blocked by its own reservation */
 	ev = evaluate("in-use", 200);
-	assert_null(find(ev.r, "device-in-use", "0000:01:00.0"));
-	done(&ev);
+	assert_null(vh_test_find(ev.r, "device-in-use", "0000:01:00.0"));
+	vh_test_eval_done(&ev);
 	/* without the reservations file, VM 200's running config still holds it;
 	 * VM 300 has a config naming 01:00.1 but is not running */
 	char *root = vh_test_scratch_copy(vh_test_host("in-use"));
@@ -303,21 +246,21 @@ static void test_in_use(void **state)
 	snprintf(path, sizeof(path), "%s/run/qemu-server/pci-id-reservations", root);
 	assert_int_equal(unlink(path), 0);
 	ev = evaluate_on(root, 100, NULL);
-	f = expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
+	f = vh_test_expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
 	assert_contains(f->message, "VM 200, which is running and passes it as hostpci0");
-	assert_null(find(ev.r, "device-in-use", "0000:01:00.1"));
-	done(&ev);
+	assert_null(vh_test_find(ev.r, "device-in-use", "0000:01:00.1"));
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
 static void test_legacy_kernel(void **state)
 {
 	(void)state;
-	struct eval ev = evaluate("legacy-kernel", 100);
-	expect_none(ev.r, "module-unknown"); /* vfio_virqfd exists on 6.1 */
-	expect(ev.r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
-	expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
-	done(&ev);
+	struct vh_test_eval ev = evaluate("legacy-kernel", 100);
+	vh_test_expect_none(ev.r, "module-unknown"); /* vfio_virqfd exists on 6.1 */
+	vh_test_expect(ev.r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
+	vh_test_expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
+	vh_test_eval_done(&ev);
 }
 
 static void test_pcie_off_and_efidisk(void **state)
@@ -327,12 +270,12 @@ static void test_pcie_off_and_efidisk(void **state)
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/121.conf",
 		      "machine: pc-q35-8.1+pve0\nbios: ovmf\nmemory: 2048\nballoon: 0\n"
 		      "hostpci0: host=0000:01:00.0;0000:01:00.1,rombar=0\n");
-	struct eval ev = evaluate_on(root, 121, NULL);
-	const struct vh_finding *f = expect(ev.r, "pcie-off", "hostpci0", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate_on(root, 121, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-off", "hostpci0", VH_SEV_WARN);
 	assert_string_equal(f->fix, "qm set 121 -hostpci0 host=0000:01:00.0;0000:01:00.1,rombar=0,pcie=1");
-	f = expect(ev.r, "efidisk-missing", "efidisk0", VH_SEV_WARN);
+	f = vh_test_expect(ev.r, "efidisk-missing", "efidisk0", VH_SEV_WARN);
 	assert_contains(f->fix, "qm set 121 -efidisk0");
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -347,12 +290,12 @@ static void test_fifo_config_does_not_hang(void **state)
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:01:00.0/driver_override", root);
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
-	struct eval ev = evaluate_on(root, 130, NULL);
-	expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
-	done(&ev);
+	struct vh_test_eval ev = evaluate_on(root, 130, NULL);
+	vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	vh_test_eval_done(&ev);
 	ev = evaluate_on(root, 100, NULL);
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -363,13 +306,13 @@ static void test_acs_override(void **state)
 	vh_test_write(root, "proc/cmdline",
 		      "BOOT_IMAGE=/boot/vmlinuz-6.8.12-10-pve root=/dev/mapper/pve-root ro quiet "
 		      "pcie_acs_override=downstream,multifunction\n");
-	struct eval ev = evaluate_on(root, 100, NULL);
-	const struct vh_finding *f = expect(ev.r, "acs-override", "host", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "acs-override", "host", VH_SEV_WARN);
 	assert_contains(f->message, "pcie_acs_override");
-	done(&ev);
+	vh_test_eval_done(&ev);
 	ev = evaluate("seed", 100); /* the seed's own command line has none */
-	expect_none(ev.r, "acs-override");
-	done(&ev);
+	vh_test_expect_none(ev.r, "acs-override");
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -384,14 +327,14 @@ static void test_sparse_host(void **state)
 	assert_int_equal(unlink(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/lib/modules/6.8.12-10-pve/modules.dep.bin", root);
 	assert_int_equal(unlink(cmd), 0);
-	struct eval ev = evaluate_on(root, 100, NULL);
-	expect(ev.r, "memory-unknown", "host", VH_SEV_WARN);
-	expect_none(ev.r, "memory-insufficient");
-	expect_none(ev.r, "module-unknown");
-	const struct vh_finding *f = expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
+	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
+	vh_test_expect(ev.r, "memory-unknown", "host", VH_SEV_WARN);
+	vh_test_expect_none(ev.r, "memory-insufficient");
+	vh_test_expect_none(ev.r, "module-unknown");
+	const struct vh_finding *f = vh_test_expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
 	assert_contains(f->message, "no module index");
 	assert_false(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -404,11 +347,11 @@ static void test_policy_changes_severity(void **state)
 		      " \"vms\": {\"100\": {\"severity\": {\"host-driver-not-blacklisted\": \"off\"}}}}");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/p.json", dir);
-	struct eval ev = evaluate_on(vh_test_host("nouveau"), 100, path);
-	expect(ev.r, "boot-vga", "0000:01:00.0", VH_SEV_ERROR);
-	expect_none(ev.r, "host-driver-not-blacklisted");
+	struct vh_test_eval ev = evaluate_on(vh_test_host("nouveau"), 100, path);
+	vh_test_expect(ev.r, "boot-vga", "0000:01:00.0", VH_SEV_ERROR);
+	vh_test_expect_none(ev.r, "host-driver-not-blacklisted");
 	assert_true(vh_report_blocks(ev.r));
-	done(&ev);
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(dir);
 }
 

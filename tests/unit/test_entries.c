@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *host_with_vm(const char *tree, const char *conf)
 {
@@ -370,6 +371,95 @@ static void test_mapping_every_map_must_match(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A terminal escape sequence in a config value never reaches the admin's
+ * terminal: not through a finding's message or fix, not through the hook. */
+static void test_config_escapes_never_printed(void **state)
+{
+	(void)state;
+	char *root = host_with_vm("seed", "machine: q35\nballoon: 0\n"
+					  "hostpci0: 03:00.0,x-evil=\x1b]0;owned\x07\x1b[31m\n");
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-off", "hostpci0", VH_SEV_WARN);
+	assert_contains(f->fix, "x-evil=?]0;owned??[31m");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	vh_report_print(ev.r, mem);
+	fclose(mem);
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\x07'));
+	free(text);
+	vh_test_eval_done(&ev);
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "200", "pre-start", NULL };
+	char *out;
+	vh_test_run(argv, &out, NULL);
+	assert_contains(out, "x-evil=?]0;owned");
+	assert_null(strchr(out, '\x1b'));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+/* A copy of the NIC at 0000:BB:00.0 with device id `device`, in config
+ * space and in sysfs. */
+static void add_nic_copy(const char *root, unsigned bus, unsigned device)
+{
+	char src[4096], dst[4096], link[4096], target[256], cfg[4200];
+	snprintf(src, sizeof(src), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:03:00.0", root);
+	snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0", root, bus);
+	const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
+	assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
+	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:%02x:00.0", root, bus);
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.0", bus);
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(cfg, sizeof(cfg), "%s/config", dst);
+	FILE *f = fopen(cfg, "r+b");
+	assert_non_null(f);
+	unsigned char id[2] = { (unsigned char)(device & 0xff), (unsigned char)(device >> 8) };
+	assert_int_equal(fseek(f, 2, SEEK_SET), 0);
+	assert_int_equal(fwrite(id, 1, 2, f), 2);
+	fclose(f);
+	char rel[128], hex[16];
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0/device", bus);
+	snprintf(hex, sizeof(hex), "0x%04x\n", device);
+	vh_test_write(root, rel, hex); /* libpci's sysfs back end reads the id here */
+}
+
+/* The suggested "options vfio-pci ids=" line holds whole ids only: one cut
+ * short would name another device (10de:811 for 10de:8114). */
+static void test_ids_line_never_cut(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	/* the NIC and 40 copies with device ids 8100..8127, 15 to an entry */
+	char conf[2048] = "hostpci0: 03:00.0";
+	for (unsigned i = 0; i < 40; i++) {
+		add_nic_copy(root, 0x20 + i, 0x8100 + i);
+		char addr[32];
+		if ((i + 1) % 15 == 0)
+			snprintf(addr, sizeof(addr), "\nhostpci%u: %02x:00.0", (i + 1) / 15, 0x20 + i);
+		else
+			snprintf(addr, sizeof(addr), ";%02x:00.0", 0x20 + i);
+		strcat(conf, addr);
+	}
+	strcat(conf, "\n");
+	vh_test_write(root, "etc/pve/qemu-server/200.conf", conf);
+	struct vh_test_eval ev = eval200(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "driver-not-vfio", "0000:03:00.0", VH_SEV_WARN);
+	const char *ids = strstr(f->fix, "ids=");
+	assert_non_null(ids);
+	ids += 4;
+	size_t n = strcspn(ids, "'");
+	assert_true(n > 100); /* many ids, but not all 41 */
+	for (const char *p = ids; p < ids + n;) {
+		size_t len = strcspn(p, ",'");
+		if (len != 9 || p[4] != ':')
+			fail_msg("'%.*s' in the ids= line is not a whole vendor:device", (int)len, p);
+		p += len + 1;
+	}
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +479,8 @@ int main(void)
 		cmocka_unit_test(test_unreadable_group_member_counts),
 		cmocka_unit_test(test_mapping_first_free_alternative_wins),
 		cmocka_unit_test(test_mapping_every_map_must_match),
+		cmocka_unit_test(test_config_escapes_never_printed),
+		cmocka_unit_test(test_ids_line_never_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

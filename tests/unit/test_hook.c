@@ -307,6 +307,8 @@ static void test_lock_serialises_hooks(void **state)
 	assert_int_equal(flock(fd, LOCK_EX), 0);
 	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
 	assert_contains(out, "another vfio-hook held /run/vfiohelp/lock");
+	/* the wait has its own bound: at least 5 s, whatever timeout_ms says */
+	assert_contains(out, "for 5000 ms");
 	free(out);
 	close(fd);
 	/* two hooks at once on one group: both finish, one after the other */
@@ -498,6 +500,108 @@ static void test_keep_and_mdev_never_written(void **state)
 	}
 }
 
+/* SIGTERM (a task stopped from the GUI) while a write hangs: the hook
+ * finishes the phase — the device goes back to nouveau with its override
+ * cleared — instead of dying with the card half moved. */
+static void test_sigterm_waits_for_rollback(void **state)
+{
+	(void)state;
+	char *root = nouveau_with_vfio_loaded();
+	char fifo[4096];
+	snprintf(fifo, sizeof(fifo), "%s/sys/bus/pci/drivers/nouveau/unbind", root);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 1500}");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execl(VH_VFIO_HOOK, VH_VFIO_HOOK, "--root", root, "100", "pre-start", (char *)NULL);
+		_exit(127);
+	}
+	usleep(700 * 1000); /* well inside the hung unbind */
+	kill(pid, SIGTERM);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* the signal takes effect once the phase is done (or it exits non-zero) */
+	assert_true(WIFSIGNALED(status) ? WTERMSIG(status) == SIGTERM : WEXITSTATUS(status) == 1);
+	/* the phase ran to its end: rolled back, logged, the override cleared */
+	const char *log = vh_test_read(root, "var/log/vfiohelp/hook.log");
+	assert_contains(log, "rolled back 0000:01:00.0 to nouveau");
+	assert_contains(log, "pre-start VM 100: start refused");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"), "\n");
+	vh_test_scratch_free(root);
+}
+
+/* More devices than the state can record: refused before any change. */
+static void test_too_many_devices_refused(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	const char *nic = "sys/devices/pci0000:00/0000:00:01.3/0000:03:00.0";
+	char conf[4096] = "machine: q35\nbios: ovmf\nefidisk0: x:1\nballoon: 0\nmemory: 1024\n";
+	/* 33 slots of 8 functions, copies of the NIC, and the NIC: 265 devices */
+	for (int slot = 0; slot < 33; slot++) {
+		char line[64];
+		if (slot % 16)
+			snprintf(line, sizeof(line), ";%02x:00", 0x20 + slot);
+		else
+			snprintf(line, sizeof(line), "%shostpci%d: %02x:00", slot ? "\n" : "", slot / 16,
+				 0x20 + slot);
+		strcat(conf, line);
+		for (int fn = 0; fn < 8; fn++) {
+			char src[4096], dst[4096], link[4096], target[256];
+			snprintf(src, sizeof(src), "%s/%s", root, nic);
+			snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d", root,
+				 0x20 + slot, fn);
+			const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
+			assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
+			snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:%02x:00.%d", root, 0x20 + slot, fn);
+			snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d",
+				 0x20 + slot, fn);
+			assert_int_equal(symlink(target, link), 0);
+		}
+	}
+	/* the NIC itself too: the copies share its IOMMU group */
+	strcat(conf, "\nhostpci3: 03:00.0\n");
+	vh_test_write(root, "etc/pve/qemu-server/200.conf", conf);
+	char *out;
+	assert_int_equal(hook(root, "200", "pre-start", &out), 1);
+	assert_contains(out, "has 265 devices to bind; the hook can track at most 256");
+	assert_contains(last_line(out), "start refused before any change");
+	assert_false(exists(root, "run/vfiohelp/200.json"));
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/r8169/unbind"), "");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+/* A reset the hook asked for and that failed refuses the start, with the
+ * way out: a policy without the hook's reset starts it. */
+static void test_failed_reset_refuses(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char reset[4096];
+	snprintf(reset, sizeof(reset), "%s/sys/bus/pci/devices/0000:01:00.0/reset", root);
+	unlink(reset);
+	assert_int_equal(mkdir(reset, 0755), 0); /* a write to it fails (EISDIR) */
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
+	assert_contains(out, "error reset 0000:01:00.0:");
+	assert_contains(out, "\"reset\": false");
+	assert_contains(last_line(out), "start refused");
+	free(out);
+	assert_false(exists(root, "run/vfiohelp/100.json"));
+	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"reset\": false}");
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_not_contains(out, "reset 0000:01:00.0");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +616,9 @@ int main(void)
 		cmocka_unit_test(test_post_stop_distrusts_state),
 		cmocka_unit_test(test_post_stop_leaves_card_of_running_vm),
 		cmocka_unit_test(test_keep_and_mdev_never_written),
+		cmocka_unit_test(test_sigterm_waits_for_rollback),
+		cmocka_unit_test(test_too_many_devices_refused),
+		cmocka_unit_test(test_failed_reset_refuses),
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),

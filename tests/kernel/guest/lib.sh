@@ -100,6 +100,25 @@ run_hook() {
     result "$p.last_line" "$(tail -n 1 /tmp/hook.out)"
 }
 
+# report_touches PREFIX: how many lines of the last hook run say it reset, moved,
+# returned or rolled back a device (0: the hook wrote to no device).
+report_touches() {
+    result "$1.touch_lines" "$(grep -cE '^vfio-hook: (reset|moved|returned|rolled back)' /tmp/hook.out)"
+}
+
+# run_phases VMID ADDR: all four hook phases in order; after each, what it said it
+# touched (PHASE.touch_lines) and the device's state (afterPHASE.ADDR.*), PHASE without
+# its dash (prestart, poststart, prestop, poststop).
+run_phases() {
+    local phase p
+    for phase in pre-start post-start pre-stop post-stop; do
+        p=$(echo $phase | tr -d -)
+        run_hook $p "$1" $phase
+        report_touches $p
+        report_dev after$p "$2"
+    done
+}
+
 # e1000e_probes ADDR: how often e1000e has bound the device since boot (each bind
 # logs one "(PCI Express..." line): 1 means the device never left its host driver.
 e1000e_probes() {

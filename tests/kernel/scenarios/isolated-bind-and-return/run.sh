@@ -11,7 +11,14 @@ run_check check 100 --policy /etc/pve/vfiohelp.json
 report_dev checked $A
 report_modules checked
 
+# A modprobe.d "install" command would run through a shell: the hook never runs one
+# (libkmod with KMOD_PROBE_IGNORE_COMMAND), it loads the module itself.
+echo 'install vfio_pci /bin/touch /run/install-command-ran; /sbin/modprobe --ignore-install vfio_pci' \
+    >/etc/modprobe.d/zz-install-command.conf
 run_hook prestart 100 pre-start
+if [ -e /run/install-command-ran ]; then result started.install_command_ran yes
+else result started.install_command_ran no; fi
+rm -f /etc/modprobe.d/zz-install-command.conf
 report_dev started $A
 report_modules started
 run_check check2 100

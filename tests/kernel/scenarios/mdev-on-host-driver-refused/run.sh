@@ -2,13 +2,7 @@
 # and pre-start refuse with mdev-unavailable, and no phase unbinds, overrides or resets
 # the parent (a vGPU parent on its host driver serves every vGPU on the card).
 A=0000:01:00.0
-said_touch() { result "$1.touch_lines" "$(grep -cE '^vfio-hook: (reset|moved|returned|rolled back)' /tmp/hook.out)"; }
 report_dev start $A
 run_check check 100
-for phase in pre-start post-start pre-stop post-stop; do
-    p=$(echo $phase | tr -d -)
-    run_hook $p 100 $phase
-    said_touch $p
-    report_dev after$p $A
-done
+run_phases 100 $A
 report_modules end
