@@ -13,6 +13,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "check", hookctl_check, "check VMID [--root DIR] [--json] [--policy FILE]" },
 	{ "log", hookctl_log, "log [VMID] [--root DIR] [--json] [--limit N]" },
+	{ "devices", hookctl_devices, "devices [--root DIR] [--json]" },
 	{ "install", hookctl_install, "install VMID [--storage NAME] [--root DIR] [--apply]" },
 };
 

@@ -10,5 +10,6 @@ enum { HOOKCTL_OK = 0, HOOKCTL_BLOCKED = 1, HOOKCTL_USAGE = 2 };
 int hookctl_check(int argc, char **argv);
 int hookctl_log(int argc, char **argv);
 int hookctl_install(int argc, char **argv);
+int hookctl_devices(int argc, char **argv);
 
 #endif

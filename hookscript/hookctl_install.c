@@ -1,7 +1,8 @@
 /*
  * hookctl install VMID [--storage NAME] [--root DIR] [--apply]
  *
- * Copies this build's vfio-hook into the snippets directory of a storage
+ * Copies vfio-hook (the packaged one, or the one built next to this hookctl)
+ * into the snippets directory of a storage
  * (from /etc/pve/storage.cfg; `local` is /var/lib/vz) and prints the
  * `qm set` line that registers it. With --apply it runs that line: qm is the
  * only correct writer of a VM config (it takes pmxcfs's lock), so hookctl
@@ -37,84 +38,220 @@ static bool is_storage_id(const char *s)
 	return true;
 }
 
+/* Where a package or `cmake --install` put the two programs (CMake passes
+ * the real paths); the build tree keeps them side by side instead. */
+#ifndef VH_HOOKCTL_INSTALLED
+#define VH_HOOKCTL_INSTALLED "/usr/sbin/hookctl"
+#endif
+#ifndef VH_HOOK_INSTALLED
+#define VH_HOOK_INSTALLED "/usr/lib/vfiohelp/vfio-hook"
+#endif
+
+/* What install needs of one storage.cfg section. */
+struct storage {
+	char type[32];
+	char path[PATH_MAX];
+	bool found;
+	bool snippets;
+};
+
+static char *trim_end(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* "TYPE: ID" as pve-common's SectionConfig reads a header: ^(\S+):\s*(\S+)\s*$ */
+static bool parse_section_header(char *line, char **type, char **id)
+{
+	char *colon = strchr(line, ':');
+	if (!colon || colon == line || strcspn(line, " \t") < (size_t)(colon - line))
+		return false;
+	*colon = '\0';
+	*type = line;
+	*id = colon + 1 + strspn(colon + 1, " \t");
+	return **id && !strpbrk(*id, " \t");
+}
+
+/* "\tKEY VALUE" as SectionConfig reads a property: ^\s+(\S+)(\s+(.*\S))?\s*$;
+ * the value runs to the end of the line, spaces included. */
+static bool parse_property(char *line, char **key, char **value)
+{
+	*key = line + strspn(line, " \t");
+	if (*key == line || !**key)
+		return false;
+	char *end = *key + strcspn(*key, " \t");
+	*value = end + strspn(end, " \t");
+	*end = '\0';
+	return true;
+}
+
+static bool content_has_snippets(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == 8 && !strncmp(p, "snippets", 8))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static void read_storage_cfg(FILE *f, const char *storage, struct storage *st)
+{
+	char line[PATH_MAX + 64];
+	bool in = false;
+	while (fgets(line, sizeof(line), f)) {
+		trim_end(line);
+		char *a, *b;
+		if (line[0] == '#')
+			continue;
+		if (!line[0])
+			in = false; /* a blank line ends a section */
+		else if (line[0] != ' ' && line[0] != '\t') {
+			in = parse_section_header(line, &a, &b) && !strcmp(b, storage);
+			if (in) {
+				st->found = true;
+				snprintf(st->type, sizeof(st->type), "%s", a);
+			}
+		} else if (in && parse_property(line, &a, &b)) {
+			if (!strcmp(a, "path"))
+				snprintf(st->path, sizeof(st->path), "%s", b);
+			else if (!strcmp(a, "content"))
+				st->snippets = content_has_snippets(b);
+		}
+	}
+}
+
+/* An absolute path without "..", control characters or a trailing slash:
+ * it is joined under --root and shown in messages. */
+static bool is_storage_path(const char *p)
+{
+	if (p[0] != '/' || strstr(p, "/../") || (strlen(p) >= 3 && !strcmp(p + strlen(p) - 3, "/..")))
+		return false;
+	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
 /* The storage's base path from storage.cfg ("dir: NAME" ... "path /x"), or
  * Proxmox's defaults: local is /var/lib/vz, nfs/cifs/cephfs mount under
  * /mnt/pve/NAME. Fails when the storage does not carry snippets. */
 static int storage_path(const char *root, const char *storage, char *out, size_t size)
 {
-	char cfg[PATH_MAX], line[1024], type[32] = "";
-	bool in = false, found = false, snippets = false;
+	char cfg[PATH_MAX];
+	struct storage st = { .found = false };
 	snprintf(cfg, sizeof(cfg), "%s/etc/pve/storage.cfg", root);
-	out[0] = '\0';
-	FILE *f = fopen(cfg, "r");
-	if (!f && !strcmp(storage, "local")) {
+	FILE *f = fopen(cfg, "re");
+	if (!f && errno == ENOENT && !strcmp(storage, "local")) {
 		snprintf(out, size, "/var/lib/vz");
 		return 0; /* a fresh node's local storage */
 	}
 	if (!f)
 		return fprintf(stderr, "hookctl: cannot read %s: %s\n", cfg, strerror(errno)), -1;
-	while (fgets(line, sizeof(line), f)) {
-		char key[32], val[512];
-		if (line[0] != ' ' && line[0] != '\t') {
-			char id[128];
-			in = sscanf(line, "%31[a-z]: %127s", type, id) == 2 && !strcmp(id, storage);
-			found |= in;
-		} else if (in && sscanf(line, " %31s %511s", key, val) == 2) {
-			if (!strcmp(key, "path"))
-				snprintf(out, size, "%s", val);
-			else if (!strcmp(key, "content"))
-				snippets = strstr(val, "snippets") != NULL;
-		}
-		if (in && !out[0] && (!strcmp(type, "nfs") || !strcmp(type, "cifs") || !strcmp(type, "cephfs")))
-			snprintf(out, size, "/mnt/pve/%s", storage);
-	}
+	read_storage_cfg(f, storage, &st);
 	fclose(f);
-	if (!found || !out[0] || out[0] != '/' || strstr(out, ".."))
+	if (st.found && !st.path[0] &&
+	    (!strcmp(st.type, "nfs") || !strcmp(st.type, "cifs") || !strcmp(st.type, "cephfs")))
+		snprintf(st.path, sizeof(st.path), "/mnt/pve/%s", storage);
+	if (!st.found || !st.path[0] || !is_storage_path(st.path))
 		return fprintf(stderr, "hookctl: storage '%s' is not a directory storage in %s\n",
 			       storage, cfg), -1;
-	if (!snippets)
+	if (!st.snippets)
 		return fprintf(stderr, "hookctl: storage '%s' does not hold snippets; enable it with: "
 				       "pvesm set %s --content <current>,snippets\n", storage, storage), -1;
+	snprintf(out, size, "%s", st.path);
 	return 0;
 }
 
-static int copy_self(const char *dest)
+/* The packaged hook when this is the packaged hookctl, else the vfio-hook
+ * built next to this hookctl. */
+static int hook_source(char *out, size_t size)
 {
-	char self[PATH_MAX], tmp[PATH_MAX];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		return fprintf(stderr, "hookctl: cannot find its own binary: %s\n", strerror(errno)), -1;
 	self[n] = '\0';
-	/* vfio-hook is built next to hookctl */
-	char dir[PATH_MAX], src[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", self);
-	snprintf(src, sizeof(src), "%s/vfio-hook", dirname(dir));
-	snprintf(tmp, sizeof(tmp), "%s.new", dest);
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return fprintf(stderr, "hookctl: %s: %s\n", src, strerror(errno)), -1;
-	unlink(tmp);
-	int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
-	if (out < 0) {
-		close(in);
-		return fprintf(stderr, "hookctl: %s: %s\n", tmp, strerror(errno)), -1;
+	if (!strcmp(self, VH_HOOKCTL_INSTALLED))
+		snprintf(out, size, "%s", VH_HOOK_INSTALLED);
+	else
+		snprintf(out, size, "%s/vfio-hook", dirname(self));
+	return 0;
+}
+
+/* BASE/snippets, created if missing, opened without following a symlink
+ * and refused when someone else could swap the hook inside it. */
+static int open_snippets_dir(const char *base)
+{
+	int dir = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return fprintf(stderr, "hookctl: storage directory %s: %s\n", base, strerror(errno)), -1;
+	if (mkdirat(dir, "snippets", 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "hookctl: cannot create %s/snippets: %s\n", base, strerror(errno));
+		return close(dir), -1;
 	}
+	int snip = openat(dir, "snippets", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int why = errno;
+	close(dir);
+	struct stat st;
+	if (snip < 0 && (why == ELOOP || why == ENOTDIR))
+		return fprintf(stderr, "hookctl: %s/snippets is a symlink or not a directory; root will not "
+				       "write a hookscript through it: replace it with a real directory "
+				       "(mkdir -m 755)\n", base), -1;
+	if (snip < 0)
+		return fprintf(stderr, "hookctl: %s/snippets: %s\n", base, strerror(why)), -1;
+	if (fstat(snip, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		fprintf(stderr, "hookctl: %s/snippets is writable by others or not owned by uid %u; "
+				"anyone who can write it can replace the hookscript root runs: "
+				"chown %u %s/snippets && chmod 755 %s/snippets\n",
+			base, (unsigned)geteuid(), (unsigned)geteuid(), base, base);
+		return close(snip), -1;
+	}
+	return snip;
+}
+
+static int copy_fd(int in, int out)
+{
 	char buf[65536];
-	int rc = 0;
+	ssize_t n;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, (size_t)n) != n)
-			rc = -1;
-	if (n < 0 || fsync(out) < 0)
-		rc = -1;
+			return -1;
+	return n < 0 || fsync(out) < 0 ? -1 : 0;
+}
+
+/* Writes src as snippets/vfio-hook: a new file beside it, then rename, so
+ * a VM starting meanwhile runs the old hook or the new one, never half. */
+static int install_hook(const char *src, int snip, const char *shown)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return fprintf(stderr, "hookctl: %s: %s (is the vfiohelp package installed, or "
+				       "vfio-hook built next to hookctl?)\n", src, strerror(errno)), -1;
+	unlinkat(snip, "vfio-hook.new", 0);
+	int out = openat(snip, "vfio-hook.new", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (out < 0) {
+		close(in);
+		return fprintf(stderr, "hookctl: %s.new: %s\n", shown, strerror(errno)), -1;
+	}
+	int rc = copy_fd(in, out) < 0 || fchmod(out, 0755) < 0 ? -1 : 0;
+	int why = errno;
 	close(in);
 	close(out);
-	if (rc < 0 || rename(tmp, dest) < 0) {
-		unlink(tmp);
-		return fprintf(stderr, "hookctl: writing %s failed: %s\n", dest, strerror(errno)), -1;
+	if (rc < 0 || renameat(snip, "vfio-hook.new", snip, "vfio-hook") < 0) {
+		why = rc < 0 ? why : errno;
+		unlinkat(snip, "vfio-hook.new", 0);
+		return fprintf(stderr, "hookctl: writing %s failed: %s\n", shown, strerror(why)), -1;
 	}
 	return 0;
 }
 
+/* qm gets a fixed environment: nothing of the caller's (LD_*, PERL5LIB,
+ * PATH) reaches a program that writes the cluster's configs as root. */
 static int run_qm(unsigned vmid, const char *storage)
 {
 	char id[16], script[160];
@@ -123,7 +260,8 @@ static int run_qm(unsigned vmid, const char *storage)
 	pid_t pid = fork();
 	if (pid == 0) {
 		char *const argv[] = { "qm", "set", id, "--hookscript", script, NULL };
-		execv(QM_PATH, argv);
+		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+		execve(QM_PATH, argv, envp);
 		fprintf(stderr, "hookctl: cannot run %s: %s\n", QM_PATH, strerror(errno));
 		_exit(127);
 	}
@@ -144,7 +282,7 @@ int hookctl_install(int argc, char **argv)
 	}
 	const char *storage = cli.storage ? cli.storage : "local";
 	const char *root = cli.root && strcmp(cli.root, "/") ? cli.root : "";
-	char base[PATH_MAX], dest[PATH_MAX * 2];
+	char base[PATH_MAX], src[PATH_MAX], dir[PATH_MAX * 2], dest[PATH_MAX * 2 + 32];
 	if (!is_storage_id(storage)) {
 		fprintf(stderr, "hookctl: '%s' is not a storage id\n", storage);
 		return HOOKCTL_USAGE;
@@ -153,15 +291,16 @@ int hookctl_install(int argc, char **argv)
 		fprintf(stderr, "hookctl: --apply changes the live cluster; it cannot go with --root\n");
 		return HOOKCTL_USAGE;
 	}
-	if (storage_path(root, storage, base, sizeof(base)) < 0)
+	if (storage_path(root, storage, base, sizeof(base)) < 0 || hook_source(src, sizeof(src)) < 0)
 		return HOOKCTL_USAGE;
-	snprintf(dest, sizeof(dest), "%s%s/snippets", root, base);
-	if (mkdir(dest, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "hookctl: cannot create %s: %s\n", dest, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s%s", root, base);
+	snprintf(dest, sizeof(dest), "%s/snippets/vfio-hook", dir);
+	int snip = open_snippets_dir(dir);
+	if (snip < 0)
 		return HOOKCTL_USAGE;
-	}
-	strcat(dest, "/vfio-hook");
-	if (copy_self(dest) < 0)
+	int rc = install_hook(src, snip, dest);
+	close(snip);
+	if (rc < 0)
 		return HOOKCTL_USAGE;
 	printf("installed %s\n", dest);
 	if (!cli.apply) {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building, testing and the real-kernel bench need (Debian 12).
+# Installs what building, testing, packaging and the real-kernel bench need
+# (Debian 12).
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
                    libcmocka-dev pci.ids pciutils kmod gcc)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
+# Building and checking the Debian package (scripts/package.sh).
+VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)
 
 # The kernel bench finds its kernels through apt's package lists.
 vfiohelp_apt_lists() {

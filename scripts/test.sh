@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The tests: unit tests under AddressSanitizer and UBSan, then the whole
+# The tests: unit tests under AddressSanitizer and UBSan; the Debian package
+# built, checked by lintian, installed and run from /usr/sbin; then the whole
 # suite (unit tests and the real-kernel scenarios in QEMU) on a normal build.
 # The output ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}"
+vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}" "${VFIOHELP_DEB_PACKAGES[@]}"
 vfiohelp_apt_lists
 jobs=$(nproc)
 
@@ -14,6 +15,10 @@ cmake -S . -B build-asan -DVFIOHELP_SANITIZE=ON -DVFIOHELP_KERNEL_TESTS=OFF -DCM
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest -L 'unit|fuzz' --output-on-failure -j"$jobs")
+
+echo "== Debian package: build, lintian, install, run the installed programs"
+bash scripts/package.sh build-deb
+bash scripts/check-installed.sh build-deb/vfiohelp_*_"$(dpkg --print-architecture)".deb
 
 echo "== all tests (unit + real-kernel scenarios)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVFIOHELP_KERNEL_TESTS=ON >/dev/null

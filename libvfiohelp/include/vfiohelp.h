@@ -11,6 +11,7 @@
  *   vh_report_*         that report as JSON or as text
  *   vh_hook_*           the hookscript's repairs (bind, reset, give back)
  *   vh_history_*        the Proxmox task logs and the hook's own log
+ *   vh_devices_*        every PCI function of the host (hookctl devices)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
  * caller's struct vh_err with a sentence that names the device or file and
@@ -338,6 +339,25 @@ VH_EXPORT const char *vh_task_hook_line(const struct vh_task *t, size_t i);
 VH_EXPORT struct json_object *vh_history_to_json(const struct vh_history *hist);
 /* The admin's text: one block per task, refused starts marked "!!". */
 VH_EXPORT void vh_history_print(const struct vh_history *hist, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * The host's devices (devices.c): `hookctl devices`, the seed's hardware
+ * verification. Every PCI function with its IOMMU group, the group's other
+ * members, whether it is isolated, its driver and reset methods, and the
+ * VMs that pass it. The only reader of the whole bus: check and the hook
+ * never call it.
+ */
+struct vh_devices;
+
+VH_EXPORT struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *err);
+VH_EXPORT void vh_devices_free(struct vh_devices *d);
+VH_EXPORT size_t vh_devices_count(const struct vh_devices *d);
+/* {"devices": [{"address", "vendor_device", "class", "name", "driver",
+ * "iommu_group", "group_members", "group_isolated", "reset_methods",
+ * "boot_vga", "used_by", "running_in"}]}; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
+/* The admin's text: one block per IOMMU group, then the devices without one. */
+VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -515,15 +515,10 @@ static void load_running_vms(struct vh_eval *ev)
 	struct vh_vmconf *vm = malloc(sizeof(*vm));
 	struct dirent *e;
 	while (dp && vm && (e = readdir(dp))) {
-		char name[16];
 		unsigned vmid;
 		uint64_t pid;
 		bool alive;
-		size_t len = strlen(e->d_name);
-		if (len < 5 || len > 13 || strcmp(e->d_name + len - 4, ".pid"))
-			continue;
-		vh_strlcpy(name, e->d_name, len - 3);
-		if (vh_vmid_parse(name, &vmid) < 0 || vmid == ev->r->vmid ||
+		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vmid == ev->r->vmid ||
 		    vh_vm_pid(ev->h, vmid, &pid, &alive) < 0 || !alive ||
 		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
 			continue;
@@ -605,8 +600,7 @@ bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a
 	return false;
 }
 
-/* Drivers that leave a group member harmless to the guest. */
-static bool harmless_driver(const char *driver)
+bool vh_driver_harmless(const char *driver)
 {
 	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
 }
@@ -641,7 +635,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 		vh_pci_addr_format(&members[i], name);
 		/* A member that cannot be read counts against isolation: unknown
 		 * is not harmless. */
-		if (m && m->present && (m->is_bridge || harmless_driver(m->driver)))
+		if (m && m->present && (m->is_bridge || vh_driver_harmless(m->driver)))
 			continue;
 		count++;
 		if (used < sizeof(offenders))
@@ -747,6 +741,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		check_etc_modules(&ev);
 		check_memory(&ev);
 		check_devices(&ev, iommu_active, &e);
+		vh_check_health(&ev, iommu_active);
 	}
 	if (ev.oom) {
 		vh_report_free(r);

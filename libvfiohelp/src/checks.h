@@ -53,5 +53,12 @@ bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
 /* The hostpciN entry a device of the VM came from (NULL if none). */
 const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index);
+/* Drivers that leave a group member harmless to the guest: none, vfio-pci,
+ * pci-stub. */
+bool vh_driver_harmless(const char *driver);
+
+/* checks_health.c: interrupt remapping, the devices' own health (answers,
+ * power, reset), romfile= and vfio-pci ids= that reach other devices. */
+void vh_check_health(struct vh_eval *ev, bool iommu_active);
 
 #endif

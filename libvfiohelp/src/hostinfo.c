@@ -1,6 +1,7 @@
 #include "internal.h"
 #include "host.h"
 #include "hostinfo.h"
+#include "kmods.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- IOMMU ---- */
 
@@ -360,5 +362,62 @@ int vh_device_holder(struct vh_host *h, const char *addr, unsigned self, struct 
 		if (*held)
 			*out = hd;
 	}
+	return 0;
+}
+
+/* ---- interrupts ---- */
+
+int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err)
+{
+	char path[PATH_MAX], *text;
+	*remapped = false;
+	if (vh_host_path(h, path, sizeof(path), "/proc/interrupts") < 0)
+		return vh_fail(err, "path too long");
+	if (vh_slurp(path, 4u << 20, &text, NULL) < 0)
+		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
+	/* A chip name is a word of its own: "IR-PCI-MSI-0000:01:00.0", never
+	 * inside another word ("AMD-IR-0" names the remapping unit itself). */
+	for (const char *p = strstr(text, "IR-"); p && !*remapped; p = strstr(p + 3, "IR-"))
+		*remapped = p > text && (p[-1] == ' ' || p[-1] == '\t');
+	free(text);
+	return 0;
+}
+
+static bool yes(const char *v)
+{
+	return !strcmp(v, "Y") || !strcmp(v, "y") || !strcmp(v, "1");
+}
+
+bool vh_unsafe_interrupts(struct vh_host *h, enum vh_unsafe_source *source)
+{
+	char path[PATH_MAX], value[16];
+	if (vh_host_path(h, path, sizeof(path),
+			 "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts") == 0 &&
+	    vh_read_attr(path, value, sizeof(value)) == 0) {
+		*source = VH_UNSAFE_PARAM;
+		return yes(value);
+	}
+	if (vh_module_option(h, "vfio_iommu_type1", "allow_unsafe_interrupts", value, sizeof(value))) {
+		*source = VH_UNSAFE_MODPROBE;
+		return yes(value);
+	}
+	*source = VH_UNSAFE_DEFAULT;
+	return false;
+}
+
+int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
+{
+	char path[PATH_MAX];
+	unsigned char id[2];
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/config", addr) < 0)
+		return -1;
+	int fd = vh_open_regular(path);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, id, sizeof(id));
+	close(fd);
+	if (n != (ssize_t)sizeof(id))
+		return -1;
+	*vendor = (uint16_t)(id[0] | id[1] << 8);
 	return 0;
 }

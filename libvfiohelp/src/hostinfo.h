@@ -73,4 +73,26 @@ struct vh_reservation {
 int vh_reservations_parse(const char *text, size_t len, const char *addr, unsigned self,
 			  struct vh_reservation *out, size_t max, size_t *count);
 
+/* ---- interrupts (vfio's precondition for a device's MSI/INTx) ---- */
+
+/* Interrupt remapping is on: /proc/interrupts lists an interrupt chip whose
+ * name starts "IR-" (IR-IO-APIC, IR-PCI-MSI...). -1 when the file cannot be
+ * read: then nothing can be said. */
+int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err);
+
+/* Where vfio_iommu_type1's allow_unsafe_interrupts comes from. */
+enum vh_unsafe_source {
+	VH_UNSAFE_DEFAULT,   /* module not loaded, no modprobe.d option: off */
+	VH_UNSAFE_PARAM,     /* /sys/module/vfio_iommu_type1/parameters/... */
+	VH_UNSAFE_MODPROBE,  /* options vfio_iommu_type1 allow_unsafe_interrupts=... */
+};
+/* Whether vfio allows devices without interrupt remapping: the loaded
+ * module's parameter, else what modprobe.d gives it at load. */
+bool vh_unsafe_interrupts(struct vh_host *h, enum vh_unsafe_source *source);
+
+/* The vendor id in the first two bytes of the device's config space as the
+ * kernel reads it now (the "vendor" attribute is cached at enumeration and
+ * stays right when the device stops answering). -1 when unreadable. */
+int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor);
+
 #endif

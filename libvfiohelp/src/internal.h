@@ -33,6 +33,11 @@ int vh_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 int vh_parse_hex(const char *s, size_t len, uint64_t max, uint64_t *out);
 /* A "name" fit to be one path component: [A-Za-z0-9_.:+-], not "." or "..". */
 bool vh_is_safe_component(const char *s);
+/* A file named for a VM, "<vmid><suffix>" ("100.conf", "100.pid"): its VMID. */
+int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid);
+/* Safe components joined by '/' ("nvidia/gp104.rom"); leading and doubled
+ * slashes are allowed (a path joined under a directory collapses them). */
+bool vh_is_safe_relpath(const char *s);
 
 /* ---- the host's root (host.c) ---- */
 /* Joins the host root and an absolute host path ("/sys/...", printf-style).

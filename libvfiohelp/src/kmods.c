@@ -258,6 +258,36 @@ bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device)
 	return found;
 }
 
+bool vh_module_option(struct vh_host *h, const char *module, const char *param, char *value,
+		      size_t size)
+{
+	struct kmod_ctx *ctx = vh_kmod(h, NULL);
+	if (!ctx)
+		return false;
+	size_t plen = strlen(param);
+	bool found = false;
+	struct kmod_config_iter *it = kmod_config_get_options(ctx);
+	while (it && kmod_config_iter_next(it)) {
+		const char *mod = kmod_config_iter_get_key(it);
+		if (!module_name_equal(mod, strlen(mod), module))
+			continue;
+		/* The last option line wins, as modprobe applies them in order. */
+		for (const char *o = kmod_config_iter_get_value(it); *o;) {
+			o += strspn(o, " \t");
+			size_t n = strcspn(o, " \t");
+			if (n > plen && !strncmp(o, param, plen) && o[plen] == '=') {
+				size_t vlen = n - plen - 1 < size - 1 ? n - plen - 1 : size - 1;
+				memcpy(value, o + plen + 1, vlen);
+				value[vlen] = '\0';
+				found = true;
+			}
+			o += n;
+		}
+	}
+	kmod_config_iter_free_iter(it);
+	return found;
+}
+
 bool vh_module_exists(struct vh_host *h, const char *name)
 {
 	struct kmod_ctx *ctx = vh_kmod(h, NULL);

@@ -34,6 +34,9 @@ int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64
 bool vh_module_blacklisted(struct vh_host *h, const char *name);
 /* An "options vfio-pci ids=..." line names vendor:device. */
 bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device);
+/* The value of PARAM in an "options MODULE PARAM=VALUE" line of modprobe.d. */
+bool vh_module_option(struct vh_host *h, const char *module, const char *param, char *value,
+		      size_t size);
 /* The kernel has the module (file, builtin or alias). */
 bool vh_module_exists(struct vh_host *h, const char *name);
 /* Module names listed in <root>/etc/modules with their line numbers. */

@@ -102,9 +102,11 @@ static void print_devices(const struct vh_report *r, FILE *out)
 		}
 		fprintf(out, "  hostpci%d  %s  [%04x:%04x] %s\n", r->devices[i].hostpci_index, d->name,
 			d->vendor, d->device, d->description[0] ? d->description : "");
-		fprintf(out, "             driver %s, IOMMU group %s%d%s\n",
-			d->driver[0] ? d->driver : "(none)", d->iommu_group < 0 ? "(none" : "",
-			d->iommu_group < 0 ? 0 : d->iommu_group, d->iommu_group < 0 ? ")" : "");
+		char group[16] = "(none)";
+		if (d->iommu_group >= 0)
+			snprintf(group, sizeof(group), "%d", d->iommu_group);
+		fprintf(out, "             driver %s, IOMMU group %s\n",
+			d->driver[0] ? d->driver : "(none)", group);
 	}
 }
 

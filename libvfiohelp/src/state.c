@@ -231,13 +231,8 @@ size_t vh_state_others(int dirfd, unsigned self, unsigned *vmids, size_t max)
 	}
 	rewinddir(dp);
 	while ((e = readdir(dp)) && n < max) {
-		char id[16];
 		unsigned vmid;
-		size_t len = strlen(e->d_name);
-		if (len < 8 || len > 14 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		vh_strlcpy(id, e->d_name, len - 4);
-		if (vh_vmid_parse(id, &vmid) == 0 && vmid != self)
+		if (vh_vmid_file(e->d_name, ".json", &vmid) == 0 && vmid != self)
 			vmids[n++] = vmid;
 	}
 	closedir(dp);

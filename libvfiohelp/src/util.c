@@ -100,6 +100,37 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
+int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid)
+{
+	char id[16];
+	size_t len = strlen(name), slen = strlen(suffix);
+	if (len <= slen || len - slen >= sizeof(id) || strcmp(name + len - slen, suffix))
+		return -1;
+	memcpy(id, name, len - slen);
+	id[len - slen] = '\0';
+	return vh_vmid_parse(id, vmid);
+}
+
+bool vh_is_safe_relpath(const char *s)
+{
+	char part[256];
+	bool any = false;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+		if (n >= sizeof(part))
+			return false;
+		if (n) {
+			memcpy(part, s, n);
+			part[n] = '\0';
+			if (!vh_is_safe_component(part))
+				return false;
+			any = true;
+		}
+		s += n + (s[n] == '/');
+	}
+	return any;
+}
+
 int vh_open_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -130,3 +130,18 @@ vm_emby() { # [HOSTPCI0]
 	vmgenid: 3d0d5c8a-8d3e-4f1b-a0e2-6b1f4a2c9e77
 	EOF
 }
+
+# An Intel host (VT-d on) whose Intel 82574L NIC (e1000e, 8086:10d3) sits alone behind a
+# root port with ACS, already on vfio-pci; VM 100 (router) passes it. For the interrupt
+# remapping hosts: the recipe says whether interrupts are remapped.
+nic_host() { # NAME
+	host "$1" 6.8.12-10-pve intel intel
+	pci 0000:00:00.0 - 8086:191f 060000 rev=07 sub=1043:8694 grp=0
+	pci 0000:00:1c.0 - 8086:a110 060400 rev=f1 port=rp acs link=1x1 slot=3 grp=1
+	pci 0000:01:00.0 0000:00:1c.0 8086:10d3 020000 sub=8086:a01f link=1x1 grp=2 drv=vfio-pci \
+		bar0=m32:df200000:128K bar2=io:e000:32 bar3=m32:df220000:16K
+	load vfio vfio_iommu_type1 vfio_pci kvm_intel
+	etc_modules vfio vfio_iommu_type1 vfio_pci
+	echo 'options vfio-pci ids=8086:10d3' | file etc/modprobe.d/vfio.conf
+	qm 100 router +good "memory: 2048" "hostpci0: 0000:01:00.0,pcie=1"
+}

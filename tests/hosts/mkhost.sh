@@ -15,9 +15,10 @@ host() {
 	mkdir -p "$R"
 	CMDLINE="BOOT_IMAGE=/boot/vmlinuz-$KVER root=/dev/mapper/pve-root ro quiet"
 	MEM_TOTAL=32794012 MEM_AVAIL=25174344 THREADS=$([[ $CPU == amd ]] && echo 12 || echo 8)
-	DEVS=() LOADED=() IOMEM=() ETC_MODULES=() RUNNING=()
+	DEVS=() LOADED=() IOMEM=() ETC_MODULES=() RUNNING=() INTREMAP=on UNSAFE_IRQ=N
 	declare -gA P_PARENT=() P_ID=() P_CLASS=() P_REV=() P_SUB=() P_DRV=() P_GRP=() \
-		P_PORT=() P_FLR=() P_ACS=() P_BARS=() P_VGA=() P_LINK=() P_INUSE=() P_IRQ=() P_SLOT=()
+		P_PORT=() P_FLR=() P_ACS=() P_BARS=() P_VGA=() P_LINK=() P_INUSE=() P_IRQ=() P_SLOT=() \
+		P_RESET=() P_D3COLD=() P_DEAD=()
 }
 cmdline() { CMDLINE=$1; }
 memory() { MEM_TOTAL=$1 MEM_AVAIL=$2; }          # kB
@@ -26,6 +27,8 @@ load() { LOADED+=("$@"); }                        # modules loaded besides the b
 etc_modules() { ETC_MODULES=("$@"); }              # names listed in /etc/modules
 iomem() { IOMEM+=("$(printf '%016x %016x %s' "$((16#$1))" "$((16#$2))" "$3")"); }
 running() { RUNNING+=("$1:$2"); }                # VMID PID: qemu is running
+intremap() { INTREMAP=$1; }                       # on|off: IR- interrupt chips in /proc/interrupts
+unsafe_interrupts() { UNSAFE_IRQ=$1; }            # Y|N: vfio_iommu_type1's parameter when loaded
 file() { mkdir -p "$(dirname "$R/$1")"; cat >"$R/$1"; }   # file PATH <<EOF
 vm() { file "etc/pve/nodes/pve/qemu-server/$1.conf"; }    # vm VMID <<EOF
 
@@ -33,6 +36,8 @@ vm() { file "etc/pve/nodes/pve/qemu-server/$1.conf"; }    # vm VMID <<EOF
 # options: rev=a1 sub=VID:DID drv=DRIVER grp=N port=ep|rp|up|dn|pci|rciep link=GENxWIDTH
 #          bar0..bar5=m32|m32p|m64|m64p|io:HEXSTART:SIZE rom=HEXSTART:SIZE slot=N
 #          flr (function level reset) acs (ACS isolating) vga (boot display) inuse (a VM has it open)
+#          reset=none|M1,M2 (reset_method as the kernel lists it; none: no reset at all)
+#          d3cold (power_state D3cold) dead (config space reads all ones: fell off the bus)
 pci() {
 	local a=$1
 	[[ $a =~ ^0000:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$ ]] || die "bad address $a"
@@ -52,7 +57,7 @@ dev() { # dev ADDR option...: change a declared device
 		case $k in
 		bar[0-5]) P_BARS[$a]+=" ${k#bar}:$v" ;;
 		rom) P_BARS[$a]+=" r:rom:$v" ;;
-		rev | sub | drv | grp | port | link | flr | acs | vga | inuse | slot) printf -v "P_${k^^}[$a]" %s "$v" ;;
+		rev | sub | drv | grp | port | link | flr | acs | vga | inuse | slot | reset | d3cold | dead) printf -v "P_${k^^}[$a]" %s "$v" ;;
 		*) die "unknown option $o" ;;
 		esac
 	done
@@ -238,7 +243,9 @@ mkdev() {
 		printf 'PCI_CLASS=%X\nPCI_ID=%s:%s\nPCI_SUBSYS_ID=%s:%s\nPCI_SLOT_NAME=%s\nMODALIAS=%s\n' \
 			$((16#$cls)) "${vid^^}" "${did^^}" "${svid^^}" "${sdid^^}" "$a" "$ma"
 	} >"$R/$d/uevent"
-	mkcfg "$a" "$R/$d/config"; cfgout "$R/$d/config"
+	mkcfg "$a" "$R/$d/config"
+	if [[ -n ${P_DEAD[$a]:-} ]]; then for i in "${!CFG[@]}"; do CFG[i]=255; done; fi # no answer: all ones
+	cfgout "$R/$d/config"
 	# resource: 13 lines for an endpoint, 17 (with the bridge windows) for a bridge
 	declare -A res=()
 	for e in ${P_BARS[$a]:-}; do
@@ -273,6 +280,7 @@ mkdev() {
 	local on=0 ps=D0
 	bridge "$a" || [[ -n $drv && $drv != vfio-pci || -n ${P_INUSE[$a]:-} ]] && on=1
 	[[ $drv == vfio-pci && -z ${P_INUSE[$a]:-} ]] && ps=D3hot # vfio-pci suspends idle devices
+	[[ -n ${P_D3COLD[$a]:-} ]] && ps=D3cold on=0
 	put "$d/enable" $on; put "$d/power_state" $ps
 	[[ $cls == 03* ]] && put "$d/boot_vga" "$([[ -n ${P_VGA[$a]:-} ]] && echo 1 || echo 0)"
 	if [[ ${P_PORT[$a]} != pci ]]; then
@@ -285,7 +293,9 @@ mkdev() {
 		local m=()
 		[[ -n ${P_FLR[$a]:-} ]] && m+=(flr) || m+=(pm)
 		[[ ${P_PARENT[$a]} != - ]] && [[ $(children "${P_PARENT[$a]}" | wc -l) == 1 ]] && m+=(bus)
-		put "$d/reset_method" "${m[*]}"; : >"$R/$d/reset"
+		[[ -n ${P_RESET[$a]:-} ]] && IFS=, read -ra m <<<"${P_RESET[$a]}"
+		# the kernel shows neither file for a device it cannot reset
+		[[ ${P_RESET[$a]:-} != none ]] && { put "$d/reset_method" "${m[*]}"; : >"$R/$d/reset"; }
 	fi
 	lnk sys/bus/pci "$d/subsystem"
 	lnk "$d" "sys/bus/pci/devices/$a"
@@ -451,6 +461,37 @@ mkiomem() { # sort by start, parent first; nest each range inside the one that h
 	  n++; s[n] = $1 ""; e[n] = $2 "" }' >"$R/proc/iomem"
 }
 
+mkinterrupts() { # /proc/interrupts: legacy IRQs on the IO-APIC, MSI for each device with a driver
+	local ir='' i n=0 a line drv
+	[[ $IOMMU != none && $INTREMAP == on ]] && ir=IR-
+	row() { # row IRQ CHIP HWIRQ-TYPE NAME
+		line=$(printf '%4s:' "$1")
+		for ((i = 0; i < THREADS; i++)); do line+=$(printf ' %10d' $(((i == 0) * (n * 37 + 11)))); done
+		printf '%s  %-14s %-12s %s\n' "$line" "$2" "$3" "$4"
+		n=$((n + 1))
+	}
+	{
+		line='    '
+		for ((i = 0; i < THREADS; i++)); do line+=$(printf '       CPU%-3d' "$i"); done
+		echo "$line"
+		row 0 "${ir}IO-APIC" 2-edge timer
+		row 8 "${ir}IO-APIC" 8-edge rtc0
+		row 9 "${ir}IO-APIC" 9-fasteoi acpi
+		case $IOMMU in
+		intel) row 24 DMAR-MSI 0-edge dmar0 ;;
+		amd) row 25 "PCI-MSI-0000:00:00.2" 4096-edge AMD-Vi ;;
+		esac
+		for a in "${DEVS[@]}"; do
+			drv=${P_DRV[$a]:-}
+			[[ -z $drv || $drv == vfio-pci || $drv == pcieport ]] && continue
+			row $((P_IRQ[$a] + 100)) "${ir}PCI-MSI-$a" 0-edge "$drv"
+		done
+		printf ' NMI: %s  Non-maskable interrupts\n LOC: %s  Local timer interrupts\n ERR:          0\n MIS:          0\n' \
+			"$(for ((i = 0; i < THREADS; i++)); do printf ' %10d' 0; done)" \
+			"$(for ((i = 0; i < THREADS; i++)); do printf ' %10d' 1000; done)"
+	} >"$R/proc/interrupts"
+}
+
 # ---------------------------------------------------------------- the tree
 host_end() {
 	local a d n g drv
@@ -528,5 +569,8 @@ host_end() {
 		for a in "${DEVS[@]}"; do [[ ${P_DRV[$a]:-} == vfio-pci && -n ${P_GRP[$a]:-} && $IOMMU != none ]] && : >"$R/dev/vfio/${P_GRP[$a]}"; done
 	fi
 	platform_iomem; mkiomem
+	mkinterrupts
+	[[ -n ${SEEN[vfio_iommu_type1]:-} ]] && put sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts "$UNSAFE_IRQ"
+	return 0
 }
 . "$HOSTS_DIR/machines.sh"

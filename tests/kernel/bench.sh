@@ -187,6 +187,10 @@ done
 copy_with_libs "$U" "$HOOKCTL" /usr/sbin/hookctl
 copy_with_libs "$U" "$VFIOHOOK" /var/lib/vz/snippets/vfio-hook
 [ -f /usr/share/misc/pci.ids ] && mkdir -p "$U/usr/share/misc" && cp /usr/share/misc/pci.ids "$U/usr/share/misc/"
+# The guest's stand-in for QEMU's VFIO start (container, group, type1): static, for busybox.
+need_tools gcc
+gcc -static -O2 -Wall -Wextra -Werror -o "$U/usr/bin/vfio-container" "$HERE/guest/vfio_container.c" \
+    || die "cannot build guest/vfio_container.c statically (apt-get install -y gcc libc6-dev)"
 cp "$HERE/guest/init" "$U/init"
 cp "$HERE/guest/lib.sh" "$HERE/guest/json.awk" "$U/bench/"
 chmod 755 "$U/init"
@@ -210,7 +214,9 @@ APPEND="console=ttyS0 panic=-1 loglevel=4 rdinit=/init no_timer_check"
 QARGS=(-accel tcg -m 768 -smp 1 -nodefaults -display none -no-reboot
        -serial "file:$W/console.log" -monitor none)
 case $IOMMU in
-    intel) QARGS+=(-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on)
+    # A scenario's "intel-iommu" file replaces the device (e.g. intel-iommu,intremap=off).
+    intel) QARGS+=(-machine q35,kernel-irqchip=split -device
+                   "$(cat "$SDIR/intel-iommu" 2>/dev/null || echo intel-iommu,intremap=on)")
            APPEND+=" intel_iommu=on" ;;
     amd)   QARGS+=(-machine q35)   # amd-iommu goes after the scenario's devices (below):
                                    # its PCI function takes the first free slot

@@ -124,3 +124,63 @@ run_phases() {
 e1000e_probes() {
     dmesg | grep -c "e1000e $1 eth[0-9]*: (PCI Express"
 }
+
+# bind_by_hand ADDR: what an admin does without the hook: vfio-pci through
+# driver_override, unbind, drivers_probe.
+bind_by_hand() {
+    modprobe vfio-pci; modprobe vfio_iommu_type1
+    echo vfio-pci >"$(sysdev "$1")/driver_override"
+    [ -e "$(sysdev "$1")/driver" ] && echo "$1" >"$(sysdev "$1")/driver/unbind"
+    echo "$1" >/sys/bus/pci/drivers_probe
+}
+
+# run_container PREFIX ADDR: QEMU's start on the device's group (guest/vfio_container.c):
+#   PREFIX.container_open, .group_open, .group_viable, .set_container, .set_iommu, .rc
+run_container() {
+    local g
+    g=$(dev_group "$2")
+    vfio-container "$g" >/tmp/container.out 2>&1
+    result "$1.rc" $?
+    sed -n "s/^\([a-z_]*\)=\(.*\)$/RESULT $1.\1=\2/p" /tmp/container.out
+    dmesg | grep -i 'interrupt remapping' | tail -n 1 | sed "s/^/LOG $1 dmesg: /"
+}
+
+# report_devices PREFIX: hookctl devices --json compared with the guest's own sysfs,
+# device by device, as "driver=... group=... members=... reset=...":
+#   PREFIX.<addr>.json and PREFIX.<addr>.sysfs, PREFIX.mismatches (count), PREFIX.count
+report_devices() {
+    local p=$1 d a g members want got bad=0
+    hookctl devices --json >/tmp/devices.json 2>/tmp/devices.err
+    result "$p.rc" $?
+    logfile "$p stderr" /tmp/devices.err
+    logfile "$p json" /tmp/devices.json
+    hookctl devices >/tmp/devices.txt 2>&1
+    logfile "$p text" /tmp/devices.txt
+    awk -f /bench/json.awk /tmp/devices.json >/tmp/devices.flat || result "$p.json" unparsable
+    awk -F '\t' '
+        function nz(x) { return (x == "" || x == "null") ? "none" : x }
+        $1 ~ /^devices\.[0-9]+\.[a-z_]+(\.[0-9]+)?$/ {
+            split($1, k, "."); i = k[2]; f = k[3]
+            if (i + 1 > n) n = i + 1
+            if (k[4] != "") v[i, f] = v[i, f] (v[i, f] == "" ? "" : " ") $2
+            else v[i, f] = $2
+        }
+        END {
+            for (i = 0; i < n; i++)
+                printf "%s\tdriver=%s group=%s members=%s reset=%s\n", v[i, "address"], nz(v[i, "driver"]),
+                    nz(v[i, "iommu_group"]), v[i, "group_members"], v[i, "reset_methods"]
+        }' /tmp/devices.flat >/tmp/devices.lines
+    result "$p.count" "$(wc -l </tmp/devices.lines)"
+    result "$p.sysfs_count" "$(ls /sys/bus/pci/devices | wc -l)"
+    for d in /sys/bus/pci/devices/*; do
+        a=${d##*/}
+        g=$(dev_group "$a") members=
+        [ "$g" != none ] && members=$(ls /sys/kernel/iommu_groups/"$g"/devices | sort | tr '\n' ' ' | sed 's/ $//')
+        want="driver=$(dev_driver "$a") group=$g members=$members reset=$(cat "$d/reset_method" 2>/dev/null)"
+        got=$(awk -F '\t' -v a="$a" '$1 == a { print $2 }' /tmp/devices.lines)
+        result "$p.$a.sysfs" "$want"
+        result "$p.$a.json" "$got"
+        [ "$want" = "$got" ] || bad=$((bad + 1))
+    done
+    result "$p.mismatches" $bad
+}

@@ -1,0 +1,402 @@
+/*
+ * The host's devices, the seed's "hardware verification" as a listing:
+ * every PCI function with its IOMMU group, who else is in the group, its
+ * driver, reset methods, and the VMs that pass it. This is the one place
+ * the library reads the whole bus; check and the hook never call it.
+ */
+#include "internal.h"
+#include "checks.h"
+#include "devices.h"
+#include "host.h"
+#include "hostinfo.h"
+#include "mapping.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define MAX_USED_BY 16
+
+/* ---- which VMs pass which devices ---- */
+
+static int add_use(struct vh_vm_uses *u, unsigned vmid, const struct vh_pci_addr *a)
+{
+	if (u->n == u->cap) {
+		size_t want = u->cap ? u->cap * 2 : 32;
+		struct vh_vm_use *grown = realloc(u->list, want * sizeof(*grown));
+		if (!grown)
+			return -1;
+		u->list = grown;
+		u->cap = want;
+	}
+	u->list[u->n++] = (struct vh_vm_use){ vmid, *a };
+	return 0;
+}
+
+static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct vh_vmconf *vm)
+{
+	if (vh_vmconf_load(h, vmid, vm, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < vm->n_hostpci; i++) {
+		struct vh_hostpci *pci = &vm->hostpci[i];
+		char why[256];
+		/* the map the VM's start would choose first; the listing does
+		 * not know which of several another start would take */
+		if (pci->has_mapping &&
+		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
+				       &pci->n_addrs, &pci->n_alternatives, why, sizeof(why)) < 0)
+			continue;
+		for (size_t j = 0; j < pci->n_addrs; j++)
+			if (add_use(u, vmid, &pci->addrs[j]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+int vh_vm_uses_load(struct vh_host *h, struct vh_vm_uses *out, struct vh_err *err)
+{
+	char dir[PATH_MAX];
+	memset(out, 0, sizeof(*out));
+	if (vh_host_path(h, dir, sizeof(dir), "/etc/pve/qemu-server") < 0)
+		return vh_fail(err, "path too long under %s", vh_host_root(h));
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : vh_fail(err, "%s: %s", dir, strerror(errno));
+	struct vh_vmconf *vm = malloc(sizeof(*vm));
+	struct dirent *e;
+	int rc = vm ? 0 : -1;
+	while (rc == 0 && (e = readdir(dp))) {
+		unsigned vmid;
+		if (vh_vmid_file(e->d_name, ".conf", &vmid) == 0)
+			rc = add_vm(h, out, vmid, vm);
+	}
+	closedir(dp);
+	free(vm);
+	if (rc < 0) {
+		vh_vm_uses_free(out);
+		return vh_fail(err, "out of memory");
+	}
+	return 0;
+}
+
+void vh_vm_uses_free(struct vh_vm_uses *u)
+{
+	free(u->list);
+	memset(u, 0, sizeof(*u));
+}
+
+/* A config address names the device: the same function, or the slot. */
+static bool use_names(const struct vh_vm_use *use, const struct vh_pci_addr *a)
+{
+	const struct vh_pci_addr *c = &use->addr;
+	return c->domain == a->domain && c->bus == a->bus && c->dev == a->dev &&
+	       (!c->has_func || c->func == a->func);
+}
+
+size_t vh_vm_uses_of(const struct vh_vm_uses *u, const struct vh_pci_addr *a, unsigned *vmids,
+		     size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < u->n; i++) {
+		if (!use_names(&u->list[i], a))
+			continue;
+		size_t at = 0;
+		while (at < n && vmids[at] < u->list[i].vmid)
+			at++;
+		if ((at < n && vmids[at] == u->list[i].vmid) || n == max)
+			continue;
+		memmove(vmids + at + 1, vmids + at, (n - at) * sizeof(*vmids));
+		vmids[at] = u->list[i].vmid;
+		n++;
+	}
+	return n;
+}
+
+/* ---- the listing ---- */
+
+struct vh_listed {
+	const struct vh_device *dev; /* owned by the host */
+	size_t n_members;
+	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
+	bool isolated;
+	char host_users[256]; /* other endpoints of the group on a host driver */
+	size_t n_used_by;
+	unsigned used_by[MAX_USED_BY];
+	unsigned running_in; /* 0: none */
+};
+
+struct vh_devices {
+	struct vh_host *h;
+	size_t n;
+	struct vh_listed *list;
+};
+
+static int addr_order(const void *a, const void *b)
+{
+	const struct vh_pci_addr *x = a, *y = b;
+	/* domains are 32 bits wide (VMD): compare the domain apart */
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	unsigned kx = (unsigned)x->bus << 8 | x->dev << 3 | x->func;
+	unsigned ky = (unsigned)y->bus << 8 | y->dev << 3 | y->func;
+	return kx < ky ? -1 : kx > ky;
+}
+
+/* The addresses under /sys/bus/pci/devices, sorted. */
+static int bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, struct vh_err *err)
+{
+	char dir[PATH_MAX];
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
+		return vh_fail(err, "path too long under %s", vh_host_root(h));
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return vh_fail(err, "cannot list %s: %s", dir, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		struct vh_pci_addr a;
+		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct vh_pci_addr *grown = realloc(*out, cap * sizeof(*grown));
+			if (!grown) {
+				closedir(dp);
+				return vh_fail(err, "out of memory");
+			}
+			*out = grown;
+		}
+		(*out)[(*n)++] = a;
+	}
+	closedir(dp);
+	qsort(*out, *n, sizeof(**out), addr_order);
+	return 0;
+}
+
+/* Group members and whether any other endpoint of them is on a host driver. */
+static void read_group(struct vh_host *h, struct vh_listed *l)
+{
+	struct vh_err e;
+	l->isolated = false;
+	if (l->dev->iommu_group < 0 ||
+	    vh_group_members(h, l->dev->iommu_group, l->members, VH_MAX_GROUP_MEMBERS,
+			     &l->n_members, &e) < 0)
+		return;
+	qsort(l->members, l->n_members, sizeof(*l->members), addr_order);
+	size_t used = 0;
+	for (size_t i = 0; i < l->n_members; i++) {
+		if (vh_pci_addr_equal(&l->members[i], &l->dev->addr))
+			continue;
+		const struct vh_device *m = vh_host_device(h, &l->members[i], NULL);
+		if (!m || !m->present || m->is_bridge || vh_driver_harmless(m->driver))
+			continue;
+		if (used < sizeof(l->host_users))
+			used += (size_t)snprintf(l->host_users + used, sizeof(l->host_users) - used,
+						 "%s%s (%s)", used ? ", " : "", m->name, m->driver);
+	}
+	l->isolated = used == 0;
+}
+
+static void read_holders(struct vh_host *h, const struct vh_vm_uses *uses, struct vh_listed *l)
+{
+	struct vh_holder who;
+	bool held;
+	l->n_used_by = vh_vm_uses_of(uses, &l->dev->addr, l->used_by, MAX_USED_BY);
+	unsigned vmid = 0;
+	if (vh_device_holder(h, l->dev->name, 0, &who, &held, NULL) == 0 && held && who.running)
+		l->running_in = who.vmid;
+	else if (vh_device_held_by_running_vm(h, 0, &l->dev->addr, &vmid))
+		l->running_in = vmid;
+}
+
+struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *err)
+{
+	struct vh_pci_addr *addrs;
+	size_t n;
+	struct vh_vm_uses uses;
+	if (bus_addresses(h, &addrs, &n, err) < 0)
+		return NULL;
+	struct vh_devices *d = calloc(1, sizeof(*d));
+	if (d)
+		d->list = calloc(n ? n : 1, sizeof(*d->list));
+	if (!d || !d->list) {
+		free(addrs);
+		vh_devices_free(d);
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	d->h = h;
+	if (vh_vm_uses_load(h, &uses, err) < 0) {
+		free(addrs);
+		vh_devices_free(d);
+		return NULL;
+	}
+	bool failed = false;
+	for (size_t i = 0; i < n && !failed; i++) {
+		struct vh_listed *l = &d->list[d->n];
+		l->dev = vh_host_device(h, &addrs[i], err);
+		failed = !l->dev;
+		if (failed || !l->dev->present)
+			continue;
+		read_group(h, l);
+		read_holders(h, &uses, l);
+		d->n++;
+	}
+	free(addrs);
+	vh_vm_uses_free(&uses);
+	if (failed) {
+		vh_devices_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void vh_devices_free(struct vh_devices *d)
+{
+	if (!d)
+		return;
+	free(d->list);
+	free(d);
+}
+
+size_t vh_devices_count(const struct vh_devices *d)
+{
+	return d->n;
+}
+
+/* ---- JSON ---- */
+
+static json_object *addr_string(const struct vh_pci_addr *a)
+{
+	char name[VH_PCI_ADDR_STRLEN];
+	vh_pci_addr_format(a, name);
+	return json_object_new_string(name);
+}
+
+/* "flr bus" -> ["flr", "bus"] */
+static json_object *reset_methods_json(const struct vh_device *dev)
+{
+	json_object *list = json_object_new_array();
+	for (const char *p = dev->reset_method; *p;) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, " ");
+		if (n)
+			json_object_array_add(list, json_object_new_string_len(p, (int)n));
+		p += n;
+	}
+	return list;
+}
+
+static json_object *listed_json(const struct vh_listed *l)
+{
+	const struct vh_device *dev = l->dev;
+	json_object *o = json_object_new_object(), *members = json_object_new_array(),
+		    *used = json_object_new_array();
+	char buf[32];
+	json_object_object_add(o, "address", json_object_new_string(dev->name));
+	snprintf(buf, sizeof(buf), "%04x:%04x", dev->vendor, dev->device);
+	json_object_object_add(o, "vendor_device", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "0x%06x", dev->class_code);
+	json_object_object_add(o, "class", json_object_new_string(buf));
+	json_object_object_add(o, "name", json_object_new_string(dev->description));
+	json_object_object_add(o, "driver", dev->driver[0] ? json_object_new_string(dev->driver) : NULL);
+	json_object_object_add(o, "iommu_group",
+			       dev->iommu_group < 0 ? NULL : json_object_new_int(dev->iommu_group));
+	for (size_t i = 0; i < l->n_members; i++)
+		json_object_array_add(members, addr_string(&l->members[i]));
+	json_object_object_add(o, "group_members", members);
+	json_object_object_add(o, "group_isolated", json_object_new_boolean(l->isolated));
+	json_object_object_add(o, "reset_methods", reset_methods_json(dev));
+	json_object_object_add(o, "boot_vga", json_object_new_boolean(dev->boot_vga));
+	for (size_t i = 0; i < l->n_used_by; i++)
+		json_object_array_add(used, json_object_new_int64(l->used_by[i]));
+	json_object_object_add(o, "used_by", used);
+	json_object_object_add(o, "running_in",
+			       l->running_in ? json_object_new_int64(l->running_in) : NULL);
+	return o;
+}
+
+json_object *vh_devices_to_json(const struct vh_devices *d)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	for (size_t i = 0; i < d->n; i++)
+		json_object_array_add(list, listed_json(&d->list[i]));
+	json_object_object_add(o, "devices", list);
+	return o;
+}
+
+/* ---- text: grouped like the seed's "IOMMU Group 12:" loop ---- */
+
+static void print_listed(const struct vh_listed *l, FILE *out)
+{
+	const struct vh_device *dev = l->dev;
+	fprintf(out, "  %s [%04x]: %s [%04x:%04x]\n", dev->name, dev->class_code >> 8,
+		dev->description[0] ? dev->description : "(no name in pci.ids)", dev->vendor,
+		dev->device);
+	fprintf(out, "      driver %s, reset %s", dev->driver[0] ? dev->driver : "(none)",
+		dev->reset_method[0] ? dev->reset_method : dev->has_reset ? "(unknown)" : "(none)");
+	if (dev->boot_vga)
+		fprintf(out, ", boot VGA");
+	for (size_t i = 0; i < l->n_used_by; i++)
+		fprintf(out, "%s%u", i ? ", " : ", passed by VM ", l->used_by[i]);
+	if (l->running_in)
+		fprintf(out, ", held by running VM %u", l->running_in);
+	fputc('\n', out);
+}
+
+/* "IOMMU Group 12: 2 devices", and whether two endpoints of it are on host
+ * drivers (then passing any one of them alone takes a device from the host). */
+static void print_group_header(const struct vh_devices *d, int group, FILE *out)
+{
+	size_t n = 0, host = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct vh_device *dev = d->list[i].dev;
+		if (dev->iommu_group != group)
+			continue;
+		n++;
+		host += !dev->is_bridge && !vh_driver_harmless(dev->driver);
+	}
+	fprintf(out, "IOMMU Group %d: %zu device%s%s\n", group, n, n == 1 ? "" : "s",
+		host > 1 ? ", more than one endpoint on a host driver" : "");
+}
+
+void vh_devices_print(const struct vh_devices *d, FILE *out)
+{
+	int last = -1;
+	for (;;) {
+		int next = -1;
+		for (size_t i = 0; i < d->n; i++) {
+			int g = d->list[i].dev->iommu_group;
+			if (g > last && (next < 0 || g < next))
+				next = g;
+		}
+		if (next < 0)
+			break;
+		print_group_header(d, next, out);
+		for (size_t i = 0; i < d->n; i++)
+			if (d->list[i].dev->iommu_group == next) {
+				print_listed(&d->list[i], out);
+				/* a bridge is never passed: its group's verdict is noise */
+				if (!d->list[i].isolated && !d->list[i].dev->is_bridge)
+					fprintf(out, "      not isolated: the group also holds %s\n",
+						d->list[i].host_users);
+			}
+		fputc('\n', out);
+		last = next;
+	}
+	bool header = false;
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->list[i].dev->iommu_group >= 0)
+			continue;
+		if (!header)
+			fprintf(out, "No IOMMU group (the IOMMU is off or does not cover these):\n");
+		header = true;
+		print_listed(&d->list[i], out);
+	}
+	fprintf(out, "%zu PCI function%s\n", d->n, d->n == 1 ? "" : "s");
+}

@@ -1,0 +1,337 @@
+/*
+ * The device-health and interrupt findings (checks_health.c), each proven on
+ * a committed host tree where it must fire and on the same host without the
+ * fault where it must stay quiet (tests/hosts/README.md: no-intremap,
+ * unsafe-interrupts, health).
+ */
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct vh_test_eval evaluate(const char *host, unsigned vmid)
+{
+	return vh_test_evaluate(vh_test_host(host), vmid, NULL);
+}
+
+static bool passed(const struct vh_report *r, const char *text)
+{
+	for (size_t i = 0; i < r->n_passed; i++)
+		if (strstr(r->passed[i].text, text))
+			return true;
+	return false;
+}
+
+/* ---- interrupt remapping ---- */
+
+static void test_interrupt_remapping_missing(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("no-intremap", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "interrupt-remapping-missing", "host", VH_SEV_ERROR);
+	assert_contains(f->message, "No interrupt remapping support");
+	assert_contains(f->fix, "options vfio_iommu_type1 allow_unsafe_interrupts=1");
+	assert_contains(f->fix, "intremap=off");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_expect_none(ev.r, "unsafe-interrupts");
+	vh_test_eval_done(&ev);
+}
+
+static void test_interrupts_remapped_quiet(void **state)
+{
+	(void)state;
+	static const char *const hosts[] = { "seed", "legacy-kernel", "shared-group", "health" };
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		struct vh_test_eval ev = evaluate(hosts[i], 100);
+		vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+		vh_test_expect_none(ev.r, "unsafe-interrupts");
+		assert_true(passed(ev.r, "interrupts are remapped"));
+		vh_test_eval_done(&ev);
+	}
+	/* No IOMMU: iommu-disabled says it all; nothing about interrupts. */
+	struct vh_test_eval ev = evaluate("no-iommu", 100);
+	vh_test_expect(ev.r, "iommu-disabled", "host", VH_SEV_ERROR);
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+	vh_test_eval_done(&ev);
+}
+
+static void test_unsafe_interrupts(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("unsafe-interrupts", 100);
+	const struct vh_finding *f = vh_test_expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
+	assert_contains(f->message, "not remapped");
+	assert_contains(f->fix, "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf");
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+}
+
+/* The hookscript refuses the start before it touches anything; with the
+ * unsafe option the same host starts, with the warning in the task log. */
+static void test_hook_refuses_without_remapping(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("no-intremap"));
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "100", "pre-start", NULL };
+	char *out = NULL;
+	assert_int_not_equal(vh_test_run(argv, &out, NULL), 0);
+	assert_contains(out, "vfio-hook: error interrupt-remapping-missing");
+	assert_contains(out, "start refused before any change");
+	free(out);
+	vh_test_scratch_free(root);
+	root = vh_test_scratch_copy(vh_test_host("unsafe-interrupts"));
+	argv[2] = root;
+	assert_int_equal(vh_test_run(argv, &out, NULL), 0);
+	assert_contains(out, "vfio-hook: warn unsafe-interrupts");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+/* vfio_iommu_type1 not loaded yet: what modprobe.d gives it at load counts. */
+static void test_unsafe_interrupts_from_modprobe(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("legacy-kernel"));
+	struct vh_test_eval ev = vh_test_evaluate(root, 100, NULL);
+	vh_test_expect_none(ev.r, "unsafe-interrupts");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/modprobe.d/iommu_unsafe_interrupts.conf",
+		      "options vfio_iommu_type1 allow_unsafe_interrupts=1\n");
+	ev = vh_test_evaluate(root, 100, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "unsafe-interrupts", "host", VH_SEV_WARN);
+	assert_contains(f->message, "/etc/modprobe.d");
+	assert_contains(f->message, "although interrupts are remapped");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* A /proc/interrupts that cannot be read is not judged, never an error. */
+static void test_interrupts_unreadable_not_judged(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("no-intremap"));
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/proc/interrupts", root);
+	assert_int_equal(unlink(path), 0);
+	struct vh_test_eval ev = vh_test_evaluate(root, 100, NULL);
+	vh_test_expect_none(ev.r, "interrupt-remapping-missing");
+	assert_true(passed(ev.r, "interrupt remapping not judged"));
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- resets ---- */
+
+static void test_amd_reset_bug(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("health", 110);
+	const struct vh_finding *f = vh_test_expect(ev.r, "amd-reset-bug", "0000:05:00.0", VH_SEV_WARN);
+	assert_contains(f->message, "1002:731f");
+	assert_contains(f->fix, "vendor-reset");
+	assert_contains(f->fix, "echo device_specific > /sys/bus/pci/devices/0000:05:00.0/reset_method");
+	/* the card's audio function is not a GPU of the list */
+	assert_null(vh_test_find(ev.r, "amd-reset-bug", "0000:05:00.1"));
+	vh_test_expect_none(ev.r, "reset-unavailable");
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* the same card with vendor-reset's device_specific reset */
+	ev = evaluate("health", 111);
+	vh_test_expect_none(ev.r, "amd-reset-bug");
+	assert_true(passed(ev.r, "0000:06:00.0 has a device_specific reset"));
+	vh_test_eval_done(&ev);
+	/* an NVIDIA card is not concerned */
+	ev = evaluate("health", 100);
+	vh_test_expect_none(ev.r, "amd-reset-bug");
+	vh_test_eval_done(&ev);
+}
+
+static void test_reset_unavailable(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("health", 112);
+	const struct vh_finding *f = vh_test_expect(ev.r, "reset-unavailable", "0000:07:00.0", VH_SEV_WARN);
+	assert_contains(f->message, "no reset_method");
+	assert_contains(f->fix, "post_stop");
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* driver=keep: Proxmox never resets it, so a missing reset does not matter */
+	ev = evaluate("health", 120);
+	vh_test_expect_none(ev.r, "reset-unavailable");
+	vh_test_eval_done(&ev);
+	/* devices with flr */
+	ev = evaluate("health", 100);
+	vh_test_expect_none(ev.r, "reset-unavailable");
+	assert_true(passed(ev.r, "0000:01:00.0 can be reset (flr)"));
+	vh_test_eval_done(&ev);
+}
+
+/* ---- devices that do not answer ---- */
+
+static void test_device_unresponsive(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("health", 113);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-unresponsive", "0000:08:00.0", VH_SEV_ERROR);
+	assert_contains(f->message, "D3cold");
+	assert_contains(f->fix, "echo on > /sys/bus/pci/devices/0000:08:00.0/power/control");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	ev = evaluate("health", 114);
+	f = vh_test_expect(ev.r, "device-unresponsive", "0000:09:00.0", VH_SEV_ERROR);
+	assert_contains(f->message, "ffff");
+	assert_contains(f->message, "8086:15f3");
+	assert_contains(f->fix, "echo 1 > /sys/bus/pci/devices/0000:09:00.0/remove");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* answering devices, D0 and D3hot (vfio-pci suspends idle devices) */
+	static const unsigned quiet[] = { 100, 110, 112, 118 };
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+		ev = evaluate("health", quiet[i]);
+		vh_test_expect_none(ev.r, "device-unresponsive");
+		vh_test_eval_done(&ev);
+	}
+}
+
+static void test_device_config_unreadable_not_judged(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health"));
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:03.6/0000:09:00.0/config", root);
+	assert_int_equal(truncate(path, 1), 0);
+	struct vh_test_eval ev = vh_test_evaluate(root, 114, NULL);
+	vh_test_expect_none(ev.r, "device-unresponsive");
+	assert_true(passed(ev.r, "0000:09:00.0: config space not readable"));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- romfile= ---- */
+
+static void test_romfile(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("health", 115); /* romfile=nvidia/ad106.rom, present */
+	vh_test_expect_none(ev.r, "romfile-missing");
+	assert_true(passed(ev.r, "romfile /usr/share/kvm/nvidia/ad106.rom exists"));
+	vh_test_eval_done(&ev);
+	ev = evaluate("health", 116);
+	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "/usr/share/kvm/gp104.rom");
+	assert_string_equal(f->fix, "cp YOUR-DUMP.rom /usr/share/kvm/gp104.rom   # the card's ROM, dumped or from its vendor");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* qemu-server prefixes an absolute path too: QEMU opens
+	 * /usr/share/kvm//usr/share/kvm/nvidia/ad106.rom */
+	ev = evaluate("health", 117);
+	f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "/usr/share/kvm/usr/share/kvm/nvidia/ad106.rom");
+	assert_string_equal(f->fix, "qm set 117 -hostpci0 0000:01:00,pcie=1,rombar=0,romfile=nvidia/ad106.rom");
+	vh_test_eval_done(&ev);
+	ev = evaluate("health", 100); /* no romfile */
+	vh_test_expect_none(ev.r, "romfile-missing");
+	vh_test_eval_done(&ev);
+}
+
+static void test_romfile_outside_refused(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/130.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-130-disk-1\n"
+		      "hostpci0: 0000:01:00,pcie=1,rombar=0,romfile=../../../etc/shadow\n");
+	struct vh_test_eval ev = vh_test_evaluate(root, 130, NULL);
+	vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	vh_test_expect_none(ev.r, "romfile-missing");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- vfio-pci ids= reaching a second, identical device ---- */
+
+static void test_vfio_ids_host_device(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = evaluate("health", 118);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vfio-ids-host-device", "0000:0b:00.0", VH_SEV_WARN);
+	assert_contains(f->message, "8086:10d3");
+	assert_contains(f->message, "0000:0a:00.0");
+	assert_contains(f->message, "e1000e");
+	assert_contains(f->fix, "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)8086:10d3,?/\\1/' "
+				"/etc/modprobe.d/*.conf && update-initramfs -u -k all");
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* ids= claims the seed's GPU and audio, and no twin of them exists */
+	ev = evaluate("seed", 100);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
+	ev = evaluate("health", 110);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
+}
+
+/* The twin passed by another VM is not the host's. */
+static void test_vfio_ids_twin_passed_by_a_vm(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/119.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-119-disk-1\n"
+		      "hostpci0: 0000:0b:00.0,pcie=1\n");
+	struct vh_test_eval ev = vh_test_evaluate(root, 118, NULL);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* ---- the table and the README ---- */
+
+static void test_ids_in_table_and_readme(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *id;
+		enum vh_severity sev;
+	} ids[] = {
+		{ "interrupt-remapping-missing", VH_SEV_ERROR }, { "unsafe-interrupts", VH_SEV_WARN },
+		{ "reset-unavailable", VH_SEV_WARN },            { "amd-reset-bug", VH_SEV_WARN },
+		{ "device-unresponsive", VH_SEV_ERROR },          { "romfile-missing", VH_SEV_ERROR },
+		{ "vfio-ids-host-device", VH_SEV_WARN },
+	};
+	const char *readme = vh_test_read(VH_TEST_DATA "/..", "README.md");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const struct vh_finding_kind *k = vh_finding_kind(ids[i].id);
+		assert_non_null(k);
+		assert_int_equal(k->severity, ids[i].sev);
+		char row[64];
+		snprintf(row, sizeof(row), "| `%s` | %s", ids[i].id, vh_severity_name(ids[i].sev));
+		assert_contains(readme, row);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_interrupt_remapping_missing),
+		cmocka_unit_test(test_interrupts_remapped_quiet),
+		cmocka_unit_test(test_unsafe_interrupts),
+		cmocka_unit_test(test_hook_refuses_without_remapping),
+		cmocka_unit_test(test_unsafe_interrupts_from_modprobe),
+		cmocka_unit_test(test_interrupts_unreadable_not_judged),
+		cmocka_unit_test(test_amd_reset_bug),
+		cmocka_unit_test(test_reset_unavailable),
+		cmocka_unit_test(test_device_unresponsive),
+		cmocka_unit_test(test_device_config_unreadable_not_judged),
+		cmocka_unit_test(test_romfile),
+		cmocka_unit_test(test_romfile_outside_refused),
+		cmocka_unit_test(test_vfio_ids_host_device),
+		cmocka_unit_test(test_vfio_ids_twin_passed_by_a_vm),
+		cmocka_unit_test(test_ids_in_table_and_readme),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
