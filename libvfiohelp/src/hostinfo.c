@@ -367,18 +367,26 @@ int vh_device_holder(struct vh_host *h, const char *addr, unsigned self, struct 
 
 /* ---- interrupts ---- */
 
+bool vh_interrupts_parse(const char *text, size_t len)
+{
+	/* A chip name is a word of its own: "IR-PCI-MSI-0000:01:00.0", never
+	 * inside another word ("AMD-IR-0" names the remapping unit itself). */
+	const char *end = text + len, *p = memmem(text, len, "IR-", 3);
+	while (p && !(p > text && (p[-1] == ' ' || p[-1] == '\t')))
+		p = memmem(p + 3, (size_t)(end - p - 3), "IR-", 3);
+	return p != NULL;
+}
+
 int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err)
 {
 	char path[PATH_MAX], *text;
+	size_t len;
 	*remapped = false;
 	if (vh_host_path(h, path, sizeof(path), "/proc/interrupts") < 0)
 		return vh_fail(err, "path too long");
-	if (vh_slurp(path, 4u << 20, &text, NULL) < 0)
+	if (vh_slurp(path, 4u << 20, &text, &len) < 0)
 		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
-	/* A chip name is a word of its own: "IR-PCI-MSI-0000:01:00.0", never
-	 * inside another word ("AMD-IR-0" names the remapping unit itself). */
-	for (const char *p = strstr(text, "IR-"); p && !*remapped; p = strstr(p + 3, "IR-"))
-		*remapped = p > text && (p[-1] == ' ' || p[-1] == '\t');
+	*remapped = vh_interrupts_parse(text, len);
 	free(text);
 	return 0;
 }

@@ -79,6 +79,8 @@ int vh_reservations_parse(const char *text, size_t len, const char *addr, unsign
  * name starts "IR-" (IR-IO-APIC, IR-PCI-MSI...). -1 when the file cannot be
  * read: then nothing can be said. */
 int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err);
+/* The text-level parser: text[0..len) of /proc/interrupts names a remapped chip. */
+bool vh_interrupts_parse(const char *text, size_t len);
 
 /* Where vfio_iommu_type1's allow_unsafe_interrupts comes from. */
 enum vh_unsafe_source {

@@ -40,6 +40,8 @@ static const char *const targets[] = {
 	"sys/bus/pci/devices/0000:01:00.0/driver_override",
 	"sys/bus/pci/devices/0000:01:00.0/config",
 	"sys/bus/pci/devices/0000:01:00.1/config",
+	"proc/interrupts",
+	"sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 

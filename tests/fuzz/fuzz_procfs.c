@@ -64,10 +64,18 @@ static void reservations(const char *text, size_t len)
 	}
 }
 
+static void interrupts(const char *text, size_t len)
+{
+	/* remapped only when "IR-" starts a word somewhere in the text */
+	const char *ir = memmem(text, len, " IR-", 4), *tab = memmem(text, len, "\tIR-", 4);
+	FUZZ_CHECK(vh_interrupts_parse(text, len) == (ir || tab));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void (*const parsers[])(const char *, size_t) = { cmdline, meminfo, cpuinfo,
-								 iomem,   modules, reservations };
+	static void (*const parsers[])(const char *, size_t) = {
+		cmdline, meminfo, cpuinfo, iomem, modules, reservations, interrupts
+	};
 	if (size == 0)
 		return 0;
 	parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))]((const char *)data + 1, size - 1);

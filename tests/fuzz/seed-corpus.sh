@@ -55,6 +55,9 @@ for h in seed shared-group no-iommu; do
 done
 { printf '\003'; cat "$hosts/nouveau/sys/bus/pci/devices/0000:01:00.0/resource"; printf '\f';
   cat "$hosts/nouveau/proc/iomem"; } | seed procfs iomem-nouveau
+for h in seed no-intremap; do
+	{ printf '\006'; cat "$hosts/$h/proc/interrupts"; } | seed procfs "interrupts-$h"
+done
 { printf '\005'; cat "$hosts/in-use/run/qemu-server/pci-id-reservations";
   printf '0000:01:00.0 101 time:99999999999\n'; } | seed procfs reservations
 
@@ -77,7 +80,8 @@ for f in proc/cmdline proc/meminfo proc/modules proc/iomem proc/cpuinfo \
 	sys/bus/pci/devices/0000:01:00.0/class sys/bus/pci/devices/0000:01:00.0/modalias \
 	sys/bus/pci/devices/0000:01:00.0/reset_method \
 	sys/bus/pci/devices/0000:01:00.0/driver_override \
-	sys/bus/pci/devices/0000:01:00.0/config sys/bus/pci/devices/0000:01:00.1/config; do
+	sys/bus/pci/devices/0000:01:00.0/config sys/bus/pci/devices/0000:01:00.1/config \
+	proc/interrupts sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts; do
 	for vm in 0 1; do
 		src=$hosts/seed/$f
 		[ -e "$src" ] || src=$hosts/in-use/$f

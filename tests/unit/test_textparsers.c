@@ -268,6 +268,18 @@ static void test_reservations_parse(void **state)
 	assert_int_equal(vh_reservations_parse("a\0b", 3, "a", 100, r, 4, &n), -1);
 }
 
+static void test_interrupts_parse(void **state)
+{
+	(void)state;
+	const char *text = vh_test_read(vh_test_host("seed"), "proc/interrupts");
+	assert_true(vh_interrupts_parse(text, strlen(text)));
+	text = vh_test_read(vh_test_host("no-intremap"), "proc/interrupts");
+	assert_false(vh_interrupts_parse(text, strlen(text)));
+	static const char line[] = " 24: 0 AMD-IR-0 0-edge AMD-Vi\n 25: 1 IR-PCI-MSI-0000:01:00.0";
+	assert_false(vh_interrupts_parse(line, strlen(line) - strlen(" IR-PCI-MSI-0000:01:00.0")));
+	assert_true(vh_interrupts_parse(line, strlen(line)));
+}
+
 /* ---- task history ---- */
 
 struct texts {
@@ -371,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_iomem_framebuffer),
 		cmocka_unit_test(test_proc_modules),
 		cmocka_unit_test(test_reservations_parse),
+		cmocka_unit_test(test_interrupts_parse),
 		cmocka_unit_test(test_history_parse_matches_load),
 		cmocka_unit_test(test_history_parse_reads_len_only),
 	};
