@@ -81,7 +81,6 @@ struct vh_device {
 	uint32_t class_code;    /* 24 bits: base class, subclass, prog-if */
 	char description[160];  /* from pci.ids when names are wanted, else "" */
 	char driver[64];        /* "" when no driver is bound */
-	char driver_override[64];
 	char modalias[128];
 	int iommu_group;        /* -1 when the device has none */
 	char reset_method[128]; /* "" when the kernel exposes no reset_method */

@@ -34,13 +34,13 @@ int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size
 	return 0;
 }
 
-int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size)
+int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size, unsigned ms)
 {
 	char path[PATH_MAX], value[4096];
 	buf[0] = '\0';
 	if (attr_path(h, path, sizeof(path), dev, "driver_override") < 0)
 		return -1;
-	if (vh_read_attr(path, value, sizeof(value)) < 0)
+	if (vh_sysfs_read(path, value, sizeof(value), ms, NULL) < 0)
 		return errno == ENOENT ? 0 : -1; /* kernels before 3.16 have no override */
 	if (!strcmp(value, "(null)"))
 		value[0] = '\0';
@@ -96,6 +96,7 @@ int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err 
 		return -1;
 	char now[64];
 	vh_current_driver(h, dev, now, sizeof(now));
+	errno = EIO; /* the writes worked; the kernel did not bind it */
 	if (strcmp(now, "vfio-pci"))
 		return vh_fail(err, "%s is still on %s after the unbind and probe%s", dev,
 			       now[0] ? now : "no driver",
@@ -122,7 +123,7 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
 	char cur[64], cur_override[64];
 	if (vh_current_driver(h, dev, cur, sizeof(cur)) < 0)
 		return vh_fail(err, "%s: cannot read its driver link", dev);
-	if (vh_current_override(h, dev, cur_override, sizeof(cur_override)) < 0)
+	if (vh_current_override(h, dev, cur_override, sizeof(cur_override), ms) < 0)
 		return vh_fail(err, "%s: cannot read its driver_override", dev);
 	/* A device whose first step failed is as it was: nothing to write. */
 	if (!strcmp(cur, driver) && !strcmp(cur_override, override))

@@ -6,8 +6,9 @@
 
 /* The driver bound now ("" when none), re-read from sysfs. */
 int vh_current_driver(struct vh_host *h, const char *dev, char *buf, size_t size);
-/* driver_override now ("" when none). */
-int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size);
+/* driver_override now ("" when none). Read within ms: reading it takes the
+ * device lock, which a driver stuck in remove() holds for ever. */
+int vh_current_override(struct vh_host *h, const char *dev, char *buf, size_t size, unsigned ms);
 /* driver_override=vfio-pci, unbind, drivers_probe, then verify. */
 int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err *err);
 /* Back to `driver` ("" = none) with `override` restored, then verify. */

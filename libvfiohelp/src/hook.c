@@ -16,6 +16,7 @@
 #include "sysfs.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct hook {
 	int state_dir;
 	const char *verdict;
 	bool rollback_failed; /* keep the state: it still knows the original drivers */
+	char stuck[VH_PCI_ADDR_STRLEN]; /* a device whose write timed out: its driver hangs */
 };
 
 /* One line of output: stdout (the task log), syslog, and the hook log. */
@@ -166,7 +168,7 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 		sd->device = d->device;
 		/* What cannot be recorded exactly cannot be restored: refuse. */
 		if (vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver)) < 0 ||
-		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override)) < 0)
+		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override), hk->timeout_ms) < 0)
 			return vh_fail(err, "%s: its driver or driver_override cannot be read or recorded "
 				       "exactly", d->name);
 	}
@@ -181,6 +183,17 @@ static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH
 		struct vh_err e;
 		if (!sd)
 			continue;
+		if (!strcmp(sd->addr, hk->stuck)) {
+			/* Every write to it would wait for the stuck driver too: refuse within
+			 * one timeout, write nothing more, keep the record of its driver. */
+			hk->rollback_failed = true;
+			say(hk, "error rollback %s skipped: its driver did not let go within %u ms, so "
+			    "nothing more is written to it", sd->addr, hk->timeout_ms);
+			say(hk, "  fix: once dmesg shows the driver let go: echo '%s' > "
+			    "/sys/bus/pci/devices/%s/driver_override && echo %s > "
+			    "/sys/bus/pci/drivers_probe   # or reboot", sd->override, sd->addr, sd->addr);
+			continue;
+		}
 		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
 			hk->rollback_failed = true;
 			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr, e.msg,
@@ -211,6 +224,8 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
 		struct vh_err e;
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
+			if (errno == ETIMEDOUT)
+				vh_strlcpy(hk->stuck, d->name, sizeof(hk->stuck));
 			say(hk, "error bind %s: %s", d->name, e.msg);
 			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver", cur[0] ? cur : "vfio-pci", d->name);
 			rollback(hk, st, moved, n_moved);

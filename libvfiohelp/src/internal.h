@@ -14,7 +14,8 @@
 #define VH_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* ---- errors (util.c) ---- */
-/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`. */
+/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`;
+ * errno is left as it was. */
 int vh_fail(struct vh_err *err, const char *fmt, ...) VH_PRINTF(2, 3);
 
 /* ---- strings (util.c) ---- */

@@ -183,9 +183,8 @@ static void read_attrs(struct vh_host *h, const char *dir, struct vh_device *dev
 		if (vh_parse_uint(buf, strlen(buf), INT32_MAX, &g) == 0)
 			dev->iommu_group = (int)g;
 	}
-	if (ATTR("driver_override") && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
-	    strcmp(buf, "(null)") != 0)
-		vh_strlcpy(dev->driver_override, buf, sizeof(dev->driver_override));
+	/* driver_override is not read here: its read takes the device lock, and
+	 * the evaluation must not hang on a device whose driver is stuck. */
 	if (ATTR("modalias"))
 		vh_read_attr(path, dev->modalias, sizeof(dev->modalias));
 	if (ATTR("reset_method"))

@@ -8,7 +8,9 @@
  * that never answers is left behind (it cannot be killed while in D state)
  * and the caller gets an error naming the file; the hook's process can
  * still exit and Proxmox's start is not held hostage. No program is run:
- * the child only calls open() and write().
+ * the child only calls open() and write(). Reads that take the device's
+ * lock (driver_override) go the same way: a driver stuck in remove()
+ * holds that lock.
  */
 #include "internal.h"
 #include "sysfs.h"
@@ -80,22 +82,75 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, struct vh_err *err)
+/* What a child does: a write, or a read whose text comes back with it. */
+struct child_op {
+	const char *path;
+	const char *value; /* NULL: read */
+	size_t max;        /* read: at most this many bytes */
+};
+
+/* The child's answer on the pipe: an errno (0: done), then for a read the
+ * length and the bytes. */
+static void child_run(const struct child_op *op, int out)
+{
+	char buf[4096];
+	int e = 0;
+	size_t n = 0;
+	if (op->value) {
+		e = write_now(op->path, op->value);
+	} else {
+		int fd = open(op->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		ssize_t got = fd < 0 ? -1 : read(fd, buf, op->max < sizeof(buf) ? op->max : sizeof(buf));
+		e = got < 0 ? errno : 0;
+		n = got > 0 ? (size_t)got : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	ssize_t unused = write(out, &e, sizeof(e));
+	unused = write(out, &n, sizeof(n));
+	unused = write(out, buf, n);
+	(void)unused;
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Runs op in a forked child that holds nothing of ours and waits at most
+ * timeout_ms for its answer; a read's bytes land in buf (NUL-terminated).
+ * Returns the child's errno, or ETIMEDOUT when it did not answer in time
+ * (the child is left to the kernel: it cannot be killed in D state). */
+static int run_bounded(const struct child_op *op, char *buf, size_t size, unsigned timeout_ms)
 {
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return vh_fail(err, "%s: pipe: %s", path, strerror(errno));
+		return errno;
 	pid_t pid = fork();
 	if (pid < 0) {
+		int e = errno;
 		close(fds[0]);
 		close(fds[1]);
-		return vh_fail(err, "%s: fork: %s", path, strerror(errno));
+		return e;
 	}
 	if (pid == 0) {
 		int result = isolate_child(fds[1]);
-		int e = result < 0 ? errno : write_now(path, value);
-		ssize_t unused = write(result < 0 ? fds[1] : result, &e, sizeof(e));
-		(void)unused;
+		if (result < 0) {
+			int e = errno;
+			ssize_t unused = write(fds[1], &e, sizeof(e));
+			(void)unused;
+		} else
+			child_run(op, result);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -107,19 +162,51 @@ int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, str
 		int rc = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc > 0 && read(fds[0], &e, sizeof(e)) != (ssize_t)sizeof(e))
+		size_t n = 0;
+		if (rc > 0 && (!read_full(fds[0], &e, sizeof(e)) ||
+			       (!e && (!read_full(fds[0], &n, sizeof(n)) || n >= size ||
+				       !read_full(fds[0], buf, n)))))
 			e = EIO;
+		if (rc > 0 && !e && buf)
+			buf[n] = '\0';
 		break;
 	}
 	close(fds[0]);
 	if (e == ETIMEDOUT) {
 		kill(pid, SIGKILL); /* takes effect if and when the write returns */
 		waitpid(pid, NULL, WNOHANG);
+	} else
+		waitpid(pid, NULL, 0);
+	return e;
+}
+
+/* On failure errno tells why: ETIMEDOUT when the kernel did not answer in
+ * time (the driver is stuck), else the write's own error. */
+int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, struct vh_err *err)
+{
+	struct child_op op = { .path = path, .value = value };
+	char none[1];
+	int e = run_bounded(&op, none, sizeof(none), timeout_ms);
+	errno = e;
+	if (e == ETIMEDOUT)
 		return vh_fail(err, "writing '%s' to %s did not finish within %u ms", shown(value),
 			       path, timeout_ms);
-	}
-	waitpid(pid, NULL, 0);
 	if (e)
 		return vh_fail(err, "writing '%s' to %s failed: %s", shown(value), path, strerror(e));
+	return 0;
+}
+
+int vh_sysfs_read(const char *path, char *buf, size_t size, unsigned timeout_ms, struct vh_err *err)
+{
+	struct child_op op = { .path = path, .max = size - 1 };
+	buf[0] = '\0';
+	int e = run_bounded(&op, buf, size, timeout_ms);
+	errno = e;
+	if (e == ETIMEDOUT)
+		return vh_fail(err, "reading %s did not finish within %u ms (a driver holds the "
+			       "device)", path, timeout_ms);
+	if (e)
+		return vh_fail(err, "reading %s failed: %s", path, strerror(e));
+	vh_strip(buf);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* Time-bounded sysfs writes. */
+/* Time-bounded sysfs writes and reads. */
 #ifndef VFIOHELP_SYSFS_H
 #define VFIOHELP_SYSFS_H
 
@@ -7,5 +7,9 @@
 /* Writes value to an existing attribute (never creates, never follows a
  * final symlink) and waits at most timeout_ms for the kernel to answer. */
 int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, struct vh_err *err);
+/* Reads an attribute (stripped) the same bounded way: for attributes whose
+ * read takes the device lock, which a driver stuck in remove() holds.
+ * errno is the read's error (ENOENT: no such attribute). */
+int vh_sysfs_read(const char *path, char *buf, size_t size, unsigned timeout_ms, struct vh_err *err);
 
 #endif

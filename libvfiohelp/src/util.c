@@ -12,12 +12,15 @@
 
 int vh_fail(struct vh_err *err, const char *fmt, ...)
 {
+	/* errno survives, so a caller can still tell a timeout from a refusal. */
+	int saved = errno;
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
 	}
+	errno = saved;
 	return -1;
 }
 

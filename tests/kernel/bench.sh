@@ -144,6 +144,59 @@ SDIR="$HERE/scenarios/$SCENARIO"
 [ -x "$HOOKCTL" ] || die "hookctl binary not found at '$HOOKCTL' (build the project first)"
 [ -x "$VFIOHOOK" ] || die "vfio-hook binary not found at '$VFIOHOOK' (build the project first)"
 
+# ---------------------------------------------------------------- scenario modules
+# A scenario may bring kernel modules of its own: its file "modules" names directories
+# under tests/kernel/modules/ (a Kbuild and the source), built against the Debian
+# headers of exactly the kernel that boots (linux-headers-KVER, its -common part and
+# linux-kbuild, apt-get download'ed at the kernel package's version into the cache).
+prepare_headers() {
+    need_tools make dpkg-deb
+    local base ver hdir pkgs p
+    base=$(basename "$KDIR")
+    base=${base%.v*}
+    ver=$(echo "$base" | cut -d_ -f2)
+    hdir="$CACHE/headers-$KVER.v1"
+    exec 9>"$CACHE/.lock"
+    flock 9
+    if [ ! -f "$hdir/ok" ] || [ "$(cat "$hdir/version")" != "$ver" ]; then
+        say "downloading the headers of $KVER ($ver) into $CACHE"
+        rm -rf "$hdir" "$hdir.tmp"
+        mkdir -p "$hdir.tmp/debs"
+        pkgs="linux-headers-$KVER $(apt-cache depends "linux-headers-$KVER" 2>/dev/null |
+            sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p' | sort -u | tr '\n' ' ')"
+        if ! (cd "$hdir.tmp/debs" && for p in $pkgs; do apt-get download "$p=$ver" || exit 1; done) \
+                >"$hdir.tmp/download.log" 2>&1; then
+            cat "$hdir.tmp/download.log" >&2
+            die "cannot download the headers of kernel $KVER at version $ver ($pkgs)"
+        fi
+        for p in "$hdir.tmp"/debs/*.deb; do dpkg-deb -x "$p" "$hdir.tmp/root"; done
+        rm -rf "$hdir.tmp/debs"
+        # The headers' Makefile includes its -common part by absolute path: the cache's.
+        sed -i "s|^include /usr/src/|include $hdir/root/usr/src/|" \
+            "$hdir.tmp/root/usr/src/linux-headers-$KVER/Makefile"
+        echo "$ver" >"$hdir.tmp/version"
+        mv "$hdir.tmp" "$hdir"
+        touch "$hdir/ok"
+    fi
+    HEADERS="$hdir/root/usr/src/linux-headers-$KVER"
+    flock -u 9
+    exec 9>&-
+}
+
+build_module() {   # build_module NAME: tests/kernel/modules/NAME -> MODROOT's extra/
+    local src="$HERE/modules/$1" b="$W/modbuild/$1"
+    [ -f "$src/Kbuild" ] || die "no module source in $src (expected a Kbuild)"
+    mkdir -p "$b"
+    cp -r "$src"/. "$b/"
+    # No BTF for the module: that needs pahole, and nothing here reads it.
+    if ! make -C "$HEADERS" M="$b" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$b/build.log" 2>&1; then
+        cat "$b/build.log" >&2
+        die "module $1 did not build against the headers of $KVER"
+    fi
+    cp "$b"/*.ko "$MODROOT/lib/modules/$KVER/extra/"
+    say "built module $1 for $KVER"
+}
+
 TESTNAME="$IOMMU.$SCENARIO.$KSERIES"
 WORKDIR=${WORKDIR:-$(mktemp -d /tmp/vfiohelp-bench.XXXXXX)}
 W="$WORKDIR/$TESTNAME"
@@ -202,7 +255,24 @@ printf '%s\n' "$SCENARIO" >"$S/bench/name"
 printf '%s\n' "$KSERIES" >"$S/bench/kseries"
 printf '%s\n' "$IOMMU" >"$S/bench/iommu"
 
-mkcpio "$KDIR/root" "$W/modules.cpio.gz"
+MODROOT="$KDIR/root"
+if [ -f "$SDIR/modules" ]; then
+    prepare_headers
+    MODROOT="$W/modroot"
+    cp -a "$KDIR/root" "$MODROOT"
+    mkdir -p "$MODROOT/lib/modules/$KVER/extra"
+    for m in $(sed 's/#.*//' "$SDIR/modules"); do build_module "$m"; done
+    depmod -b "$MODROOT" "$KVER"
+fi
+# Guest tools a scenario names in its file "tools": guest/NAME.c, static, in /usr/bin.
+if [ -f "$SDIR/tools" ]; then
+    for t in $(sed 's/#.*//' "$SDIR/tools"); do
+        gcc -static -O2 -Wall -Wextra -Werror -o "$U/usr/bin/$t" "$HERE/guest/$t.c" \
+            || die "guest tool $t did not build (needs gcc and libc6-dev)"
+    done
+fi
+
+mkcpio "$MODROOT" "$W/modules.cpio.gz"
 mkcpio "$U" "$W/userland.cpio.gz"
 mkcpio "$S" "$W/scenario.cpio.gz"
 cat "$W/modules.cpio.gz" "$W/userland.cpio.gz" "$W/scenario.cpio.gz" >"$W/initrd.gz"
@@ -259,9 +329,31 @@ fi
 
 # expect: lines "key=pattern" (shell glob), "key=-" (the key must be absent), optionally
 # prefixed by "[6.1] " / "[6.12] " / "[intel] " ... to apply to one kernel or IOMMU only.
-fails=0 checked=0
+# "[pending] key=pattern" is a known failure waiting for a fix (the comment above it in
+# expect names it): checked and shown as PENDING, but it does not fail the test. A file
+# "pending.KERNEL" (e.g. pending.6.1) in the scenario makes every mismatch on that
+# kernel PENDING; its text names the fix it waits for and is printed.
+fails=0 checked=0 pending=0 all_pending=0
+if [ -f "$SDIR/pending.$KSERIES" ]; then
+    all_pending=1
+    echo "bench: PENDING on $KSERIES, every mismatch below is a known failure:"
+    sed 's/^/bench:   /' "$SDIR/pending.$KSERIES"
+fi
+mismatch() {   # mismatch IS_PENDING TEXT
+    if [ "$1" = 1 ] || [ $all_pending = 1 ]; then
+        echo "bench: PENDING $2 (a known failure: see its comment in $SDIR/expect or pending.$KSERIES)"
+        pending=$((pending + 1))
+    else
+        echo "bench: MISMATCH $2"
+        fails=$((fails + 1))
+    fi
+}
 while IFS= read -r line; do
     case $line in ''|'#'*) continue ;; esac
+    is_pending=0
+    if [[ $line =~ ^\[pending\][[:space:]]+(.*)$ ]]; then
+        is_pending=1 line=${BASH_REMATCH[1]}
+    fi
     if [[ $line =~ ^\[([^]]*)\][[:space:]]+(.*)$ ]]; then
         cond=${BASH_REMATCH[1]} line=${BASH_REMATCH[2]}
         [ "$cond" = "$KSERIES" ] || [ "$cond" = "$IOMMU" ] || continue
@@ -271,10 +363,11 @@ while IFS= read -r line; do
     got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$W/results")
     if [ -n "$got" ]; then got=${got#=} present=1; else got="(absent)" present=0; fi
     if [ "$want" = "-" ]; then
-        if [ $present = 1 ]; then echo "bench: MISMATCH $key: expected absent, got '$got'"; fails=$((fails + 1)); fi
+        if [ $present = 1 ]; then mismatch $is_pending "$key: expected absent, got '$got'"; continue; fi
     elif [ $present = 0 ] || [[ $got != $want ]]; then
-        echo "bench: MISMATCH $key: expected '$want', got '$got'"; fails=$((fails + 1))
+        mismatch $is_pending "$key: expected '$want', got '$got'"; continue
     fi
+    [ $is_pending = 0 ] || echo "bench: PENDING $key now holds: remove its [pending] mark in $SDIR/expect"
 done <"$SDIR/expect"
 
 echo "----- guest results -----"
@@ -285,4 +378,8 @@ if [ $fails -ne 0 ]; then
     die "$fails of $checked expectations failed for $TESTNAME"
 fi
 [ $checked -gt 0 ] || die "scenario $SCENARIO has no expectations"
-say "PASS $TESTNAME: $checked expectations hold"
+if [ $pending -ne 0 ]; then
+    say "PASS $TESTNAME: $((checked - pending)) expectations hold; $pending known failures PENDING (see above)"
+else
+    say "PASS $TESTNAME: $checked expectations hold"
+fi

@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *vh_test_host(const char *name)
@@ -195,6 +197,185 @@ int vh_test_run(const char *const argv[], char **out, char **err)
 	else
 		free(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A growing string read from a pipe. */
+struct sink {
+	int fd;
+	char *s;
+	size_t len, cap;
+};
+
+static bool sink_read(struct sink *k)
+{
+	if (k->cap - k->len < 4096)
+		k->s = realloc(k->s, k->cap = k->cap * 2 + 4096);
+	assert_non_null(k->s);
+	ssize_t n = read(k->fd, k->s + k->len, k->cap - k->len - 1);
+	if (n > 0)
+		k->len += (size_t)n;
+	k->s[k->len] = '\0';
+	return n > 0 || (n < 0 && errno == EINTR);
+}
+
+static void exec_with_env(const char *const argv[], const char *const env[], int out, int err)
+{
+	dup2(out, 1);
+	dup2(err, 2);
+	int devnull = open("/dev/null", O_RDONLY);
+	dup2(devnull, 0);
+	for (size_t i = 0; env && env[i]; i++)
+		putenv((char *)env[i]);
+	/* A sanitized binary refuses a preloaded library ahead of its runtime
+	 * unless told that the order is intended. */
+	if (getenv("LD_PRELOAD")) {
+		char opts[1024];
+		const char *old = getenv("ASAN_OPTIONS");
+		snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", old ? old : "",
+			 old && *old ? ":" : "");
+		setenv("ASAN_OPTIONS", opts, 1);
+	}
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+void vh_test_run_env(const char *const argv[], const char *const env[], unsigned limit_ms,
+		     struct vh_test_proc *p)
+{
+	int po[2], pe[2];
+	assert_int_equal(pipe2(po, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		exec_with_env(argv, env, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	struct sink sinks[2] = { { .fd = po[0] }, { .fd = pe[0] } };
+	memset(p, 0, sizeof(*p));
+	p->status = p->exit_ms = p->eof_ms = -1;
+	bool open_out = true, open_err = true;
+	while (elapsed_ms(&t0) < (long)limit_ms && (open_out || open_err || p->exit_ms < 0)) {
+		struct pollfd pf[2] = { { .fd = open_out ? po[0] : -1, .events = POLLIN },
+					{ .fd = open_err ? pe[0] : -1, .events = POLLIN } };
+		int rc = poll(pf, 2, 10);
+		if (rc > 0 && open_out && pf[0].revents && !sink_read(&sinks[0])) {
+			open_out = false;
+			p->eof_ms = elapsed_ms(&t0);
+		}
+		if (rc > 0 && open_err && pf[1].revents && !sink_read(&sinks[1]))
+			open_err = false;
+		int status;
+		if (p->exit_ms < 0 && waitpid(pid, &status, WNOHANG) == pid) {
+			p->exit_ms = elapsed_ms(&t0);
+			p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+	}
+	if (p->exit_ms < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(po[0]);
+	close(pe[0]);
+	p->out = sinks[0].s ? sinks[0].s : strdup("");
+	p->err = sinks[1].s ? sinks[1].s : strdup("");
+}
+
+int vh_test_spawn_env(const char *const argv[], const char *const env[], int out_fd, int err_fd)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		exec_with_env(argv, env, out_fd, err_fd);
+	return (int)pid;
+}
+
+void vh_test_proc_free(struct vh_test_proc *p)
+{
+	free(p->out);
+	free(p->err);
+	p->out = p->err = NULL;
+}
+
+const char *const *vh_test_mock_env(const char *root)
+{
+	static char mock_root[PATH_MAX + 16], preload[PATH_MAX + 16];
+	static const char *env[3];
+	snprintf(mock_root, sizeof(mock_root), "VH_MOCK_ROOT=%s", root);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", VH_MOCK_LIB);
+	env[0] = mock_root;
+	env[1] = preload;
+	env[2] = NULL;
+	return env;
+}
+
+void vh_test_mock_hook(const char *root, const char *vmid, const char *phase,
+		       const char *const extra_env[], unsigned limit_ms, struct vh_test_proc *p)
+{
+	const char *env[32];
+	size_t n = 0;
+	for (const char *const *m = vh_test_mock_env(root); *m; m++)
+		env[n++] = *m;
+	for (size_t i = 0; extra_env && extra_env[i] && n < 31; i++)
+		env[n++] = extra_env[i];
+	env[n] = NULL;
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, vmid, phase, NULL };
+	vh_test_run_env(argv, env, limit_ms, p);
+}
+
+static void remove_if_there(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (unlink(path) < 0 && errno != ENOENT)
+		fail_msg("cannot remove %s: %s", path, strerror(errno));
+}
+
+void vh_test_mock_reset_count(const char *root)
+{
+	remove_if_there(root, ".vhmock/count");
+	remove_if_there(root, ".vhmock/writes.log");
+}
+
+const char *vh_test_mock_writes(const char *root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/.vhmock/writes.log", root);
+	if (stat(path, &st) < 0)
+		return "";
+	return vh_test_read(root, ".vhmock/writes.log");
+}
+
+unsigned vh_test_mock_write_count(const char *root)
+{
+	unsigned n = 0;
+	for (const char *s = vh_test_mock_writes(root); *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+void vh_test_mock_kill_hung(const char *root)
+{
+	char path[PATH_MAX], line[32];
+	snprintf(path, sizeof(path), "%s/.vhmock/hung.pids", root);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		int pid = atoi(line);
+		if (pid > 1)
+			kill(pid, SIGKILL);
+	}
+	if (f)
+		fclose(f);
 }
 
 void vh_test_assert_contains(const char *h, const char *n, const char *file, int line)

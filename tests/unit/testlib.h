@@ -25,6 +25,44 @@ const char *vh_test_read(const char *dir, const char *rel);
 /* Runs argv (argv[0] a path), returns its exit status; stdout/stderr are
  * captured into malloc'd strings (either pointer may be NULL). */
 int vh_test_run(const char *const argv[], char **out, char **err);
+/* One run of a program, bounded in time (vh_test_run_env). */
+struct vh_test_proc {
+	int status;   /* exit status, 128 + signal, or -1: still running at the limit (killed) */
+	long exit_ms; /* start to exit; -1 when it did not exit within the limit */
+	long eof_ms;  /* start to end-of-file on its stdout; -1 when that did not come within
+		       * the limit (a process that outlived it still holds the pipe) */
+	char *out;    /* stdout and stderr as read until EOF or the limit */
+	char *err;
+};
+/* Runs argv with the entries of env ("NAME=VALUE", NULL-terminated; env may
+ * be NULL) added to the environment, reading stdout and stderr, for at most
+ * limit_ms: then a child still running is killed, and pipes not at EOF are
+ * closed. The times are measured in the parent. */
+void vh_test_run_env(const char *const argv[], const char *const env[], unsigned limit_ms,
+		     struct vh_test_proc *p);
+void vh_test_proc_free(struct vh_test_proc *p);
+/* Starts argv with env added (as vh_test_run_env), stdout and stderr to the
+ * given descriptors, stdin from /dev/null; returns the pid. */
+int vh_test_spawn_env(const char *const argv[], const char *const env[], int out_fd, int err_fd);
+
+/* The kernel stand-in (tests/mock/vhmock.c), preloaded into the real vfio-hook.
+ * Runs `vfio-hook --root root VMID PHASE` under it, with extra environment
+ * (e.g. "VH_MOCK_FAIL_WRITE=3"; NULL-terminated, may be NULL). Its state is
+ * in root/.vhmock: writes.log, count, resets/<addr>, hung.pids. */
+void vh_test_mock_hook(const char *root, const char *vmid, const char *phase,
+		       const char *const extra_env[], unsigned limit_ms, struct vh_test_proc *p);
+/* The environment entries vh_test_mock_hook adds for root (static storage,
+ * NULL-terminated): VH_MOCK_ROOT and LD_PRELOAD. */
+const char *const *vh_test_mock_env(const char *root);
+/* Forgets the writes counted and logged so far (the next write is number 1). */
+void vh_test_mock_reset_count(const char *root);
+/* The write log ("" when nothing was written; static buffer). */
+const char *vh_test_mock_writes(const char *root);
+/* How many writes the log holds. */
+unsigned vh_test_mock_write_count(const char *root);
+/* Kills the processes a hung write left behind (.vhmock/hung.pids). */
+void vh_test_mock_kill_hung(const char *root);
+
 /* Asserts that haystack contains needle, printing both when it does not. */
 #define assert_contains(haystack, needle) vh_test_assert_contains((haystack), (needle), __FILE__, __LINE__)
 #define assert_not_contains(haystack, needle) vh_test_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
