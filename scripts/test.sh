@@ -14,7 +14,7 @@ echo "== unit tests under ASan + UBSan"
 cmake -S . -B build-asan -DVFIOHELP_SANITIZE=ON -DVFIOHELP_KERNEL_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest -L unit --output-on-failure -j"$jobs")
+	ctest -L 'unit|fuzz' --output-on-failure -j"$jobs")
 
 echo "== Debian package: build, lintian, install, run the installed programs"
 bash scripts/package.sh build-deb

@@ -134,31 +134,49 @@ static bool meminfo_field(const char *text, const char *key, uint64_t *kib)
 	return false;
 }
 
-int vh_meminfo(struct vh_host *h, uint64_t *available_mib, uint64_t *total_mib, struct vh_err *err)
+int vh_meminfo_parse(const char *text, size_t len, uint64_t *available_mib, uint64_t *total_mib)
 {
-	char path[PATH_MAX], text[8192];
 	uint64_t avail, total;
-	if (vh_host_path(h, path, sizeof(path), "/proc/meminfo") < 0 ||
-	    vh_read_file(path, text, sizeof(text)) < 0)
-		return vh_fail(err, "cannot read %s", path);
-	if (!meminfo_field(text, "MemAvailable", &avail) || !meminfo_field(text, "MemTotal", &total))
-		return vh_fail(err, "%s has no MemAvailable/MemTotal in kB", path);
+	char *copy = vh_text_dup(text, len);
+	bool found = copy && meminfo_field(copy, "MemAvailable", &avail) &&
+		     meminfo_field(copy, "MemTotal", &total);
+	free(copy);
+	if (!found)
+		return -1;
 	*available_mib = avail / 1024;
 	*total_mib = total / 1024;
 	return 0;
 }
 
+int vh_meminfo(struct vh_host *h, uint64_t *available_mib, uint64_t *total_mib, struct vh_err *err)
+{
+	char path[PATH_MAX], text[8192];
+	ssize_t len;
+	if (vh_host_path(h, path, sizeof(path), "/proc/meminfo") < 0 ||
+	    (len = vh_read_file(path, text, sizeof(text))) < 0)
+		return vh_fail(err, "cannot read %s", path);
+	if (vh_meminfo_parse(text, (size_t)len, available_mib, total_mib) < 0)
+		return vh_fail(err, "%s has no MemAvailable/MemTotal in kB", path);
+	return 0;
+}
+
+enum vh_cpu_vendor vh_cpuinfo_vendor(const char *text, size_t len)
+{
+	if (memmem(text, len, "GenuineIntel", 12))
+		return VH_CPU_INTEL;
+	if (memmem(text, len, "AuthenticAMD", 12) || memmem(text, len, "HygonGenuine", 12))
+		return VH_CPU_AMD;
+	return VH_CPU_UNKNOWN;
+}
+
 enum vh_cpu_vendor vh_cpu_vendor(struct vh_host *h)
 {
 	char path[PATH_MAX], text[4096];
+	ssize_t len;
 	if (vh_host_path(h, path, sizeof(path), "/proc/cpuinfo") < 0 ||
-	    vh_read_file(path, text, sizeof(text)) < 0)
+	    (len = vh_read_file(path, text, sizeof(text))) < 0)
 		return VH_CPU_UNKNOWN;
-	if (strstr(text, "GenuineIntel"))
-		return VH_CPU_INTEL;
-	if (strstr(text, "AuthenticAMD") || strstr(text, "HygonGenuine"))
-		return VH_CPU_AMD;
-	return VH_CPU_UNKNOWN;
+	return vh_cpuinfo_vendor(text, (size_t)len);
 }
 
 /* ---- framebuffers ---- */
@@ -185,19 +203,13 @@ static bool address_in_bars(const char *resource, uint64_t addr)
 	return false;
 }
 
-bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, size_t size)
+/* Finds a framebuffer line of iomem (cut into lines in place) whose start
+ * lies in one of the BARs of `resource`. */
+static bool find_framebuffer(char *iomem, const char *resource, char *name, size_t size)
 {
 	static const char *const fbs[] = { "efifb", "simplefb", "simple-framebuffer", "vesafb",
 					   "BOOTFB" };
-	char path[PATH_MAX], resource[4096], *iomem;
-	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/resource", addr) < 0 ||
-	    vh_read_file(path, resource, sizeof(resource)) < 0)
-		return false;
-	if (vh_host_path(h, path, sizeof(path), "/proc/iomem") < 0 ||
-	    vh_slurp(path, 1u << 20, &iomem, NULL) < 0)
-		return false;
-	bool found = false;
-	for (char *l = iomem, *next; l && !found; l = next) {
+	for (char *l = iomem, *next; l; l = next) {
 		next = strchr(l, '\n');
 		if (next)
 			*next++ = '\0';
@@ -206,12 +218,37 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 		if (!colon || !parse_range(vh_strip(l), &s, &e))
 			continue;
 		const char *label = colon + 3;
-		for (size_t i = 0; i < VH_ARRAY_SIZE(fbs) && !found; i++)
+		for (size_t i = 0; i < VH_ARRAY_SIZE(fbs); i++)
 			if (!strcmp(label, fbs[i]) && address_in_bars(resource, s)) {
 				vh_strlcpy(name, fbs[i], size);
-				found = true;
+				return true;
 			}
 	}
+	return false;
+}
+
+bool vh_iomem_framebuffer(const char *iomem, size_t iomem_len, const char *resource,
+			  size_t resource_len, char *name, size_t size)
+{
+	char *map = vh_text_dup(iomem, iomem_len), *bars = vh_text_dup(resource, resource_len);
+	bool found = map && bars && find_framebuffer(map, bars, name, size);
+	free(map);
+	free(bars);
+	return found;
+}
+
+bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, size_t size)
+{
+	char path[PATH_MAX], resource[4096], *iomem;
+	size_t iomem_len;
+	ssize_t resource_len;
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/resource", addr) < 0 ||
+	    (resource_len = vh_read_file(path, resource, sizeof(resource))) < 0)
+		return false;
+	if (vh_host_path(h, path, sizeof(path), "/proc/iomem") < 0 ||
+	    vh_slurp(path, 1u << 20, &iomem, &iomem_len) < 0)
+		return false;
+	bool found = vh_iomem_framebuffer(iomem, iomem_len, resource, (size_t)resource_len, name, size);
 	free(iomem);
 	return found;
 }
@@ -254,63 +291,102 @@ int vh_vm_pid(struct vh_host *h, unsigned vmid, uint64_t *pid, bool *alive)
 	return 0;
 }
 
-static bool parse_reservation(struct vh_host *h, char *line, const char *addr, unsigned self,
-			      struct vh_holder *out)
+/* One line: "<pciid> <vmid> pid:<pid>" or "<pciid> <vmid> time:<epoch>"
+ * (cut into words in place); false when it breaks that grammar. */
+static bool parse_reservation(char *line, char **id, struct vh_reservation *out)
 {
-	char *id = strtok(line, " \t"), *vmid = strtok(NULL, " \t"), *how = strtok(NULL, " \t");
+	char *save, *vmid, *how;
 	uint64_t v, n;
-	if (!id || !vmid || !how || strtok(NULL, " \t") || strcmp(id, addr) ||
-	    vh_parse_uint(vmid, strlen(vmid), 999999999, &v) < 0 || v == self)
+	*id = strtok_r(line, " \t", &save);
+	vmid = strtok_r(NULL, " \t", &save);
+	how = strtok_r(NULL, " \t", &save);
+	if (!*id || !vmid || !how || strtok_r(NULL, " \t", &save) ||
+	    vh_parse_uint(vmid, strlen(vmid), 999999999, &v) < 0)
 		return false;
+	memset(out, 0, sizeof(*out));
 	out->vmid = (unsigned)v;
 	if (!strncmp(how, "pid:", 4) && vh_parse_uint(how + 4, strlen(how + 4), 1u << 30, &n) == 0) {
-		out->running = pid_alive(h, n);
-		return out->running;
+		out->by_pid = true;
+		out->pid = n;
+		return true;
 	}
 	if (!strncmp(how, "time:", 5) && vh_parse_uint(how + 5, strlen(how + 5), INT64_MAX, &n) == 0) {
 		out->until = (long long)n;
-		return (long long)n > (long long)time(NULL);
+		return true;
 	}
 	return false;
+}
+
+int vh_reservations_parse(const char *text, size_t len, const char *addr, unsigned self,
+			  struct vh_reservation *out, size_t max, size_t *count)
+{
+	*count = 0;
+	char *copy = vh_text_dup(text, len);
+	if (!copy)
+		return -1;
+	for (char *l = copy, *next; l && *count < max; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		char *id;
+		struct vh_reservation r;
+		if (parse_reservation(l, &id, &r) && !strcmp(id, addr) && r.vmid != self)
+			out[(*count)++] = r;
+	}
+	free(copy);
+	return 0;
 }
 
 int vh_device_holder(struct vh_host *h, const char *addr, unsigned self, struct vh_holder *out,
 		     bool *held, struct vh_err *err)
 {
 	char path[PATH_MAX], *text;
+	size_t len, n;
+	struct vh_reservation res[VH_MAX_RESERVATIONS];
 	*held = false;
 	if (vh_host_path(h, path, sizeof(path), "/run/qemu-server/pci-id-reservations") < 0)
 		return vh_fail(err, "path too long");
-	if (vh_slurp(path, 1u << 20, &text, NULL) < 0)
+	if (vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return errno == ENOENT ? 0 : vh_fail(err, "%s: %s", path, strerror(errno));
-	for (char *l = text, *next; l && !*held; l = next) {
-		next = strchr(l, '\n');
-		if (next)
-			*next++ = '\0';
-		struct vh_holder hd = { 0 };
-		if (parse_reservation(h, l, addr, self, &hd)) {
-			*out = hd;
-			*held = true;
-		}
-	}
+	int rc = vh_reservations_parse(text, len, addr, self, res, VH_ARRAY_SIZE(res), &n);
 	free(text);
+	if (rc < 0)
+		return vh_fail(err, "%s: %s", path, strerror(errno));
+	/* The first reservation still in force, in the file's order. */
+	for (size_t i = 0; i < n && !*held; i++) {
+		struct vh_holder hd = { .vmid = res[i].vmid };
+		if (res[i].by_pid)
+			*held = hd.running = pid_alive(h, res[i].pid);
+		else
+			*held = (hd.until = res[i].until) > (long long)time(NULL);
+		if (*held)
+			*out = hd;
+	}
 	return 0;
 }
 
 /* ---- interrupts ---- */
 
+bool vh_interrupts_parse(const char *text, size_t len)
+{
+	/* A chip name is a word of its own: "IR-PCI-MSI-0000:01:00.0", never
+	 * inside another word ("AMD-IR-0" names the remapping unit itself). */
+	const char *end = text + len, *p = memmem(text, len, "IR-", 3);
+	while (p && !(p > text && (p[-1] == ' ' || p[-1] == '\t')))
+		p = memmem(p + 3, (size_t)(end - p - 3), "IR-", 3);
+	return p != NULL;
+}
+
 int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err)
 {
 	char path[PATH_MAX], *text;
+	size_t len;
 	*remapped = false;
 	if (vh_host_path(h, path, sizeof(path), "/proc/interrupts") < 0)
 		return vh_fail(err, "path too long");
-	if (vh_slurp(path, 4u << 20, &text, NULL) < 0)
+	if (vh_slurp(path, 4u << 20, &text, &len) < 0)
 		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
-	/* A chip name is a word of its own: "IR-PCI-MSI-0000:01:00.0", never
-	 * inside another word ("AMD-IR-0" names the remapping unit itself). */
-	for (const char *p = strstr(text, "IR-"); p && !*remapped; p = strstr(p + 3, "IR-"))
-		*remapped = p > text && (p[-1] == ' ' || p[-1] == '\t');
+	*remapped = vh_interrupts_parse(text, len);
 	free(text);
 	return 0;
 }

@@ -55,8 +55,12 @@ int vh_open_regular(const char *path);
 /* Reads at most size-1 bytes, NUL-terminates. Returns bytes read or -1 with
  * errno set (the caller decides whether ENOENT is an error). */
 ssize_t vh_read_file(const char *path, char *buf, size_t size);
-/* Reads a one-line sysfs attribute and strips it. */
+/* Reads a one-line sysfs attribute (at most size-1 bytes) and strips it. */
 int vh_read_attr(const char *path, char *buf, size_t size);
+/* A NUL-terminated copy of text[0..len) for the parsers that cut lines in
+ * place; NULL with errno EINVAL when the text holds a NUL byte (no file the
+ * library parses has one), ENOMEM when memory runs out. */
+char *vh_text_dup(const char *text, size_t len);
 /* Reads a whole text file of at most max bytes into a fresh NUL-terminated
  * buffer; -1 with errno EFBIG when it is larger. */
 int vh_slurp(const char *path, size_t max, char **out, size_t *len);

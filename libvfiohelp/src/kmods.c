@@ -119,18 +119,24 @@ int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct v
 		*loaded = true;
 		return 0;
 	}
-	for (const char *line = h->proc_modules; *line;) {
-		size_t n = strcspn(line, " \n");
-		if (n && module_name_equal(line, n, name)) {
-			*loaded = true;
-			return 0;
-		}
-		const char *nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		line = nl + 1;
-	}
+	*loaded = vh_proc_modules_has(h->proc_modules, strlen(h->proc_modules), name);
 	return 0;
+}
+
+bool vh_proc_modules_has(const char *text, size_t len, const char *name)
+{
+	const char *end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *eol = nl ? nl : end;
+		size_t n = 0;
+		while (line + n < eol && line[n] != ' ')
+			n++;
+		if (n && module_name_equal(line, n, name))
+			return true;
+		line = eol + 1;
+	}
+	return false;
 }
 
 bool vh_kmod_indexed(struct vh_host *h)

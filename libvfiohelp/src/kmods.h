@@ -44,6 +44,9 @@ int vh_etc_modules(struct vh_host *h, struct vh_etc_module *out, size_t max, siz
 		   struct vh_err *err);
 /* Loads a module and its dependencies into the running kernel (live host only). */
 int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err);
+/* The text-level parser of /proc/modules ("name size refcount deps state
+ * offset" lines): text[0..len) lists module name ('-' and '_' alike). */
+bool vh_proc_modules_has(const char *text, size_t len, const char *name);
 /* Forget the cached /proc/modules after loading. */
 void vh_kmods_forget_loaded(struct vh_host *h);
 

@@ -26,15 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct map_entry {
-	char node[64];
-	size_t n_paths;
-	struct vh_pci_addr paths[VH_MAX_HOSTPCI_ADDRS];
-	bool has_id, has_subsys, has_group;
-	char id[10], subsys[10]; /* as written, compared as Proxmox compares: as text */
-	int group;
-};
-
 /* [0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}, kept as written. */
 static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 {
@@ -48,7 +39,7 @@ static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 	return 0;
 }
 
-static int parse_paths(const struct vh_prop *p, struct map_entry *m, struct vh_err *err)
+static int parse_paths(const struct vh_prop *p, struct vh_map_entry *m, struct vh_err *err)
 {
 	const char *s = p->val, *end = p->val + p->val_len;
 	for (;;) {
@@ -64,7 +55,7 @@ static int parse_paths(const struct vh_prop *p, struct map_entry *m, struct vh_e
 	}
 }
 
-static int parse_map(char *value, struct map_entry *m, struct vh_err *err)
+static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 {
 	struct vh_prop props[VH_MAX_PROPS];
 	size_t n;
@@ -100,7 +91,7 @@ static int parse_map(char *value, struct map_entry *m, struct vh_err *err)
 
 /* assert_valid: every path of the map names a present device whose ids
  * are what the map says; the IOMMU group is checked on the first path. */
-static bool map_valid(struct vh_host *h, const struct map_entry *m, char *why, size_t size)
+static bool map_valid(struct vh_host *h, const struct vh_map_entry *m, char *why, size_t size)
 {
 	for (size_t i = 0; i < m->n_paths; i++) {
 		struct vh_err e;
@@ -135,8 +126,9 @@ static bool map_valid(struct vh_host *h, const struct map_entry *m, char *why, s
 	return true;
 }
 
-/* Collects the map lines of section `id` for `node` from the file text. */
-static int find_maps(char *text, const char *id, const char *node, struct map_entry *maps,
+/* Collects the map lines of section `id` for `node` from the file text
+ * (cut into lines in place). */
+static int find_maps(char *text, const char *id, const char *node, struct vh_map_entry *maps,
 		     size_t max, size_t *count, bool *section_found, struct vh_err *err)
 {
 	bool in_section = false;
@@ -158,7 +150,7 @@ static int find_maps(char *text, const char *id, const char *node, struct map_en
 		char *body = vh_strip(l);
 		if (!in_section || strncmp(body, "map", 3) || !isspace((unsigned char)body[3]))
 			continue;
-		struct map_entry m;
+		struct vh_map_entry m;
 		if (parse_map(vh_strip(body + 3), &m, NULL) < 0)
 			continue; /* Proxmox warns and skips a map it cannot parse */
 		if (!strcmp(m.node, node) && *count < max)
@@ -167,7 +159,21 @@ static int find_maps(char *text, const char *id, const char *node, struct map_en
 	return 0;
 }
 
-static bool alternative_free(const struct map_entry *m, vh_mapping_taken_fn taken, void *ctx)
+int vh_mapping_parse(const char *text, size_t len, const char *id, const char *node,
+		     struct vh_map_entry *maps, size_t max, size_t *count, bool *section_found,
+		     struct vh_err *err)
+{
+	*count = 0;
+	*section_found = false;
+	char *copy = vh_text_dup(text, len);
+	if (!copy)
+		return vh_fail(err, "%s", errno == EINVAL ? "the file contains a NUL byte" : "out of memory");
+	int rc = find_maps(copy, id, node, maps, max, count, section_found, err);
+	free(copy);
+	return rc;
+}
+
+static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn taken, void *ctx)
 {
 	for (size_t i = 0; i < m->n_paths; i++)
 		if (taken && taken(ctx, &m->paths[i]))
@@ -180,18 +186,19 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn ta
 		       char *why, size_t size)
 {
 	char path[PATH_MAX], node[64], *text;
+	size_t len;
 	struct vh_err e;
 	*count = 0;
 	*n_alternatives = 0;
 	if (vh_node_name(h, node, sizeof(node), &e) < 0)
 		return snprintf(why, size, "%s", e.msg), -1;
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
-	    vh_slurp(path, 1u << 20, &text, NULL) < 0)
+	    vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return snprintf(why, size, "cannot read %s: %s", path, strerror(errno)), -1;
-	struct map_entry maps[16];
+	struct vh_map_entry maps[16];
 	size_t n;
 	bool section;
-	int rc = find_maps(text, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
+	int rc = vh_mapping_parse(text, len, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
 	free(text);
 	if (rc < 0)
 		return snprintf(why, size, "%s: %s", path, e.msg), -1;

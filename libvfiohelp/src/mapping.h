@@ -4,6 +4,25 @@
 
 #include "internal.h"
 
+/* One "map" line of a mapping: the device on one node. */
+struct vh_map_entry {
+	char node[64];
+	size_t n_paths;
+	struct vh_pci_addr paths[VH_MAX_HOSTPCI_ADDRS];
+	bool has_id, has_subsys, has_group;
+	char id[10], subsys[10]; /* as written, compared as Proxmox compares: as text */
+	int group;
+};
+
+/* The text-level entry point: the maps of mapping `id` for `node` in the
+ * text of pci.cfg, exactly text[0..len); at most max of them. A map line
+ * that does not parse is skipped, as Proxmox skips it. section_found: the
+ * file has the mapping at all. -1 only for a NUL byte in the text or when
+ * memory runs out. */
+int vh_mapping_parse(const char *text, size_t len, const char *id, const char *node,
+		     struct vh_map_entry *maps, size_t max, size_t *count, bool *section_found,
+		     struct vh_err *err);
+
 /* Whether an address is already used (by an earlier entry of the VM) or
  * held by another VM: such an alternative is passed over. */
 typedef bool (*vh_mapping_taken_fn)(void *ctx, const struct vh_pci_addr *a);

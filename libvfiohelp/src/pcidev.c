@@ -27,7 +27,7 @@
  * and the handler jumps back to the guard set around each libpci call. */
 static __thread struct vh_host *pci_current;
 
-static void pci_error_jump(char *msg, ...) __attribute__((noreturn));
+static void pci_error_jump(char *msg, ...) __attribute__((noreturn)) VH_PRINTF(1, 2);
 static void pci_error_jump(char *msg, ...)
 {
 	struct vh_host *h = pci_current;

@@ -13,6 +13,7 @@
  */
 #include "internal.h"
 #include "host.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -173,6 +174,14 @@ static void position(const char *text, size_t off, int *line, int *col)
 	}
 }
 
+static bool only_space(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", s[i]) || s[i] == '\0')
+			return false;
+	return true;
+}
+
 static json_object *parse_json(const char *path, const char *text, size_t len, struct vh_err *err)
 {
 	json_tokener *tok = json_tokener_new();
@@ -189,7 +198,7 @@ static json_object *parse_json(const char *path, const char *text, size_t len, s
 						      : json_tokener_error_desc(jerr));
 		json_object_put(root);
 		root = NULL;
-	} else if (text[end + strspn(text + end, " \t\r\n")] != '\0') {
+	} else if (!only_space(text + end, len - end)) {
 		int line, col;
 		position(text, end, &line, &col);
 		vh_fail(err, "%s:%d:%d: text after the JSON object", path, line, col);
@@ -212,6 +221,31 @@ static struct vh_policy *policy_empty(void)
 	return p;
 }
 
+struct vh_policy *vh_policy_parse(const char *name, const char *text, size_t len,
+				  struct vh_err *err)
+{
+	if (len > POLICY_MAX_BYTES || len > INT32_MAX)
+		return vh_fail(err, "policy %s: larger than 256 KiB", name), NULL;
+	struct vh_policy *p = policy_empty();
+	if (!p)
+		return vh_fail(err, "out of memory"), NULL;
+	json_object *root = parse_json(name, text, len, err);
+	struct vh_err e;
+	if (root && (parse_scope(root, &p->scopes[0], true, "policy", p, &e) < 0 ||
+		     (json_object_object_get(root, "vms") &&
+		      parse_vms(json_object_object_get(root, "vms"), p, &e) < 0))) {
+		vh_fail(err, "policy %s: %s", name, e.msg);
+		json_object_put(root);
+		root = NULL;
+	}
+	if (!root) {
+		vh_policy_free(p);
+		return NULL;
+	}
+	json_object_put(root);
+	return p;
+}
+
 struct vh_policy *vh_policy_load(struct vh_host *h, const char *path, struct vh_err *err)
 {
 	char resolved[PATH_MAX], *text;
@@ -226,22 +260,8 @@ struct vh_policy *vh_policy_load(struct vh_host *h, const char *path, struct vh_
 			errno == EFBIG ? "larger than 256 KiB" : strerror(errno));
 		return NULL;
 	}
-	struct vh_policy *p = policy_empty();
-	json_object *root = p ? parse_json(file, text, len, err) : NULL;
-	struct vh_err e;
-	if (root && (parse_scope(root, &p->scopes[0], true, "policy", p, &e) < 0 ||
-		     (json_object_object_get(root, "vms") &&
-		      parse_vms(json_object_object_get(root, "vms"), p, &e) < 0))) {
-		vh_fail(err, "policy %s: %s", file, e.msg);
-		json_object_put(root);
-		root = NULL;
-	}
+	struct vh_policy *p = vh_policy_parse(file, text, len, err);
 	free(text);
-	if (!root) {
-		vh_policy_free(p);
-		return NULL;
-	}
-	json_object_put(root);
 	return p;
 }
 

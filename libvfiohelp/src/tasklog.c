@@ -16,9 +16,12 @@
  * Every file is read line by line into a fixed buffer, so a huge task log
  * costs no more memory than a small one; a line that breaks its grammar is
  * skipped and noted, never trusted. A UPID is used in a path only after it
- * has been parsed.
+ * has been parsed. The files come from a source: the host (vh_history_load)
+ * or texts in memory (vh_history_parse, for the fuzz harness and tests);
+ * everything after opening a file is the same code for both.
  */
 #include "internal.h"
+#include "tasklog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,10 +238,20 @@ int vh_task_upid_parse(const char *s, size_t len, struct vh_task_upid *out)
 	return 0;
 }
 
+/* ---- where the files come from ---- */
+
+struct history_source {
+	struct vh_host *h;                /* the host's files, or else */
+	const struct vh_text_file *files; /* these texts */
+	size_t n_files;
+};
+
 /* ---- reading lines with bounded memory ---- */
 
 struct reader {
-	FILE *f;
+	FILE *f;          /* a file of the host, or */
+	const char *text; /* a text in memory */
+	size_t text_len, pos;
 	const char *name; /* the host path, for notes */
 	char *buf;
 	size_t size, len;
@@ -246,9 +259,13 @@ struct reader {
 	bool too_long, has_nul;
 };
 
-static int reader_open(struct reader *r, const char *path, const char *name, size_t size)
+static int open_host_file(struct reader *r, struct vh_host *h, const char *host_path)
 {
-	memset(r, 0, sizeof(*r));
+	char path[4096];
+	if (vh_host_path(h, path, sizeof(path), "%s", host_path) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	int fd = vh_open_regular(path); /* a planted FIFO must not hang the reader */
 	if (fd < 0)
 		return -1;
@@ -258,9 +275,33 @@ static int reader_open(struct reader *r, const char *path, const char *name, siz
 		errno = e;
 		return -1;
 	}
+	return 0;
+}
+
+static int open_text(struct reader *r, const struct history_source *src, const char *host_path)
+{
+	for (size_t i = 0; i < src->n_files; i++)
+		if (!strcmp(src->files[i].path, host_path)) {
+			r->text = src->files[i].text;
+			r->text_len = src->files[i].len;
+			return 0;
+		}
+	errno = ENOENT;
+	return -1;
+}
+
+/* Opens host_path (absolute on the host) from the source; -1 with errno. */
+static int reader_open(struct reader *r, const struct history_source *src, const char *host_path,
+		       const char *name, size_t size)
+{
+	memset(r, 0, sizeof(*r));
+	if ((src->h ? open_host_file(r, src->h, host_path) : open_text(r, src, host_path)) < 0)
+		return -1;
 	r->buf = malloc(size);
 	if (!r->buf) {
-		fclose(r->f);
+		if (r->f)
+			fclose(r->f);
+		r->f = NULL;
 		errno = ENOMEM;
 		return -1;
 	}
@@ -278,6 +319,18 @@ static void reader_close(struct reader *r)
 	r->buf = NULL;
 }
 
+static int reader_getc(struct reader *r)
+{
+	if (r->f)
+		return getc_unlocked(r->f);
+	return r->pos < r->text_len ? (unsigned char)r->text[r->pos++] : EOF;
+}
+
+static bool reader_failed(struct reader *r)
+{
+	return r->f && ferror(r->f);
+}
+
 /* One line into r->buf, without its newline. A line longer than the buffer
  * is consumed to its end but flagged, so the file's size never decides the
  * memory used. Returns false at the end of the file. */
@@ -287,7 +340,7 @@ static bool reader_next(struct reader *r)
 	int c;
 	bool any = false;
 	r->too_long = r->has_nul = false;
-	while ((c = getc_unlocked(r->f)) != EOF) {
+	while ((c = reader_getc(r)) != EOF) {
 		any = true;
 		if (c == '\n')
 			break;
@@ -408,18 +461,20 @@ static struct vh_task *task_from_line(const struct task_line *tl, const struct v
 }
 
 /* Reads one of index, index.1, active. A missing file is an empty one. */
-static int read_task_list(struct vh_host *h, struct vh_history *hist, const char *file,
-			  bool active, struct vh_err *err)
+static int read_task_list(const struct history_source *src, struct vh_history *hist,
+			  const char *file, bool active, struct vh_err *err)
 {
-	char path[4096], name[64];
+	char name[64];
 	struct reader r;
 	snprintf(name, sizeof(name), "/var/log/pve/tasks/%s", file);
-	if (vh_host_path(h, path, sizeof(path), "%s", name) < 0)
-		return vh_fail(err, "%s: path too long under root %s", name, vh_host_root(h));
-	if (reader_open(&r, path, name, TASKLOG_LINE_MAX) < 0) {
+	if (reader_open(&r, src, name, name, TASKLOG_LINE_MAX) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
+		int e = errno;
+		char where[4096];
+		if (!src->h || vh_host_path(src->h, where, sizeof(where), "%s", name) < 0)
+			vh_strlcpy(where, name, sizeof(where));
+		return vh_fail(err, "cannot read %s: %s", where, strerror(e));
 	}
 	while (reader_next(&r)) {
 		struct task_line tl;
@@ -447,7 +502,7 @@ static int read_task_list(struct vh_host *h, struct vh_history *hist, const char
 			return vh_fail(err, "out of memory reading %s", name);
 		}
 	}
-	if (ferror(r.f))
+	if (reader_failed(&r))
 		note(hist, "%s: read error after line %u", name, r.lineno);
 	reader_close(&r);
 	return 0;
@@ -561,15 +616,13 @@ static int read_hook_entry(struct vh_history *hist, struct reader *r, struct jso
 	return rc;
 }
 
-static int read_hook_log(struct vh_host *h, struct vh_history *hist, const char *file,
-			 struct vh_err *err)
+static int read_hook_log(const struct history_source *src, struct vh_history *hist,
+			 const char *file, struct vh_err *err)
 {
-	char path[4096], name[64];
+	char name[64];
 	struct reader r;
 	snprintf(name, sizeof(name), "/var/log/vfiohelp/%s", file);
-	if (vh_host_path(h, path, sizeof(path), "%s", name) < 0)
-		return vh_fail(err, "%s: path too long under root %s", name, vh_host_root(h));
-	if (reader_open(&r, path, name, HOOKLOG_LINE_MAX) < 0) {
+	if (reader_open(&r, src, name, name, HOOKLOG_LINE_MAX) < 0) {
 		if (errno != ENOENT)
 			note(hist, "cannot read %s: %s", name, strerror(errno));
 		return 0; /* the hook's log is a help, not a need */
@@ -713,18 +766,21 @@ static const char *task_line_status(const char *line)
 	return NULL;
 }
 
-static int open_task_log(struct vh_host *h, const struct vh_task *t, struct reader *r)
+static int open_task_log(const struct history_source *src, const struct vh_task *t,
+			 struct reader *r)
 {
 	/* pve writes the directory in upper case; accept a lower-case tree too. */
 	char dirs[2] = { t->id.subdir, t->id.subdir };
 	dirs[1] = (char)((dirs[0] >= 'A' && dirs[0] <= 'F') ? dirs[0] - 'A' + 'a'
 			 : (dirs[0] >= 'a' && dirs[0] <= 'f') ? dirs[0] - 'a' + 'A' : dirs[0]);
 	for (int i = 0; i < 2; i++) {
-		char path[4096];
-		if (vh_host_path(h, path, sizeof(path), "/var/log/pve/tasks/%c/%s", dirs[i], t->upid) < 0)
+		char path[VH_TASK_UPID_MAX + 32];
+		if (vh_format(path, sizeof(path), "/var/log/pve/tasks/%c/%s", dirs[i], t->upid) < 0)
 			return -1;
-		if (reader_open(r, path, "task log", TASKLOG_LINE_MAX) == 0 || errno != ENOENT)
-			return r->f ? 0 : -1;
+		if (reader_open(r, src, path, "task log", TASKLOG_LINE_MAX) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
 	}
 	return -1;
 }
@@ -759,11 +815,12 @@ static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct read
 	return rc;
 }
 
-static int read_task_log(struct vh_host *h, struct vh_history *hist, struct vh_task *t)
+static int read_task_log(const struct history_source *src, struct vh_history *hist,
+			 struct vh_task *t)
 {
 	struct reader r;
 	int rc = 0;
-	if (open_task_log(h, t, &r) < 0) {
+	if (open_task_log(src, t, &r) < 0) {
 		if (errno == ENOENT)
 			note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir, t->upid);
 		else
@@ -774,7 +831,7 @@ static int read_task_log(struct vh_host *h, struct vh_history *hist, struct vh_t
 		snprintf(name, sizeof(name), "task log %s", t->upid);
 		r.name = name;
 		rc = scan_task_log(hist, t, &r);
-		if (ferror(r.f))
+		if (reader_failed(&r))
 			note(hist, "%s: read error after line %u", name, r.lineno);
 		reader_close(&r);
 	}
@@ -812,11 +869,11 @@ static int settle_state(struct vh_task *t)
 	return 0;
 }
 
-static int finish_tasks(struct vh_host *h, struct vh_history *hist)
+static int finish_tasks(const struct history_source *src, struct vh_history *hist)
 {
 	for (size_t i = 0; i < hist->n; i++) {
 		struct vh_task *t = hist->tasks[i];
-		if (t->upid[0] && read_task_log(h, hist, t) < 0)
+		if (t->upid[0] && read_task_log(src, hist, t) < 0)
 			return -1;
 		if (!t->upid[0]) {
 			t->hook = t->hooklog;
@@ -838,8 +895,8 @@ static void truncate_to(struct vh_history *hist, unsigned limit)
 	hist->n = limit;
 }
 
-struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned limit,
-				   struct vh_err *err)
+static struct vh_history *history_read(const struct history_source *src, unsigned vmid,
+				       unsigned limit, struct vh_err *err)
 {
 	struct vh_history *hist = calloc(1, sizeof(*hist));
 	if (!hist) {
@@ -848,14 +905,15 @@ struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned li
 	}
 	hist->vmid = vmid;
 	/* Older first, so the order of notes follows the files' history. */
-	if (read_task_list(h, hist, "index.1", false, err) < 0 ||
-	    read_task_list(h, hist, "index", false, err) < 0 ||
-	    read_task_list(h, hist, "active", true, err) < 0)
+	if (read_task_list(src, hist, "index.1", false, err) < 0 ||
+	    read_task_list(src, hist, "index", false, err) < 0 ||
+	    read_task_list(src, hist, "active", true, err) < 0)
 		goto fail;
 	if (hist->n)
 		qsort(hist->tasks, hist->n, sizeof(*hist->tasks), newest_first);
 	drop_duplicates(hist);
-	if (read_hook_log(h, hist, "hook.log.1", err) < 0 || read_hook_log(h, hist, "hook.log", err) < 0)
+	if (read_hook_log(src, hist, "hook.log.1", err) < 0 ||
+	    read_hook_log(src, hist, "hook.log", err) < 0)
 		goto fail;
 	if (fold_hook_entries(hist) < 0) {
 		vh_fail(err, "out of memory reading the hook's log");
@@ -864,7 +922,7 @@ struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned li
 	if (hist->n)
 		qsort(hist->tasks, hist->n, sizeof(*hist->tasks), newest_first);
 	truncate_to(hist, limit);
-	if (finish_tasks(h, hist) < 0) {
+	if (finish_tasks(src, hist) < 0) {
 		vh_fail(err, "out of memory reading task logs");
 		goto fail;
 	}
@@ -874,6 +932,20 @@ struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned li
 fail:
 	vh_history_free(hist);
 	return NULL;
+}
+
+struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned limit,
+				   struct vh_err *err)
+{
+	struct history_source src = { .h = h };
+	return history_read(&src, vmid, limit, err);
+}
+
+struct vh_history *vh_history_parse(const struct vh_text_file *files, size_t n_files,
+				    unsigned vmid, unsigned limit, struct vh_err *err)
+{
+	struct history_source src = { .files = files, .n_files = n_files };
+	return history_read(&src, vmid, limit, err);
 }
 
 void vh_history_free(struct vh_history *hist)

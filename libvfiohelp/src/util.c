@@ -188,11 +188,25 @@ ssize_t vh_read_file(const char *path, char *buf, size_t size)
 
 int vh_read_attr(const char *path, char *buf, size_t size)
 {
-	char tmp[512];
-	if (vh_read_file(path, tmp, sizeof(tmp)) < 0)
+	/* Straight into the caller's buffer: its size, not one fixed here,
+	 * bounds what is seen (/proc/cmdline holds 2048 bytes on x86). */
+	if (vh_read_file(path, buf, size) < 0)
 		return -1;
-	vh_strlcpy(buf, vh_strip(tmp), size);
+	char *s = vh_strip(buf);
+	memmove(buf, s, strlen(s) + 1);
 	return 0;
+}
+
+char *vh_text_dup(const char *text, size_t len)
+{
+	if (memchr(text, '\0', len)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	char *copy = strndup(text, len);
+	if (!copy)
+		errno = ENOMEM;
+	return copy;
 }
 
 int vh_slurp(const char *path, size_t max, char **out, size_t *len)
