@@ -33,6 +33,27 @@ int vh_host_kernel_release(struct vh_host *h, struct vh_err *err)
 
 const char *const vh_vfio_modules[VH_VFIO_MODULE_COUNT] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
+/* libkmod must not print into the task log: every line there starts with
+ * "vfio-hook:". kmod_new parses modprobe.d, and logs its complaints (a
+ * line it cannot parse) before a caller can lower the log priority; only
+ * KMOD_LOG, read before that parse, silences them, so it is set for the
+ * call and put back. */
+static struct kmod_ctx *new_quiet_kmod(const char *dirname, const char *const *config)
+{
+	const char *was = getenv("KMOD_LOG");
+	char *saved = was ? strdup(was) : NULL;
+	setenv("KMOD_LOG", "0", 1);
+	struct kmod_ctx *ctx = kmod_new(dirname, config);
+	if (saved)
+		setenv("KMOD_LOG", saved, 1);
+	else
+		unsetenv("KMOD_LOG");
+	free(saved);
+	if (ctx)
+		kmod_set_log_priority(ctx, 0);
+	return ctx;
+}
+
 struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err)
 {
 	if (h->kmod)
@@ -56,12 +77,11 @@ struct kmod_ctx *vh_kmod(struct vh_host *h, struct vh_err *err)
 		config[i] = paths[i];
 	}
 	config[VH_ARRAY_SIZE(conf)] = NULL;
-	h->kmod = kmod_new(dirname, config);
+	h->kmod = new_quiet_kmod(dirname, config);
 	if (!h->kmod) {
 		vh_fail(err, "libkmod cannot open %s", dirname);
 		return NULL;
 	}
-	kmod_set_log_priority(h->kmod, 0); /* libkmod must not print into the task log */
 	return h->kmod;
 }
 

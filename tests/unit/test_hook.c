@@ -623,6 +623,25 @@ static void test_failed_reset_refuses(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A modprobe.d line libkmod cannot parse: libkmod's complaint would be a
+ * line without the vfio-hook: prefix in the task log. */
+static void test_libkmod_never_prints(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char conf[4096];
+	snprintf(conf, sizeof(conf), "%sgarbage line\n", vh_test_read(root, "etc/modprobe.d/vfio.conf"));
+	vh_test_write(root, "etc/modprobe.d/vfio.conf", conf);
+	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "100", "pre-start", NULL };
+	char *out, *err;
+	assert_int_equal(vh_test_run(argv, &out, &err), 0);
+	assert_prefixed(out);
+	assert_not_contains(err, "libkmod");
+	free(out);
+	free(err);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm_waits_for_rollback),
 		cmocka_unit_test(test_too_many_devices_refused),
 		cmocka_unit_test(test_failed_reset_refuses),
+		cmocka_unit_test(test_libkmod_never_prints),
 		cmocka_unit_test(test_corrupt_and_planted_state),
 		cmocka_unit_test(test_lock_serialises_hooks),
 		cmocka_unit_test(test_post_start_and_pre_stop),
