@@ -68,20 +68,21 @@ static const char *link_target(const char *root, const char *rel)
 static char *nouveau_with_vfio_loaded(void)
 {
 	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
-	char mods[8192];
-	snprintf(mods, sizeof(mods), "%s"
-		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
-		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
-		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"
-		 "vfio 69632 2 vfio_pci_core,vfio_iommu_type1, Live 0x0000000000000000\n",
-		 vh_test_read(root, "proc/modules"));
-	vh_test_write(root, "proc/modules", mods);
-	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id" };
-	for (size_t i = 0; i < 4; i++) {
-		char rel[128];
-		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
-		vh_test_write(root, rel, "");
-	}
+	vh_test_load_vfio(root);
+	return root;
+}
+
+/* The same host whose nouveau unbind never returns (a FIFO nobody reads
+ * blocks the open), with the policy's timeout_ms; fifo gets its path. */
+static char *nouveau_with_hung_unbind(unsigned timeout_ms, char fifo[4096])
+{
+	char *root = nouveau_with_vfio_loaded();
+	char policy[64];
+	snprintf(fifo, 4096, "%s/sys/bus/pci/drivers/nouveau/unbind", root);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(policy, sizeof(policy), "{\"timeout_ms\": %u}", timeout_ms);
+	vh_test_write(root, "etc/pve/vfiohelp.json", policy);
 	return root;
 }
 
@@ -183,13 +184,8 @@ static void release_fifo(const char *fifo)
 static void test_prestart_hung_unbind_is_bounded(void **state)
 {
 	(void)state;
-	char *root = nouveau_with_vfio_loaded();
-	/* An unbind that never returns: a FIFO nobody reads blocks the open. */
 	char fifo[4096];
-	snprintf(fifo, sizeof(fifo), "%s/sys/bus/pci/drivers/nouveau/unbind", root);
-	unlink(fifo);
-	assert_int_equal(mkfifo(fifo, 0600), 0);
-	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 300}");
+	char *root = nouveau_with_hung_unbind(300, fifo);
 	char *out;
 	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
 	assert_contains(out, "0000:01:00.0: driver nouveau did not let go");
@@ -525,12 +521,8 @@ static void test_keep_and_mdev_never_written(void **state)
 static void test_sigterm_waits_for_rollback(void **state)
 {
 	(void)state;
-	char *root = nouveau_with_vfio_loaded();
 	char fifo[4096];
-	snprintf(fifo, sizeof(fifo), "%s/sys/bus/pci/drivers/nouveau/unbind", root);
-	unlink(fifo);
-	assert_int_equal(mkfifo(fifo, 0600), 0);
-	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"timeout_ms\": 1500}");
+	char *root = nouveau_with_hung_unbind(1500, fifo);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {

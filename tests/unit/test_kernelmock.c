@@ -29,30 +29,11 @@
 
 /* ---- trees ---- */
 
-/* vfio, vfio_iommu_type1 and vfio_pci shown loaded, and vfio-pci's driver
- * directory: a tree cannot load modules, but the mock can bind. */
-static void load_vfio(const char *root)
-{
-	char mods[16384];
-	snprintf(mods, sizeof(mods), "%s"
-		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
-		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
-		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"
-		 "vfio 69632 2 vfio_pci_core,vfio_iommu_type1, Live 0x0000000000000000\n",
-		 vh_test_read(root, "proc/modules"));
-	vh_test_write(root, "proc/modules", mods);
-	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char rel[128];
-		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
-		vh_test_write(root, rel, "");
-	}
-}
 
 static char *tree_with_vfio(const char *host, const char *policy)
 {
 	char *root = vh_test_scratch_copy(vh_test_host(host));
-	load_vfio(root);
+	vh_test_load_vfio(root);
 	if (policy)
 		vh_test_write(root, "etc/pve/vfiohelp.json", policy);
 	return root;

@@ -59,26 +59,12 @@ static const struct device devices[] = {
 
 static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
 
-static void load_vfio(const char *root)
-{
-	char mods[16384];
-	snprintf(mods, sizeof(mods), "%s"
-		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
-		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
-		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"
-		 "vfio 69632 2 vfio_pci_core,vfio_iommu_type1, Live 0x0000000000000000\n",
-		 vh_test_read(root, "proc/modules"));
-	vh_test_write(root, "proc/modules", mods);
-	vh_test_write(root, "sys/bus/pci/drivers/vfio-pci/bind", "");
-	vh_test_write(root, "sys/bus/pci/drivers/vfio-pci/unbind", "");
-}
-
 /* The nouveau host, vfio loaded, VMs 100-103 as above (copies of VM 100's
  * config with their own hostpci0). */
 static char *stress_host(void)
 {
 	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
-	load_vfio(root);
+	vh_test_load_vfio(root);
 	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"timeout_ms\": 20000}");
 	char conf[8192];
 	snprintf(conf, sizeof(conf), "%s", vh_test_read(root, "etc/pve/nodes/pve/qemu-server/100.conf"));

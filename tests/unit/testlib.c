@@ -447,3 +447,21 @@ void vh_test_expect_none(const struct vh_report *r, const char *id)
 		fail_msg("VM %u: did not expect finding %s", r->vmid, id);
 	}
 }
+
+void vh_test_load_vfio(const char *root)
+{
+	char mods[16384];
+	snprintf(mods, sizeof(mods), "%s"
+		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
+		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
+		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"
+		 "vfio 69632 2 vfio_pci_core,vfio_iommu_type1, Live 0x0000000000000000\n",
+		 vh_test_read(root, "proc/modules"));
+	vh_test_write(root, "proc/modules", mods);
+	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
+		vh_test_write(root, rel, "");
+	}
+}

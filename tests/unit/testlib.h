@@ -69,6 +69,12 @@ void vh_test_mock_kill_hung(const char *root);
 void vh_test_assert_contains(const char *h, const char *n, const char *file, int line);
 void vh_test_assert_not_contains(const char *h, const char *n, const char *file, int line);
 
+/* Shows vfio, vfio_iommu_type1 and vfio_pci loaded in a scratch tree and
+ * gives it vfio-pci's driver directory (bind, unbind, new_id, remove_id,
+ * uevent): a tree cannot load modules, but the hook then gets as far as
+ * writing the bind. */
+void vh_test_load_vfio(const char *root);
+
 /* One evaluation of a VM on a host tree, and what it found. */
 struct vh_test_eval {
 	struct vh_host *h;
