@@ -206,9 +206,9 @@ static enum vh_role device_role(const struct vh_hostpci *pci)
 
 /* choose_hostpci_devices refuses a device named twice; a plain mdev entry
  * takes no device of its own (several vGPUs share one parent). */
-static bool takes_device(struct vh_eval *ev, const struct vh_hostpci *pci)
+static bool takes_device(struct vh_host *h, const struct vh_hostpci *pci)
 {
-	return !pci->mdev[0] || vh_mdev_is_nvidia(ev, pci, NULL);
+	return !pci->mdev[0] || vh_mdev_is_nvidia(h, pci, NULL);
 }
 
 static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int index)
@@ -216,7 +216,7 @@ static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int 
 	const struct vh_hostpci *a = vh_report_hostpci(ev->r, first->hostpci_index);
 	const struct vh_hostpci *b = vh_report_hostpci(ev->r, index);
 	char name[VH_PCI_ADDR_STRLEN];
-	if (!a || !b || !takes_device(ev, a) || !takes_device(ev, b))
+	if (!a || !b || !takes_device(ev->h, a) || !takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
 	vh_eval_finding(ev, "device-duplicate", name, "qm config VMID   # remove the device from "
@@ -502,69 +502,80 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
 }
 
+static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
+{
+	if (h->n_running == *cap) {
+		size_t want = *cap ? *cap * 2 : 16;
+		struct vh_held_device *grown = realloc(h->running, want * sizeof(*grown));
+		if (!grown)
+			return false;
+		h->running = grown;
+		*cap = want;
+	}
+	h->running[h->n_running++] = *held;
+	return true;
+}
+
 /* Running VMs (a /run/qemu-server/<vmid>.pid whose process lives) and the
- * devices their configs pass, read once per evaluation. Reservations say
- * the same on a current Proxmox; the configs cover what they miss. */
-static void load_running_vms(struct vh_eval *ev)
+ * devices their configs pass, read once per host context: by the
+ * evaluation, the hook's ownership checks and the bus listing alike.
+ * Reservations say the same on a current Proxmox; the configs cover what
+ * they miss. Returns false when memory ran out (the caller then cannot
+ * tell who holds what). */
+static bool load_running_vms(struct vh_host *h)
 {
 	char dir[PATH_MAX];
-	ev->held_loaded = true;
-	if (vh_host_path(ev->h, dir, sizeof(dir), "/run/qemu-server") < 0)
-		return;
+	size_t cap = 0;
+	bool ok = true;
+	h->running_loaded = true;
+	if (vh_host_path(h, dir, sizeof(dir), "/run/qemu-server") < 0)
+		return true;
 	DIR *dp = opendir(dir);
 	struct vh_vmconf *vm = malloc(sizeof(*vm));
 	struct dirent *e;
-	while (dp && vm && (e = readdir(dp))) {
+	while (dp && vm && ok && (e = readdir(dp))) {
 		unsigned vmid;
 		uint64_t pid;
 		bool alive;
-		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vmid == ev->r->vmid ||
-		    vh_vm_pid(ev->h, vmid, &pid, &alive) < 0 || !alive ||
-		    vh_vmconf_load(ev->h, vmid, vm, NULL) < 0)
+		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vh_vm_pid(h, vmid, &pid, &alive) < 0 ||
+		    !alive || vh_vmconf_load(h, vmid, vm, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < vm->n_hostpci; i++)
-			for (size_t j = 0; j < vm->hostpci[i].n_addrs && takes_device(ev, &vm->hostpci[i]); j++) {
+			for (size_t j = 0; ok && j < vm->hostpci[i].n_addrs && takes_device(h, &vm->hostpci[i]); j++) {
 				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
 				struct vh_pci_addr funcs[8] = { *a };
-				size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
-				for (size_t f = 0; f < n && ev->n_held < VH_MAX_HELD; f++)
-					ev->held[ev->n_held++] = (struct vh_held_device){
-						funcs[f], vmid, vm->hostpci[i].index };
+				size_t n = a->has_func ? 1 : vh_device_functions(h, a, funcs, 8);
+				for (size_t f = 0; ok && f < n; f++)
+					ok = add_running(h, &cap, &(struct vh_held_device){
+						funcs[f], vmid, vm->hostpci[i].index });
 			}
 	}
+	ok = ok && vm;
 	free(vm);
 	if (dp)
 		closedir(dp);
+	return ok;
 }
 
-static const struct vh_held_device *held_by_running_vm(struct vh_eval *ev, const struct vh_device *d)
+/* The running VM other than `self` whose config passes the device. */
+static const struct vh_held_device *held_by_running_vm(struct vh_host *h, unsigned self,
+							const struct vh_pci_addr *a, bool *unknown)
 {
-	if (!ev->held_loaded)
-		load_running_vms(ev);
-	for (size_t i = 0; i < ev->n_held; i++)
-		if (vh_pci_addr_equal(&ev->held[i].addr, &d->addr))
-			return &ev->held[i];
+	*unknown = !h->running_loaded && !load_running_vms(h);
+	for (size_t i = 0; i < h->n_running; i++)
+		if (h->running[i].vmid != self && vh_pci_addr_equal(&h->running[i].addr, a))
+			return &h->running[i];
 	return NULL;
 }
 
 bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
 				   unsigned *vmid)
 {
-	struct vh_report r = { .vmid = self };
-	struct vh_eval *ev = calloc(1, sizeof(*ev));
-	if (!ev)
-		return true; /* cannot tell: assume held, touch nothing */
-	ev->h = h;
-	ev->r = &r;
-	load_running_vms(ev);
-	bool held = false;
-	for (size_t i = 0; i < ev->n_held && !held; i++)
-		if (vh_pci_addr_equal(&ev->held[i].addr, a)) {
-			held = true;
-			*vmid = ev->held[i].vmid;
-		}
-	free(ev);
-	return held;
+	bool unknown;
+	const struct vh_held_device *hd = held_by_running_vm(h, self, a, &unknown);
+	if (hd)
+		*vmid = hd->vmid;
+	return hd || unknown; /* cannot tell: assume held, touch nothing */
 }
 
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
@@ -572,7 +583,10 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 	struct vh_holder who;
 	bool held;
 	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held) {
-		const struct vh_held_device *hd = held_by_running_vm(ev, d);
+		bool unknown;
+		const struct vh_held_device *hd = held_by_running_vm(ev->h, ev->r->vmid, &d->addr, &unknown);
+		if (unknown)
+			ev->oom = true;
 		if (!hd)
 			return;
 		char fix[160];

@@ -8,9 +8,7 @@
 
 #include "internal.h"
 
-#define VH_MAX_HELD 256
-
-/* A device another running VM's config passes through. */
+/* A device a running VM's config passes through (host.h keeps the list). */
 struct vh_held_device {
 	struct vh_pci_addr addr;
 	unsigned vmid;
@@ -23,9 +21,6 @@ struct vh_eval {
 	struct vh_report *r;
 	size_t cap_findings, cap_passed;
 	bool oom;
-	bool held_loaded;
-	size_t n_held;
-	struct vh_held_device held[VH_MAX_HELD];
 };
 
 /* Adds a finding with the table's default severity and topic (findings.c),
@@ -42,7 +37,7 @@ void vh_check_legacy_igd(struct vh_eval *ev);
 void vh_check_mdev_entries(struct vh_eval *ev);
 /* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
  * then reserves the device like a passed one (model gets N). */
-bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model);
+bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model);
 
 /* Another running VM (a live /run/qemu-server/<vmid>.pid) passes the
  * device in its config; vmid gets it. */

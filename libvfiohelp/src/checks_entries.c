@@ -139,10 +139,10 @@ static bool read_number(struct vh_eval *ev, const char *dev, const char *rel, co
 	return true;
 }
 
-static bool device_has(struct vh_eval *ev, const char *dev, const char *rel)
+static bool device_has(struct vh_host *h, const char *dev, const char *rel)
 {
 	char path[PATH_MAX];
-	return vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, rel) == 0 &&
+	return vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, rel) == 0 &&
 	       vh_path_exists(path);
 }
 
@@ -179,13 +179,13 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 	const char *dev = vd->dev->name;
 	char rel[256], uuid[64];
 	long long avail;
-	if (!device_has(ev, dev, "mdev_supported_types"))
+	if (!device_has(ev->h, dev, "mdev_supported_types"))
 		return "the device offers no mediated device types (no mdev_supported_types)";
 	snprintf(rel, sizeof(rel), "mdev_supported_types/%s", type);
-	if (!device_has(ev, dev, rel))
+	if (!device_has(ev->h, dev, rel))
 		return "the device has no such mdev type";
 	snprintf(uuid, sizeof(uuid), "%08d-0000-0000-0000-%012u", pci->index, ev->r->vmid);
-	if (device_has(ev, dev, uuid))
+	if (device_has(ev->h, dev, uuid))
 		return NULL;
 	snprintf(rel, sizeof(rel), "mdev_supported_types/%s/", type);
 	if (!read_number(ev, dev, rel, "available_instances", &avail))
@@ -196,7 +196,7 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 /* NVIDIA's newer vGPU: mdev=nvidia-<N> on a device with an nvidia/ sysfs
  * directory (qemu-server's $res->{nvidia}); the device is then reserved
  * like any passed device. Otherwise mdev= is a classic mediated device. */
-bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigned long *model)
+bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model)
 {
 	char name[VH_PCI_ADDR_STRLEN], *end;
 	if (strncmp(pci->mdev, "nvidia-", 7) || !(pci->mdev[7] >= '0' && pci->mdev[7] <= '9') ||
@@ -204,7 +204,7 @@ bool vh_mdev_is_nvidia(struct vh_eval *ev, const struct vh_hostpci *pci, unsigne
 		return false;
 	unsigned long m = strtoul(pci->mdev + 7, &end, 10);
 	vh_pci_addr_format(&pci->addrs[0], name);
-	if (*end || !device_has(ev, name, "nvidia"))
+	if (*end || !device_has(h, name, "nvidia"))
 		return false;
 	if (model)
 		*model = m;
@@ -228,7 +228,7 @@ static const char *mdev_problem(struct vh_eval *ev, const struct vh_hostpci *pci
 	unsigned long model;
 	if (entry_functions(ev, pci) > 1)
 		return "a mediated device cannot use a multifunction device";
-	if (vh_mdev_is_nvidia(ev, pci, &model))
+	if (vh_mdev_is_nvidia(ev->h, pci, &model))
 		return nvidia_type_problem(ev, vd->dev->name, model);
 	return mdev_type_problem(ev, vd, pci);
 }

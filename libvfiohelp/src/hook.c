@@ -270,7 +270,7 @@ static size_t host_users_on_bus(struct hook *hk, const struct vh_report *r,
 		if (vh_format(link, sizeof(link), "%s/%s/driver", dir, e->d_name) >= 0 &&
 		    vh_link_basename(link, drv, sizeof(drv)) < 0)
 			drv[0] = '\0';
-		if (vh_report_has_device(r, &a) || !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))
+		if (vh_report_has_device(r, &a) || vh_driver_harmless(drv))
 			continue;
 		n++;
 		if (used < size)

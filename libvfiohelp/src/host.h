@@ -29,6 +29,11 @@ struct vh_host {
 	struct kmod_ctx *kmod;
 	char kver[128];
 	char *proc_modules;    /* <root>/proc/modules, read once */
+
+	/* the devices running VMs' configs pass (checks.c), read once */
+	bool running_loaded;
+	size_t n_running;
+	struct vh_held_device *running;
 };
 
 void vh_pci_close(struct vh_host *h);
