@@ -63,17 +63,23 @@ void vh_check_code43(struct vh_eval *ev)
 
 /* ---- legacy IGD ---- */
 
-/* The functions one entry brought into the VM. */
-static size_t entry_devices(const struct vh_report *r, int index, const struct vh_vm_device **first)
+/* The first device an entry brought into the VM (NULL if none). */
+static const struct vh_vm_device *entry_first_device(const struct vh_report *r, int index)
+{
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (r->devices[i].hostpci_index == index)
+			return &r->devices[i];
+	return NULL;
+}
+
+/* How many functions an entry names on this host. */
+static size_t entry_functions(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
 	size_t n = 0;
-	*first = NULL;
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (r->devices[i].hostpci_index == index) {
-			if (!*first)
-				*first = &r->devices[i];
-			n++;
-		}
+	for (size_t i = 0; i < pci->n_addrs; i++) {
+		struct vh_pci_addr funcs[8];
+		n += pci->addrs[i].has_func ? 1 : vh_device_functions(ev->h, &pci->addrs[i], funcs, 8);
+	}
 	return n;
 }
 
@@ -89,8 +95,8 @@ static void igd_rule(struct vh_eval *ev, const struct vh_hostpci *pci, const cha
 static void check_one_igd(struct vh_eval *ev, const struct vh_hostpci *pci, bool *seen)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
-	const struct vh_vm_device *first;
-	size_t n = entry_devices(ev->r, pci->index, &first);
+	const struct vh_vm_device *first = entry_first_device(ev->r, pci->index);
+	size_t n = entry_functions(ev, pci); /* as qemu-server's lspci of the entry */
 	char fix[160];
 	snprintf(fix, sizeof(fix), "qm set %u -vga none", vm->vmid);
 	if (*seen)
@@ -211,16 +217,6 @@ bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned
 	return true;
 }
 
-/* How many functions an entry names on this host. */
-static size_t entry_functions(struct vh_eval *ev, const struct vh_hostpci *pci)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < pci->n_addrs; i++) {
-		struct vh_pci_addr funcs[8];
-		n += pci->addrs[i].has_func ? 1 : vh_device_functions(ev->h, &pci->addrs[i], funcs, 8);
-	}
-	return n;
-}
 
 static const char *mdev_problem(struct vh_eval *ev, const struct vh_hostpci *pci,
 				const struct vh_vm_device *vd)
