@@ -2,7 +2,7 @@
  * of pci.cfg; the mapping asked for is the one its first line names, then
  * the seed's "rtx4060", on node "pve". */
 #include "fuzz.h"
-#include "mapping.h"
+#include "pve/mapping.h"
 
 static void ask(const char *text, size_t len, const char *id)
 {

@@ -1,7 +1,7 @@
 /* The policy file (policy.c, vh_policy_parse): any bytes. What parses
  * answers every question within the policy's grammar. */
 #include "fuzz.h"
-#include "policy.h"
+#include "eval/policy.h"
 
 static const char *const ids[] = { "balloon-enabled", "boot-vga", "machine-i440fx", "x" };
 

@@ -2,8 +2,10 @@
  * first byte picks the parser, the rest is the file's text. iomem takes a
  * device's sysfs "resource" first, up to a form feed, then /proc/iomem. */
 #include "fuzz.h"
-#include "hostinfo.h"
-#include "kmods.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "host/kmods.h"
 
 static void cmdline(const char *text, size_t len)
 {

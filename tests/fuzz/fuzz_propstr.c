@@ -1,7 +1,7 @@
 /* Proxmox property strings (propstr.c): the first byte picks whether bare
  * items take a default key; the rest is the string. */
 #include "fuzz.h"
-#include "propstr.h"
+#include "base/propstr.h"
 
 static void check_props(const char *s, const struct vh_prop *props, size_t n)
 {

@@ -8,7 +8,7 @@
  * of every task that index or active names (so its grammar is reached).
  */
 #include "fuzz.h"
-#include "tasklog.h"
+#include "pve/tasklog.h"
 
 #include <json-c/json.h>
 

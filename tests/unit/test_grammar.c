@@ -1,7 +1,7 @@
 /* The grammars: PCI addresses, VMIDs, phases, property strings. */
 #include "testlib.h"
 #include "internal.h"
-#include "propstr.h"
+#include "base/propstr.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * write never returns (open() of a FIFO without a reader blocks).
  */
 #include "testlib.h"
-#include "sysfs.h"
+#include "host/sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,11 +6,13 @@
  */
 #include "testlib.h"
 
-#include "hostinfo.h"
-#include "kmods.h"
-#include "mapping.h"
-#include "policy.h"
-#include "tasklog.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "host/kmods.h"
+#include "pve/mapping.h"
+#include "eval/policy.h"
+#include "pve/tasklog.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,10 +9,13 @@
  * not judged.
  */
 #include "internal.h"
-#include "checks.h"
-#include "devices.h"
-#include "hostinfo.h"
-#include "kmods.h"
+#include "eval/checks.h"
+#include "view/devices.h"
+#include "host/iommu.h"
+#include "pci/pcidev.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "host/kmods.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * holds that lock.
  */
 #include "internal.h"
-#include "sysfs.h"
+#include "host/sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

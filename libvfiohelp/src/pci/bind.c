@@ -5,9 +5,9 @@
  * afterwards: on a host tree nothing happens, and the caller must notice.
  */
 #include "internal.h"
-#include "bind.h"
-#include "host.h"
-#include "sysfs.h"
+#include "pci/bind.h"
+#include "host/host.h"
+#include "host/sysfs.h"
 
 #include <errno.h>
 #include <string.h>

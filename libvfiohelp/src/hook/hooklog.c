@@ -4,8 +4,8 @@
  * Bounded: past 1 MiB the file is rotated to hook.log.1 (one generation).
  */
 #include "internal.h"
-#include "host.h"
-#include "hooklog.h"
+#include "host/host.h"
+#include "hook/hooklog.h"
 
 #include <errno.h>
 #include <fcntl.h>

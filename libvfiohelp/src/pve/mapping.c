@@ -16,10 +16,12 @@
  * skipped, as Proxmox skips it.
  */
 #include "internal.h"
-#include "host.h"
-#include "hostinfo.h"
-#include "mapping.h"
-#include "propstr.h"
+#include "host/host.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "pve/mapping.h"
+#include "base/propstr.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -12,8 +12,8 @@
  * default. A per-VM value wins over the global one.
  */
 #include "internal.h"
-#include "host.h"
-#include "policy.h"
+#include "host/host.h"
+#include "eval/policy.h"
 
 #include <errno.h>
 #include <stdlib.h>

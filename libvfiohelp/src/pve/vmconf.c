@@ -19,8 +19,8 @@
  * config a newer Proxmox wrote is never refused for them.
  */
 #include "internal.h"
-#include "host.h"
-#include "propstr.h"
+#include "host/host.h"
+#include "base/propstr.h"
 
 #include <ctype.h>
 #include <errno.h>

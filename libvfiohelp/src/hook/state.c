@@ -9,8 +9,8 @@
  * is refused, never followed.
  */
 #include "internal.h"
-#include "host.h"
-#include "state.h"
+#include "host/host.h"
+#include "hook/state.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,8 @@
  * scan, so a pre-start costs what the VM's devices and groups cost.
  */
 #include "internal.h"
-#include "host.h"
+#include "host/host.h"
+#include "pci/pcidev.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -250,4 +251,21 @@ void vh_host_forget_devices(struct vh_host *h)
 	for (size_t i = 0; i < h->n_devices; i++)
 		free(h->devices[i]);
 	h->n_devices = 0;
+}
+
+int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
+{
+	char path[PATH_MAX];
+	unsigned char id[2];
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/config", addr) < 0)
+		return -1;
+	int fd = vh_open_regular(path);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, id, sizeof(id));
+	close(fd);
+	if (n != (ssize_t)sizeof(id))
+		return -1;
+	*vendor = (uint16_t)(id[0] | id[1] << 8);
+	return 0;
 }

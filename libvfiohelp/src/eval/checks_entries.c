@@ -11,9 +11,11 @@
  *   - mdev= needs the type on the parent (mdev-unavailable).
  */
 #include "internal.h"
-#include "checks.h"
-#include "host.h"
-#include "hostinfo.h"
+#include "eval/checks.h"
+#include "host/host.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * /proc/modules itself (grammar: "name size refcount deps state offset").
  */
 #include "internal.h"
-#include "host.h"
-#include "kmods.h"
+#include "host/host.h"
+#include "host/kmods.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,11 +8,13 @@
  * their groups are read.
  */
 #include "internal.h"
-#include "checks.h"
-#include "host.h"
-#include "hostinfo.h"
-#include "kmods.h"
-#include "mapping.h"
+#include "eval/checks.h"
+#include "host/host.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "host/kmods.h"
+#include "pve/mapping.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * lazily opened handles (libpci, libkmod) and caches hanging off it.
  */
 #include "internal.h"
-#include "host.h"
+#include "host/host.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,14 +6,16 @@
  * later step fails, so nothing is left half done.
  */
 #include "internal.h"
-#include "bind.h"
-#include "checks.h"
-#include "hostinfo.h"
-#include "host.h"
-#include "hooklog.h"
-#include "kmods.h"
-#include "state.h"
-#include "sysfs.h"
+#include "pci/bind.h"
+#include "eval/checks.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "host/host.h"
+#include "hook/hooklog.h"
+#include "host/kmods.h"
+#include "hook/state.h"
+#include "host/sysfs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -21,7 +21,7 @@
  * everything after opening a file is the same code for both.
  */
 #include "internal.h"
-#include "tasklog.h"
+#include "pve/tasklog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * default key. Used by hostpciN, machine, memory and the mapping's map lines.
  */
 #include "internal.h"
-#include "propstr.h"
+#include "base/propstr.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -5,11 +5,13 @@
  * the library reads the whole bus; check and the hook never call it.
  */
 #include "internal.h"
-#include "checks.h"
-#include "devices.h"
-#include "host.h"
-#include "hostinfo.h"
-#include "mapping.h"
+#include "eval/checks.h"
+#include "view/devices.h"
+#include "host/host.h"
+#include "host/iommu.h"
+#include "host/system.h"
+#include "pve/ownership.h"
+#include "pve/mapping.h"
 
 #include <dirent.h>
 #include <errno.h>
