@@ -14,7 +14,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VFIOHELP_KERNEL_CACHE:-${HOME:-/root}/.cache/vfiohelp-kernels}
 KSERIES="" IOMMU="" SCENARIO="" HOOKCTL="" VFIOHOOK="" WORKDIR="" PREPARE=0
-TIMEOUT=${VFIOHELP_KERNEL_TIMEOUT:-240}
+TIMEOUT=${VFIOHELP_KERNEL_TIMEOUT:-}
 
 die() { echo "bench: FAIL: $*" >&2; exit 1; }
 say() { echo "bench: $*"; }
@@ -58,8 +58,11 @@ esac
 # updates), downloaded with apt-get download, and reduced to what the bench needs:
 # vmlinuz, the config, and the modules below with everything they depend on.
 # Without a package list or a registry, the newest cached package of the series is used.
-MODULES_WANTED="e1000e pci-stub vfio vfio-pci vfio_pci_core vfio_iommu_type1 vfio_virqfd"
-PREP_VERSION=1   # bump when the prepared tree's layout or the module list changes
+# 9pnet_virtio, 9p (with virtio_pci) mount this machine's root in the guest for the nested
+# QEMU starts (scenario file "hostroot"); nvme is the SR-IOV PF (QEMU's nvme emulates VFs).
+MODULES_WANTED="e1000e pci-stub vfio vfio-pci vfio_pci_core vfio_iommu_type1 vfio_virqfd
+                virtio_pci 9pnet_virtio 9p nvme"
+PREP_VERSION=2   # bump when the prepared tree's layout or the module list changes
 
 prepare_kernel() {
     mkdir -p "$CACHE"
@@ -141,6 +144,10 @@ BUSYBOX=$(command -v busybox || echo /bin/busybox)
 case $IOMMU in intel|amd|none) ;; *) die "--iommu must be intel, amd or none" ;; esac
 SDIR="$HERE/scenarios/$SCENARIO"
 [ -n "$SCENARIO" ] && [ -f "$SDIR/run.sh" ] || die "no scenario '$SCENARIO' (expected $SDIR/run.sh)"
+# A scenario's "memory" file (MiB) replaces the default 768 (nested QEMU starts want 1024);
+# its "timeout" file (seconds) is the guest script's limit (default 180).
+GUEST_TIMEOUT=$(cat "$SDIR/timeout" 2>/dev/null || echo 180)
+[ -n "$TIMEOUT" ] || TIMEOUT=$(( GUEST_TIMEOUT + 60 > 240 ? GUEST_TIMEOUT + 60 : 240 ))
 [ -x "$HOOKCTL" ] || die "hookctl binary not found at '$HOOKCTL' (build the project first)"
 [ -x "$VFIOHOOK" ] || die "vfio-hook binary not found at '$VFIOHOOK' (build the project first)"
 
@@ -245,7 +252,7 @@ need_tools gcc
 gcc -static -O2 -Wall -Wextra -Werror -o "$U/usr/bin/vfio-container" "$HERE/guest/vfio_container.c" \
     || die "cannot build guest/vfio_container.c statically (apt-get install -y gcc libc6-dev)"
 cp "$HERE/guest/init" "$U/init"
-cp "$HERE/guest/lib.sh" "$HERE/guest/json.awk" "$U/bench/"
+cp "$HERE/guest/lib.sh" "$HERE/guest/json.awk" "$HERE/guest/pve-start.sh" "$U/bench/"
 chmod 755 "$U/init"
 
 S="$W/scenario"
@@ -254,6 +261,7 @@ cp -r "$SDIR"/. "$S/bench/scenario/"
 printf '%s\n' "$SCENARIO" >"$S/bench/name"
 printf '%s\n' "$KSERIES" >"$S/bench/kseries"
 printf '%s\n' "$IOMMU" >"$S/bench/iommu"
+printf '%s\n' "$GUEST_TIMEOUT" >"$S/bench/timeout"
 
 MODROOT="$KDIR/root"
 if [ -f "$SDIR/modules" ]; then
@@ -281,7 +289,7 @@ cat "$W/modules.cpio.gz" "$W/userland.cpio.gz" "$W/scenario.cpio.gz" >"$W/initrd
 # no_timer_check: under TCG on a loaded host the IO-APIC timer test can miss its window
 # and panic the boot ("timer doesn't work through Interrupt-remapped IO-APIC").
 APPEND="console=ttyS0 panic=-1 loglevel=4 rdinit=/init no_timer_check"
-QARGS=(-accel tcg -m 768 -smp 1 -nodefaults -display none -no-reboot
+QARGS=(-accel tcg -m "$(cat "$SDIR/memory" 2>/dev/null || echo 768)" -smp 1 -nodefaults -display none -no-reboot
        -serial "file:$W/console.log" -monitor none)
 case $IOMMU in
     # A scenario's "intel-iommu" file replaces the device (e.g. intel-iommu,intremap=off).
@@ -300,6 +308,9 @@ while IFS= read -r line; do
     [ -n "$line" ] && QARGS+=("$line")
 done <"$SDIR/qemu.args"
 [ "$IOMMU" = amd ] && QARGS+=(-device amd-iommu)
+# A scenario's "hostroot" file: this machine's root, read-only over virtio-9p, for QEMU
+# started inside the guest (guest/pve-start.sh mounts it at /host and chroots into it).
+[ -f "$SDIR/hostroot" ] && QARGS+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 QARGS+=(-kernel "$KDIR/vmlinuz" -initrd "$W/initrd.gz" -append "$APPEND")
 
 printf '%q ' qemu-system-x86_64 "${QARGS[@]}" >"$W/qemu.cmd"; echo >>"$W/qemu.cmd"

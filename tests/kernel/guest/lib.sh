@@ -91,6 +91,7 @@ run_hook() {
     local p=$1 rc
     /var/lib/vz/snippets/vfio-hook "$2" "$3" >/tmp/hook.out 2>/tmp/hook.err
     rc=$?
+    echo $rc >/tmp/hook.rc
     result "$p.rc" $rc
     logfile "$p stdout" /tmp/hook.out
     logfile "$p stderr" /tmp/hook.err

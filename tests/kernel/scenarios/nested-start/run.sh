@@ -1,0 +1,59 @@
+# Issue 16: the start as Proxmox runs it (guest/pve-start.sh), with QEMU as the judge.
+# Each case: hookctl check, the start without the guard (unguarded: qemu-server's own
+# preparation and QEMU), the start with it (guarded: the hook's four phases around the
+# same), and the devices back on their boot drivers in between (pve_restore).
+. /bench/pve-start.sh
+pve_host_mount || return 1
+A=0000:01:00.0
+for a in $A 0000:02:01.0 0000:02:02.0 0000:03:00.0 0000:03:00.1 0000:04:00.0 0000:00:06.0; do
+    report_dev boot $a
+    report_group boot $a
+done
+
+# The isolated NIC: QEMU starts; then the card comes back (post-stop, policy "return")
+# and a second guarded start on the same card works.
+pve_case isolated 100
+report_dev isolated.back $A
+pve_start second.first 100 guarded
+pve_start second.again 100 guarded
+report_dev second.back $A
+pve_restore
+
+# A missing romfile (/usr/share/kvm/bench-missing.rom): QEMU "failed to find romfile".
+pve_case romfile 102
+
+# The card held by another VM's running QEMU: VM 101 starts (guarded) and keeps running.
+pve_start holder 101 guarded keep
+report_dev holder.running $A
+pve_case held 100
+pve_stop holder 101 guarded
+pve_restore
+
+# driver=keep on the host driver (QEMU cannot open /dev/vfio/N) and on vfio-pci.
+pve_case keephost 103
+keep_on_vfio() { bind_by_hand $A >/dev/null 2>&1; }
+pve_case keepvfio 104 keep_on_vfio
+pve_restore
+
+# An address the host does not have; the NIC on i440fx (no machine key).
+pve_case absent 105
+pve_case i440fx 106
+
+# A group shared with a host NIC behind a conventional bridge: qemu-server binds both.
+pve_case shared 107
+
+# The two-function shape (e1000e + pci-testdev, one group).
+pve_case twofunc 108
+
+# An SR-IOV VF of QEMU's nvme (its config space reads ffff; sysfs has the PF's ids).
+PF=0000:04:00.0
+echo 2 >$(sysdev $PF)/sriov_numvfs
+result vf.numvfs "$(cat $(sysdev $PF)/sriov_numvfs)"
+report_dev vf.boot 0000:04:00.1
+report_group vf.boot 0000:04:00.1
+result vf.config_vendor "$(od -An -tx2 -N2 $(sysdev 0000:04:00.1)/config | tr -d ' ')"
+pve_snapshot_boot
+pve_case vf 109
+
+# The NIC on the root bus (the AMD-Vi shape with DMA).
+pve_case rootbus 110
