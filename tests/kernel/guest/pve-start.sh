@@ -302,7 +302,7 @@ pve_start() {
     else pve_outcome "$p" "$vmid" qemu-started; fi
     for a in $ids; do report_dev "$p.started" "$a"; done
     [ "$mode" = guarded ] && run_hook "$p.poststart" "$vmid" post-start
-    [ "$keep" = keep ] || pve_stop "$p" "$vmid" "$mode"
+    if [ "$keep" = keep ]; then echo "$vmid" >>/tmp/pve.kept; else pve_stop "$p" "$vmid" "$mode"; fi
 }
 
 # pve_stop PREFIX VMID guarded|unguarded: pre-stop hook, QMP quit, cleanup, post-stop hook;
@@ -316,20 +316,25 @@ pve_stop() {
     result "$p.qemu_exit" $?
     pve_unreserve "$vmid"
     rm -f /run/qemu-server/$vmid.pid
+    [ -f /tmp/pve.kept ] && grep -vx "$vmid" /tmp/pve.kept >/tmp/pve.kept.new; mv -f /tmp/pve.kept.new /tmp/pve.kept 2>/dev/null
     [ "$mode" = guarded ] && run_hook "$p.poststop" "$vmid" post-stop
     for a in $(cut -d'|' -f2 /tmp/pve.$vmid.entries); do report_dev "$p.stopped" "$a"; done
 }
 
 # pve_restore: every device back on its boot driver (the bench's reset between starts):
-# vfio-pci's dynamic ids removed, driver_override cleared, unbound, probed again.
+# vfio-pci's dynamic ids removed, driver_override cleared, unbound, probed again. Not the
+# devices of a QEMU kept running (pve_start ... keep): vfio-pci's unbind would wait for
+# that QEMU to let go of the device.
 pve_restore() {
-    local d a boot now
+    local d a boot now held= v
+    for v in $(cat /tmp/pve.kept 2>/dev/null); do held="$held $(cut -d'|' -f2 /tmp/pve.$v.entries | tr '\n' ' ')"; done
     for d in /sys/bus/pci/devices/*; do
         echo "$(sed 's/^0x//' "$d/vendor") $(sed 's/^0x//' "$d/device")" \
             >/sys/bus/pci/drivers/vfio-pci/remove_id 2>/dev/null
     done
     for d in /sys/bus/pci/devices/*; do
         a=${d##*/}
+        case " $held " in *" $a "*) continue ;; esac
         boot=$(cat "$PVE_BOOT/$a" 2>/dev/null || echo none) now=$(dev_driver "$a")
         [ "$now" = "$boot" ] && [ "$(dev_override "$a")" = none ] && continue
         echo >"$d/driver_override"
