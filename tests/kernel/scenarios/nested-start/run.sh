@@ -5,7 +5,7 @@
 . /bench/pve-start.sh
 pve_host_mount || return 1
 A=0000:01:00.0
-for a in $A 0000:02:01.0 0000:02:02.0 0000:03:00.0 0000:03:00.1 0000:04:00.0 0000:00:06.0; do
+for a in $A 0000:02:01.0 0000:02:02.0 0000:03:00.0 0000:03:00.1 0000:00:05.0 0000:00:06.0; do
     report_dev boot $a
     report_group boot $a
 done
@@ -46,12 +46,12 @@ pve_case shared 107
 pve_case twofunc 108
 
 # An SR-IOV VF of QEMU's nvme (its config space reads ffff; sysfs has the PF's ids).
-PF=0000:04:00.0
+PF=0000:00:05.0
 echo 2 >$(sysdev $PF)/sriov_numvfs
 result vf.numvfs "$(cat $(sysdev $PF)/sriov_numvfs)"
-report_dev vf.boot 0000:04:00.1
-report_group vf.boot 0000:04:00.1
-result vf.config_vendor "$(od -An -tx2 -N2 $(sysdev 0000:04:00.1)/config | tr -d ' ')"
+report_dev vf.boot 0000:00:05.1
+report_group vf.boot 0000:00:05.1
+result vf.config_vendor "$(od -An -tx2 -N2 $(sysdev 0000:00:05.1)/config | tr -d ' ')"
 pve_snapshot_boot
 pve_case vf 109
 
