@@ -182,20 +182,66 @@ VH_EXPORT const char *vh_severity_name(enum vh_severity s);
  */
 enum vh_topic { VH_TOPIC_HOST, VH_TOPIC_IOMMU, VH_TOPIC_DRIVERS, VH_TOPIC_DEVICE, VH_TOPIC_VM };
 
+/* Every finding the library can report; indexes the table in findings.c. */
+enum vh_finding_id {
+	VH_F_VM_CONFIG,
+	VH_F_MAPPING_UNRESOLVED,
+	VH_F_MACHINE_I440FX,
+	VH_F_BIOS_SEABIOS,
+	VH_F_ROMBAR_ENABLED,
+	VH_F_PCIE_OFF,
+	VH_F_PCIE_NEEDS_Q35,
+	VH_F_DEVICE_DUPLICATE,
+	VH_F_LEGACY_IGD_INVALID,
+	VH_F_EFIDISK_MISSING,
+	VH_F_BALLOON_ENABLED,
+	VH_F_ROMFILE_MISSING,
+	VH_F_MEMORY_INSUFFICIENT,
+	VH_F_MEMORY_UNKNOWN,
+	VH_F_IOMMU_DISABLED,
+	VH_F_INTERRUPT_REMAPPING_MISSING,
+	VH_F_UNSAFE_INTERRUPTS,
+	VH_F_GROUP_NOT_ISOLATED,
+	VH_F_ACS_OVERRIDE,
+	VH_F_DEVICE_MISSING,
+	VH_F_DEVICE_IN_USE,
+	VH_F_MDEV_UNAVAILABLE,
+	VH_F_DRIVER_NOT_VFIO,
+	VH_F_MODULE_NOT_LOADED,
+	VH_F_MODULE_UNKNOWN,
+	VH_F_HOST_DRIVER_NOT_BLACKLISTED,
+	VH_F_VFIO_IDS_HOST_DEVICE,
+	VH_F_BOOT_VGA,
+	VH_F_DEVICE_UNRESPONSIVE,
+	VH_F_RESET_UNAVAILABLE,
+	VH_F_AMD_RESET_BUG,
+	VH_F_COUNT
+};
+
+/* What the hook does itself about a finding before it judges the start. */
+enum vh_repair {
+	VH_REPAIR_NONE,        /* nothing: an error stays an error */
+	VH_REPAIR_REBIND,      /* the hook moves the device to vfio-pci */
+	VH_REPAIR_LOAD_MODULE, /* the hook loads the module through libkmod */
+};
+
 /* Every finding id the library can report (findings.c): one table that the
  * README, the man page and the tests are checked against. */
 struct vh_finding_kind {
 	const char *id;
 	enum vh_severity severity; /* the default, before the policy */
 	enum vh_topic topic;
+	enum vh_repair repair;     /* what the hook does about it */
 	const char *meaning;
 };
 VH_EXPORT size_t vh_finding_kind_count(void);
 VH_EXPORT const struct vh_finding_kind *vh_finding_kind_at(size_t i);
+VH_EXPORT const struct vh_finding_kind *vh_finding_kind_of(enum vh_finding_id id);
 /* NULL for an id that is not in the table. */
 VH_EXPORT const struct vh_finding_kind *vh_finding_kind(const char *id);
 
 struct vh_finding {
+	enum vh_finding_id kind;
 	char id[40];
 	enum vh_severity severity;
 	enum vh_topic topic;

@@ -54,13 +54,11 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 	vh_sanitize(p->text);
 }
 
-void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
-		     const char *fmt, ...)
+void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
+		     const char *fix, const char *fmt, ...)
 {
-	const struct vh_finding_kind *kind = vh_finding_kind(id);
-	/* An id missing from the table is a bug the tests catch; never drop it. */
-	enum vh_severity dflt = kind ? kind->severity : VH_SEV_ERROR;
-	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, id, dflt);
+	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
+	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, kind->severity);
 	if (sev == VH_SEV_OFF)
 		return;
 	struct vh_report *r = ev->r;
@@ -69,9 +67,10 @@ void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, co
 		return;
 	struct vh_finding *f = &r->findings[r->n_findings++];
 	memset(f, 0, sizeof(*f));
-	vh_strlcpy(f->id, id, sizeof(f->id));
+	f->kind = id;
+	vh_strlcpy(f->id, kind->id, sizeof(f->id));
 	f->severity = sev;
-	f->topic = kind ? kind->topic : VH_TOPIC_HOST;
+	f->topic = kind->topic;
 	vh_strlcpy(f->subject, subject, sizeof(f->subject));
 	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
 	va_list ap;
@@ -120,7 +119,7 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 	if (pci->pcie && vm->machine != VH_MACHINE_Q35) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35   # or drop pcie=1 from %s",
 			 vm->vmid, key);
-		vh_eval_finding(ev, "pcie-needs-q35", key, fix,
+		vh_eval_finding(ev, VH_F_PCIE_NEEDS_Q35, key, fix,
 				"%s has pcie=1 but VM %u is not a q35 machine: qemu-server refuses "
 				"the start (\"q35 machine model is not enabled\")", key, vm->vmid);
 	}
@@ -132,7 +131,7 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 		return;
 	}
 	hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
-	vh_eval_finding(ev, "pcie-off", key, fix,
+	vh_eval_finding(ev, VH_F_PCIE_OFF, key, fix,
 			"%s is passed as a conventional PCI device on a q35 machine; "
 			"GPU drivers expect PCIe (pcie=1)", key);
 }
@@ -151,13 +150,13 @@ static void check_vm_settings(struct vh_eval *ev)
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
 		snprintf(fix, sizeof(fix),
 			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
-		vh_eval_finding(ev, "efidisk-missing", "efidisk0", fix,
+		vh_eval_finding(ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
 			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
 			"start (use your VM storage in place of local-lvm)", id);
 	}
 	if (vm->n_hostpci && vm->balloon_mib != 0) {
 		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);
-		vh_eval_finding(ev, "balloon-enabled", "balloon", fix,
+		vh_eval_finding(ev, VH_F_BALLOON_ENABLED, "balloon", fix,
 			"VM %u has memory ballooning on; with passthrough all %llu MiB are pinned "
 			"and the balloon cannot give any back", id,
 			(unsigned long long)vm->memory_mib);
@@ -175,7 +174,7 @@ static void check_memory(struct vh_eval *ev)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
 		/* Unknown is not insufficient: say so, do not block on it. */
-		vh_eval_finding(ev, "memory-unknown", "host", NULL,
+		vh_eval_finding(ev, VH_F_MEMORY_UNKNOWN, "host", NULL,
 			"cannot tell how much memory can be pinned: %s", e.msg);
 		return;
 	}
@@ -186,7 +185,7 @@ static void check_memory(struct vh_eval *ev)
 		char fix[128];
 		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
 			 (unsigned long long)(avail / 1024 * 1024));
-		vh_eval_finding(ev, "memory-insufficient", "memory", fix,
+		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
 			"VM %u needs %llu MiB pinned for passthrough but only %llu MiB of %llu MiB "
 			"are available now; stop other guests or give the VM less memory",
 			vm->vmid, (unsigned long long)vm->memory_mib, (unsigned long long)avail,
@@ -221,7 +220,7 @@ static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int 
 	if (!a || !b || !takes_device(ev->h, a) || !takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
-	vh_eval_finding(ev, "device-duplicate", name, "qm config VMID   # remove the device from "
+	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name, "qm config VMID   # remove the device from "
 			"all but one hostpci entry",
 			"%s is named by hostpci%d%s%d: qemu-server refuses the start (\"device "
 			"assigned more than once\")", name, first->hostpci_index,
@@ -297,7 +296,7 @@ static void resolve_devices(struct vh_eval *ev)
 			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
 					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
 					       sizeof(why)) < 0) {
-				vh_eval_finding(ev, "mapping-unresolved", key, fix,
+				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
 					"%s: %s", key, why);
 				continue;
 			}
@@ -318,7 +317,7 @@ static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 		if (!d->dev->present) {
 			char key[16];
 			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
-			vh_eval_finding(ev, "device-missing", d->dev->name,
+			vh_eval_finding(ev, VH_F_DEVICE_MISSING, d->dev->name,
 				"lspci -D -nn   # find the card's address, then correct it with qm set",
 				"%s names %s, which is not on this host (moved to another slot, "
 				"removed, or hidden by a firmware setting)", key, d->dev->name);
@@ -346,7 +345,7 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 			: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
 			  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
 			  "proxmox-boot-tool refresh), update-grub, reboot";
-		vh_eval_finding(ev, "iommu-disabled", "host", fix,
+		vh_eval_finding(ev, VH_F_IOMMU_DISABLED, "host", fix,
 			"the host has no active IOMMU (/sys/class/iommu is empty, no IOMMU groups)%s",
 			vh_cmdline_has(cmdline, "intel_iommu=off", NULL, 0) ||
 					vh_cmdline_has(cmdline, "amd_iommu=off", NULL, 0)
@@ -354,7 +353,7 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 				: "");
 	}
 	if (vh_cmdline_has(cmdline, "pcie_acs_override=", NULL, 0))
-		vh_eval_finding(ev, "acs-override", "host",
+		vh_eval_finding(ev, VH_F_ACS_OVERRIDE, "host",
 			"remove pcie_acs_override from the kernel command line and move the card to "
 			"a slot with its own IOMMU group",
 			"the kernel command line has pcie_acs_override: IOMMU groups are split by "
@@ -376,7 +375,7 @@ static void check_modules(struct vh_eval *ev)
 			 vh_vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		vh_eval_finding(ev, "module-not-loaded", vh_vfio_modules[i], fix,
+		vh_eval_finding(ev, VH_F_MODULE_NOT_LOADED, vh_vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
 			vh_vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
@@ -399,7 +398,7 @@ static void check_etc_modules(struct vh_eval *ev)
 		char fix[160];
 		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'", mods[i].line,
 			 mods[i].name);
-		vh_eval_finding(ev, "module-unknown", mods[i].name, fix,
+		vh_eval_finding(ev, VH_F_MODULE_UNKNOWN, mods[i].name, fix,
 			"/etc/modules line %d names %s, which kernel %s does not have%s", mods[i].line,
 			mods[i].name, ev->h->kver,
 			!strcmp(mods[i].name, "vfio_virqfd") ? " (merged into vfio since 6.2)" : "");
@@ -442,11 +441,11 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
 	if (d->driver[0])
-		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
+		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
 			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
 			d->driver);
 	else
-		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
+		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
 			"%s has no driver; vfio-hook will bind it to vfio-pci at start", d->name);
 }
 
@@ -472,7 +471,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
 			 "update-initramfs -u -k all", ids, names[i]);
-		vh_eval_finding(ev, "host-driver-not-blacklisted", d->name, fix,
+		vh_eval_finding(ev, VH_F_HOST_DRIVER_NOT_BLACKLISTED, d->name, fix,
 			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
 			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
 			d->name, d->vendor, d->device, names[i]);
@@ -490,13 +489,13 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	if (pci && pci->rombar && !pci->legacy_igd) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
 			    sizeof(fix));
-		vh_eval_finding(ev, "rombar-enabled", d->name, fix,
+		vh_eval_finding(ev, VH_F_ROMBAR_ENABLED, d->name, fix,
 			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
 			"cards then fail with Code 43 (rombar=0)", pci->index, d->name);
 	}
 	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
 	if (d->boot_vga || fb_found)
-		vh_eval_finding(ev, "boot-vga", d->name,
+		vh_eval_finding(ev, VH_F_BOOT_VGA, d->name,
 			"add initcall_blacklist=sysfb_init video=efifb:off to the kernel command line "
 			"(/etc/default/grub or /etc/kernel/cmdline), update-grub, reboot",
 			"%s is the host's boot display%s%s%s; the host console holds its memory and "
@@ -594,7 +593,7 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 		char fix[160];
 		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
 			 hd->vmid, d->name);
-		vh_eval_finding(ev, "device-in-use", d->name, fix,
+		vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
 			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
 			hd->vmid, hd->index);
 		return;
@@ -602,7 +601,7 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 	char fix[160];
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);
-	vh_eval_finding(ev, "device-in-use", d->name, fix,
+	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
 		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
 }
 
@@ -637,7 +636,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
 	size_t n;
 	if (vh_group_members(ev->h, d->iommu_group, members, VH_ARRAY_SIZE(members), &n, err) < 0) {
-		vh_eval_finding(ev, "group-not-isolated", d->name, NULL,
+		vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name, NULL,
 			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
 		return;
 	}
@@ -669,7 +668,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 	if (port)
 		snprintf(why, sizeof(why), "; the bridge %s above it does not enforce ACS, so the "
 			 "kernel cannot isolate the devices below it", port->name);
-	vh_eval_finding(ev, "group-not-isolated", d->name,
+	vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name,
 		"move the card to a slot with its own IOMMU group (a CPU-attached slot), or pass "
 		"the other devices of the group to the same VM",
 		"IOMMU group %d of %s also holds %s, bound to a host driver and not given to VM %u%s",
@@ -737,7 +736,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
 		char fix[160];
 		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
-		vh_eval_finding(&ev, "vm-config", "config", fix, "%s", e.msg);
+		vh_eval_finding(&ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
 		return r;
 	}
 	r->vm_loaded = true;

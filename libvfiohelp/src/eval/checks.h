@@ -25,7 +25,7 @@ struct vh_eval {
 
 /* Adds a finding with the table's default severity and topic (findings.c),
  * changed by the policy; nothing when the policy turns it off. */
-void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
+void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject, const char *fix,
 		     const char *fmt, ...) VH_PRINTF(5, 6);
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);

@@ -98,18 +98,28 @@ static bool module_repairable(struct hook *hk, const char *module)
 	return vh_module_state(hk->h, module, NULL) == VH_MOD_AVAILABLE;
 }
 
-/* Errors the hook can mend itself: a device on the wrong driver, a vfio
- * module that exists but is not loaded. Everything else blocks at once. */
+/* Whether the hook mends this finding itself (the table's repair column): a
+ * device on the wrong driver, a vfio module that exists but is not loaded. */
+static bool repairable(struct hook *hk, const struct vh_finding *f)
+{
+	switch (vh_finding_kind_of(f->kind)->repair) {
+	case VH_REPAIR_REBIND:
+		return true;
+	case VH_REPAIR_LOAD_MODULE:
+		return module_repairable(hk, f->subject);
+	case VH_REPAIR_NONE:
+		break;
+	}
+	return false;
+}
+
+/* Errors the hook cannot mend; each of them blocks at once. */
 static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		if (f->severity != VH_SEV_ERROR || !strcmp(f->id, "driver-not-vfio") ||
-		    (!strcmp(f->id, "module-not-loaded") && module_repairable(hk, f->subject)))
-			continue;
-		n++;
-	}
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == VH_SEV_ERROR && !repairable(hk, &r->findings[i]))
+			n++;
 	return n;
 }
 
