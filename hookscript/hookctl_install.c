@@ -1,7 +1,5 @@
 /*
- * hookctl install VMID [--storage NAME] [--root DIR] [--apply]
- *
- * Copies vfio-hook (the packaged one, or the one built next to this hookctl)
+ * hookctl install: copies vfio-hook (the packaged one, or the one built next to this hookctl)
  * into the snippets directory of a storage
  * (from /etc/pve/storage.cfg; `local` is /var/lib/vz) and prints the
  * `qm set` line that registers it. With --apply it runs that line: qm is the
@@ -271,26 +269,18 @@ static int run_qm(unsigned vmid, const char *storage)
 	return 0;
 }
 
-int hookctl_install(int argc, char **argv)
+static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 {
-	struct vh_cli cli;
 	unsigned vmid;
-	if (vh_cli_parse(argc, argv, 2, VH_OPT_ROOT | VH_OPT_STORAGE | VH_OPT_APPLY, &cli, stderr) < 0 ||
-	    cli.nargs != 1 || vh_vmid_parse(cli.args[0], &vmid) < 0) {
-		fprintf(stderr, "usage: hookctl install VMID [--storage NAME] [--root DIR] [--apply]\n");
+	if (hookctl_vmid_arg(v, cli, 0, &vmid) != HOOKCTL_OK)
 		return HOOKCTL_USAGE;
-	}
-	const char *storage = cli.storage ? cli.storage : "local";
-	const char *root = cli.root && strcmp(cli.root, "/") ? cli.root : "";
+	const char *storage = cli->storage ? cli->storage : "local";
+	const char *root = cli->root && strcmp(cli->root, "/") ? cli->root : "";
 	char base[PATH_MAX], src[PATH_MAX], dir[PATH_MAX * 2], dest[PATH_MAX * 2 + 32];
-	if (!is_storage_id(storage)) {
-		fprintf(stderr, "hookctl: '%s' is not a storage id\n", storage);
-		return HOOKCTL_USAGE;
-	}
-	if (cli.apply && root[0]) {
-		fprintf(stderr, "hookctl: --apply changes the live cluster; it cannot go with --root\n");
-		return HOOKCTL_USAGE;
-	}
+	if (!is_storage_id(storage))
+		return hookctl_usage_error(v, "'%s' is not a storage id", storage);
+	if (cli->apply && root[0])
+		return hookctl_usage_error(v, "--apply changes the live cluster; it cannot go with --root");
 	if (storage_path(root, storage, base, sizeof(base)) < 0 || hook_source(src, sizeof(src)) < 0)
 		return HOOKCTL_USAGE;
 	snprintf(dir, sizeof(dir), "%s%s", root, base);
@@ -303,7 +293,7 @@ int hookctl_install(int argc, char **argv)
 	if (rc < 0)
 		return HOOKCTL_USAGE;
 	printf("installed %s\n", dest);
-	if (!cli.apply) {
+	if (!cli->apply) {
 		printf("register it for VM %u with:\n  qm set %u --hookscript %s:snippets/vfio-hook\n", vmid,
 		       vmid, storage);
 		return HOOKCTL_OK;
@@ -315,3 +305,16 @@ int hookctl_install(int argc, char **argv)
 	printf("VM %u now runs %s:snippets/vfio-hook at every start and stop\n", vmid, storage);
 	return HOOKCTL_OK;
 }
+
+const struct hookctl_verb hookctl_install_verb = {
+	.name = "install",
+	.summary = "copy vfio-hook into a storage's snippets/ and make it VMID's hookscript",
+	.args = "VMID",
+	.details = "Copies the packaged vfio-hook (or the one built beside this hookctl) into the\n"
+		   "storage's snippets directory (from /etc/pve/storage.cfg; local is /var/lib/vz)\n"
+		   "and prints the qm set line that registers it; --apply runs that line.\n",
+	.options = VH_OPT_STORAGE | VH_OPT_ROOT | VH_OPT_APPLY,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run,
+};
