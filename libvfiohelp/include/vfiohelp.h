@@ -197,7 +197,6 @@ enum vh_finding_id {
 	VH_F_BALLOON_ENABLED,
 	VH_F_ROMFILE_MISSING,
 	VH_F_MEMORY_INSUFFICIENT,
-	VH_F_MEMORY_UNKNOWN,
 	VH_F_IOMMU_DISABLED,
 	VH_F_INTERRUPT_REMAPPING_MISSING,
 	VH_F_UNSAFE_INTERRUPTS,
@@ -274,6 +273,15 @@ struct vh_passed {
 	char text[256];
 };
 
+/* A check that could not be made because a fact it needs cannot be read
+ * (no /proc/interrupts, no module index): neither passed nor a finding, and
+ * never an error. `check` names it ("interrupt-remapping", "memory", ...;
+ * hookctl(8) lists them), `why` says what could not be read. */
+struct vh_unjudged {
+	char check[40];
+	char why[256];
+};
+
 struct vh_report {
 	unsigned vmid;
 	bool vm_loaded;              /* false: the config could not be read */
@@ -284,6 +292,8 @@ struct vh_report {
 	struct vh_finding *findings;
 	size_t n_passed;
 	struct vh_passed *passed;
+	size_t n_unjudged;
+	struct vh_unjudged *unjudged;
 };
 
 VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid,
@@ -292,7 +302,8 @@ VH_EXPORT void vh_report_free(struct vh_report *r);
 VH_EXPORT size_t vh_report_count(const struct vh_report *r, enum vh_severity s);
 VH_EXPORT bool vh_report_blocks(const struct vh_report *r);
 
-/* The contract's JSON object (product.md), as a json-c object the caller puts. */
+/* The contract's JSON object (product.md), as a json-c object the caller
+ * puts; "unjudged" is always there, an empty array when all was judged. */
 struct json_object;
 VH_EXPORT struct json_object *vh_report_to_json(const struct vh_report *r);
 /* The admin's text: grouped like the seed's checklist. */

@@ -220,6 +220,46 @@ static void test_version_is_the_projects(void **state)
 	}
 }
 
+/* ".B name" with roff's "\-" for each '-'. */
+static void roff_item(const char *name, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "\n.B ");
+	for (const char *p = name; *p && n + 3 < size; p++)
+		n += (size_t)snprintf(out + n, size - n, *p == '-' ? "\\-" : "%c", *p);
+	snprintf(out + n, size - n, "\n");
+}
+
+/* Every check name the evaluation passes to vh_eval_unjudged() is listed in
+ * hookctl(8)'s NOT JUDGED section: the names are part of the JSON. */
+static void test_man_lists_every_unjudged_check(void **state)
+{
+	(void)state;
+	static const char *const sources[] = { "eval/checks.c", "eval/checks_health.c",
+					       "eval/checks_entries.c" };
+	char *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
+	char *section = strstr(page, "\n.SH NOT JUDGED\n"), *end = section ? strstr(section + 1, "\n.SH ") : NULL;
+	assert_non_null(end);
+	end[1] = '\0';
+	int seen = 0;
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		char rel[64];
+		snprintf(rel, sizeof(rel), "libvfiohelp/src/%s", sources[i]);
+		const char *text = vh_test_read(VH_TEST_DATA "/..", rel);
+		for (const char *p = strstr(text, "vh_eval_unjudged(ev, \""); p;
+		     p = strstr(p + 1, "vh_eval_unjudged(ev, \"")) {
+			char name[40], want[96];
+			if (sscanf(p, "vh_eval_unjudged(ev, \"%39[^\"]", name) != 1)
+				continue;
+			seen++;
+			roff_item(name, want, sizeof(want));
+			if (!strstr(section, want))
+				fail_msg("hookctl(8) NOT JUDGED lacks '%s' (%s)", name, sources[i]);
+		}
+	}
+	assert_true(seen >= 5);
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_each_verb_has_help_and_usage_errors),
 		cmocka_unit_test(test_argument_counts_are_usage_errors),
 		cmocka_unit_test(test_version_is_the_projects),
+		cmocka_unit_test(test_man_lists_every_unjudged_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,21 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
 	vh_sanitize(p->text);
 }
 
+void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ...)
+{
+	struct vh_report *r = ev->r;
+	if (!room_for_one(ev, (void **)&r->unjudged, &ev->cap_unjudged, r->n_unjudged,
+			  sizeof(*r->unjudged)))
+		return;
+	struct vh_unjudged *u = &r->unjudged[r->n_unjudged++];
+	vh_strlcpy(u->check, check, sizeof(u->check));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->why, sizeof(u->why), fmt, ap);
+	va_end(ap);
+	vh_sanitize(u->why); /* it can quote a path or a config value */
+}
+
 void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
 		     const char *fix, const char *fmt, ...)
 {
@@ -174,8 +189,8 @@ static void check_memory(struct vh_eval *ev)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
 		/* Unknown is not insufficient: say so, do not block on it. */
-		vh_eval_finding(ev, VH_F_MEMORY_UNKNOWN, "host", NULL,
-			"cannot tell how much memory can be pinned: %s", e.msg);
+		vh_eval_unjudged(ev, "memory", "cannot tell whether %llu MiB can be pinned: %s",
+				 (unsigned long long)vm->memory_mib, e.msg);
 		return;
 	}
 	if (vm->memory_mib <= avail)
@@ -390,7 +405,12 @@ static void check_etc_modules(struct vh_eval *ev)
 	struct vh_etc_module mods[64];
 	size_t n;
 	/* Without the kernel's module index nothing can be said to be missing. */
-	if (!vh_kmod_indexed(ev->h) || vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
+	if (!vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "etc-modules", "no module index for kernel %s under /lib/modules: "
+				 "cannot tell whether /etc/modules names modules it lacks", ev->h->kver);
+		return;
+	}
+	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_exists(ev->h, mods[i].name))
@@ -456,6 +476,11 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
 		       d->name, d->vendor, d->device);
+		return;
+	}
+	if (d->modalias[0] && !vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "host-drivers", "%s: no module index for kernel %s: cannot tell "
+				 "which host driver would claim it at boot", d->name, ev->h->kver);
 		return;
 	}
 	if (!d->modalias[0] || vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
@@ -773,6 +798,7 @@ void vh_report_free(struct vh_report *r)
 	free(r->devices);
 	free(r->findings);
 	free(r->passed);
+	free(r->unjudged);
 	free(r);
 }
 
