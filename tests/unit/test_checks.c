@@ -151,8 +151,28 @@ static void test_missing_config(void **state)
 	struct vh_test_eval ev = evaluate("seed", 999);
 	assert_false(ev.r->vm_loaded);
 	const struct vh_finding *f = vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	assert_contains(f->message, "no VM 999 on node pve");
 	assert_contains(f->message, "/etc/pve/qemu-server/999.conf");
+	assert_string_equal(f->fix, "qm list   # the VMs of this node");
 	vh_test_eval_done(&ev);
+}
+
+/* No /etc/pve: not a Proxmox node, so no report at all (the caller cannot
+ * run), rather than a verdict on a VM that cannot exist here. */
+static void test_not_a_pve_node(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_empty();
+	struct vh_err err;
+	struct vh_host *h = vh_host_new(root, &err);
+	assert_non_null(h);
+	struct vh_policy *p = vh_policy_load(h, NULL, &err);
+	assert_non_null(p);
+	assert_null(vh_evaluate(h, 100, p, &err));
+	assert_contains(err.msg, "not a Proxmox VE node");
+	vh_policy_free(p);
+	vh_host_free(h);
+	vh_test_scratch_free(root);
 }
 
 static void test_unparsable_config(void **state)
@@ -433,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_config_does_not_hang),
 		cmocka_unit_test(test_acs_override),
 		cmocka_unit_test(test_sparse_host),
+		cmocka_unit_test(test_not_a_pve_node),
 		cmocka_unit_test(test_unjudged_in_text_and_json),
 		cmocka_unit_test(test_policy_changes_severity),
 	};

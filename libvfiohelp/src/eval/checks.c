@@ -744,6 +744,30 @@ const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index)
 
 /* ---- the whole evaluation ---- */
 
+/* The VM's config, or the vm-config finding: a VM this node does not have
+ * is named as such (its config has no line to correct), one Proxmox could
+ * not parse names the line. */
+static bool load_config(struct vh_eval *ev)
+{
+	struct vh_report *r = ev->r;
+	char path[PATH_MAX], node[64], fix[160];
+	struct vh_err e;
+	if (vh_vmconf_load(ev->h, r->vmid, &r->vm, &e) == 0)
+		return r->vm_loaded = true;
+	if (vh_host_path(ev->h, path, sizeof(path), "/etc/pve/qemu-server/%u.conf", r->vmid) == 0 &&
+	    !vh_path_exists(path)) {
+		if (vh_node_name(ev->h, node, sizeof(node), NULL) < 0)
+			vh_strlcpy(node, "this node", sizeof(node));
+		vh_eval_finding(ev, VH_F_VM_CONFIG, "config", "qm list   # the VMs of this node",
+				"no VM %u on node %s (no /etc/pve/qemu-server/%u.conf)", r->vmid, node,
+				r->vmid);
+		return false;
+	}
+	snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", r->vmid);
+	vh_eval_finding(ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
+	return false;
+}
+
 struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_policy *p,
 			      struct vh_err *err)
 {
@@ -756,15 +780,18 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		return NULL;
 	}
 	r->vmid = vmid;
+	/* Without /etc/pve there is no VM to judge: the tool cannot run here,
+	 * which is not a verdict on a start. */
+	if (!vh_is_pve_node(h)) {
+		vh_report_free(r);
+		vh_fail(err, "this host is not a Proxmox VE node: %s/etc/pve does not exist",
+			strcmp(vh_host_root(h), "/") ? vh_host_root(h) : "");
+		return NULL;
+	}
 	struct vh_eval ev = { .h = h, .policy = p, .r = r };
 	struct vh_err e;
-	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
-		char fix[160];
-		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
-		vh_eval_finding(&ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
+	if (!load_config(&ev))
 		return r;
-	}
-	r->vm_loaded = true;
 	bool iommu_active;
 	check_vm_settings(&ev);
 	resolve_devices(&ev);
