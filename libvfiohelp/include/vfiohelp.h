@@ -409,10 +409,14 @@ VH_EXPORT struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *e
 VH_EXPORT void vh_devices_free(struct vh_devices *d);
 VH_EXPORT size_t vh_devices_count(const struct vh_devices *d);
 /* {"devices": [{"address", "vendor_device", "class", "name", "driver",
- * "iommu_group", "group_members", "group_isolated", "reset_methods",
- * "boot_vga", "used_by", "running_in"}]}; a json-c object the caller puts. */
+ * "iommu_group", "group_members", "group_isolated", "group_passable",
+ * "group_why", "reset_methods", "boot_vga", "used_by", "running_in"}]};
+ * group_passable: the group can go to a VM whole with this device (no other
+ * card's endpoint in it is on a host driver), group_why says why or why not.
+ * A json-c object the caller puts. */
 VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
-/* The admin's text: one block per IOMMU group, then the devices without one. */
+/* The admin's text: one block per IOMMU group with its "Assessment:" (can it
+ * be passed whole, or which device shares it), then the devices without one. */
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
 
 #ifdef __cplusplus
