@@ -6,6 +6,7 @@
  *   struct vh_host      the host, seen from a root directory ("/" or a host tree)
  *   vh_pci_addr_*       the PCI address grammar
  *   vh_vmconf_*         a Proxmox VM config (/etc/pve/qemu-server/<vmid>.conf)
+ *   vh_storage_*        a storage of /etc/pve/storage.cfg
  *   vh_policy_*         the admin's policy file (/etc/pve/vfiohelp.json)
  *   vh_evaluate()       everything pre-start decides, as a report of findings
  *   vh_report_*         that report as JSON or as text
@@ -156,6 +157,32 @@ VH_EXPORT int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf 
 			     struct vh_err *err);
 /* A VMID as Proxmox allows it: decimal, 100..999999999, no sign, no spaces. */
 VH_EXPORT int vh_vmid_parse(const char *s, unsigned *out);
+
+/* ------------------------------------------------------------------------
+ * Storages: /etc/pve/storage.cfg (storage.c has pve-storage's grammar).
+ */
+#define VH_STORAGE_PATH_MAX 4096
+
+/* What the library reads of one storage's section. */
+struct vh_storage {
+	char type[32];                  /* "dir", "nfs", ... */
+	char id[65];
+	char path[VH_STORAGE_PATH_MAX]; /* "" when the section has none */
+	bool path_too_long;             /* then path is "" and the storage unusable */
+	bool snippets;                  /* its content list has "snippets" */
+};
+
+/* A storage id as pve-storage allows it. */
+VH_EXPORT bool vh_storage_id_valid(const char *s);
+/* The section of storage `id` in storage.cfg text (the first, if two name
+ * it): 0, or -1 when no section has that id. */
+VH_EXPORT int vh_storage_parse(const char *text, size_t len, const char *id, struct vh_storage *out);
+/* The base directory of storage `id` whose snippets/ holds hookscripts
+ * (local without a storage.cfg is /var/lib/vz; nfs, cifs and cephfs without
+ * a path mount at /mnt/pve/ID), as a host path (not under the root). Fails
+ * with the reason, and the pvesm command when snippets are not enabled. */
+VH_EXPORT int vh_storage_snippets_dir(struct vh_host *h, const char *id, char *out, size_t size,
+				      struct vh_err *err);
 
 /* ------------------------------------------------------------------------
  * Policy: /etc/pve/vfiohelp.json unless another file is named.
