@@ -44,7 +44,7 @@ int hookctl_log(int argc, char **argv)
 		fprintf(stderr, "hookctl log: '%s' is not a VMID (100 to 999999999)\n", cli.args[0]);
 		return HOOKCTL_USAGE;
 	}
-	struct vh_err err = { { 0 } };
+	struct vh_err err = { 0 };
 	struct vh_host *h = vh_host_new(cli.root, &err);
 	if (!h) {
 		fprintf(stderr, "hookctl log: %s\n", err.msg);

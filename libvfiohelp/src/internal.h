@@ -14,9 +14,11 @@
 #define VH_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* ---- errors (util.c) ---- */
-/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`;
- * errno is left as it was. */
+/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`.
+ * vh_fail takes its code from errno (the cause the caller just saw; EIO when
+ * errno is 0), vh_failc takes it from the caller. errno is left as it was. */
 int vh_fail(struct vh_err *err, const char *fmt, ...) VH_PRINTF(2, 3);
+int vh_failc(struct vh_err *err, int code, const char *fmt, ...) VH_PRINTF(3, 4);
 
 /* ---- strings (util.c) ---- */
 /* Copies with truncation, always NUL-terminates; returns strlen(src). */

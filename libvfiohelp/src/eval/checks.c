@@ -8,6 +8,7 @@
  * their groups are read.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
@@ -27,16 +28,10 @@
  * evaluation marked out of memory) when that fails. */
 static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n, size_t elem)
 {
-	if (n < *cap)
-		return true;
-	size_t want = *cap ? *cap * 2 : 16;
-	void *grown = realloc(*array, want * elem);
-	if (!grown) {
+	if (vh_array_reserve(array, cap, n + 1, elem, 16) < 0) {
 		ev->oom = true;
 		return false;
 	}
-	*array = grown;
-	*cap = want;
 	return true;
 }
 
@@ -289,15 +284,15 @@ static void resolve_devices(struct vh_eval *ev)
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
 		if (pci->has_mapping) {
-			char why[512], fix[256];
+			struct vh_err why;
+			char fix[256];
 			size_t n;
 			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
 			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
-					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
-					       sizeof(why)) < 0) {
+					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, &why) < 0) {
 				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
-					"%s: %s", key, why);
+					"%s: %s", key, why.msg);
 				continue;
 			}
 			pci->n_addrs = n;
@@ -505,14 +500,8 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 
 static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
 {
-	if (h->n_running == *cap) {
-		size_t want = *cap ? *cap * 2 : 16;
-		struct vh_held_device *grown = realloc(h->running, want * sizeof(*grown));
-		if (!grown)
-			return false;
-		h->running = grown;
-		*cap = want;
-	}
+	if (VH_ARRAY_ROOM(h->running, *cap, h->n_running) < 0)
+		return false;
 	h->running[h->n_running++] = *held;
 	return true;
 }

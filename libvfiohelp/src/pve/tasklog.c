@@ -21,6 +21,7 @@
  * everything after opening a file is the same code for both.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "pve/tasklog.h"
 
 #include <errno.h>
@@ -50,14 +51,8 @@ struct strlist {
  * line cannot drive the admin's terminal. */
 static int strlist_add(struct strlist *l, const char *s, size_t len)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (VH_ARRAY_ROOM(l->v, l->cap, l->n) < 0)
+		return -1;
 	char *c = malloc(len + 1);
 	if (!c)
 		return -1;
@@ -117,14 +112,8 @@ static void task_free(struct vh_task *t)
 
 static int history_add(struct vh_history *hist, struct vh_task *t)
 {
-	if (hist->n == hist->cap) {
-		size_t cap = hist->cap ? hist->cap * 2 : 16;
-		struct vh_task **v = realloc(hist->tasks, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		hist->tasks = v;
-		hist->cap = cap;
-	}
+	if (VH_ARRAY_ROOM(hist->tasks, hist->cap, hist->n) < 0)
+		return -1;
 	t->seq = hist->seq++;
 	hist->tasks[hist->n++] = t;
 	return 0;

@@ -481,6 +481,6 @@ int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *vm, struc
 	int rc = vh_vmconf_parse(text, len, vmid, vm, &e);
 	free(text);
 	if (rc < 0)
-		return vh_fail(err, "%s: %s", path, e.msg);
+		return vh_failc(err, e.code, "%s: %s", path, e.msg);
 	return 0;
 }
