@@ -120,6 +120,18 @@ bool vh_is_safe_component(const char *s)
 	return true;
 }
 
+/* A VMID is a base value: every layer names VMs by it. */
+int vh_vmid_parse(const char *s, unsigned *out)
+{
+	uint64_t v;
+	/* pve-vmid: [1-9][0-9]{2,8} */
+	size_t len = strlen(s);
+	if (len < 3 || len > 9 || s[0] == '0' || vh_parse_uint(s, len, 999999999, &v) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid)
 {
 	char id[16];

@@ -6,7 +6,7 @@
  * later step fails, so nothing is left half done.
  */
 #include "internal.h"
-#include "pci/bind.h"
+#include "hook/bind.h"
 #include "eval/checks.h"
 #include "host/iommu.h"
 #include "host/system.h"

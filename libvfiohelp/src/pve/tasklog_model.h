@@ -89,6 +89,7 @@ int tl_reader_open(struct reader *r, const struct history_source *src, const cha
 void tl_reader_close(struct reader *r);
 bool tl_reader_next(struct reader *r);
 bool tl_reader_usable(struct reader *r, struct vh_history *hist);
+bool tl_reader_failed(struct reader *r);
 int tl_read_hook_log(const struct history_source *src, struct vh_history *hist,
 			 const char *file, struct vh_err *err);
 int tl_fold_hook_entries(struct vh_history *hist);

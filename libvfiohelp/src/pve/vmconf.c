@@ -32,17 +32,6 @@
  * this one only keeps the arithmetic away from overflow. */
 #define VMCONF_MAX_MIB (UINT64_C(1) << 40)
 
-int vh_vmid_parse(const char *s, unsigned *out)
-{
-	uint64_t v;
-	/* pve-vmid: [1-9][0-9]{2,8} */
-	size_t len = strlen(s);
-	if (len < 3 || len > 9 || s[0] == '0' || vh_parse_uint(s, len, 999999999, &v) < 0)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* Matches \d+(\.\d+)+ at *p, advancing it. */
 static bool match_version(const char **p)
 {

@@ -5,7 +5,7 @@
  * afterwards: on a host tree nothing happens, and the caller must notice.
  */
 #include "internal.h"
-#include "pci/bind.h"
+#include "hook/bind.h"
 #include "host/host.h"
 #include "host/sysfs.h"
 
