@@ -42,7 +42,13 @@ int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid);
  * slashes are allowed (a path joined under a directory collapses them). */
 bool vh_is_safe_relpath(const char *s);
 
-/* ---- the host's root (host.c) ---- */
+/* ---- PCI addresses (pciaddr.c) ---- */
+/* An address list as Proxmox writes it, PCIRE(;PCIRE)* (hostpci's host=,
+ * a mapping's path=): at most max addresses into out, their count in *n. */
+int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, size_t max,
+			   size_t *n, struct vh_err *err);
+
+/* ---- the host's root (root.c) ---- */
 /* Joins the host root and an absolute host path ("/sys/...", printf-style).
  * Fails when the result would not fit. Every file the library opens goes
  * through this, so --root applies everywhere. */

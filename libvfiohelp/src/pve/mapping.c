@@ -43,18 +43,11 @@ static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 
 static int parse_paths(const struct vh_prop *p, struct vh_map_entry *m, struct vh_err *err)
 {
-	const char *s = p->val, *end = p->val + p->val_len;
-	for (;;) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *stop = semi ? semi : end;
-		if (m->n_paths == VH_MAX_HOSTPCI_ADDRS ||
-		    vh_pci_addr_parse(s, (size_t)(stop - s), &m->paths[m->n_paths]) < 0)
-			return vh_fail(err, "path '%.*s' is not a PCI address", (int)(stop - s), s);
-		m->n_paths++;
-		if (!semi)
-			return 0;
-		s = semi + 1;
-	}
+	struct vh_err e;
+	if (vh_pci_addr_list_parse(p->val, p->val_len, m->paths, VH_MAX_HOSTPCI_ADDRS, &m->n_paths,
+				   &e) < 0)
+		return vh_failc(err, e.code, "path: %s", e.msg);
+	return 0;
 }
 
 static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)

@@ -179,20 +179,8 @@ static int parse_memory(const char *value, struct vh_vmconf *vm, struct vh_err *
 /* One address list: PCIRE(;PCIRE)*. */
 static int parse_host_addrs(const struct vh_prop *p, struct vh_hostpci *pci, struct vh_err *err)
 {
-	const char *s = p->val, *end = p->val + p->val_len;
-	for (;;) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *stop = semi ? semi : end;
-		if (pci->n_addrs == VH_MAX_HOSTPCI_ADDRS)
-			return vh_fail(err, "more than %d addresses", VH_MAX_HOSTPCI_ADDRS);
-		if (vh_pci_addr_parse(s, (size_t)(stop - s), &pci->addrs[pci->n_addrs]) < 0)
-			return vh_fail(err, "'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
-				       "lower-case hex)", (int)(stop - s), s);
-		pci->n_addrs++;
-		if (!semi)
-			return 0;
-		s = semi + 1;
-	}
+	return vh_pci_addr_list_parse(p->val, p->val_len, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
+				      &pci->n_addrs, err);
 }
 
 /* vendor-id and friends: ^0x[0-9a-fA-F]{4}$ */
