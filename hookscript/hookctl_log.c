@@ -22,7 +22,7 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 	unsigned vmid = 0;
 	if (cli->nargs == 1 && hookctl_vmid_arg(v, cli, 0, &vmid) != HOOKCTL_OK)
 		return HOOKCTL_USAGE;
-	struct vh_err err = { { 0 } };
+	struct vh_err err = { 0 };
 	struct vh_host *h = vh_host_new(cli->root, &err);
 	if (!h) {
 		fprintf(stderr, "hookctl log: %s\n", err.msg);

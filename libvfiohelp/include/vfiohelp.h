@@ -15,8 +15,10 @@
  *   vh_devices_*        every PCI function of the host (hookctl devices)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
- * caller's struct vh_err with a sentence that names the device or file and
- * what to do. Nothing in the library exits the process or prints.
+ * caller's struct vh_err with a code (an errno value: ETIMEDOUT for a write
+ * that did not finish in time, ENOMEM, ENOENT...) and a sentence that names
+ * the device or file and what to do, so a caller never reads errno after a
+ * library call. Nothing in the library exits the process or prints.
  */
 #ifndef VFIOHELP_H
 #define VFIOHELP_H
@@ -33,6 +35,7 @@ extern "C" {
 #define VH_EXPORT __attribute__((visibility("default")))
 
 struct vh_err {
+	int code;       /* an errno value, never 0 once filled */
 	char msg[1024];
 };
 

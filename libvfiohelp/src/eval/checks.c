@@ -8,6 +8,7 @@
  * their groups are read.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
@@ -21,82 +22,6 @@
 #include <string.h>
 
 #define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
-
-
-/* Makes room for one more element in a doubling array; false (and the
- * evaluation marked out of memory) when that fails. */
-static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return true;
-	size_t want = *cap ? *cap * 2 : 16;
-	void *grown = realloc(*array, want * elem);
-	if (!grown) {
-		ev->oom = true;
-		return false;
-	}
-	*array = grown;
-	*cap = want;
-	return true;
-}
-
-void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...)
-{
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
-		return;
-	struct vh_passed *p = &r->passed[r->n_passed++];
-	p->topic = topic;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->text, sizeof(p->text), fmt, ap);
-	va_end(ap);
-	vh_sanitize(p->text);
-}
-
-void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ...)
-{
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->unjudged, &ev->cap_unjudged, r->n_unjudged,
-			  sizeof(*r->unjudged)))
-		return;
-	struct vh_unjudged *u = &r->unjudged[r->n_unjudged++];
-	vh_strlcpy(u->check, check, sizeof(u->check));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(u->why, sizeof(u->why), fmt, ap);
-	va_end(ap);
-	vh_sanitize(u->why); /* it can quote a path or a config value */
-}
-
-void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
-		     const char *fix, const char *fmt, ...)
-{
-	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
-	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, kind->severity);
-	if (sev == VH_SEV_OFF)
-		return;
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->findings, &ev->cap_findings, r->n_findings,
-			  sizeof(*r->findings)))
-		return;
-	struct vh_finding *f = &r->findings[r->n_findings++];
-	memset(f, 0, sizeof(*f));
-	f->kind = id;
-	vh_strlcpy(f->id, kind->id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = kind->topic;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	/* Config values reach the admin's terminal through these. */
-	vh_sanitize(f->message);
-	vh_sanitize(f->fix);
-	vh_sanitize(f->subject);
-}
 
 /* ---- the VM's settings ---- */
 
@@ -304,15 +229,15 @@ static void resolve_devices(struct vh_eval *ev)
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
 		if (pci->has_mapping) {
-			char why[512], fix[256];
+			struct vh_err why;
+			char fix[256];
 			size_t n;
 			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
 			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
-					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
-					       sizeof(why)) < 0) {
+					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, &why) < 0) {
 				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
-					"%s: %s", key, why);
+					"%s: %s", key, why.msg);
 				continue;
 			}
 			pci->n_addrs = n;
@@ -530,14 +455,8 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 
 static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
 {
-	if (h->n_running == *cap) {
-		size_t want = *cap ? *cap * 2 : 16;
-		struct vh_held_device *grown = realloc(h->running, want * sizeof(*grown));
-		if (!grown)
-			return false;
-		h->running = grown;
-		*cap = want;
-	}
+	if (VH_ARRAY_ROOM(h->running, *cap, h->n_running) < 0)
+		return false;
 	h->running[h->n_running++] = *held;
 	return true;
 }
@@ -630,21 +549,6 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
 }
 
-/* ---- IOMMU groups ---- */
-
-bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a)
-{
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (vh_pci_addr_equal(&r->devices[i].addr, a))
-			return true;
-	return false;
-}
-
-bool vh_driver_harmless(const char *driver)
-{
-	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
-}
-
 /* The nearest bridge above d that does not enforce ACS, if any. */
 static const struct vh_device *missing_acs_above(struct vh_host *h, const struct vh_device *d)
 {
@@ -734,14 +638,6 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 	}
 }
 
-const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index)
-{
-	for (size_t i = 0; i < r->vm.n_hostpci; i++)
-		if (r->vm.hostpci[i].index == index)
-			return &r->vm.hostpci[i];
-	return NULL;
-}
-
 /* ---- the whole evaluation ---- */
 
 /* The VM's config, or the vm-config finding: a VM this node does not have
@@ -818,26 +714,3 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	return r;
 }
 
-void vh_report_free(struct vh_report *r)
-{
-	if (!r)
-		return;
-	free(r->devices);
-	free(r->findings);
-	free(r->passed);
-	free(r->unjudged);
-	free(r);
-}
-
-size_t vh_report_count(const struct vh_report *r, enum vh_severity s)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < r->n_findings; i++)
-		n += r->findings[i].severity == s;
-	return n;
-}
-
-bool vh_report_blocks(const struct vh_report *r)
-{
-	return vh_report_count(r, VH_SEV_ERROR) > 0;
-}

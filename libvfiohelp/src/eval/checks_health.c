@@ -12,7 +12,7 @@
 #include "eval/checks.h"
 #include "view/devices.h"
 #include "host/iommu.h"
-#include "pci/pcidev.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 #include "host/kmods.h"

@@ -5,6 +5,7 @@
  * the library reads the whole bus; check and the hook never call it.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "view/devices.h"
 #include "host/host.h"
@@ -26,14 +27,8 @@
 
 static int add_use(struct vh_vm_uses *u, unsigned vmid, const struct vh_pci_addr *a)
 {
-	if (u->n == u->cap) {
-		size_t want = u->cap ? u->cap * 2 : 32;
-		struct vh_vm_use *grown = realloc(u->list, want * sizeof(*grown));
-		if (!grown)
-			return -1;
-		u->list = grown;
-		u->cap = want;
-	}
+	if (VH_ARRAY_ROOM(u->list, u->cap, u->n) < 0)
+		return -1;
 	u->list[u->n++] = (struct vh_vm_use){ vmid, *a };
 	return 0;
 }
@@ -44,12 +39,11 @@ static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct
 		return 0;
 	for (size_t i = 0; i < vm->n_hostpci; i++) {
 		struct vh_hostpci *pci = &vm->hostpci[i];
-		char why[256];
 		/* the map the VM's start would choose first; the listing does
 		 * not know which of several another start would take */
 		if (pci->has_mapping &&
 		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
-				       &pci->n_addrs, &pci->n_alternatives, why, sizeof(why)) < 0)
+				       &pci->n_addrs, &pci->n_alternatives, NULL) < 0)
 			continue;
 		for (size_t j = 0; j < pci->n_addrs; j++)
 			if (add_use(u, vmid, &pci->addrs[j]) < 0)
@@ -166,14 +160,9 @@ static int bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n,
 		struct vh_pci_addr a;
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vh_pci_addr *grown = realloc(*out, cap * sizeof(*grown));
-			if (!grown) {
-				closedir(dp);
-				return vh_fail(err, "out of memory");
-			}
-			*out = grown;
+		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
+			closedir(dp);
+			return vh_fail(err, "out of memory");
 		}
 		(*out)[(*n)++] = a;
 	}
