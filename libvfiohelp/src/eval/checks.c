@@ -8,6 +8,7 @@
  * their groups are read.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
@@ -21,68 +22,6 @@
 #include <string.h>
 
 #define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
-
-
-/* Makes room for one more element in a doubling array; false (and the
- * evaluation marked out of memory) when that fails. */
-static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return true;
-	size_t want = *cap ? *cap * 2 : 16;
-	void *grown = realloc(*array, want * elem);
-	if (!grown) {
-		ev->oom = true;
-		return false;
-	}
-	*array = grown;
-	*cap = want;
-	return true;
-}
-
-void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...)
-{
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
-		return;
-	struct vh_passed *p = &r->passed[r->n_passed++];
-	p->topic = topic;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->text, sizeof(p->text), fmt, ap);
-	va_end(ap);
-	vh_sanitize(p->text);
-}
-
-void vh_eval_finding(struct vh_eval *ev, const char *id, const char *subject, const char *fix,
-		     const char *fmt, ...)
-{
-	const struct vh_finding_kind *kind = vh_finding_kind(id);
-	/* An id missing from the table is a bug the tests catch; never drop it. */
-	enum vh_severity dflt = kind ? kind->severity : VH_SEV_ERROR;
-	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, id, dflt);
-	if (sev == VH_SEV_OFF)
-		return;
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->findings, &ev->cap_findings, r->n_findings,
-			  sizeof(*r->findings)))
-		return;
-	struct vh_finding *f = &r->findings[r->n_findings++];
-	memset(f, 0, sizeof(*f));
-	vh_strlcpy(f->id, id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = kind ? kind->topic : VH_TOPIC_HOST;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	/* Config values reach the admin's terminal through these. */
-	vh_sanitize(f->message);
-	vh_sanitize(f->fix);
-	vh_sanitize(f->subject);
-}
 
 /* ---- the VM's settings ---- */
 
@@ -120,7 +59,7 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 	if (pci->pcie && vm->machine != VH_MACHINE_Q35) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35   # or drop pcie=1 from %s",
 			 vm->vmid, key);
-		vh_eval_finding(ev, "pcie-needs-q35", key, fix,
+		vh_eval_finding(ev, VH_F_PCIE_NEEDS_Q35, key, fix,
 				"%s has pcie=1 but VM %u is not a q35 machine: qemu-server refuses "
 				"the start (\"q35 machine model is not enabled\")", key, vm->vmid);
 	}
@@ -132,7 +71,7 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 		return;
 	}
 	hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
-	vh_eval_finding(ev, "pcie-off", key, fix,
+	vh_eval_finding(ev, VH_F_PCIE_OFF, key, fix,
 			"%s is passed as a conventional PCI device on a q35 machine; "
 			"GPU drivers expect PCIe (pcie=1)", key);
 }
@@ -151,13 +90,13 @@ static void check_vm_settings(struct vh_eval *ev)
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
 		snprintf(fix, sizeof(fix),
 			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
-		vh_eval_finding(ev, "efidisk-missing", "efidisk0", fix,
+		vh_eval_finding(ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
 			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
 			"start (use your VM storage in place of local-lvm)", id);
 	}
 	if (vm->n_hostpci && vm->balloon_mib != 0) {
 		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);
-		vh_eval_finding(ev, "balloon-enabled", "balloon", fix,
+		vh_eval_finding(ev, VH_F_BALLOON_ENABLED, "balloon", fix,
 			"VM %u has memory ballooning on; with passthrough all %llu MiB are pinned "
 			"and the balloon cannot give any back", id,
 			(unsigned long long)vm->memory_mib);
@@ -175,8 +114,8 @@ static void check_memory(struct vh_eval *ev)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
 		/* Unknown is not insufficient: say so, do not block on it. */
-		vh_eval_finding(ev, "memory-unknown", "host", NULL,
-			"cannot tell how much memory can be pinned: %s", e.msg);
+		vh_eval_unjudged(ev, "memory", "cannot tell whether %llu MiB can be pinned: %s",
+				 (unsigned long long)vm->memory_mib, e.msg);
 		return;
 	}
 	if (vm->memory_mib <= avail)
@@ -186,7 +125,7 @@ static void check_memory(struct vh_eval *ev)
 		char fix[128];
 		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
 			 (unsigned long long)(avail / 1024 * 1024));
-		vh_eval_finding(ev, "memory-insufficient", "memory", fix,
+		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
 			"VM %u needs %llu MiB pinned for passthrough but only %llu MiB of %llu MiB "
 			"are available now; stop other guests or give the VM less memory",
 			vm->vmid, (unsigned long long)vm->memory_mib, (unsigned long long)avail,
@@ -221,7 +160,7 @@ static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int 
 	if (!a || !b || !takes_device(ev->h, a) || !takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
-	vh_eval_finding(ev, "device-duplicate", name, "qm config VMID   # remove the device from "
+	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name, "qm config VMID   # remove the device from "
 			"all but one hostpci entry",
 			"%s is named by hostpci%d%s%d: qemu-server refuses the start (\"device "
 			"assigned more than once\")", name, first->hostpci_index,
@@ -290,15 +229,15 @@ static void resolve_devices(struct vh_eval *ev)
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
 		if (pci->has_mapping) {
-			char why[512], fix[256];
+			struct vh_err why;
+			char fix[256];
 			size_t n;
 			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
 			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
-					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
-					       sizeof(why)) < 0) {
-				vh_eval_finding(ev, "mapping-unresolved", key, fix,
-					"%s: %s", key, why);
+					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, &why) < 0) {
+				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
+					"%s: %s", key, why.msg);
 				continue;
 			}
 			pci->n_addrs = n;
@@ -318,7 +257,7 @@ static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 		if (!d->dev->present) {
 			char key[16];
 			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
-			vh_eval_finding(ev, "device-missing", d->dev->name,
+			vh_eval_finding(ev, VH_F_DEVICE_MISSING, d->dev->name,
 				"lspci -D -nn   # find the card's address, then correct it with qm set",
 				"%s names %s, which is not on this host (moved to another slot, "
 				"removed, or hidden by a firmware setting)", key, d->dev->name);
@@ -346,7 +285,7 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 			: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
 			  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
 			  "proxmox-boot-tool refresh), update-grub, reboot";
-		vh_eval_finding(ev, "iommu-disabled", "host", fix,
+		vh_eval_finding(ev, VH_F_IOMMU_DISABLED, "host", fix,
 			"the host has no active IOMMU (/sys/class/iommu is empty, no IOMMU groups)%s",
 			vh_cmdline_has(cmdline, "intel_iommu=off", NULL, 0) ||
 					vh_cmdline_has(cmdline, "amd_iommu=off", NULL, 0)
@@ -354,7 +293,7 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 				: "");
 	}
 	if (vh_cmdline_has(cmdline, "pcie_acs_override=", NULL, 0))
-		vh_eval_finding(ev, "acs-override", "host",
+		vh_eval_finding(ev, VH_F_ACS_OVERRIDE, "host",
 			"remove pcie_acs_override from the kernel command line and move the card to "
 			"a slot with its own IOMMU group",
 			"the kernel command line has pcie_acs_override: IOMMU groups are split by "
@@ -376,7 +315,7 @@ static void check_modules(struct vh_eval *ev)
 			 vh_vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		vh_eval_finding(ev, "module-not-loaded", vh_vfio_modules[i], fix,
+		vh_eval_finding(ev, VH_F_MODULE_NOT_LOADED, vh_vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
 			vh_vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
@@ -391,7 +330,12 @@ static void check_etc_modules(struct vh_eval *ev)
 	struct vh_etc_module mods[64];
 	size_t n;
 	/* Without the kernel's module index nothing can be said to be missing. */
-	if (!vh_kmod_indexed(ev->h) || vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
+	if (!vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "etc-modules", "no module index for kernel %s under /lib/modules: "
+				 "cannot tell whether /etc/modules names modules it lacks", ev->h->kver);
+		return;
+	}
+	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_exists(ev->h, mods[i].name))
@@ -399,7 +343,7 @@ static void check_etc_modules(struct vh_eval *ev)
 		char fix[160];
 		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'", mods[i].line,
 			 mods[i].name);
-		vh_eval_finding(ev, "module-unknown", mods[i].name, fix,
+		vh_eval_finding(ev, VH_F_MODULE_UNKNOWN, mods[i].name, fix,
 			"/etc/modules line %d names %s, which kernel %s does not have%s", mods[i].line,
 			mods[i].name, ev->h->kver,
 			!strcmp(mods[i].name, "vfio_virqfd") ? " (merged into vfio since 6.2)" : "");
@@ -442,11 +386,11 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 		 ids);
 	if (d->driver[0])
-		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
+		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
 			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
 			d->driver);
 	else
-		vh_eval_finding(ev, "driver-not-vfio", d->name, fix,
+		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
 			"%s has no driver; vfio-hook will bind it to vfio-pci at start", d->name);
 }
 
@@ -457,6 +401,11 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
 		       d->name, d->vendor, d->device);
+		return;
+	}
+	if (d->modalias[0] && !vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "host-drivers", "%s: no module index for kernel %s: cannot tell "
+				 "which host driver would claim it at boot", d->name, ev->h->kver);
 		return;
 	}
 	if (!d->modalias[0] || vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
@@ -472,7 +421,7 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
 			 "update-initramfs -u -k all", ids, names[i]);
-		vh_eval_finding(ev, "host-driver-not-blacklisted", d->name, fix,
+		vh_eval_finding(ev, VH_F_HOST_DRIVER_NOT_BLACKLISTED, d->name, fix,
 			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
 			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
 			d->name, d->vendor, d->device, names[i]);
@@ -490,13 +439,13 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	if (pci && pci->rombar && !pci->legacy_igd) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
 			    sizeof(fix));
-		vh_eval_finding(ev, "rombar-enabled", d->name, fix,
+		vh_eval_finding(ev, VH_F_ROMBAR_ENABLED, d->name, fix,
 			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
 			"cards then fail with Code 43 (rombar=0)", pci->index, d->name);
 	}
 	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
 	if (d->boot_vga || fb_found)
-		vh_eval_finding(ev, "boot-vga", d->name,
+		vh_eval_finding(ev, VH_F_BOOT_VGA, d->name,
 			"add initcall_blacklist=sysfb_init video=efifb:off to the kernel command line "
 			"(/etc/default/grub or /etc/kernel/cmdline), update-grub, reboot",
 			"%s is the host's boot display%s%s%s; the host console holds its memory and "
@@ -506,14 +455,8 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 
 static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
 {
-	if (h->n_running == *cap) {
-		size_t want = *cap ? *cap * 2 : 16;
-		struct vh_held_device *grown = realloc(h->running, want * sizeof(*grown));
-		if (!grown)
-			return false;
-		h->running = grown;
-		*cap = want;
-	}
+	if (VH_ARRAY_ROOM(h->running, *cap, h->n_running) < 0)
+		return false;
 	h->running[h->n_running++] = *held;
 	return true;
 }
@@ -594,7 +537,7 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 		char fix[160];
 		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
 			 hd->vmid, d->name);
-		vh_eval_finding(ev, "device-in-use", d->name, fix,
+		vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
 			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
 			hd->vmid, hd->index);
 		return;
@@ -602,23 +545,8 @@ static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 	char fix[160];
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);
-	vh_eval_finding(ev, "device-in-use", d->name, fix,
+	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
 		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
-}
-
-/* ---- IOMMU groups ---- */
-
-bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a)
-{
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (vh_pci_addr_equal(&r->devices[i].addr, a))
-			return true;
-	return false;
-}
-
-bool vh_driver_harmless(const char *driver)
-{
-	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
 }
 
 /* The nearest bridge above d that does not enforce ACS, if any. */
@@ -637,7 +565,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
 	size_t n;
 	if (vh_group_members(ev->h, d->iommu_group, members, VH_ARRAY_SIZE(members), &n, err) < 0) {
-		vh_eval_finding(ev, "group-not-isolated", d->name, NULL,
+		vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name, NULL,
 			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
 		return;
 	}
@@ -669,7 +597,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 	if (port)
 		snprintf(why, sizeof(why), "; the bridge %s above it does not enforce ACS, so the "
 			 "kernel cannot isolate the devices below it", port->name);
-	vh_eval_finding(ev, "group-not-isolated", d->name,
+	vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name,
 		"move the card to a slot with its own IOMMU group (a CPU-attached slot), or pass "
 		"the other devices of the group to the same VM",
 		"IOMMU group %d of %s also holds %s, bound to a host driver and not given to VM %u%s",
@@ -710,15 +638,31 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 	}
 }
 
-const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index)
-{
-	for (size_t i = 0; i < r->vm.n_hostpci; i++)
-		if (r->vm.hostpci[i].index == index)
-			return &r->vm.hostpci[i];
-	return NULL;
-}
-
 /* ---- the whole evaluation ---- */
+
+/* The VM's config, or the vm-config finding: a VM this node does not have
+ * is named as such (its config has no line to correct), one Proxmox could
+ * not parse names the line. */
+static bool load_config(struct vh_eval *ev)
+{
+	struct vh_report *r = ev->r;
+	char path[PATH_MAX], node[64], fix[160];
+	struct vh_err e;
+	if (vh_vmconf_load(ev->h, r->vmid, &r->vm, &e) == 0)
+		return r->vm_loaded = true;
+	if (vh_host_path(ev->h, path, sizeof(path), "/etc/pve/qemu-server/%u.conf", r->vmid) == 0 &&
+	    !vh_path_exists(path)) {
+		if (vh_node_name(ev->h, node, sizeof(node), NULL) < 0)
+			vh_strlcpy(node, "this node", sizeof(node));
+		vh_eval_finding(ev, VH_F_VM_CONFIG, "config", "qm list   # the VMs of this node",
+				"no VM %u on node %s (no /etc/pve/qemu-server/%u.conf)", r->vmid, node,
+				r->vmid);
+		return false;
+	}
+	snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", r->vmid);
+	vh_eval_finding(ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
+	return false;
+}
 
 struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_policy *p,
 			      struct vh_err *err)
@@ -732,15 +676,18 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		return NULL;
 	}
 	r->vmid = vmid;
+	/* Without /etc/pve there is no VM to judge: the tool cannot run here,
+	 * which is not a verdict on a start. */
+	if (!vh_is_pve_node(h)) {
+		vh_report_free(r);
+		vh_fail(err, "this host is not a Proxmox VE node: %s/etc/pve does not exist",
+			strcmp(vh_host_root(h), "/") ? vh_host_root(h) : "");
+		return NULL;
+	}
 	struct vh_eval ev = { .h = h, .policy = p, .r = r };
 	struct vh_err e;
-	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
-		char fix[160];
-		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
-		vh_eval_finding(&ev, "vm-config", "config", fix, "%s", e.msg);
+	if (!load_config(&ev))
 		return r;
-	}
-	r->vm_loaded = true;
 	bool iommu_active;
 	check_vm_settings(&ev);
 	resolve_devices(&ev);
@@ -767,25 +714,3 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	return r;
 }
 
-void vh_report_free(struct vh_report *r)
-{
-	if (!r)
-		return;
-	free(r->devices);
-	free(r->findings);
-	free(r->passed);
-	free(r);
-}
-
-size_t vh_report_count(const struct vh_report *r, enum vh_severity s)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < r->n_findings; i++)
-		n += r->findings[i].severity == s;
-	return n;
-}
-
-bool vh_report_blocks(const struct vh_report *r)
-{
-	return vh_report_count(r, VH_SEV_ERROR) > 0;
-}

@@ -48,7 +48,7 @@ void vh_check_code43(struct vh_eval *ev)
 		return;
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", vm->vmid);
-		vh_eval_finding(ev, "machine-i440fx", "machine", fix,
+		vh_eval_finding(ev, VH_F_MACHINE_I440FX, "machine", fix,
 				"VM %u passes display device %s on the i440fx chipset (%s); NVIDIA "
 				"drivers fail with Code 43 on it and PCIe passthrough needs q35",
 				vm->vmid, gpu->dev->name,
@@ -56,7 +56,7 @@ void vh_check_code43(struct vh_eval *ev)
 	}
 	if (vm->bios == VH_BIOS_SEABIOS) {
 		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", vm->vmid);
-		vh_eval_finding(ev, "bios-seabios", "bios", fix,
+		vh_eval_finding(ev, VH_F_BIOS_SEABIOS, "bios", fix,
 				"VM %u passes display device %s and boots SeaBIOS; a passed-through "
 				"GPU needs OVMF (UEFI) to initialise without Code 43",
 				vm->vmid, gpu->dev->name);
@@ -90,7 +90,7 @@ static void igd_rule(struct vh_eval *ev, const struct vh_hostpci *pci, const cha
 {
 	char key[16];
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
-	vh_eval_finding(ev, "legacy-igd-invalid", key, fix,
+	vh_eval_finding(ev, VH_F_LEGACY_IGD_INVALID, key, fix,
 			"%s has legacy-igd=1, but %s (qemu-server refuses this start)", key, rule);
 }
 
@@ -250,7 +250,7 @@ static void check_mdev_entry(struct vh_eval *ev, const struct vh_hostpci *pci)
 			       "on its host driver", key, pci->mdev, vd->dev->name);
 		return;
 	}
-	vh_eval_finding(ev, "mdev-unavailable", key, fix, "%s asks for mdev type '%s' on %s, but %s",
+	vh_eval_finding(ev, VH_F_MDEV_UNAVAILABLE, key, fix, "%s asks for mdev type '%s' on %s, but %s",
 			key, pci->mdev, vd->dev->name, why);
 }
 

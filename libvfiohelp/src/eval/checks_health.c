@@ -12,7 +12,7 @@
 #include "eval/checks.h"
 #include "view/devices.h"
 #include "host/iommu.h"
-#include "pci/pcidev.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 #include "host/kmods.h"
@@ -30,7 +30,7 @@ static void check_interrupts(struct vh_eval *ev)
 	enum vh_unsafe_source source;
 	struct vh_err e;
 	if (vh_interrupts_remapped(ev->h, &remapped, &e) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_IOMMU, "interrupt remapping not judged (%s)", e.msg);
+		vh_eval_unjudged(ev, "interrupt-remapping", "%s", e.msg);
 		return;
 	}
 	unsafe = vh_unsafe_interrupts(ev->h, &source);
@@ -39,7 +39,7 @@ static void check_interrupts(struct vh_eval *ev)
 	if (unsafe) {
 		/* Unsafe is unsafe with or without remapping: the admin asked
 		 * vfio to skip a protection, and should know what it costs. */
-		vh_eval_finding(ev, "unsafe-interrupts", "host",
+		vh_eval_finding(ev, VH_F_UNSAFE_INTERRUPTS, "host",
 			remapped
 				? "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf && "
 				  "update-initramfs -u -k all && reboot   # interrupts are remapped: not needed"
@@ -54,7 +54,7 @@ static void check_interrupts(struct vh_eval *ev)
 		return;
 	}
 	if (!remapped)
-		vh_eval_finding(ev, "interrupt-remapping-missing", "host",
+		vh_eval_finding(ev, VH_F_INTERRUPT_REMAPPING_MISSING, "host",
 			"enable interrupt remapping in the firmware (VT-d / AMD-Vi, x2APIC) and remove "
 			"intremap=off or nointremap from the kernel command line; or accept the risk: echo "
 			"'options vfio_iommu_type1 allow_unsafe_interrupts=1' > "
@@ -73,20 +73,20 @@ static void check_responsive(struct vh_eval *ev, const struct vh_device *d)
 	if (!strcmp(d->power_state, "D3cold")) {
 		snprintf(fix, sizeof(fix), "echo on > /sys/bus/pci/devices/%s/power/control   # wake "
 			 "it and keep it awake; if it stays in D3cold, power-cycle the host", d->name);
-		vh_eval_finding(ev, "device-unresponsive", d->name, fix,
+		vh_eval_finding(ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
 			"%s sits in D3cold (power off): its config space cannot be read and the start "
 			"would fail or hang", d->name);
 		return;
 	}
 	if (vh_config_vendor(ev->h, d->name, &vendor) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s: config space not readable, responsiveness not "
-			       "judged", d->name);
+		vh_eval_unjudged(ev, "config-space", "%s: its config space cannot be read: cannot tell "
+				 "whether it answers", d->name);
 		return;
 	}
 	if (vendor == 0xffff) {
 		snprintf(fix, sizeof(fix), "echo 1 > /sys/bus/pci/devices/%s/remove && echo 1 > "
 			 "/sys/bus/pci/rescan   # if it still reads ffff, power-cycle the host", d->name);
-		vh_eval_finding(ev, "device-unresponsive", d->name, fix,
+		vh_eval_finding(ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
 			"%s does not answer config reads (vendor id ffff in its config space; the kernel "
 			"knew it as %04x:%04x): it fell off the bus or is stuck after a failed reset",
 			d->name, d->vendor, d->device);
@@ -149,7 +149,7 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	if (d->is_bridge)
 		return;
 	if (!d->reset_method[0] && !d->has_reset) {
-		vh_eval_finding(ev, "reset-unavailable", d->name,
+		vh_eval_finding(ev, VH_F_RESET_UNAVAILABLE, d->name,
 			"keep it on vfio-pci between starts (\"post_stop\": \"keep\" in "
 			"/etc/pve/vfiohelp.json) and reboot the host if the guest finds it unusable "
 			"after a restart",
@@ -162,8 +162,8 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	if (!has_amd_reset_bug(d))
 		return;
 	if (!d->reset_method[0] && d->has_reset) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s: AMD reset bug not judged (this kernel has no "
-			       "reset_method to show a device_specific reset)", d->name);
+		vh_eval_unjudged(ev, "amd-reset", "%s: this kernel has no reset_method to show whether "
+				 "it has a device_specific reset", d->name);
 		return;
 	}
 	if (reset_method_has(d, "device_specific")) {
@@ -174,7 +174,7 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	snprintf(fix, sizeof(fix),
 		 "install gnif/vendor-reset (dkms), echo vendor-reset >> /etc/modules, and at every "
 		 "boot: echo device_specific > /sys/bus/pci/devices/%s/reset_method", d->name);
-	vh_eval_finding(ev, "amd-reset-bug", d->name, fix,
+	vh_eval_finding(ev, VH_F_AMD_RESET_BUG, d->name, fix,
 		"%s (%04x:%04x) is an AMD GPU with the reset bug and has no device_specific reset "
 		"(reset_method: %s): it works at the first start and stays dead after the VM stops",
 		d->name, d->vendor, d->device, d->reset_method[0] ? d->reset_method : "none");
@@ -219,8 +219,8 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 	const char *rel = pci->romfile + strspn(pci->romfile, "/");
 	if (!vh_is_safe_relpath(rel) ||
 	    vh_host_path(ev->h, path, sizeof(path), "/usr/share/kvm/%s", rel) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile=%s not judged: not a plain path under "
-			       "/usr/share/kvm/", key, pci->romfile);
+		vh_eval_unjudged(ev, "romfile", "%s romfile=%s is not a plain path under /usr/share/kvm/",
+				 key, pci->romfile);
 		return;
 	}
 	int fd = vh_open_regular(path);
@@ -230,7 +230,7 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 		return;
 	}
 	romfile_fix(ev, pci, rel, fix, sizeof(fix));
-	vh_eval_finding(ev, "romfile-missing", key, fix,
+	vh_eval_finding(ev, VH_F_ROMFILE_MISSING, key, fix,
 		"%s has romfile=%s, but /usr/share/kvm/%s is not a file (qemu-server puts every "
 		"romfile under /usr/share/kvm/): QEMU fails to start", key, pci->romfile, rel);
 }
@@ -308,7 +308,7 @@ static void check_vfio_ids(struct vh_eval *ev)
 			 "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)%04x:%04x,?/\\1/' "
 			 "/etc/modprobe.d/*.conf && update-initramfs -u -k all   # vfio-hook binds %s "
 			 "by its address at start", d->vendor, d->device, d->name);
-		vh_eval_finding(ev, "vfio-ids-host-device", twin->name, fix,
+		vh_eval_finding(ev, VH_F_VFIO_IDS_HOST_DEVICE, twin->name, fix,
 			"options vfio-pci ids=%04x:%04x claims %s for VM %u, but also matches %s (on "
 			"%s, passed by no VM): at the next boot vfio-pci takes it from the host",
 			d->vendor, d->device, d->name, ev->r->vmid, twin->name, twin->driver);

@@ -14,41 +14,40 @@
 
 static const struct vh_finding_kind kinds[] = {
 	/* the VM's config and settings */
-	{ "vm-config", E, VH_TOPIC_VM, "the VM's config is missing, or Proxmox itself could not parse it" },
-	{ "mapping-unresolved", E, VH_TOPIC_VM, "a mapping= entry has no usable map for this node, or the hardware no longer matches it" },
-	{ "machine-i440fx", E, VH_TOPIC_VM, "a display device is passed to an i440fx VM (NVIDIA Code 43)" },
-	{ "bios-seabios", E, VH_TOPIC_VM, "a display device is passed to a SeaBIOS VM (NVIDIA Code 43)" },
-	{ "rombar-enabled", E, VH_TOPIC_VM, "a display device's ROM BAR is exposed to the guest (NVIDIA Code 43)" },
-	{ "pcie-off", W, VH_TOPIC_VM, "a q35 VM's entry lacks pcie=1" },
-	{ "pcie-needs-q35", E, VH_TOPIC_VM, "an entry has pcie=1 on an i440fx VM; qemu-server refuses the start" },
-	{ "device-duplicate", E, VH_TOPIC_VM, "one host device is named by two hostpci entries; qemu-server refuses the start" },
-	{ "legacy-igd-invalid", E, VH_TOPIC_VM, "a legacy-igd=1 entry breaks one of qemu-server's legacy IGD rules" },
-	{ "efidisk-missing", W, VH_TOPIC_VM, "OVMF without an efidisk0" },
-	{ "balloon-enabled", W, VH_TOPIC_VM, "memory ballooning is on while devices are passed (all memory is pinned)" },
-	{ "romfile-missing", E, VH_TOPIC_VM, "romfile= names a file that is not in /usr/share/kvm/" },
+	[VH_F_VM_CONFIG] = { "vm-config", E, VH_TOPIC_VM, VH_REPAIR_NONE, "the VM's config is missing, or Proxmox itself could not parse it" },
+	[VH_F_MAPPING_UNRESOLVED] = { "mapping-unresolved", E, VH_TOPIC_VM, VH_REPAIR_NONE, "a mapping= entry has no usable map for this node, or the hardware no longer matches it" },
+	[VH_F_MACHINE_I440FX] = { "machine-i440fx", E, VH_TOPIC_VM, VH_REPAIR_NONE, "a display device is passed to an i440fx VM (NVIDIA Code 43)" },
+	[VH_F_BIOS_SEABIOS] = { "bios-seabios", E, VH_TOPIC_VM, VH_REPAIR_NONE, "a display device is passed to a SeaBIOS VM (NVIDIA Code 43)" },
+	[VH_F_ROMBAR_ENABLED] = { "rombar-enabled", E, VH_TOPIC_VM, VH_REPAIR_NONE, "a display device's ROM BAR is exposed to the guest (NVIDIA Code 43)" },
+	[VH_F_PCIE_OFF] = { "pcie-off", W, VH_TOPIC_VM, VH_REPAIR_NONE, "a q35 VM's entry lacks pcie=1" },
+	[VH_F_PCIE_NEEDS_Q35] = { "pcie-needs-q35", E, VH_TOPIC_VM, VH_REPAIR_NONE, "an entry has pcie=1 on an i440fx VM; qemu-server refuses the start" },
+	[VH_F_DEVICE_DUPLICATE] = { "device-duplicate", E, VH_TOPIC_VM, VH_REPAIR_NONE, "one host device is named by two hostpci entries; qemu-server refuses the start" },
+	[VH_F_LEGACY_IGD_INVALID] = { "legacy-igd-invalid", E, VH_TOPIC_VM, VH_REPAIR_NONE, "a legacy-igd=1 entry breaks one of qemu-server's legacy IGD rules" },
+	[VH_F_EFIDISK_MISSING] = { "efidisk-missing", W, VH_TOPIC_VM, VH_REPAIR_NONE, "OVMF without an efidisk0" },
+	[VH_F_BALLOON_ENABLED] = { "balloon-enabled", W, VH_TOPIC_VM, VH_REPAIR_NONE, "memory ballooning is on while devices are passed (all memory is pinned)" },
+	[VH_F_ROMFILE_MISSING] = { "romfile-missing", E, VH_TOPIC_VM, VH_REPAIR_NONE, "romfile= names a file that is not in /usr/share/kvm/" },
 	/* the host */
-	{ "memory-insufficient", E, VH_TOPIC_HOST, "the VM's memory exceeds what the host can pin now" },
-	{ "memory-unknown", W, VH_TOPIC_HOST, "/proc/meminfo cannot be read: memory-insufficient cannot be judged" },
+	[VH_F_MEMORY_INSUFFICIENT] = { "memory-insufficient", E, VH_TOPIC_HOST, VH_REPAIR_NONE, "the VM's memory exceeds what the host can pin now" },
 	/* IOMMU */
-	{ "iommu-disabled", E, VH_TOPIC_IOMMU, "the host has no active IOMMU" },
-	{ "interrupt-remapping-missing", E, VH_TOPIC_IOMMU, "the IOMMU does not remap interrupts and unsafe interrupts are not allowed: vfio refuses the device" },
-	{ "unsafe-interrupts", W, VH_TOPIC_IOMMU, "vfio_iommu_type1 allow_unsafe_interrupts is on: the guest can inject interrupts into the host" },
-	{ "group-not-isolated", E, VH_TOPIC_IOMMU, "the device's IOMMU group holds an endpoint on a host driver that the VM does not get" },
-	{ "acs-override", W, VH_TOPIC_IOMMU, "pcie_acs_override is on the kernel command line (groups split by decree)" },
+	[VH_F_IOMMU_DISABLED] = { "iommu-disabled", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the host has no active IOMMU" },
+	[VH_F_INTERRUPT_REMAPPING_MISSING] = { "interrupt-remapping-missing", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the IOMMU does not remap interrupts and unsafe interrupts are not allowed: vfio refuses the device" },
+	[VH_F_UNSAFE_INTERRUPTS] = { "unsafe-interrupts", W, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "vfio_iommu_type1 allow_unsafe_interrupts is on: the guest can inject interrupts into the host" },
+	[VH_F_GROUP_NOT_ISOLATED] = { "group-not-isolated", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the device's IOMMU group holds an endpoint on a host driver that the VM does not get" },
+	[VH_F_ACS_OVERRIDE] = { "acs-override", W, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "pcie_acs_override is on the kernel command line (groups split by decree)" },
 	/* drivers and modules */
-	{ "device-missing", E, VH_TOPIC_DRIVERS, "a device named by the config is not on the host" },
-	{ "device-in-use", E, VH_TOPIC_DRIVERS, "another running VM holds or has reserved the device" },
-	{ "mdev-unavailable", E, VH_TOPIC_DRIVERS, "an mdev= type does not exist on the parent device or has no free instance" },
-	{ "driver-not-vfio", W, VH_TOPIC_DRIVERS, "the device is bound to another driver; the hook rebinds it to vfio-pci" },
-	{ "module-not-loaded", W, VH_TOPIC_DRIVERS, "vfio, vfio_pci or vfio_iommu_type1 is not loaded; the hook loads it" },
-	{ "module-unknown", W, VH_TOPIC_DRIVERS, "/etc/modules names a module this kernel does not have" },
-	{ "host-driver-not-blacklisted", W, VH_TOPIC_DRIVERS, "a host driver that would claim the device at boot is neither blacklisted nor pre-empted by vfio-pci ids=" },
-	{ "vfio-ids-host-device", W, VH_TOPIC_DRIVERS, "an options vfio-pci ids= entry also matches a device the host uses: vfio-pci takes it at the next boot" },
-	{ "boot-vga", W, VH_TOPIC_DRIVERS, "the device is the host's boot display or a host framebuffer claims its memory" },
+	[VH_F_DEVICE_MISSING] = { "device-missing", E, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a device named by the config is not on the host" },
+	[VH_F_DEVICE_IN_USE] = { "device-in-use", E, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "another running VM holds or has reserved the device" },
+	[VH_F_MDEV_UNAVAILABLE] = { "mdev-unavailable", E, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "an mdev= type does not exist on the parent device or has no free instance" },
+	[VH_F_DRIVER_NOT_VFIO] = { "driver-not-vfio", W, VH_TOPIC_DRIVERS, VH_REPAIR_REBIND, "the device is bound to another driver; the hook rebinds it to vfio-pci" },
+	[VH_F_MODULE_NOT_LOADED] = { "module-not-loaded", W, VH_TOPIC_DRIVERS, VH_REPAIR_LOAD_MODULE, "vfio, vfio_pci or vfio_iommu_type1 is not loaded; the hook loads it" },
+	[VH_F_MODULE_UNKNOWN] = { "module-unknown", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "/etc/modules names a module this kernel does not have" },
+	[VH_F_HOST_DRIVER_NOT_BLACKLISTED] = { "host-driver-not-blacklisted", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a host driver that would claim the device at boot is neither blacklisted nor pre-empted by vfio-pci ids=" },
+	[VH_F_VFIO_IDS_HOST_DEVICE] = { "vfio-ids-host-device", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "an options vfio-pci ids= entry also matches a device the host uses: vfio-pci takes it at the next boot" },
+	[VH_F_BOOT_VGA] = { "boot-vga", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "the device is the host's boot display or a host framebuffer claims its memory" },
 	/* the device's own health */
-	{ "device-unresponsive", E, VH_TOPIC_DEVICE, "the device does not answer config reads or sits in D3cold" },
-	{ "reset-unavailable", W, VH_TOPIC_DEVICE, "the kernel knows no reset for the device" },
-	{ "amd-reset-bug", W, VH_TOPIC_DEVICE, "an AMD GPU of a family with the reset bug has no device_specific reset" },
+	[VH_F_DEVICE_UNRESPONSIVE] = { "device-unresponsive", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "the device does not answer config reads or sits in D3cold" },
+	[VH_F_RESET_UNAVAILABLE] = { "reset-unavailable", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "the kernel knows no reset for the device" },
+	[VH_F_AMD_RESET_BUG] = { "amd-reset-bug", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "an AMD GPU of a family with the reset bug has no device_specific reset" },
 };
 
 #undef E
@@ -60,15 +59,24 @@ size_t vh_finding_kind_count(void)
 	return VH_ARRAY_SIZE(kinds);
 }
 
+/* The table is indexed by enum vh_finding_id; an id added to the enum but
+ * not here leaves a hole with a NULL id, which test_findings.c catches. */
+_Static_assert(VH_ARRAY_SIZE(kinds) == VH_F_COUNT, "one table row per enum vh_finding_id");
+
 const struct vh_finding_kind *vh_finding_kind_at(size_t i)
 {
 	return i < VH_ARRAY_SIZE(kinds) ? &kinds[i] : NULL;
 }
 
+const struct vh_finding_kind *vh_finding_kind_of(enum vh_finding_id id)
+{
+	return vh_finding_kind_at((size_t)id);
+}
+
 const struct vh_finding_kind *vh_finding_kind(const char *id)
 {
 	for (size_t i = 0; i < VH_ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kinds[i].id, id))
+		if (kinds[i].id && !strcmp(kinds[i].id, id))
 			return &kinds[i];
 	return NULL;
 }

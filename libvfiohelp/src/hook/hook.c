@@ -6,7 +6,7 @@
  * later step fails, so nothing is left half done.
  */
 #include "internal.h"
-#include "pci/bind.h"
+#include "hook/bind.h"
 #include "eval/checks.h"
 #include "host/iommu.h"
 #include "host/system.h"
@@ -98,18 +98,28 @@ static bool module_repairable(struct hook *hk, const char *module)
 	return vh_module_state(hk->h, module, NULL) == VH_MOD_AVAILABLE;
 }
 
-/* Errors the hook can mend itself: a device on the wrong driver, a vfio
- * module that exists but is not loaded. Everything else blocks at once. */
+/* Whether the hook mends this finding itself (the table's repair column): a
+ * device on the wrong driver, a vfio module that exists but is not loaded. */
+static bool repairable(struct hook *hk, const struct vh_finding *f)
+{
+	switch (vh_finding_kind_of(f->kind)->repair) {
+	case VH_REPAIR_REBIND:
+		return true;
+	case VH_REPAIR_LOAD_MODULE:
+		return module_repairable(hk, f->subject);
+	case VH_REPAIR_NONE:
+		break;
+	}
+	return false;
+}
+
+/* Errors the hook cannot mend; each of them blocks at once. */
 static size_t unrepairable_errors(struct hook *hk, const struct vh_report *r)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		if (f->severity != VH_SEV_ERROR || !strcmp(f->id, "driver-not-vfio") ||
-		    (!strcmp(f->id, "module-not-loaded") && module_repairable(hk, f->subject)))
-			continue;
-		n++;
-	}
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == VH_SEV_ERROR && !repairable(hk, &r->findings[i]))
+			n++;
 	return n;
 }
 
@@ -117,7 +127,7 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 {
 	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		bool is_loaded;
-		struct vh_err e = { "" };
+		struct vh_err e = { 0 };
 		enum vh_module_state st = vh_module_state(hk->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
@@ -234,7 +244,7 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
 		struct vh_err e;
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
-			if (errno == ETIMEDOUT)
+			if (e.code == ETIMEDOUT)
 				vh_strlcpy(hk->stuck, d->name, sizeof(hk->stuck));
 			say(hk, "error bind %s: %s", d->name, e.msg);
 			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver", cur[0] ? cur : "vfio-pci", d->name);
