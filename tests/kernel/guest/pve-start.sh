@@ -296,7 +296,7 @@ pve_start() {
         case " $ids " in *" $a "*) continue ;; esac
         case $before in none|vfio-pci|pci-stub) continue ;; esac
         now=$(dev_driver "$a")
-        [ "$now" = "$before" ] || took="$took $a($before->$now)"
+        [ "$now" = vfio-pci ] && took="$took $a($before->$now)"
     done </tmp/pve.$vmid.before
     if [ -n "$took" ]; then pve_outcome "$p" "$vmid" "started-but-took-host-device:$took"
     else pve_outcome "$p" "$vmid" qemu-started; fi

@@ -26,6 +26,10 @@ pve_case romfile 102
 pve_start holder 101 guarded keep
 report_dev holder.running $A
 pve_case held 100
+# The same without VM 101's reservation (say, a QEMU started by hand with its pid file):
+# now QEMU itself judges, and the guard must still see the running QEMU.
+pve_unreserve 101
+pve_case heldqemu 100
 pve_stop holder 101 guarded
 pve_restore
 
@@ -47,6 +51,8 @@ pve_case twofunc 108
 
 # An SR-IOV VF of QEMU's nvme (its config space reads ffff; sysfs has the PF's ids).
 PF=0000:00:05.0
+# (no autoprobe: 6.1's nvme would take the VFs and let go again when they fail to come up)
+echo 0 >$(sysdev $PF)/sriov_drivers_autoprobe
 echo 2 >$(sysdev $PF)/sriov_numvfs
 result vf.numvfs "$(cat $(sysdev $PF)/sriov_numvfs)"
 report_dev vf.boot 0000:00:05.1
