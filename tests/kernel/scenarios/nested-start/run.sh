@@ -51,15 +51,33 @@ pve_case twofunc 108
 
 # An SR-IOV VF of QEMU's nvme (its config space reads ffff; sysfs has the PF's ids).
 PF=0000:00:05.0
-# (no autoprobe: 6.1's nvme would take the VFs and let go again when they fail to come up)
-echo 0 >$(sysdev $PF)/sriov_drivers_autoprobe
 echo 2 >$(sysdev $PF)/sriov_numvfs
+# 6.1's nvme probes the VFs and lets go of them once they fail to come up: wait for that
+vf_settle() {
+    local i=0
+    while [ $i -lt 30 ] && { [ "$(dev_driver 0000:00:05.1)" != none ] || [ "$(dev_driver 0000:00:05.2)" != none ]; }; do
+        sleep 1; i=$((i + 1))
+    done
+    result vf.settle_s $i
+}
+vf_settle
 result vf.numvfs "$(cat $(sysdev $PF)/sriov_numvfs)"
 report_dev vf.boot 0000:00:05.1
 report_group vf.boot 0000:00:05.1
 result vf.config_vendor "$(od -An -tx2 -N2 $(sysdev 0000:00:05.1)/config | tr -d ' ')"
 pve_snapshot_boot
 pve_case vf 109
+
+# The same VFs with sriov_drivers_autoprobe 0 (as admins set it for passthrough VFs): the
+# kernel probes a VF then only for a driver_override, so qemu-server's new_id + bind
+# cannot bind it; the hook binds through driver_override and the guarded start works.
+echo 0 >$(sysdev $PF)/sriov_numvfs
+echo 0 >$(sysdev $PF)/sriov_drivers_autoprobe
+echo 2 >$(sysdev $PF)/sriov_numvfs
+result vfnoprobe.numvfs "$(cat $(sysdev $PF)/sriov_numvfs)"
+report_dev vfnoprobe.boot 0000:00:05.1
+pve_snapshot_boot
+pve_case vfnoprobe 109
 
 # The NIC on the root bus (the AMD-Vi shape with DMA).
 pve_case rootbus 110
