@@ -635,6 +635,18 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 			check_host_drivers(ev, d);
 		if (iommu_active && d->iommu_group >= 0)
 			check_group_once(ev, d, seen_groups, &n_seen, err);
+		else if (iommu_active)
+			/* qemu-server's group bind dies ("Cannot open iommu_group") and
+			 * vfio-pci has no /dev/vfio node to give QEMU: seen on the bench
+			 * for an SR-IOV VF created after boot on AMD-Vi, whose IVRS names
+			 * only the devices present at boot. */
+			vh_eval_finding(ev, VH_F_IOMMU_GROUP_MISSING, d->name,
+				"the IOMMU does not translate for this device: check that the firmware's "
+				"DMAR/IVRS table covers it (dmesg | grep -i -e DMAR -e AMD-Vi), or pass "
+				"another device",
+				"%s has no IOMMU group although the IOMMU is on: Proxmox cannot bind it "
+				"to vfio-pci (\"Cannot open iommu_group\") and QEMU cannot open it",
+				d->name);
 	}
 }
 

@@ -33,6 +33,7 @@ static const struct vh_finding_kind kinds[] = {
 	[VH_F_INTERRUPT_REMAPPING_MISSING] = { "interrupt-remapping-missing", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the IOMMU does not remap interrupts and unsafe interrupts are not allowed: vfio refuses the device" },
 	[VH_F_UNSAFE_INTERRUPTS] = { "unsafe-interrupts", W, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "vfio_iommu_type1 allow_unsafe_interrupts is on: the guest can inject interrupts into the host" },
 	[VH_F_GROUP_NOT_ISOLATED] = { "group-not-isolated", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the device's IOMMU group holds an endpoint on a host driver that the VM does not get" },
+	[VH_F_IOMMU_GROUP_MISSING] = { "iommu-group-missing", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the IOMMU is on but does not cover the device (no IOMMU group): vfio cannot take it" },
 	[VH_F_ACS_OVERRIDE] = { "acs-override", W, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "pcie_acs_override is on the kernel command line (groups split by decree)" },
 	/* drivers and modules */
 	[VH_F_DEVICE_MISSING] = { "device-missing", E, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a device named by the config is not on the host" },
