@@ -15,7 +15,7 @@
 #
 # QEMU is this machine's /usr/bin/qemu-system-x86_64 in a chroot on /host (its root over
 # virtio-9p, read-only) with the guest's /dev, /proc, /sys, /tmp, /run bound in:
-#   -accel tcg -machine q35|pc -nodefaults -display none -m 256 -smp 1 -S -qmp unix:...
+#   -accel tcg -machine q35|pc -nodefaults -display none -m <memory, 512> -smp 1 -S -qmp unix:...
 #   -pidfile /var/run/qemu-server/VMID.pid, qemu-server's ich9-pcie-port-1..4 root ports
 #   (pve-q35-4.0.cfg) on q35, and the -device vfio-pci,host=...,id=hostpciN[.F],bus=,addr=
 #   [,rombar=0][,x-vga=on][,multifunction=on][,romfile=/usr/share/kvm/...] qemu-server builds.
@@ -201,7 +201,7 @@ pve_qemu_args() {
     case $machine in *q35*) q35=1 ;; esac
     {
         printf '%s\n' -accel tcg -machine "$([ $q35 = 1 ] && echo q35 || echo pc)" -nodefaults \
-            -display none -m 256 -smp 1 -S -qmp "unix:/tmp/qmp-$vmid.sock,server=on,wait=off" \
+            -display none -m "$(pve_conf "$vmid" memory | grep . || echo 512)" -smp 1 -S -qmp "unix:/tmp/qmp-$vmid.sock,server=on,wait=off" \
             -pidfile "/var/run/qemu-server/$vmid.pid" -name "vm$vmid"
         if [ $q35 = 1 ]; then
             for n in 1 2 3 4; do

@@ -43,6 +43,12 @@ pve_restore
 pve_case absent 105
 pve_case i440fx 106
 
+# x-vga=1 on a NIC (SeaBIOS: qemu-server passes x-vga=on); more memory than the host can
+# pin (1536 MiB in this 1024 MiB guest); pcie=1 on i440fx.
+pve_case xvga 111
+pve_case memory 112
+pve_case pcie440 113
+
 # A group shared with a host NIC behind a conventional bridge: qemu-server binds both.
 pve_case shared 107
 
