@@ -277,6 +277,41 @@ static void test_iommu_group_missing(void **state)
 	vh_test_eval_done(&ev);
 }
 
+/* x-vga=1 reaches QEMU only under SeaBIOS, and vfio-pci has a VGA region only for
+ * a VGA controller: on the kernel bench QEMU refused x-vga on an e1000e ("failed
+ * getting region info for VGA region index 8"). The seed's 01:00.1 is HDMI audio
+ * (class 0x0403), 01:00.0 the GPU (0x0300). */
+static void test_x_vga_not_vga(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	const char *base = "machine: q35\nmemory: 1024\nballoon: 0\n";
+	char conf[256];
+	snprintf(conf, sizeof(conf), "%shostpci0: 0000:01:00.1,pcie=1,x-vga=1\n", base);
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/150.conf", conf);
+	snprintf(conf, sizeof(conf), "%shostpci0: 0000:01:00.0,pcie=1,x-vga=1\n", base);
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/151.conf", conf);
+	snprintf(conf, sizeof(conf), "%sbios: ovmf\nhostpci0: 0000:01:00.1,pcie=1,x-vga=1\n", base);
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/152.conf", conf);
+	snprintf(conf, sizeof(conf), "%shostpci0: 0000:01:00.1,pcie=1\n", base);
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/153.conf", conf);
+
+	struct vh_test_eval ev = evaluate_on(root, 150, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "x-vga-not-vga", "0000:01:00.1", VH_SEV_ERROR);
+	assert_contains(f->message, "not a VGA controller (class 040300)");
+	assert_contains(f->fix, "qm set 150 -hostpci0");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* the GPU is a VGA controller; OVMF drops x-vga; no x-vga at all */
+	const unsigned quiet[] = { 151, 152, 153 };
+	for (size_t i = 0; i < 3; i++) {
+		ev = evaluate_on(root, quiet[i], NULL);
+		vh_test_expect_none(ev.r, "x-vga-not-vga");
+		vh_test_eval_done(&ev);
+	}
+	vh_test_scratch_free(root);
+}
+
 static void test_in_use(void **state)
 {
 	(void)state;
@@ -477,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_shared_group),
 		cmocka_unit_test(test_no_iommu),
 		cmocka_unit_test(test_iommu_group_missing),
+		cmocka_unit_test(test_x_vga_not_vga),
 		cmocka_unit_test(test_in_use),
 		cmocka_unit_test(test_legacy_kernel),
 		cmocka_unit_test(test_pcie_off_and_efidisk),

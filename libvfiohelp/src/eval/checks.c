@@ -710,6 +710,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	vh_check_code43(&ev);
 	vh_check_legacy_igd(&ev);
 	vh_check_mdev_entries(&ev);
+	vh_check_x_vga(&ev);
 	if (r->vm.n_hostpci) {
 		check_iommu(&ev, &iommu_active);
 		check_modules(&ev);

@@ -39,6 +39,7 @@ void vh_check_code43(struct vh_eval *ev);
 void vh_check_legacy_igd(struct vh_eval *ev);
 /* Each mdev= entry's type on its parent (mdev-unavailable). */
 void vh_check_mdev_entries(struct vh_eval *ev);
+void vh_check_x_vga(struct vh_eval *ev);
 /* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
  * then reserves the device like a passed one (model gets N). */
 bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model);

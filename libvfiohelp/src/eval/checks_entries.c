@@ -133,6 +133,37 @@ void vh_check_legacy_igd(struct vh_eval *ev)
 			check_one_igd(ev, &ev->r->vm.hostpci[i], &seen);
 }
 
+/* ---- x-vga ---- */
+
+/* qemu-server adds x-vga=on to an entry's first device unless the VM boots OVMF;
+ * vfio-pci offers the VGA region (index 8) only for a VGA controller (class
+ * 0x0300), so QEMU fails on anything else: "failed getting region info for VGA
+ * region index 8: Invalid argument" (tests/kernel nested-start, an e1000e). */
+void vh_check_x_vga(struct vh_eval *ev)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	if (vm->bios == VH_BIOS_OVMF)
+		return;
+	for (size_t i = 0; i < vm->n_hostpci; i++) {
+		const struct vh_hostpci *pci = &vm->hostpci[i];
+		if (!pci->x_vga || pci->mdev[0] || pci->legacy_igd)
+			continue; /* legacy-igd-invalid judges x-vga on a legacy IGD */
+		const struct vh_vm_device *first = entry_first_device(ev->r, pci->index);
+		if (!first || !first->dev || !first->dev->present)
+			continue;
+		const struct vh_device *d = first->dev;
+		if ((d->class_code >> 8) == 0x0300)
+			continue;
+		char fix[96];
+		snprintf(fix, sizeof(fix), "qm set %u -hostpci%d <the same entry without x-vga=1>",
+			 vm->vmid, pci->index);
+		vh_eval_finding(ev, VH_F_X_VGA_NOT_VGA, d->name, fix,
+			"hostpci%d has x-vga=1, but %s is not a VGA controller (class %06x): vfio-pci "
+			"has no VGA region for it and QEMU refuses the device",
+			pci->index, d->name, d->class_code);
+	}
+}
+
 /* ---- mdev (Intel GVT-g, NVIDIA vGPU) ---- */
 
 static bool read_number(struct vh_eval *ev, const char *dev, const char *rel, const char *type,

@@ -26,6 +26,7 @@ static const struct vh_finding_kind kinds[] = {
 	[VH_F_EFIDISK_MISSING] = { "efidisk-missing", W, VH_TOPIC_VM, VH_REPAIR_NONE, "OVMF without an efidisk0" },
 	[VH_F_BALLOON_ENABLED] = { "balloon-enabled", W, VH_TOPIC_VM, VH_REPAIR_NONE, "memory ballooning is on while devices are passed (all memory is pinned)" },
 	[VH_F_ROMFILE_MISSING] = { "romfile-missing", E, VH_TOPIC_VM, VH_REPAIR_NONE, "romfile= names a file that is not in /usr/share/kvm/" },
+	[VH_F_X_VGA_NOT_VGA] = { "x-vga-not-vga", E, VH_TOPIC_VM, VH_REPAIR_NONE, "x-vga=1 on a device that is not a VGA controller (class 0x0300): vfio-pci has no VGA region for it and QEMU fails" },
 	/* the host */
 	[VH_F_MEMORY_INSUFFICIENT] = { "memory-insufficient", E, VH_TOPIC_HOST, VH_REPAIR_NONE, "the VM's memory exceeds what the host can pin now" },
 	/* IOMMU */
