@@ -4,7 +4,8 @@
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev pci.ids pciutils kmod gcc valgrind)
+                   libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
+                   initramfs-tools)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
 # Building and checking the Debian package (scripts/package.sh).
 VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)

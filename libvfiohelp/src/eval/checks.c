@@ -757,6 +757,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		check_memory(&ev);
 		check_devices(&ev, iommu_active, &e);
 		vh_check_health(&ev, iommu_active);
+		vh_check_setup(&ev);
 	}
 	if (ev.oom) {
 		vh_report_free(r);

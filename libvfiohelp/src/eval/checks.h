@@ -56,4 +56,8 @@ bool vh_driver_harmless(const char *driver);
  * power, reset), romfile= and vfio-pci ids= that reach other devices. */
 void vh_check_health(struct vh_eval *ev, bool iommu_active);
 
+/* checks_setup.c: a host setup half done (initramfs, command line,
+ * modprobe.d and modules-load.d lines the tools ignore). */
+void vh_check_setup(struct vh_eval *ev);
+
 #endif
