@@ -191,7 +191,7 @@ static off_t trailer_end(int fd, off_t start, off_t from, off_t size)
 			off_t hdr = pos + (p - buf) - 110;
 			char head[110];
 			if (hdr >= start && pread(fd, head, sizeof(head), hdr) == (ssize_t)sizeof(head) &&
-			    !strncmp(head, "07070", 5) && !strncmp(head + 94, "0000000B", 8))
+			    !strncmp(head, "07070", 5) && !strncasecmp(head + 94, "0000000B", 8))
 				return start + (((hdr - start) + 110 + 11 + 3) & ~(off_t)3);
 			p++;
 		}
@@ -411,7 +411,7 @@ static bool cache_path(struct vh_host *h, char *path, size_t size)
 	char dir[PATH_MAX];
 	struct stat st;
 	return vh_host_path(h, dir, sizeof(dir), "/run/vfiohelp") == 0 && stat(dir, &st) == 0 &&
-	       S_ISDIR(st.st_mode) && vh_format(path, size, "%s/initramfs.verdict", dir) == 0;
+	       S_ISDIR(st.st_mode) && vh_format(path, size, "%s/initramfs.verdict", dir) >= 0;
 }
 
 /* Cache file: "vfiohelp-initramfs 1 <key hex> <verdict> <kver>\n<detail>\n". */
