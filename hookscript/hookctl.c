@@ -14,6 +14,7 @@ static const struct verb verbs[] = {
 	{ "check", hookctl_check, "check VMID [--root DIR] [--json] [--policy FILE]" },
 	{ "log", hookctl_log, "log [VMID] [--root DIR] [--json] [--limit N]" },
 	{ "devices", hookctl_devices, "devices [--root DIR] [--json]" },
+	{ "setup", hookctl_setup, "setup VMID [--root DIR] [--json] [--apply] [--no-vm] | setup --undo [ID] | setup --list" },
 	{ "install", hookctl_install, "install VMID [--storage NAME] [--root DIR] [--apply]" },
 };
 

@@ -11,5 +11,6 @@ int hookctl_check(int argc, char **argv);
 int hookctl_log(int argc, char **argv);
 int hookctl_install(int argc, char **argv);
 int hookctl_devices(int argc, char **argv);
+int hookctl_setup(int argc, char **argv);
 
 #endif

@@ -410,6 +410,33 @@ VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
 /* The admin's text: one block per IOMMU group, then the devices without one. */
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
 
+/* ------------------------------------------------------------------------
+ * Host setup (setup/): `hookctl setup`, the seed's host phases and VM
+ * settings as a plan of only what is missing, carried out reversibly.
+ */
+struct vh_setup;
+
+/* The plan for VM vmid (with_vm false: leave its settings alone). NULL when
+ * it cannot be made (no such VM, kernel options needed on an unknown boot
+ * loader), err says why. */
+VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm,
+					 struct vh_err *err);
+VH_EXPORT void vh_setup_free(struct vh_setup *s);
+VH_EXPORT bool vh_setup_empty(const struct vh_setup *s);
+/* product.md's object: vmid, bootloader, files, commands, vm, reboot_required, journal. */
+VH_EXPORT struct json_object *vh_setup_to_json(const struct vh_setup *s);
+VH_EXPORT void vh_setup_print(const struct vh_setup *s, FILE *out);
+/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/:
+ * files atomically, then the commands (on a live host only). On a failure
+ * every step done is undone and -1 returned, err naming the step. */
+VH_EXPORT int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err);
+/* Restores journal id (NULL: the newest not undone) byte for byte; -1 with
+ * err naming the file when one changed since, -2 when there is nothing to undo
+ * or the journal cannot be read. */
+VH_EXPORT int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *err);
+/* {"journals": [{"id", "vmid", "files", "commands", "undone"}]}, newest first. */
+VH_EXPORT struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err);
+
 #ifdef __cplusplus
 }
 #endif
