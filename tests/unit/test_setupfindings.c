@@ -123,7 +123,8 @@ static void test_image_layouts(void **state)
 		struct vh_conf_set set = { 0 };
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/boot/initrd.img-" KVER, root);
-		struct vh_err err = { "" };
+		struct vh_err err;
+		memset(&err, 0, sizeof(err));
 		if (vh_initramfs_read(path, &set, &err) < 0)
 			fail_msg("layout %zu: %s", l, err.msg);
 		assert_int_equal(set.n, n + early);

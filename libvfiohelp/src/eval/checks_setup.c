@@ -16,17 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A fact that could not be judged. The report's "unjudged" list
- * ({"check","why"}) is being added on another branch; until it is merged
- * this is the one place to connect it (vh_eval_unjudged(ev, check, why)),
- * and nothing is shown: never "[ ok ]" for what was not judged. */
-static void unjudged(struct vh_eval *ev, const char *check, const char *why)
-{
-	(void)ev;
-	(void)check;
-	(void)why;
-}
-
 /* ---- initramfs ---- */
 
 static void check_initramfs(struct vh_eval *ev)
@@ -34,7 +23,7 @@ static void check_initramfs(struct vh_eval *ev)
 	struct vh_initramfs_judgement j;
 	vh_initramfs_judge(ev->h, &j);
 	if (j.verdict == VH_INITRAMFS_UNREADABLE)
-		unjudged(ev, "initramfs", j.detail);
+		vh_eval_unjudged(ev, "initramfs", "%s", j.detail);
 	else if (j.verdict == VH_INITRAMFS_STALE)
 		vh_eval_finding(ev, VH_F_INITRAMFS_STALE, "initramfs", "update-initramfs -u -k all",
 				"the initramfs of kernel %s is older than modprobe.d: %s; at boot the "
@@ -65,7 +54,7 @@ static void check_pending(struct vh_eval *ev, enum vh_boot_kind k)
 	char adds[VH_CMDLINE_MAX], drops[VH_CMDLINE_MAX], fix[256];
 	if (!boot_config_present(ev->h, k) || vh_boot_cmdline(ev->h, k, conf, sizeof(conf)) < 0 ||
 	    vh_cmdline_read(ev->h, proc, sizeof(proc), NULL) < 0) {
-		unjudged(ev, "cmdline", "the boot loader's configuration or /proc/cmdline cannot be read");
+		vh_eval_unjudged(ev, "cmdline", "%s", "the boot loader's configuration or /proc/cmdline cannot be read");
 		return;
 	}
 	vh_cmdline_relevant(conf, want, sizeof(want));
@@ -130,7 +119,7 @@ static void check_cmdline(struct vh_eval *ev)
 	struct vh_boot boot;
 	vh_boot_detect(ev->h, &boot);
 	if (boot.kind == VH_BOOT_UNKNOWN) {
-		unjudged(ev, "cmdline", boot.why);
+		vh_eval_unjudged(ev, "cmdline", "%s", boot.why);
 		return;
 	}
 	check_pending(ev, boot.kind);

@@ -43,18 +43,11 @@ static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 
 static int parse_paths(const struct vh_prop *p, struct vh_map_entry *m, struct vh_err *err)
 {
-	const char *s = p->val, *end = p->val + p->val_len;
-	for (;;) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *stop = semi ? semi : end;
-		if (m->n_paths == VH_MAX_HOSTPCI_ADDRS ||
-		    vh_pci_addr_parse(s, (size_t)(stop - s), &m->paths[m->n_paths]) < 0)
-			return vh_fail(err, "path '%.*s' is not a PCI address", (int)(stop - s), s);
-		m->n_paths++;
-		if (!semi)
-			return 0;
-		s = semi + 1;
-	}
+	struct vh_err e;
+	if (vh_pci_addr_list_parse(p->val, p->val_len, m->paths, VH_MAX_HOSTPCI_ADDRS, &m->n_paths,
+				   &e) < 0)
+		return vh_failc(err, e.code, "path: %s", e.msg);
+	return 0;
 }
 
 static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
@@ -93,39 +86,39 @@ static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 
 /* assert_valid: every path of the map names a present device whose ids
  * are what the map says; the IOMMU group is checked on the first path. */
-static bool map_valid(struct vh_host *h, const struct vh_map_entry *m, char *why, size_t size)
+static int map_valid(struct vh_host *h, const struct vh_map_entry *m, struct vh_err *err)
 {
 	for (size_t i = 0; i < m->n_paths; i++) {
 		struct vh_err e;
 		const struct vh_device *d = vh_host_device(h, &m->paths[i], &e);
 		char id[10], subsys[10];
 		if (!d)
-			return vh_strlcpy(why, e.msg, size), false;
+			return vh_failc(err, e.code, "%s", e.msg);
 		if (!d->present)
-			return snprintf(why, size, "pci device '%s' not found", d->name), false;
+			return vh_failc(err, EINVAL, "pci device '%s' not found", d->name);
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		snprintf(subsys, sizeof(subsys), "%04x:%04x", d->subsys_vendor, d->subsys_device);
 		if (strcmp(id, m->id))
-			return snprintf(why, size, "%s is %s, the map says id=%s", d->name, id, m->id), false;
+			return vh_failc(err, EINVAL, "%s is %s, the map says id=%s", d->name, id, m->id);
 		if (!m->has_subsys)
-			return snprintf(why, size, "the map lacks subsystem-id for %s (%s), which "
-					"Proxmox requires", d->name, subsys), false;
+			return vh_failc(err, EINVAL, "the map lacks subsystem-id for %s (%s), which "
+					"Proxmox requires", d->name, subsys);
 		if (strcmp(subsys, m->subsys))
-			return snprintf(why, size, "%s has subsystem %s, the map says %s", d->name, subsys,
-					m->subsys), false;
+			return vh_failc(err, EINVAL, "%s has subsystem %s, the map says %s", d->name, subsys,
+					m->subsys);
 		if (i > 0)
 			continue;
 		if (d->iommu_group >= 0 && !m->has_group)
-			return snprintf(why, size, "the map lacks iommugroup for %s (group %d), which "
-					"Proxmox requires", d->name, d->iommu_group), false;
+			return vh_failc(err, EINVAL, "the map lacks iommugroup for %s (group %d), which "
+					"Proxmox requires", d->name, d->iommu_group);
 		if (d->iommu_group < 0 && m->has_group)
-			return snprintf(why, size, "the map says iommugroup=%d but %s has no IOMMU group",
-					m->group, d->name), false;
+			return vh_failc(err, EINVAL, "the map says iommugroup=%d but %s has no IOMMU group",
+					m->group, d->name);
 		if (m->has_group && d->iommu_group != m->group)
-			return snprintf(why, size, "%s is in IOMMU group %d, the map says %d", d->name,
-					d->iommu_group, m->group), false;
+			return vh_failc(err, EINVAL, "%s is in IOMMU group %d, the map says %d", d->name,
+					d->iommu_group, m->group);
 	}
-	return true;
+	return 0;
 }
 
 /* Collects the map lines of section `id` for `node` from the file text
@@ -185,7 +178,7 @@ static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn t
 
 int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,
 		       struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
-		       char *why, size_t size)
+		       struct vh_err *err)
 {
 	char path[PATH_MAX], node[64], *text;
 	size_t len;
@@ -193,27 +186,26 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn ta
 	*count = 0;
 	*n_alternatives = 0;
 	if (vh_node_name(h, node, sizeof(node), &e) < 0)
-		return snprintf(why, size, "%s", e.msg), -1;
+		return vh_failc(err, e.code, "%s", e.msg);
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
 	    vh_slurp(path, 1u << 20, &text, &len) < 0)
-		return snprintf(why, size, "cannot read %s: %s", path, strerror(errno)), -1;
+		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
 	struct vh_map_entry maps[16];
 	size_t n;
 	bool section;
 	int rc = vh_mapping_parse(text, len, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
 	free(text);
 	if (rc < 0)
-		return snprintf(why, size, "%s: %s", path, e.msg), -1;
+		return vh_failc(err, e.code, "%s: %s", path, e.msg);
 	if (!section || n == 0)
-		return snprintf(why, size, section ? "PCI device mapping not found for '%s': it has no "
+		return vh_failc(err, ENOENT, section ? "PCI device mapping not found for '%s': it has no "
 						     "map for node %s"
 						   : "PCI device mapping not found for '%s': %s has no such mapping",
-				id, section ? node : path), -1;
-	char reason[256];
+				id, section ? node : path);
 	for (size_t i = 0; i < n; i++)
-		if (!map_valid(h, &maps[i], reason, sizeof(reason)))
-			return snprintf(why, size, "mapping '%s' on node %s is invalid (hardware probably "
-					"changed): %s", id, node, reason), -1;
+		if (map_valid(h, &maps[i], &e) < 0)
+			return vh_failc(err, e.code, "mapping '%s' on node %s is invalid (hardware probably "
+					"changed): %s", id, node, e.msg);
 	*n_alternatives = n;
 	for (size_t i = 0; i < n; i++) {
 		if (n > 1 && !alternative_free(&maps[i], taken, ctx))
@@ -222,6 +214,6 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn ta
 			addrs[(*count)++] = maps[i].paths[j];
 		return 0;
 	}
-	return snprintf(why, size, "could not find a free device for mapping '%s': each of its %zu "
-			"maps on node %s is in use", id, n, node), -1;
+	return vh_failc(err, ENOENT, "could not find a free device for mapping '%s': each of its %zu "
+			"maps on node %s is in use", id, n, node);
 }
