@@ -574,3 +574,18 @@ host_end() {
 	return 0
 }
 . "$HOSTS_DIR/machines.sh"
+
+# initramfs: /boot/initrd.img-KVER holding the tree's modprobe.d *.conf as mkinitramfs
+# copies them (newc cpio, zstd), reproducible (mtime 0, uid 0, sorted), and an empty
+# /boot/vmlinuz-KVER. Call after host_end (which writes pve-blacklist.conf). Needs cpio, zstd.
+initramfs() {
+	local d
+	d=$(mktemp -d)
+	mkdir -p "$d/etc/modprobe.d" "$d/lib/modprobe.d" "$R/boot"
+	cp "$R"/etc/modprobe.d/*.conf "$d/etc/modprobe.d/"
+	find "$d" -exec touch -h -d @0 {} +
+	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible -R 0:0) |
+		zstd -q -19 >"$R/boot/initrd.img-$KVER"
+	: >"$R/boot/vmlinuz-$KVER"
+	rm -rf "$d"
+}
