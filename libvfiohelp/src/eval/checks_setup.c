@@ -77,7 +77,9 @@ static void ignored(struct vh_eval *ev, const char *file, const char *opts, cons
 		    enum vh_boot_kind k)
 {
 	char fix[512];
-	snprintf(fix, sizeof(fix), "move '%s' to %s, then %s", opts, where, refresh_of(k));
+	/* a fix cut short would name the wrong options: none rather than that */
+	if (vh_format(fix, sizeof(fix), "move '%s' to %s, then %s", opts, where, refresh_of(k)) < 0)
+		fix[0] = '\0';
 	vh_eval_finding(ev, VH_F_CMDLINE_IGNORED, file, fix,
 			"%s holds %s, but this host boots through %s, which does not read it there", file,
 			opts, vh_boot_kind_name(k));
@@ -136,7 +138,8 @@ static void modprobe_file(struct vh_eval *ev, const char *dir, const char *name)
 		return;
 	size_t n = strlen(name);
 	bool conf = n > 5 && !strcmp(name + n - 5, ".conf");
-	snprintf(subject, sizeof(subject), "/etc/modprobe.d/%s", name);
+	if (vh_format(subject, sizeof(subject), "/etc/modprobe.d/%s", name) < 0)
+		vh_strlcpy(subject, "/etc/modprobe.d", sizeof(subject)); /* the message names it */
 	if (!conf && vh_modprobe_has_directives(text, len)) {
 		snprintf(fix, sizeof(fix), "mv /etc/modprobe.d/%s /etc/modprobe.d/%s.conf && "
 			 "update-initramfs -u -k all", name, name);

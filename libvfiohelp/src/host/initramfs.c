@@ -234,10 +234,12 @@ int vh_initramfs_read(const char *path, struct vh_conf_set *out, struct vh_err *
 		off = skip_zeros(fd, off, st.st_size);
 		if (off >= st.st_size)
 			break;
-		bool compressed;
-		la_int64_t last;
-		if (read_archive(fd, off, out, &compressed, &last, err) < 0) {
-			rc = vh_fail(err, "%s: %s", path, err ? err->msg : "unreadable");
+		bool compressed = false;
+		la_int64_t last = 0;
+		struct vh_err e;
+		if (read_archive(fd, off, out, &compressed, &last, &e) < 0) {
+			/* never format err->msg into itself */
+			rc = vh_failc(err, e.code, "%s: %s", path, e.msg);
 			break;
 		}
 		if (compressed)
