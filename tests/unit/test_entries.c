@@ -331,8 +331,7 @@ static void test_mapping_first_free_alternative_wins(void **state)
 	assert_int_equal(ev.r->devices[0].addr.bus, 1);
 	vh_test_eval_done(&ev);
 	/* VM 555 runs and holds the GPU: the next map is chosen */
-	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
-	vh_test_write(root, "run/qemu-server/555.pid", "4242\n");
+	vh_test_vm_running(root, 555, 4242);
 	vh_test_write(root, "run/qemu-server/pci-id-reservations", "0000:01:00.0 555 pid:4242\n");
 	ev = eval200(root);
 	vh_test_expect_none(ev.r, "mapping-unresolved");

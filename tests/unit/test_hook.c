@@ -354,8 +354,7 @@ static void test_post_start_and_pre_stop(void **state)
 	assert_contains(out, "0000:01:00.0: on vfio-pci, /dev/vfio/12 present, no QEMU pid file");
 	free(out);
 	/* QEMU running with the group open */
-	vh_test_write(root, "run/qemu-server/100.pid", "4321\n");
-	vh_test_write(root, "proc/4321/cmdline", "/usr/bin/kvm");
+	vh_test_vm_running(root, 100, 4321);
 	char fd[4096];
 	snprintf(fd, sizeof(fd), "%s/proc/4321/fd", root);
 	mkdir(fd, 0755);
@@ -452,8 +451,7 @@ static void test_post_stop_leaves_card_of_running_vm(void **state)
 	char *root = seed_returning();
 	vh_test_write(root, "run/vfiohelp/100.json", SEED_STATE("nouveau", "", "10de:2803"));
 	/* VM 555 runs as pid 4242 (its /proc entry is in the tree) and holds the card */
-	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
-	vh_test_write(root, "run/qemu-server/555.pid", "4242\n");
+	vh_test_vm_running(root, 555, 4242);
 	vh_test_write(root, "run/qemu-server/pci-id-reservations",
 		      "0000:01:00.0 555 pid:4242\n0000:01:00.1 555 pid:4242\n");
 	char *out;

@@ -481,8 +481,7 @@ static void test_two_vms_one_card(void **state)
 	char *out;
 	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
 	free(out);
-	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
-	vh_test_write(root, "run/qemu-server/100.pid", "4242\n");
+	vh_test_vm_running(root, 100, 4242);
 	vh_test_mock_reset_count(root);
 
 	assert_int_equal(run(root, "101", "pre-start", NULL, &out), 1);

@@ -205,19 +205,12 @@ static enum vh_role device_role(const struct vh_hostpci *pci)
 	return VH_ROLE_VFIO;
 }
 
-/* choose_hostpci_devices refuses a device named twice; a plain mdev entry
- * takes no device of its own (several vGPUs share one parent). */
-static bool takes_device(struct vh_host *h, const struct vh_hostpci *pci)
-{
-	return !pci->mdev[0] || vh_mdev_is_nvidia(h, pci, NULL);
-}
-
 static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int index)
 {
 	const struct vh_hostpci *a = vh_report_hostpci(ev->r, first->hostpci_index);
 	const struct vh_hostpci *b = vh_report_hostpci(ev->r, index);
 	char name[VH_PCI_ADDR_STRLEN];
-	if (!a || !b || !takes_device(ev->h, a) || !takes_device(ev->h, b))
+	if (!a || !b || !vh_entry_takes_device(ev->h, a) || !vh_entry_takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
 	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name, "qm config VMID   # remove the device from "
@@ -270,12 +263,9 @@ static bool alternative_taken(void *ctx, const struct vh_pci_addr *a)
 	struct vh_pci_addr funcs[8] = { *a };
 	size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
 	for (size_t i = 0; i < n; i++) {
-		char name[VH_PCI_ADDR_STRLEN];
 		struct vh_holder who;
-		bool held = false;
-		vh_pci_addr_format(&funcs[i], name);
 		if (vh_report_has_device(ev->r, &funcs[i]) ||
-		    (vh_device_holder(ev->h, name, ev->r->vmid, &who, &held, NULL) == 0 && held))
+		    vh_device_owner(ev->h, &funcs[i], ev->r->vmid, -1, &who))
 			return true;
 	}
 	return false;
@@ -503,106 +493,20 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
 }
 
-static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
-{
-	if (h->n_running == *cap) {
-		size_t want = *cap ? *cap * 2 : 16;
-		struct vh_held_device *grown = realloc(h->running, want * sizeof(*grown));
-		if (!grown)
-			return false;
-		h->running = grown;
-		*cap = want;
-	}
-	h->running[h->n_running++] = *held;
-	return true;
-}
-
-/* Running VMs (a /run/qemu-server/<vmid>.pid whose process lives) and the
- * devices their configs pass, read once per host context: by the
- * evaluation, the hook's ownership checks and the bus listing alike.
- * Reservations say the same on a current Proxmox; the configs cover what
- * they miss. Returns false when memory ran out (the caller then cannot
- * tell who holds what). */
-static bool load_running_vms(struct vh_host *h)
-{
-	char dir[PATH_MAX];
-	size_t cap = 0;
-	bool ok = true;
-	h->running_loaded = true;
-	if (vh_host_path(h, dir, sizeof(dir), "/run/qemu-server") < 0)
-		return true;
-	DIR *dp = opendir(dir);
-	struct vh_vmconf *vm = malloc(sizeof(*vm));
-	struct dirent *e;
-	while (dp && vm && ok && (e = readdir(dp))) {
-		unsigned vmid;
-		uint64_t pid;
-		bool alive;
-		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vh_vm_pid(h, vmid, &pid, &alive) < 0 ||
-		    !alive || vh_vmconf_load(h, vmid, vm, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < vm->n_hostpci; i++)
-			for (size_t j = 0; ok && j < vm->hostpci[i].n_addrs && takes_device(h, &vm->hostpci[i]); j++) {
-				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
-				struct vh_pci_addr funcs[8] = { *a };
-				size_t n = a->has_func ? 1 : vh_device_functions(h, a, funcs, 8);
-				for (size_t f = 0; ok && f < n; f++)
-					ok = add_running(h, &cap, &(struct vh_held_device){
-						funcs[f], vmid, vm->hostpci[i].index });
-			}
-	}
-	ok = ok && vm;
-	free(vm);
-	if (dp)
-		closedir(dp);
-	return ok;
-}
-
-/* The running VM other than `self` whose config passes the device. */
-static const struct vh_held_device *held_by_running_vm(struct vh_host *h, unsigned self,
-							const struct vh_pci_addr *a, bool *unknown)
-{
-	*unknown = !h->running_loaded && !load_running_vms(h);
-	for (size_t i = 0; i < h->n_running; i++)
-		if (h->running[i].vmid != self && vh_pci_addr_equal(&h->running[i].addr, a))
-			return &h->running[i];
-	return NULL;
-}
-
-bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
-				   unsigned *vmid)
-{
-	bool unknown;
-	const struct vh_held_device *hd = held_by_running_vm(h, self, a, &unknown);
-	if (hd)
-		*vmid = hd->vmid;
-	return hd || unknown; /* cannot tell: assume held, touch nothing */
-}
-
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 {
 	struct vh_holder who;
-	bool held;
-	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held) {
-		bool unknown;
-		const struct vh_held_device *hd = held_by_running_vm(ev->h, ev->r->vmid, &d->addr, &unknown);
-		if (unknown)
-			ev->oom = true;
-		if (!hd)
-			return;
-		char fix[160];
-		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
-			 hd->vmid, d->name);
-		vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
-			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
-			hd->vmid, hd->index);
+	char fix[160], what[160];
+	if (!vh_device_owner(ev->h, &d->addr, ev->r->vmid, -1, &who))
+		return;
+	if (who.kind == VH_HOLD_UNKNOWN) {
+		ev->oom = true;
 		return;
 	}
-	char fix[160];
+	vh_holder_describe(&who, what, sizeof(what));
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);
-	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
-		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
+	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix, "%s is in use: %s", d->name, what);
 }
 
 /* ---- IOMMU groups ---- */

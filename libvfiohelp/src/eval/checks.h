@@ -8,13 +8,6 @@
 
 #include "internal.h"
 
-/* A device a running VM's config passes through (host.h keeps the list). */
-struct vh_held_device {
-	struct vh_pci_addr addr;
-	unsigned vmid;
-	int index; /* its hostpciN */
-};
-
 struct vh_eval {
 	struct vh_host *h;
 	const struct vh_policy *policy;
@@ -35,14 +28,6 @@ void vh_check_code43(struct vh_eval *ev);
 void vh_check_legacy_igd(struct vh_eval *ev);
 /* Each mdev= entry's type on its parent (mdev-unavailable). */
 void vh_check_mdev_entries(struct vh_eval *ev);
-/* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
- * then reserves the device like a passed one (model gets N). */
-bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model);
-
-/* Another running VM (a live /run/qemu-server/<vmid>.pid) passes the
- * device in its config; vmid gets it. */
-bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
-				   unsigned *vmid);
 
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);

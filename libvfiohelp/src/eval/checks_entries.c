@@ -201,25 +201,6 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 	return avail < 1 ? "the type has no available instance left" : NULL;
 }
 
-/* NVIDIA's newer vGPU: mdev=nvidia-<N> on a device with an nvidia/ sysfs
- * directory (qemu-server's $res->{nvidia}); the device is then reserved
- * like any passed device. Otherwise mdev= is a classic mediated device. */
-bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model)
-{
-	char name[VH_PCI_ADDR_STRLEN], *end;
-	if (strncmp(pci->mdev, "nvidia-", 7) || !(pci->mdev[7] >= '0' && pci->mdev[7] <= '9') ||
-	    !pci->n_addrs)
-		return false;
-	unsigned long m = strtoul(pci->mdev + 7, &end, 10);
-	vh_pci_addr_format(&pci->addrs[0], name);
-	if (*end || !device_has(h, name, "nvidia"))
-		return false;
-	if (model)
-		*model = m;
-	return true;
-}
-
-
 static const char *mdev_problem(struct vh_eval *ev, const struct vh_hostpci *pci,
 				const struct vh_vm_device *vd)
 {

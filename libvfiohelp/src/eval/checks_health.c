@@ -10,7 +10,6 @@
  */
 #include "internal.h"
 #include "eval/checks.h"
-#include "view/devices.h"
 #include "host/iommu.h"
 #include "pci/pcidev.h"
 #include "host/system.h"

@@ -14,7 +14,7 @@
 #include "host/host.h"
 #include "hook/hooklog.h"
 #include "host/kmods.h"
-#include "hook/state.h"
+#include "pve/state.h"
 #include "host/sysfs.h"
 
 #include <dirent.h>
@@ -356,31 +356,16 @@ static int reset_one(struct hook *hk, const struct vh_report *r, const struct vh
 	return rc;
 }
 
-/* Another VM owns the device now: it holds or reserves it (Proxmox's
- * pci-id-reservations), its running config passes it, or its hook state
- * lists it. A post-stop that runs after another VM started on the card
- * must not reset or unbind it under that guest. */
-static bool owned_elsewhere(struct hook *hk, const struct vh_device *d, char *who, size_t size)
+/* Another VM owns the device now (pve/ownership.h): a post-stop that runs
+ * after another VM started on the card must not reset or unbind it under
+ * that guest. */
+static bool owned_elsewhere(struct hook *hk, const struct vh_pci_addr *a, char *who, size_t size)
 {
-	struct vh_holder holder;
-	bool held = false;
-	unsigned vmid;
-	if (vh_device_holder(hk->h, d->name, hk->vmid, &holder, &held, NULL) == 0 && held)
-		return snprintf(who, size, "VM %u %s it", holder.vmid,
-				holder.running ? "holds" : "has reserved"), true;
-	if (vh_device_held_by_running_vm(hk->h, hk->vmid, &d->addr, &vmid))
-		return snprintf(who, size, "running VM %u passes it", vmid), true;
-	unsigned others[64];
-	size_t n = hk->state_dir >= 0 ? vh_state_others(hk->state_dir, hk->vmid, others, 64) : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct vh_state *st = malloc(sizeof(*st));
-		bool listed = st && vh_state_load(hk->state_dir, others[i], st, NULL) > 0 &&
-			      vh_state_find(st, d->name);
-		free(st);
-		if (listed)
-			return snprintf(who, size, "the hook state of VM %u lists it", others[i]), true;
-	}
-	return false;
+	struct vh_holder o;
+	if (!vh_device_owner(hk->h, a, hk->vmid, hk->state_dir, &o))
+		return false;
+	vh_holder_describe(&o, who, size);
+	return true;
 }
 
 /* Resets the VM's devices if the policy says so; returns how many resets
@@ -395,7 +380,7 @@ static size_t reset_devices(struct hook *hk, const struct vh_report *r, bool fat
 		char who[128];
 		if (!hook_may_touch(&r->devices[i]) || d->is_bridge)
 			continue;
-		if (owned_elsewhere(hk, d, who, sizeof(who))) {
+		if (owned_elsewhere(hk, &d->addr, who, sizeof(who))) {
 			say(hk, "info reset %s skipped: %s", d->name, who);
 			continue;
 		}
@@ -505,8 +490,7 @@ static bool qemu_holds_group(struct hook *hk, int group, long *pid_out)
 {
 	char path[PATH_MAX], target[64], want[32];
 	uint64_t pid;
-	bool alive;
-	if (vh_vm_pid(hk->h, hk->vmid, &pid, &alive) < 0)
+	if (!vh_vm_running(hk->h, hk->vmid, &pid))
 		return false;
 	*pid_out = (long)pid;
 	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
@@ -594,7 +578,7 @@ static size_t give_back(struct hook *hk, const struct vh_state *st, const struct
 			    sd->driver[0] ? "vfio-pci" : "no driver");
 			continue;
 		}
-		if (owned_elsewhere(hk, d, who, sizeof(who))) {
+		if (owned_elsewhere(hk, &d->addr, who, sizeof(who))) {
 			say(hk, "%s left on vfio-pci: %s", sd->addr, who);
 			continue;
 		}

@@ -10,7 +10,7 @@
  */
 #include "internal.h"
 #include "host/host.h"
-#include "hook/state.h"
+#include "pve/state.h"
 
 #include <dirent.h>
 #include <errno.h>
