@@ -95,6 +95,14 @@ struct vh_device {
 	char power_state[16];
 	bool has_parent;
 	struct vh_pci_addr parent; /* the bridge above it, from the sysfs path */
+	/* SR-IOV (sysfs): a VF has a physfn link to its PF; a PF has
+	 * sriov_totalvfs, sriov_numvfs (enabled now), offset and stride (VF n's
+	 * routing id = PF's + offset + n * stride). A VF's vendor/device come
+	 * from sysfs: its config space reads ffff there by the spec. */
+	bool is_vf;
+	struct vh_pci_addr physfn;
+	bool is_pf;
+	unsigned sriov_totalvfs, sriov_numvfs, sriov_offset, sriov_stride;
 };
 
 /* Returns the cached device; a device not on the host comes back with

@@ -457,8 +457,10 @@ static void test_post_stop_leaves_card_of_running_vm(void **state)
 	char *out;
 	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
 	assert_untouched(root);
-	assert_contains(out, "reset 0000:01:00.0 skipped: VM 555 holds it");
-	assert_contains(out, "0000:01:00.0 left on vfio-pci: VM 555 holds it");
+	assert_contains(out, "0000:01:00.0 left alone, its record kept: VM 555 holds it");
+	assert_not_contains(out, "reset 0000:01:00.0");
+	/* the skipped devices keep their record of the original driver */
+	assert_contains(vh_test_read(root, "run/vfiohelp/100.json"), "\"driver\":\"nouveau\"");
 	free(out);
 	vh_test_scratch_free(root);
 }

@@ -173,6 +173,42 @@ static void read_parent(const char *link, struct vh_device *dev)
 	}
 }
 
+static unsigned read_uint_attr(const char *dir, const char *name, bool *found)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 || vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), 65535, &v) < 0)
+		return 0;
+	if (found)
+		*found = true;
+	return (unsigned)v;
+}
+
+/* The sysfs identity (what the kernel read at enumeration; a VF's come from
+ * its PF's SR-IOV capability) and the SR-IOV links and numbers. */
+static void read_sriov(const char *dir, struct vh_device *dev)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (vh_format(path, sizeof(path), "%s/vendor", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
+	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+		dev->vendor = (uint16_t)v;
+	if (vh_format(path, sizeof(path), "%s/device", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
+	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+		dev->device = (uint16_t)v;
+	struct vh_pci_addr pf;
+	if (vh_format(path, sizeof(path), "%s/physfn", dir) >= 0 && vh_link_basename(path, buf, sizeof(buf)) == 0 &&
+	    vh_pci_addr_parse(buf, strlen(buf), &pf) == 0 && pf.has_func) {
+		dev->is_vf = true;
+		dev->physfn = pf;
+	}
+	dev->sriov_totalvfs = read_uint_attr(dir, "sriov_totalvfs", &dev->is_pf);
+	dev->sriov_numvfs = read_uint_attr(dir, "sriov_numvfs", NULL);
+	dev->sriov_offset = read_uint_attr(dir, "sriov_offset", NULL);
+	dev->sriov_stride = read_uint_attr(dir, "sriov_stride", NULL);
+}
+
 static void read_attrs(struct vh_host *h, const char *dir, struct vh_device *dev)
 {
 	char path[PATH_MAX], buf[256];
@@ -213,6 +249,7 @@ static int read_device(struct vh_host *h, struct vh_device *dev, struct vh_err *
 	if (pci_open(h, err) < 0 || read_config(h, dev, err) < 0)
 		return -1;
 	read_attrs(h, dir, dev);
+	read_sriov(dir, dev);
 	read_parent(dir, dev);
 	return 0;
 }
