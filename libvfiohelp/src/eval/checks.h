@@ -20,6 +20,10 @@ struct vh_eval {
  * changed by the policy; nothing when the policy turns it off. */
 void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject, const char *fix,
 		     const char *fmt, ...) VH_PRINTF(5, 6);
+/* The same with a default severity of the caller's (a finding whose
+ * weight depends on the device: Code 43 is NVIDIA's). */
+void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
+			const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(6, 7);
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 

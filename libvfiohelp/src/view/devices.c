@@ -26,7 +26,7 @@
 struct vh_listed {
 	const struct vh_device *dev; /* owned by the host */
 	size_t n_members;
-	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
+	struct vh_pci_addr *members; /* every member of its group, ours to free */
 	bool isolated;
 	char host_users[256]; /* other endpoints of the group on a host driver */
 	size_t n_used_by;
@@ -90,8 +90,7 @@ static void read_group(struct vh_host *h, struct vh_listed *l)
 	struct vh_err e;
 	l->isolated = false;
 	if (l->dev->iommu_group < 0 ||
-	    vh_group_members(h, l->dev->iommu_group, l->members, VH_MAX_GROUP_MEMBERS,
-			     &l->n_members, &e) < 0)
+	    vh_group_members(h, l->dev->iommu_group, &l->members, &l->n_members, &e) < 0)
 		return;
 	qsort(l->members, l->n_members, sizeof(*l->members), addr_order);
 	size_t used = 0;
@@ -163,6 +162,8 @@ void vh_devices_free(struct vh_devices *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; d->list && i < d->n; i++)
+		free(d->list[i].members);
 	free(d->list);
 	free(d);
 }
