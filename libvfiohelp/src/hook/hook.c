@@ -643,16 +643,16 @@ static bool stop_device(struct hook *hk, const struct vh_state_device *sd, enum 
 		reset_device(hk, d, false);
 	if (action != VH_POST_STOP_RETURN)
 		return true;
-	if (!strcmp(sd->driver, "vfio-pci") || !sd->driver[0]) {
-		say(hk, "%s stays on vfio-pci: it had %s before pre-start", sd->addr,
-		    sd->driver[0] ? "vfio-pci" : "no driver");
+	if (!strcmp(sd->driver, "vfio-pci")) {
+		say(hk, "%s stays on vfio-pci: it had vfio-pci before pre-start", sd->addr);
 		return true;
 	}
+	/* no driver before (a fresh VF, a device no host driver takes): unbound again */
 	if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
 		say(hk, "warn return %s: %s", sd->addr, e.msg);
 		return false;
 	}
-	say(hk, "returned %s to %s", sd->addr, sd->driver);
+	say(hk, "returned %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
 	return true;
 }
 
