@@ -6,16 +6,31 @@
 struct option_def {
 	const char *name;
 	unsigned flag;
-	bool takes_value;
+	const char *value; /* the value's name in usage lines; NULL: takes none */
+	const char *help;  /* NULL: an alias, left out of usage and help */
 };
 
+/* Every option of both programs, in the order usage lines show them. */
 static const struct option_def options[] = {
-	{ "--root", VH_OPT_ROOT, true },       { "--policy", VH_OPT_POLICY, true },
-	{ "--json", VH_OPT_JSON, false },      { "--limit", VH_OPT_LIMIT, true },
-	{ "--apply", VH_OPT_APPLY, false },    { "--storage", VH_OPT_STORAGE, true },
+	{ "--root", VH_OPT_ROOT, "DIR", "read (and write) the host under DIR instead of /" },
+	{ "--storage", VH_OPT_STORAGE, "NAME", "the storage whose snippets/ gets the hook (default local)" },
+	{ "--policy", VH_OPT_POLICY, "FILE", "the policy file instead of /etc/pve/vfiohelp.json" },
+	{ "--json", VH_OPT_JSON, NULL, "one JSON object on stdout instead of the text" },
+	{ "--limit", VH_OPT_LIMIT, "N", "at most N entries" },
+	{ "--apply", VH_OPT_APPLY, NULL, "carry it out (without it: print what would be done)" },
+	{ "--help", VH_OPT_HELP, NULL, "this text" },
+	{ "-h", VH_OPT_HELP, NULL, NULL },
+	{ "--version", VH_OPT_VERSION, NULL, "the program's version" },
 };
 
-static int set_option(struct vh_cli *cli, unsigned flag, const char *value, FILE *err)
+/* A program's own options, not a verb's: not repeated in every usage line. */
+#define PROGRAM_OPTIONS (VH_OPT_HELP | VH_OPT_VERSION)
+
+#ifndef VH_VERSION
+#error "VH_VERSION comes from CMake's project(VERSION) (hookscript/CMakeLists.txt)"
+#endif
+
+static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char *why, size_t size)
 {
 	switch (flag) {
 	case VH_OPT_ROOT: cli->root = value; break;
@@ -23,11 +38,13 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, FILE
 	case VH_OPT_STORAGE: cli->storage = value; break;
 	case VH_OPT_JSON: cli->json = true; break;
 	case VH_OPT_APPLY: cli->apply = true; break;
+	case VH_OPT_HELP: cli->help = true; break;
+	case VH_OPT_VERSION: cli->version = true; break;
 	case VH_OPT_LIMIT: {
 		char *end;
 		unsigned long v = strtoul(value, &end, 10);
 		if (!*value || *end || value[0] == '-' || v == 0 || v > 100000) {
-			fprintf(err, "--limit takes a whole number from 1 to 100000, not '%s'\n", value);
+			snprintf(why, size, "--limit takes a whole number from 1 to 100000, not '%s'", value);
 			return -1;
 		}
 		cli->limit = (unsigned)v;
@@ -45,7 +62,8 @@ static const struct option_def *find_option(const char *arg, size_t len)
 	return NULL;
 }
 
-int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_cli *cli, FILE *err)
+int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_cli *cli, char *why,
+		 size_t size)
 {
 	memset(cli, 0, sizeof(*cli));
 	bool options_done = false;
@@ -57,7 +75,7 @@ int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_c
 		}
 		if (options_done || arg[0] != '-' || arg[1] == '\0') {
 			if (cli->nargs == VH_CLI_MAX_ARGS) {
-				fprintf(err, "too many arguments\n");
+				snprintf(why, size, "too many arguments");
 				return -1;
 			}
 			cli->args[cli->nargs++] = arg;
@@ -67,25 +85,52 @@ int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_c
 		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 		const struct option_def *o = find_option(arg, len);
 		if (!o || !(allowed & o->flag)) {
-			fprintf(err, "unknown option '%.*s'\n", (int)len, arg);
+			snprintf(why, size, "unknown option '%.*s'", (int)len, arg);
 			return -1;
 		}
 		const char *value = NULL;
-		if (o->takes_value) {
+		if (o->value) {
 			if (eq)
 				value = eq + 1;
 			else if (i + 1 < argc)
 				value = argv[++i];
 			if (!value || !*value) {
-				fprintf(err, "option %s needs a value\n", o->name);
+				snprintf(why, size, "option %s needs a value", o->name);
 				return -1;
 			}
 		} else if (eq) {
-			fprintf(err, "option %s takes no value\n", o->name);
+			snprintf(why, size, "option %s takes no value", o->name);
 			return -1;
 		}
-		if (set_option(cli, o->flag, value, err) < 0)
+		if (set_option(cli, o->flag, value, why, size) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+void vh_cli_print_options(FILE *out, unsigned allowed)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct option_def *o = &options[i];
+		if (!(allowed & o->flag & ~PROGRAM_OPTIONS) || !o->help)
+			continue;
+		fprintf(out, " [%s%s%s]", o->name, o->value ? " " : "", o->value ? o->value : "");
+	}
+}
+
+void vh_cli_print_option_help(FILE *out, unsigned allowed)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct option_def *o = &options[i];
+		char left[32];
+		if (!(allowed & o->flag) || !o->help)
+			continue;
+		snprintf(left, sizeof(left), "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+		fprintf(out, "  %-16s%s\n", left, o->help);
+	}
+}
+
+void vh_cli_print_version(FILE *out, const char *prog)
+{
+	fprintf(out, "%s (vfiohelp) %s\n", prog, VH_VERSION);
 }

@@ -12,6 +12,8 @@ enum vh_cli_flag {
 	VH_OPT_LIMIT = 1 << 3,   /* --limit N */
 	VH_OPT_APPLY = 1 << 4,   /* --apply */
 	VH_OPT_STORAGE = 1 << 5, /* --storage NAME */
+	VH_OPT_HELP = 1 << 6,    /* --help, -h */
+	VH_OPT_VERSION = 1 << 7, /* --version */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -22,6 +24,8 @@ struct vh_cli {
 	const char *storage;
 	bool json;
 	bool apply;
+	bool help;
+	bool version;
 	unsigned limit;      /* 0: no limit */
 	int nargs;           /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];
@@ -29,7 +33,17 @@ struct vh_cli {
 
 /* Parses argv[first..argc) accepting only the options in `allowed`; options
  * may stand before or after positional arguments ("--" ends options). On a
- * usage error writes one line naming the problem to err and returns -1. */
-int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_cli *cli, FILE *err);
+ * usage error puts a phrase naming the problem into why and returns -1. */
+int vh_cli_parse(int argc, char **argv, int first, unsigned allowed, struct vh_cli *cli, char *why,
+		 size_t size);
+
+/* "[--root DIR] [--json] ..." for the options in `allowed`, in the option
+ * table's order: the one spelling of a program's options that every usage
+ * line and --help text prints. */
+void vh_cli_print_options(FILE *out, unsigned allowed);
+/* One line per option in `allowed`: "  --root DIR  what it does". */
+void vh_cli_print_option_help(FILE *out, unsigned allowed);
+/* "PROG (vfiohelp) X.Y.Z", as GNU tools say it:, the version CMake's project() declares. */
+void vh_cli_print_version(FILE *out, const char *prog);
 
 #endif

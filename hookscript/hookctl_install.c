@@ -1,7 +1,5 @@
 /*
- * hookctl install VMID [--storage NAME] [--root DIR] [--apply]
- *
- * Copies vfio-hook (the packaged one, or the one built next to this hookctl)
+ * hookctl install: copies vfio-hook (the packaged one, or the one built next to this hookctl)
  * into the snippets directory of a storage
  * (from /etc/pve/storage.cfg; `local` is /var/lib/vz) and prints the
  * `qm set` line that registers it. With --apply it runs that line: qm is the
@@ -26,18 +24,6 @@
 
 #define QM_PATH "/usr/sbin/qm"
 
-static bool is_storage_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 2 || n > 64 || !((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z'))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!(((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	return true;
-}
-
 /* Where a package or `cmake --install` put the two programs (CMake passes
  * the real paths); the build tree keeps them side by side instead. */
 #ifndef VH_HOOKCTL_INSTALLED
@@ -47,124 +33,15 @@ static bool is_storage_id(const char *s)
 #define VH_HOOK_INSTALLED "/usr/lib/vfiohelp/vfio-hook"
 #endif
 
-/* What install needs of one storage.cfg section. */
-struct storage {
-	char type[32];
-	char path[PATH_MAX];
-	bool found;
-	bool snippets;
-};
-
-static char *trim_end(char *s)
+static int storage_dir(const char *root, const char *storage, char *out, size_t size)
 {
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* "TYPE: ID" as pve-common's SectionConfig reads a header: ^(\S+):\s*(\S+)\s*$ */
-static bool parse_section_header(char *line, char **type, char **id)
-{
-	char *colon = strchr(line, ':');
-	if (!colon || colon == line || strcspn(line, " \t") < (size_t)(colon - line))
-		return false;
-	*colon = '\0';
-	*type = line;
-	*id = colon + 1 + strspn(colon + 1, " \t");
-	return **id && !strpbrk(*id, " \t");
-}
-
-/* "\tKEY VALUE" as SectionConfig reads a property: ^\s+(\S+)(\s+(.*\S))?\s*$;
- * the value runs to the end of the line, spaces included. */
-static bool parse_property(char *line, char **key, char **value)
-{
-	*key = line + strspn(line, " \t");
-	if (*key == line || !**key)
-		return false;
-	char *end = *key + strcspn(*key, " \t");
-	*value = end + strspn(end, " \t");
-	*end = '\0';
-	return true;
-}
-
-static bool content_has_snippets(const char *list)
-{
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n == 8 && !strncmp(p, "snippets", 8))
-			return true;
-		p += n + (p[n] == ',');
-	}
-	return false;
-}
-
-static void read_storage_cfg(FILE *f, const char *storage, struct storage *st)
-{
-	char line[PATH_MAX + 64];
-	bool in = false;
-	while (fgets(line, sizeof(line), f)) {
-		trim_end(line);
-		char *a, *b;
-		if (line[0] == '#')
-			continue;
-		if (!line[0])
-			in = false; /* a blank line ends a section */
-		else if (line[0] != ' ' && line[0] != '\t') {
-			in = parse_section_header(line, &a, &b) && !strcmp(b, storage);
-			if (in) {
-				st->found = true;
-				snprintf(st->type, sizeof(st->type), "%s", a);
-			}
-		} else if (in && parse_property(line, &a, &b)) {
-			if (!strcmp(a, "path"))
-				snprintf(st->path, sizeof(st->path), "%s", b);
-			else if (!strcmp(a, "content"))
-				st->snippets = content_has_snippets(b);
-		}
-	}
-}
-
-/* An absolute path without "..", control characters or a trailing slash:
- * it is joined under --root and shown in messages. */
-static bool is_storage_path(const char *p)
-{
-	if (p[0] != '/' || strstr(p, "/../") || (strlen(p) >= 3 && !strcmp(p + strlen(p) - 3, "/..")))
-		return false;
-	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return false;
-	return true;
-}
-
-/* The storage's base path from storage.cfg ("dir: NAME" ... "path /x"), or
- * Proxmox's defaults: local is /var/lib/vz, nfs/cifs/cephfs mount under
- * /mnt/pve/NAME. Fails when the storage does not carry snippets. */
-static int storage_path(const char *root, const char *storage, char *out, size_t size)
-{
-	char cfg[PATH_MAX];
-	struct storage st = { .found = false };
-	snprintf(cfg, sizeof(cfg), "%s/etc/pve/storage.cfg", root);
-	FILE *f = fopen(cfg, "re");
-	if (!f && errno == ENOENT && !strcmp(storage, "local")) {
-		snprintf(out, size, "/var/lib/vz");
-		return 0; /* a fresh node's local storage */
-	}
-	if (!f)
-		return fprintf(stderr, "hookctl: cannot read %s: %s\n", cfg, strerror(errno)), -1;
-	read_storage_cfg(f, storage, &st);
-	fclose(f);
-	if (st.found && !st.path[0] &&
-	    (!strcmp(st.type, "nfs") || !strcmp(st.type, "cifs") || !strcmp(st.type, "cephfs")))
-		snprintf(st.path, sizeof(st.path), "/mnt/pve/%s", storage);
-	if (!st.found || !st.path[0] || !is_storage_path(st.path))
-		return fprintf(stderr, "hookctl: storage '%s' is not a directory storage in %s\n",
-			       storage, cfg), -1;
-	if (!st.snippets)
-		return fprintf(stderr, "hookctl: storage '%s' does not hold snippets; enable it with: "
-				       "pvesm set %s --content <current>,snippets\n", storage, storage), -1;
-	snprintf(out, size, "%s", st.path);
-	return 0;
+	struct vh_err err;
+	struct vh_host *h = vh_host_new(root, &err);
+	int rc = h ? vh_storage_snippets_dir(h, storage, out, size, &err) : -1;
+	vh_host_free(h);
+	if (rc < 0)
+		fprintf(stderr, "hookctl install: %s\n", err.msg);
+	return rc;
 }
 
 /* The packaged hook when this is the packaged hookctl, else the vfio-hook
@@ -271,27 +148,19 @@ static int run_qm(unsigned vmid, const char *storage)
 	return 0;
 }
 
-int hookctl_install(int argc, char **argv)
+static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 {
-	struct vh_cli cli;
 	unsigned vmid;
-	if (vh_cli_parse(argc, argv, 2, VH_OPT_ROOT | VH_OPT_STORAGE | VH_OPT_APPLY, &cli, stderr) < 0 ||
-	    cli.nargs != 1 || vh_vmid_parse(cli.args[0], &vmid) < 0) {
-		fprintf(stderr, "usage: hookctl install VMID [--storage NAME] [--root DIR] [--apply]\n");
+	if (hookctl_vmid_arg(v, cli, 0, &vmid) != HOOKCTL_OK)
 		return HOOKCTL_USAGE;
-	}
-	const char *storage = cli.storage ? cli.storage : "local";
-	const char *root = cli.root && strcmp(cli.root, "/") ? cli.root : "";
+	const char *storage = cli->storage ? cli->storage : "local";
+	const char *root = cli->root && strcmp(cli->root, "/") ? cli->root : "";
 	char base[PATH_MAX], src[PATH_MAX], dir[PATH_MAX * 2], dest[PATH_MAX * 2 + 32];
-	if (!is_storage_id(storage)) {
-		fprintf(stderr, "hookctl: '%s' is not a storage id\n", storage);
-		return HOOKCTL_USAGE;
-	}
-	if (cli.apply && root[0]) {
-		fprintf(stderr, "hookctl: --apply changes the live cluster; it cannot go with --root\n");
-		return HOOKCTL_USAGE;
-	}
-	if (storage_path(root, storage, base, sizeof(base)) < 0 || hook_source(src, sizeof(src)) < 0)
+	if (!vh_storage_id_valid(storage))
+		return hookctl_usage_error(v, "'%s' is not a storage id", storage);
+	if (cli->apply && root[0])
+		return hookctl_usage_error(v, "--apply changes the live cluster; it cannot go with --root");
+	if (storage_dir(cli->root, storage, base, sizeof(base)) < 0 || hook_source(src, sizeof(src)) < 0)
 		return HOOKCTL_USAGE;
 	snprintf(dir, sizeof(dir), "%s%s", root, base);
 	snprintf(dest, sizeof(dest), "%s/snippets/vfio-hook", dir);
@@ -303,7 +172,7 @@ int hookctl_install(int argc, char **argv)
 	if (rc < 0)
 		return HOOKCTL_USAGE;
 	printf("installed %s\n", dest);
-	if (!cli.apply) {
+	if (!cli->apply) {
 		printf("register it for VM %u with:\n  qm set %u --hookscript %s:snippets/vfio-hook\n", vmid,
 		       vmid, storage);
 		return HOOKCTL_OK;
@@ -315,3 +184,16 @@ int hookctl_install(int argc, char **argv)
 	printf("VM %u now runs %s:snippets/vfio-hook at every start and stop\n", vmid, storage);
 	return HOOKCTL_OK;
 }
+
+const struct hookctl_verb hookctl_install_verb = {
+	.name = "install",
+	.summary = "copy vfio-hook into a storage's snippets/ and make it VMID's hookscript",
+	.args = "VMID",
+	.details = "Copies the packaged vfio-hook (or the one built beside this hookctl) into the\n"
+		   "storage's snippets directory (from /etc/pve/storage.cfg; local is /var/lib/vz)\n"
+		   "and prints the qm set line that registers it; --apply runs that line.\n",
+	.options = VH_OPT_STORAGE | VH_OPT_ROOT | VH_OPT_APPLY,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run,
+};

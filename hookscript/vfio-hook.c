@@ -11,16 +11,39 @@
 
 #include <vfiohelp.h>
 
+#define OPTIONS (VH_OPT_ROOT | VH_OPT_POLICY)
+
+/* Every line starts "vfio-hook:", as all the hook prints. */
+static void usage(FILE *out)
+{
+	fprintf(out, "vfio-hook: usage: vfio-hook");
+	vh_cli_print_options(out, OPTIONS);
+	fprintf(out, " VMID pre-start|post-start|pre-stop|post-stop\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct vh_cli cli;
 	unsigned vmid;
 	enum vh_phase phase;
-	if (vh_cli_parse(argc, argv, 1, VH_OPT_ROOT | VH_OPT_POLICY, &cli, stdout) < 0 || cli.nargs != 2 ||
-	    vh_vmid_parse(cli.args[0], &vmid) < 0 || vh_phase_parse(cli.args[1], &phase) < 0) {
+	char why[256] = "";
+	int parsed = vh_cli_parse(argc, argv, 1, OPTIONS | VH_OPT_HELP | VH_OPT_VERSION, &cli, why,
+				  sizeof(why));
+	if (parsed == 0 && cli.version) {
+		vh_cli_print_version(stdout, "vfio-hook");
+		return 0;
+	}
+	if (parsed == 0 && cli.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (parsed < 0 || cli.nargs != 2 || vh_vmid_parse(cli.args[0], &vmid) < 0 ||
+	    vh_phase_parse(cli.args[1], &phase) < 0) {
 		/* Proxmox shows stdout in the task log, so the refusal goes there. */
-		printf("vfio-hook: usage: vfio-hook [--root DIR] VMID pre-start|post-start|pre-stop|post-stop\n"
-		       "vfio-hook: refused: the arguments are not a VMID (100..999999999) and a known phase\n");
+		if (why[0])
+			printf("vfio-hook: %s\n", why);
+		usage(stdout);
+		printf("vfio-hook: refused: the arguments are not a VMID (100..999999999) and a known phase\n");
 		return 2;
 	}
 	struct vh_err err;

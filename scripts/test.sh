@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The tests: unit tests under AddressSanitizer and UBSan; the Debian package
+# The tests: unit tests, the tests that run the built programs (label cli) and
+# the fuzz replays under AddressSanitizer and UBSan; the Debian package
 # built, checked by lintian, installed and run from /usr/sbin; then the whole
 # suite (unit tests and the real-kernel scenarios in QEMU) on a normal build.
 # The output ends with ctest's summary.
@@ -14,7 +15,7 @@ echo "== unit tests under ASan + UBSan"
 cmake -S . -B build-asan -DVFIOHELP_SANITIZE=ON -DVFIOHELP_KERNEL_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest -L 'unit|fuzz' --output-on-failure -j"$jobs")
+	ctest -L 'unit|cli|fuzz' --output-on-failure -j"$jobs")
 
 echo "== Debian package: build, lintian, install, run the installed programs"
 bash scripts/package.sh build-deb

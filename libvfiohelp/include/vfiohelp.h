@@ -6,6 +6,7 @@
  *   struct vh_host      the host, seen from a root directory ("/" or a host tree)
  *   vh_pci_addr_*       the PCI address grammar
  *   vh_vmconf_*         a Proxmox VM config (/etc/pve/qemu-server/<vmid>.conf)
+ *   vh_storage_*        a storage of /etc/pve/storage.cfg
  *   vh_policy_*         the admin's policy file (/etc/pve/vfiohelp.json)
  *   vh_evaluate()       everything pre-start decides, as a report of findings
  *   vh_report_*         that report as JSON or as text
@@ -14,8 +15,10 @@
  *   vh_devices_*        every PCI function of the host (hookctl devices)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
- * caller's struct vh_err with a sentence that names the device or file and
- * what to do. Nothing in the library exits the process or prints.
+ * caller's struct vh_err with a code (an errno value: ETIMEDOUT for a write
+ * that did not finish in time, ENOMEM, ENOENT...) and a sentence that names
+ * the device or file and what to do, so a caller never reads errno after a
+ * library call. Nothing in the library exits the process or prints.
  */
 #ifndef VFIOHELP_H
 #define VFIOHELP_H
@@ -32,6 +35,7 @@ extern "C" {
 #define VH_EXPORT __attribute__((visibility("default")))
 
 struct vh_err {
+	int code;       /* an errno value, never 0 once filled */
 	char msg[1024];
 };
 
@@ -176,6 +180,32 @@ VH_EXPORT int vh_host_set_migration(struct vh_host *h, unsigned vmid, const char
 VH_EXPORT int vh_vmid_parse(const char *s, unsigned *out);
 
 /* ------------------------------------------------------------------------
+ * Storages: /etc/pve/storage.cfg (storage.c has pve-storage's grammar).
+ */
+#define VH_STORAGE_PATH_MAX 4096
+
+/* What the library reads of one storage's section. */
+struct vh_storage {
+	char type[32];                  /* "dir", "nfs", ... */
+	char id[65];
+	char path[VH_STORAGE_PATH_MAX]; /* "" when the section has none */
+	bool path_too_long;             /* then path is "" and the storage unusable */
+	bool snippets;                  /* its content list has "snippets" */
+};
+
+/* A storage id as pve-storage allows it. */
+VH_EXPORT bool vh_storage_id_valid(const char *s);
+/* The section of storage `id` in storage.cfg text (the first, if two name
+ * it): 0, or -1 when no section has that id. */
+VH_EXPORT int vh_storage_parse(const char *text, size_t len, const char *id, struct vh_storage *out);
+/* The base directory of storage `id` whose snippets/ holds hookscripts
+ * (local without a storage.cfg is /var/lib/vz; nfs, cifs and cephfs without
+ * a path mount at /mnt/pve/ID), as a host path (not under the root). Fails
+ * with the reason, and the pvesm command when snippets are not enabled. */
+VH_EXPORT int vh_storage_snippets_dir(struct vh_host *h, const char *id, char *out, size_t size,
+				      struct vh_err *err);
+
+/* ------------------------------------------------------------------------
  * Policy: /etc/pve/vfiohelp.json unless another file is named.
  */
 enum vh_severity { VH_SEV_OFF = 0, VH_SEV_INFO, VH_SEV_WARN, VH_SEV_ERROR };
@@ -215,7 +245,6 @@ enum vh_finding_id {
 	VH_F_BALLOON_ENABLED,
 	VH_F_ROMFILE_MISSING,
 	VH_F_MEMORY_INSUFFICIENT,
-	VH_F_MEMORY_UNKNOWN,
 	VH_F_IOMMU_DISABLED,
 	VH_F_INTERRUPT_REMAPPING_MISSING,
 	VH_F_UNSAFE_INTERRUPTS,
@@ -295,6 +324,15 @@ struct vh_passed {
 	char text[256];
 };
 
+/* A check that could not be made because a fact it needs cannot be read
+ * (no /proc/interrupts, no module index): neither passed nor a finding, and
+ * never an error. `check` names it ("interrupt-remapping", "memory", ...;
+ * hookctl(8) lists them), `why` says what could not be read. */
+struct vh_unjudged {
+	char check[40];
+	char why[256];
+};
+
 struct vh_report {
 	unsigned vmid;
 	bool vm_loaded;              /* false: the config could not be read */
@@ -305,6 +343,8 @@ struct vh_report {
 	struct vh_finding *findings;
 	size_t n_passed;
 	struct vh_passed *passed;
+	size_t n_unjudged;
+	struct vh_unjudged *unjudged;
 };
 
 VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid,
@@ -313,7 +353,8 @@ VH_EXPORT void vh_report_free(struct vh_report *r);
 VH_EXPORT size_t vh_report_count(const struct vh_report *r, enum vh_severity s);
 VH_EXPORT bool vh_report_blocks(const struct vh_report *r);
 
-/* The contract's JSON object (product.md), as a json-c object the caller puts. */
+/* The contract's JSON object (product.md), as a json-c object the caller
+ * puts; "unjudged" is always there, an empty array when all was judged. */
 struct json_object;
 VH_EXPORT struct json_object *vh_report_to_json(const struct vh_report *r);
 /* The admin's text: grouped like the seed's checklist. */
@@ -419,10 +460,14 @@ VH_EXPORT struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *e
 VH_EXPORT void vh_devices_free(struct vh_devices *d);
 VH_EXPORT size_t vh_devices_count(const struct vh_devices *d);
 /* {"devices": [{"address", "vendor_device", "class", "name", "driver",
- * "iommu_group", "group_members", "group_isolated", "reset_methods",
- * "boot_vga", "used_by", "running_in"}]}; a json-c object the caller puts. */
+ * "iommu_group", "group_members", "group_isolated", "group_passable",
+ * "group_why", "reset_methods", "boot_vga", "used_by", "running_in"}]};
+ * group_passable: the group can go to a VM whole with this device (no other
+ * card's endpoint in it is on a host driver), group_why says why or why not.
+ * A json-c object the caller puts. */
 VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
-/* The admin's text: one block per IOMMU group, then the devices without one. */
+/* The admin's text: one block per IOMMU group with its "Assessment:" (can it
+ * be passed whole, or which device shares it), then the devices without one. */
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
 
 #ifdef __cplusplus

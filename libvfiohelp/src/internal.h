@@ -14,9 +14,11 @@
 #define VH_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* ---- errors (util.c) ---- */
-/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`;
- * errno is left as it was. */
+/* Fills err (which may be NULL) and returns -1, so `return vh_fail(...)`.
+ * vh_fail takes its code from errno (the cause the caller just saw; EIO when
+ * errno is 0), vh_failc takes it from the caller. errno is left as it was. */
 int vh_fail(struct vh_err *err, const char *fmt, ...) VH_PRINTF(2, 3);
+int vh_failc(struct vh_err *err, int code, const char *fmt, ...) VH_PRINTF(3, 4);
 
 /* ---- strings (util.c) ---- */
 /* Copies with truncation, always NUL-terminates; returns strlen(src). */
@@ -40,7 +42,13 @@ int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid);
  * slashes are allowed (a path joined under a directory collapses them). */
 bool vh_is_safe_relpath(const char *s);
 
-/* ---- the host's root (host.c) ---- */
+/* ---- PCI addresses (pciaddr.c) ---- */
+/* An address list as Proxmox writes it, PCIRE(;PCIRE)* (hostpci's host=,
+ * a mapping's path=): at most max addresses into out, their count in *n. */
+int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, size_t max,
+			   size_t *n, struct vh_err *err);
+
+/* ---- the host's root (root.c) ---- */
 /* Joins the host root and an absolute host path ("/sys/...", printf-style).
  * Fails when the result would not fit. Every file the library opens goes
  * through this, so --root applies everywhere. */

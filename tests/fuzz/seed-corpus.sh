@@ -46,6 +46,26 @@ seed mapping seed < "$hosts/seed/etc/pve/mapping/pci.cfg"
 printf 'gpu\n\tmap node=pve,path=0000:01:00.0;0000:02:00.0,id=10de:2803,subsystem-id=1458:4116,iommugroup=12\n' |
 	seed mapping two-paths
 
+# storage: a node's storage.cfg as Proxmox writes it, and the grammar's edges
+seed storage node <<'S'
+dir: local
+	path /var/lib/vz
+	content iso,vztmpl,backup,snippets
+
+lvmthin: local-lvm
+	thinpool data
+	vgname pve
+	content rootdir,images
+
+nfs: nas
+	export /srv/pve
+	path /mnt/pve/nas
+	server 10.0.0.2
+	content snippets,iso
+S
+printf '# c\ndir:local  \r\n    path /srv/my storage\n\tcontent snippets\n\n\tpath /x\ndir: local\n\tpath /y\n' |
+	seed storage edges
+
 # procfs: the first byte picks the parser (fuzz_procfs.c)
 for h in seed shared-group no-iommu; do
 	{ printf '\000'; cat "$hosts/$h/proc/cmdline"; } | seed procfs "cmdline-$h"

@@ -5,8 +5,11 @@
  */
 #include "testlib.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <json-c/json.h>
 #include <unistd.h>
 
 static struct vh_test_eval evaluate_on(const char *root, unsigned vmid, const char *policy)
@@ -148,8 +151,28 @@ static void test_missing_config(void **state)
 	struct vh_test_eval ev = evaluate("seed", 999);
 	assert_false(ev.r->vm_loaded);
 	const struct vh_finding *f = vh_test_expect(ev.r, "vm-config", "config", VH_SEV_ERROR);
+	assert_contains(f->message, "no VM 999 on node pve");
 	assert_contains(f->message, "/etc/pve/qemu-server/999.conf");
+	assert_string_equal(f->fix, "qm list   # the VMs of this node");
 	vh_test_eval_done(&ev);
+}
+
+/* No /etc/pve: not a Proxmox node, so no report at all (the caller cannot
+ * run), rather than a verdict on a VM that cannot exist here. */
+static void test_not_a_pve_node(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_empty();
+	struct vh_err err;
+	struct vh_host *h = vh_host_new(root, &err);
+	assert_non_null(h);
+	struct vh_policy *p = vh_policy_load(h, NULL, &err);
+	assert_non_null(p);
+	assert_null(vh_evaluate(h, 100, p, &err));
+	assert_contains(err.msg, "not a Proxmox VE node");
+	vh_policy_free(p);
+	vh_host_free(h);
+	vh_test_scratch_free(root);
 }
 
 static void test_unparsable_config(void **state)
@@ -352,12 +375,66 @@ static void test_sparse_host(void **state)
 	snprintf(cmd, sizeof(cmd), "%s/lib/modules/6.8.12-10-pve/modules.dep.bin", root);
 	assert_int_equal(unlink(cmd), 0);
 	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
-	vh_test_expect(ev.r, "memory-unknown", "host", VH_SEV_WARN);
+	vh_test_expect_unjudged(ev.r, "memory", "meminfo");
 	vh_test_expect_none(ev.r, "memory-insufficient");
 	vh_test_expect_none(ev.r, "module-unknown");
+	vh_test_expect_unjudged(ev.r, "etc-modules", "no module index");
+	vh_test_expect_unjudged(ev.r, "host-drivers", "0000:01:00.0: no module index");
 	const struct vh_finding *f = vh_test_expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
 	assert_contains(f->message, "no module index");
 	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+static char *report_text(const struct vh_report *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	vh_report_print(r, f);
+	fclose(f);
+	return text;
+}
+
+/* What was not judged is its own state: a [ ?? ] line and the verdict's
+ * count in the text, never a ticked [ ok ]; {"check", "why"} in the JSON,
+ * whose "unjudged" is there (empty) when everything was judged. */
+static void test_unjudged_in_text_and_json(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/proc/meminfo", root);
+	assert_int_equal(unlink(path), 0);
+	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
+	char *text = report_text(ev.r);
+	assert_contains(text, "\nNot judged\n  [ ?? ] memory: not judged: cannot tell whether");
+	assert_not_contains(text, "[ ok ] memory");
+	assert_not_contains(text, "MiB can be pinned (");
+	assert_contains(text, " not judged)\n");
+	json_object *o = vh_report_to_json(ev.r);
+	json_object *list = json_object_object_get(o, "unjudged");
+	assert_int_equal(json_object_array_length(list), ev.r->n_unjudged);
+	json_object *u = json_object_array_get_idx(list, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(u, "check")), "memory");
+	assert_contains(json_object_get_string(json_object_object_get(u, "why")), "/proc/meminfo");
+	json_object_put(o);
+	free(text);
+	vh_test_eval_done(&ev);
+
+	ev = evaluate_on(vh_test_host("seed"), 100, NULL);
+	assert_int_equal(ev.r->n_unjudged, 0);
+	o = vh_report_to_json(ev.r);
+	list = json_object_object_get(o, "unjudged");
+	assert_true(json_object_is_type(list, json_type_array));
+	assert_int_equal(json_object_array_length(list), 0);
+	text = report_text(ev.r);
+	assert_not_contains(text, "[ ?? ]");
+	assert_not_contains(text, "not judged");
+	free(text);
+	json_object_put(o);
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
@@ -401,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_fifo_config_does_not_hang),
 		cmocka_unit_test(test_acs_override),
 		cmocka_unit_test(test_sparse_host),
+		cmocka_unit_test(test_not_a_pve_node),
+		cmocka_unit_test(test_unjudged_in_text_and_json),
 		cmocka_unit_test(test_policy_changes_severity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

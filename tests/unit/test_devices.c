@@ -156,6 +156,44 @@ static void test_shared_group_not_isolated(void **state)
 	json_object_put(o);
 }
 
+static bool passable(json_object *d)
+{
+	json_object *v = json_object_object_get(d, "group_passable");
+	assert_true(json_object_is_type(v, json_type_boolean));
+	return json_object_get_boolean(v);
+}
+
+/* Whether the group can be passed whole with the device: another card's
+ * endpoint on a host driver says no and is named; the card's own functions
+ * on host drivers do not (they go along); bridges and group-less devices
+ * are never passed whole. */
+static void test_group_passable(void **state)
+{
+	(void)state;
+	json_object *o = devices_json("shared-group");
+	json_object *gpu = device(o, "0000:04:00.0");
+	assert_false(passable(gpu));
+	assert_string_equal(str(gpu, "group_why"), "0000:05:00.0 (xhci_hcd) shares IOMMU group 1");
+	/* the USB controller's group mates are on vfio-pci or no driver */
+	assert_true(passable(device(o, "0000:05:00.0")));
+	json_object *bridge = device(o, "0000:02:00.0");
+	assert_false(passable(bridge));
+	assert_contains(str(bridge, "group_why"), "bridge");
+	json_object_put(o);
+	/* nouveau and snd_hda_intel hold the one card's two functions */
+	o = devices_json("nouveau");
+	gpu = device(o, "0000:01:00.0");
+	assert_false(json_object_get_boolean(json_object_object_get(gpu, "group_isolated")));
+	assert_true(passable(gpu));
+	assert_string_equal(str(gpu, "group_why"), "IOMMU group 12 holds no other card on a host driver");
+	json_object_put(o);
+	o = devices_json("no-iommu");
+	gpu = device(o, "0000:01:00.0");
+	assert_false(passable(gpu));
+	assert_contains(str(gpu, "group_why"), "no IOMMU group");
+	json_object_put(o);
+}
+
 static void test_running_vm_and_boot_vga(void **state)
 {
 	(void)state;
@@ -191,10 +229,15 @@ static void test_text_view(void **state)
 	assert_contains(out, "  0000:01:00.0 [0300]: NVIDIA Corporation AD106 [GeForce RTX 4060 Ti] [10de:2803]\n");
 	assert_contains(out, "driver vfio-pci, reset flr, passed by VM 100, 101, 102, 105, 106\n");
 	assert_contains(out, "11 PCI functions\n");
+	assert_contains(out, "passed by VM 100, 101, 102, 105\n  Assessment: group 12 can be passed whole\n");
 	free(out);
 	const char *shared[] = { VH_HOOKCTL, "devices", "--root", vh_test_host("shared-group"), NULL };
 	assert_int_equal(vh_test_run(shared, &out, NULL), 0);
-	assert_contains(out, "not isolated: the group also holds 0000:05:00.0 (xhci_hcd)");
+	assert_contains(out, "      driver (none), reset pm bus\n  Assessment: 0000:04:00 cannot be passed "
+			     "whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n  Assessment: 0000:06:00 "
+			     "cannot be passed whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n\n");
+	assert_not_contains(out, "Assessment: group 1 ");
+	assert_not_contains(out, "Assessment: group 0 "); /* the host bridge's group */
 	free(out);
 	const char *bad[] = { VH_HOOKCTL, "devices", "100", NULL };
 	assert_int_equal(vh_test_run(bad, NULL, NULL), 2);
@@ -218,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_seed_gpu),
 		cmocka_unit_test(test_every_host_matches_its_sysfs),
 		cmocka_unit_test(test_shared_group_not_isolated),
+		cmocka_unit_test(test_group_passable),
 		cmocka_unit_test(test_running_vm_and_boot_vga),
 		cmocka_unit_test(test_text_view),
 		cmocka_unit_test(test_check_text_group_none),

@@ -86,7 +86,7 @@ static void test_mutated_hosts(void **state)
 			char *root = vh_test_scratch_copy(vh_test_host("seed"));
 			mutate(root, targets[t], (enum mutation)m, (unsigned)(t * 31 + (size_t)m));
 			for (unsigned vmid = 100; vmid <= 102; vmid++) {
-				struct vh_err e = { "" };
+				struct vh_err e = { 0 };
 				struct vh_host *h = vh_host_new(root, &e);
 				assert_non_null(h);
 				struct vh_policy *p = vh_policy_load(h, NULL, &e);

@@ -47,6 +47,7 @@ static void test_hung_write_releases_task_output(void **state)
 	struct vh_err e;
 	assert_int_equal(vh_sysfs_write(fifo, "0000:01:00.0", 100, &e), -1);
 	assert_contains(e.msg, "did not finish within 100 ms");
+	assert_int_equal(e.code, ETIMEDOUT); /* the hook tells a stuck driver by the code */
 	close(task[1]);
 	struct pollfd p = { .fd = task[0], .events = POLLIN };
 	int ready = poll(&p, 1, 1000);
@@ -97,6 +98,7 @@ static void test_write_result(void **state)
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	assert_int_equal(vh_sysfs_write(path, "1", 1000, &e), -1);
 	assert_contains(e.msg, "missing");
+	assert_int_equal(e.code, ENOENT);
 	vh_test_scratch_free(dir);
 }
 

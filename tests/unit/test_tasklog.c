@@ -31,7 +31,7 @@ static const char *basic_tree(void)
 
 static struct vh_history *load(const char *root, unsigned vmid, unsigned limit)
 {
-	struct vh_err err = { { 0 } };
+	struct vh_err err = { 0 };
 	struct vh_host *h = vh_host_new(root, &err);
 	assert_non_null(h);
 	struct vh_history *hist = vh_history_load(h, vmid, limit, &err);

@@ -103,7 +103,7 @@ static void test_policy_parse(void **state)
 	static const char text[] = "{\"post_stop\": \"return\", \"vms\": {\"100\": {\"timeout_ms\": 500}}}"
 				   " junk after the length";
 	size_t len = strlen(text) - strlen(" junk after the length");
-	struct vh_err e = { "" };
+	struct vh_err e = { 0 };
 	struct vh_policy *p = vh_policy_parse("t.json", text, len, &e);
 	if (!p)
 		fail_msg("%s", e.msg);
@@ -129,7 +129,7 @@ static void test_policy_load_uses_parse(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"reset\": false}\n{}");
-	struct vh_err e = { "" };
+	struct vh_err e = { 0 };
 	struct vh_host *h = vh_host_new(root, &e);
 	assert_null(vh_policy_load(h, NULL, &e));
 	assert_contains(e.msg, "vfiohelp.json:2:1: text after the JSON object");
@@ -151,7 +151,7 @@ static void test_mapping_parse(void **state)
 	struct vh_map_entry maps[4];
 	size_t n;
 	bool section;
-	struct vh_err e = { "" };
+	struct vh_err e = { 0 };
 	assert_int_equal(vh_mapping_parse(text, strlen(text), "rtx4060", "pve", maps, 4, &n, &section, &e), 0);
 	assert_true(section);
 	assert_int_equal(n, 1);
@@ -324,7 +324,7 @@ static void test_history_parse_matches_load(void **state)
 		add_text(&t, root, paths[i]);
 	assert_int_equal(t.n, 8);
 
-	struct vh_err e = { "" };
+	struct vh_err e = { 0 };
 	struct vh_host *h = vh_host_new(root, &e);
 	struct vh_history *loaded = vh_history_load(h, 0, 0, &e);
 	struct vh_history *parsed = vh_history_parse(t.files, t.n, 0, 0, &e);
@@ -363,7 +363,7 @@ static void test_history_parse_reads_len_only(void **state)
 		"UPID:pve:0000A3C4:0012F0E1:6905FED8:qmstart:100:root@pam: 6905FEDB OK\n"
 		"UPID:pve:0000A400:00130000:6905FEF6:qmstart:101:root@pam: 6905FEF8 OK\n";
 	struct vh_text_file f = { "/var/log/pve/tasks/index", index, strlen(index) / 2 };
-	struct vh_err e = { "" };
+	struct vh_err e = { 0 };
 	struct vh_history *hist = vh_history_parse(&f, 1, 0, 0, &e);
 	assert_non_null(hist);
 	assert_int_equal(vh_history_count(hist), 1);

@@ -468,6 +468,18 @@ void vh_test_expect_none(const struct vh_report *r, const char *id)
 	}
 }
 
+const struct vh_unjudged *vh_test_expect_unjudged(const struct vh_report *r, const char *check,
+						  const char *why_part)
+{
+	for (size_t i = 0; i < r->n_unjudged; i++)
+		if (!strcmp(r->unjudged[i].check, check) && strstr(r->unjudged[i].why, why_part))
+			return &r->unjudged[i];
+	for (size_t i = 0; i < r->n_unjudged; i++)
+		print_message("  not judged: %s: %s\n", r->unjudged[i].check, r->unjudged[i].why);
+	fail_msg("VM %u: expected '%s' not judged with '%s'", r->vmid, check, why_part);
+	return NULL;
+}
+
 void vh_test_load_vfio(const char *root)
 {
 	char mods[16384];

@@ -93,5 +93,9 @@ const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id,
 const struct vh_finding *vh_test_expect(const struct vh_report *r, const char *id,
 					const char *subject, enum vh_severity sev);
 void vh_test_expect_none(const struct vh_report *r, const char *id);
+/* Asserts that check was not judged and that its reason holds why_part;
+ * lists what was not judged when not. */
+const struct vh_unjudged *vh_test_expect_unjudged(const struct vh_report *r, const char *check,
+						  const char *why_part);
 
 #endif

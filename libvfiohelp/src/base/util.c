@@ -1,5 +1,6 @@
 /* Small, strict helpers: errors, string grammar, bounded file reads. */
 #include "internal.h"
+#include "base/array.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,17 +11,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int vh_fail(struct vh_err *err, const char *fmt, ...)
+static int fail_v(struct vh_err *err, int code, const char *fmt, va_list ap)
 {
-	/* errno survives, so a caller can still tell a timeout from a refusal. */
 	int saved = errno;
 	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
+		err->code = code ? code : EIO;
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
 	}
 	errno = saved;
+	return -1;
+}
+
+int vh_fail(struct vh_err *err, const char *fmt, ...)
+{
+	int code = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	fail_v(err, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int vh_failc(struct vh_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fail_v(err, code, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -101,6 +118,18 @@ bool vh_is_safe_component(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("_.:+-", *s))
 			return false;
 	return true;
+}
+
+/* A VMID is a base value: every layer names VMs by it. */
+int vh_vmid_parse(const char *s, unsigned *out)
+{
+	uint64_t v;
+	/* pve-vmid: [1-9][0-9]{2,8} */
+	size_t len = strlen(s);
+	if (len < 3 || len > 9 || s[0] == '0' || vh_parse_uint(s, len, 999999999, &v) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid)
@@ -214,17 +243,11 @@ int vh_slurp(const char *path, size_t max, char **out, size_t *len)
 	int fd = vh_open_regular(path);
 	if (fd < 0)
 		return -1;
-	size_t cap = 4096, got = 0;
+	size_t cap = 0, got = 0;
 	char *buf = NULL;
 	for (;;) {
-		if (!buf || got + 1 >= cap) {
-			size_t want = buf ? cap * 2 : cap;
-			char *grown = realloc(buf, want);
-			if (!grown)
-				break;
-			buf = grown;
-			cap = want;
-		}
+		if ((!buf || got + 1 >= cap) && vh_array_reserve(&buf, &cap, got + 2, 1, 4096) < 0)
+			break;
 		ssize_t n = read_full(fd, buf + got, cap - 1 - got);
 		if (n < 0)
 			break;

@@ -8,6 +8,7 @@
  * their groups are read.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
@@ -15,89 +16,13 @@
 #include "pve/ownership.h"
 #include "host/kmods.h"
 #include "pve/mapping.h"
-#include "pci/pcidev.h"
+#include "host/pcidev.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_VM_DEVICES (VH_MAX_HOSTPCI * VH_MAX_HOSTPCI_ADDRS * 8)
-
-
-/* Makes room for one more element in a doubling array; false (and the
- * evaluation marked out of memory) when that fails. */
-static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return true;
-	size_t want = *cap ? *cap * 2 : 16;
-	void *grown = realloc(*array, want * elem);
-	if (!grown) {
-		ev->oom = true;
-		return false;
-	}
-	*array = grown;
-	*cap = want;
-	return true;
-}
-
-void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...)
-{
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
-		return;
-	struct vh_passed *p = &r->passed[r->n_passed++];
-	p->topic = topic;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->text, sizeof(p->text), fmt, ap);
-	va_end(ap);
-	vh_sanitize(p->text);
-}
-
-static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
-			const char *subject, const char *fix, const char *fmt, va_list ap)
-{
-	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
-	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, dflt);
-	if (sev == VH_SEV_OFF)
-		return;
-	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->findings, &ev->cap_findings, r->n_findings,
-			  sizeof(*r->findings)))
-		return;
-	struct vh_finding *f = &r->findings[r->n_findings++];
-	memset(f, 0, sizeof(*f));
-	f->kind = id;
-	vh_strlcpy(f->id, kind->id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = kind->topic;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	/* Config values reach the admin's terminal through these. */
-	vh_sanitize(f->message);
-	vh_sanitize(f->fix);
-	vh_sanitize(f->subject);
-}
-
-void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
-		     const char *fix, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	add_finding(ev, id, vh_finding_kind_of(id)->severity, subject, fix, fmt, ap);
-	va_end(ap);
-}
-
-void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
-			const char *subject, const char *fix, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	add_finding(ev, id, dflt, subject, fix, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- the VM's settings ---- */
 
@@ -261,8 +186,8 @@ static void check_memory(struct vh_eval *ev)
 		return;
 	if (vh_meminfo(ev->h, &avail, &total, &e) < 0) {
 		/* Unknown is not insufficient: say so, do not block on it. */
-		vh_eval_finding(ev, VH_F_MEMORY_UNKNOWN, "host", NULL,
-			"cannot tell how much memory can be pinned: %s", e.msg);
+		vh_eval_unjudged(ev, "memory", "cannot tell whether %llu MiB can be pinned: %s",
+				 (unsigned long long)vm->memory_mib, e.msg);
 		return;
 	}
 	if (vm->hugepages_mib || vm->hugepages_any) {
@@ -370,15 +295,15 @@ static void resolve_devices(struct vh_eval *ev)
 		char key[16];
 		snprintf(key, sizeof(key), "hostpci%d", pci->index);
 		if (pci->has_mapping) {
-			char why[512], fix[256];
+			struct vh_err why;
+			char fix[256];
 			size_t n;
 			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
 				 "this node in Datacenter > Resource Mappings", pci->mapping);
 			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
-					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, why,
-					       sizeof(why)) < 0) {
+					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, &why) < 0) {
 				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
-					"%s: %s", key, why);
+					"%s: %s", key, why.msg);
 				continue;
 			}
 			pci->n_addrs = n;
@@ -492,7 +417,12 @@ static void check_etc_modules(struct vh_eval *ev)
 	struct vh_etc_module mods[64];
 	size_t n;
 	/* Without the kernel's module index nothing can be said to be missing. */
-	if (!vh_kmod_indexed(ev->h) || vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
+	if (!vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "etc-modules", "no module index for kernel %s under /lib/modules: "
+				 "cannot tell whether /etc/modules names modules it lacks", ev->h->kver);
+		return;
+	}
+	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_exists(ev->h, mods[i].name))
@@ -583,6 +513,11 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
 		       d->name, d->vendor, d->device);
+		return;
+	}
+	if (d->modalias[0] && !vh_kmod_indexed(ev->h)) {
+		vh_eval_unjudged(ev, "host-drivers", "%s: no module index for kernel %s: cannot tell "
+				 "which host driver would claim it at boot", d->name, ev->h->kver);
 		return;
 	}
 	if (!d->modalias[0] || vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
@@ -683,21 +618,6 @@ static void check_sriov_pf(struct vh_eval *ev, const struct vh_device *d)
 		"resetting the PF removes them", d->name, d->sriov_numvfs, count, users);
 }
 
-/* ---- IOMMU groups ---- */
-
-bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a)
-{
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (vh_pci_addr_equal(&r->devices[i].addr, a))
-			return true;
-	return false;
-}
-
-bool vh_driver_harmless(const char *driver)
-{
-	return !driver[0] || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
-}
-
 /* The nearest bridge above d that does not enforce ACS, if any. */
 static const struct vh_device *missing_acs_above(struct vh_host *h, const struct vh_device *d)
 {
@@ -793,15 +713,31 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 	}
 }
 
-const struct vh_hostpci *vh_report_hostpci(const struct vh_report *r, int index)
-{
-	for (size_t i = 0; i < r->vm.n_hostpci; i++)
-		if (r->vm.hostpci[i].index == index)
-			return &r->vm.hostpci[i];
-	return NULL;
-}
-
 /* ---- the whole evaluation ---- */
+
+/* The VM's config, or the vm-config finding: a VM this node does not have
+ * is named as such (its config has no line to correct), one Proxmox could
+ * not parse names the line. */
+static bool load_config(struct vh_eval *ev)
+{
+	struct vh_report *r = ev->r;
+	char path[PATH_MAX], node[64], fix[160];
+	struct vh_err e;
+	if (vh_vmconf_load(ev->h, r->vmid, &r->vm, &e) == 0)
+		return r->vm_loaded = true;
+	if (vh_host_path(ev->h, path, sizeof(path), "/etc/pve/qemu-server/%u.conf", r->vmid) == 0 &&
+	    !vh_path_exists(path)) {
+		if (vh_node_name(ev->h, node, sizeof(node), NULL) < 0)
+			vh_strlcpy(node, "this node", sizeof(node));
+		vh_eval_finding(ev, VH_F_VM_CONFIG, "config", "qm list   # the VMs of this node",
+				"no VM %u on node %s (no /etc/pve/qemu-server/%u.conf)", r->vmid, node,
+				r->vmid);
+		return false;
+	}
+	snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", r->vmid);
+	vh_eval_finding(ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
+	return false;
+}
 
 struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_policy *p,
 			      struct vh_err *err)
@@ -815,15 +751,18 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		return NULL;
 	}
 	r->vmid = vmid;
+	/* Without /etc/pve there is no VM to judge: the tool cannot run here,
+	 * which is not a verdict on a start. */
+	if (!vh_is_pve_node(h)) {
+		vh_report_free(r);
+		vh_fail(err, "this host is not a Proxmox VE node: %s/etc/pve does not exist",
+			strcmp(vh_host_root(h), "/") ? vh_host_root(h) : "");
+		return NULL;
+	}
 	struct vh_eval ev = { .h = h, .policy = p, .r = r };
 	struct vh_err e;
-	if (vh_vmconf_load(h, vmid, &r->vm, &e) < 0) {
-		char fix[160];
-		snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", vmid);
-		vh_eval_finding(&ev, VH_F_VM_CONFIG, "config", fix, "%s", e.msg);
+	if (!load_config(&ev))
 		return r;
-	}
-	r->vm_loaded = true;
 	bool iommu_active;
 	check_vm_settings(&ev);
 	resolve_devices(&ev);
@@ -850,25 +789,3 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	return r;
 }
 
-void vh_report_free(struct vh_report *r)
-{
-	if (!r)
-		return;
-	free(r->devices);
-	free(r->findings);
-	free(r->passed);
-	free(r);
-}
-
-size_t vh_report_count(const struct vh_report *r, enum vh_severity s)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < r->n_findings; i++)
-		n += r->findings[i].severity == s;
-	return n;
-}
-
-bool vh_report_blocks(const struct vh_report *r)
-{
-	return vh_report_count(r, VH_SEV_ERROR) > 0;
-}

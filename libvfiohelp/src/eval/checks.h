@@ -12,7 +12,7 @@ struct vh_eval {
 	struct vh_host *h;
 	const struct vh_policy *policy;
 	struct vh_report *r;
-	size_t cap_findings, cap_passed;
+	size_t cap_findings, cap_passed, cap_unjudged;
 	bool oom;
 };
 
@@ -26,6 +26,10 @@ void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_sever
 			const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(6, 7);
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
+
+/* A check that could not be made: `check` names it, the text says what
+ * could not be read. Never a finding, so never blocks a start. */
+void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ...) VH_PRINTF(3, 4);
 
 /* The rules of the VM's entries (checks_entries.c), once its devices are read. */
 void vh_check_code43(struct vh_eval *ev);

@@ -11,7 +11,7 @@
 #include "internal.h"
 #include "eval/checks.h"
 #include "host/iommu.h"
-#include "pci/pcidev.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 #include "host/kmods.h"
@@ -29,7 +29,7 @@ static void check_interrupts(struct vh_eval *ev)
 	enum vh_unsafe_source source;
 	struct vh_err e;
 	if (vh_interrupts_remapped(ev->h, &remapped, &e) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_IOMMU, "interrupt remapping not judged (%s)", e.msg);
+		vh_eval_unjudged(ev, "interrupt-remapping", "%s", e.msg);
 		return;
 	}
 	unsafe = vh_unsafe_interrupts(ev->h, &source);
@@ -78,8 +78,8 @@ static void check_responsive(struct vh_eval *ev, const struct vh_device *d)
 		return;
 	}
 	if (vh_config_vendor(ev->h, d->name, &vendor) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s: config space not readable, responsiveness not "
-			       "judged", d->name);
+		vh_eval_unjudged(ev, "config-space", "%s: its config space cannot be read: cannot tell "
+				 "whether it answers", d->name);
 		return;
 	}
 	if (vendor == 0xffff && d->is_vf) {
@@ -167,8 +167,8 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	if (!has_amd_reset_bug(d))
 		return;
 	if (!d->reset_method[0] && d->has_reset) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s: AMD reset bug not judged (this kernel has no "
-			       "reset_method to show a device_specific reset)", d->name);
+		vh_eval_unjudged(ev, "amd-reset", "%s: this kernel has no reset_method to show whether "
+				 "it has a device_specific reset", d->name);
 		return;
 	}
 	if (reset_method_has(d, "device_specific")) {
@@ -224,8 +224,8 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 	const char *rel = pci->romfile + strspn(pci->romfile, "/");
 	if (!vh_is_safe_relpath(rel) ||
 	    vh_host_path(ev->h, path, sizeof(path), "/usr/share/kvm/%s", rel) < 0) {
-		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile=%s not judged: not a plain path under "
-			       "/usr/share/kvm/", key, pci->romfile);
+		vh_eval_unjudged(ev, "romfile", "%s romfile=%s is not a plain path under /usr/share/kvm/",
+				 key, pci->romfile);
 		return;
 	}
 	int fd = vh_open_regular(path);

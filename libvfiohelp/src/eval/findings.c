@@ -28,7 +28,6 @@ static const struct vh_finding_kind kinds[] = {
 	[VH_F_ROMFILE_MISSING] = { "romfile-missing", E, VH_TOPIC_VM, VH_REPAIR_NONE, "romfile= names a file that is not in /usr/share/kvm/" },
 	/* the host */
 	[VH_F_MEMORY_INSUFFICIENT] = { "memory-insufficient", E, VH_TOPIC_HOST, VH_REPAIR_NONE, "the VM's memory exceeds what the host can pin now" },
-	[VH_F_MEMORY_UNKNOWN] = { "memory-unknown", W, VH_TOPIC_HOST, VH_REPAIR_NONE, "/proc/meminfo cannot be read: memory-insufficient cannot be judged" },
 	/* IOMMU */
 	[VH_F_IOMMU_DISABLED] = { "iommu-disabled", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the host has no active IOMMU" },
 	[VH_F_INTERRUPT_REMAPPING_MISSING] = { "interrupt-remapping-missing", E, VH_TOPIC_IOMMU, VH_REPAIR_NONE, "the IOMMU does not remap interrupts and unsafe interrupts are not allowed: vfio refuses the device" },

@@ -234,7 +234,7 @@ struct vh_policy *vh_policy_parse(const char *name, const char *text, size_t len
 	if (root && (parse_scope(root, &p->scopes[0], true, "policy", p, &e) < 0 ||
 		     (json_object_object_get(root, "vms") &&
 		      parse_vms(json_object_object_get(root, "vms"), p, &e) < 0))) {
-		vh_fail(err, "policy %s: %s", name, e.msg);
+		vh_failc(err, e.code, "policy %s: %s", name, e.msg);
 		json_object_put(root);
 		root = NULL;
 	}

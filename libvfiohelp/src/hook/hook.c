@@ -6,7 +6,7 @@
  * later step fails, so nothing is left half done.
  */
 #include "internal.h"
-#include "pci/bind.h"
+#include "hook/bind.h"
 #include "eval/checks.h"
 #include "host/iommu.h"
 #include "host/system.h"
@@ -138,7 +138,7 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 {
 	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		bool is_loaded;
-		struct vh_err e = { "" };
+		struct vh_err e = { 0 };
 		enum vh_module_state st = vh_module_state(hk->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN)
 			continue;
@@ -283,7 +283,7 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
 		struct vh_err e;
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
-			if (errno == ETIMEDOUT)
+			if (e.code == ETIMEDOUT)
 				vh_strlcpy(hk->stuck, d->name, sizeof(hk->stuck));
 			say(hk, "error bind %s: %s", d->name, e.msg);
 			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver", cur[0] ? cur : "vfio-pci", d->name);

@@ -57,32 +57,7 @@ void vh_host_free(struct vh_host *h)
 	free(h);
 }
 
-const char *vh_host_root(const struct vh_host *h)
-{
-	return h->root[0] ? h->root : "/";
-}
-
 void vh_host_want_names(struct vh_host *h, bool want)
 {
 	h->want_names = want;
-}
-
-bool vh_host_is_live(const struct vh_host *h)
-{
-	return h->live;
-}
-
-int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fmt, ...)
-{
-	size_t rl = strlen(h->root);
-	if (rl >= size)
-		return -1;
-	memcpy(buf, h->root, rl);
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + rl, size - rl, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size - rl)
-		return -1;
-	return 0;
 }

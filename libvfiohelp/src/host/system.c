@@ -184,6 +184,12 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 
 /* ---- node name ---- */
 
+bool vh_is_pve_node(struct vh_host *h)
+{
+	char path[PATH_MAX];
+	return vh_host_path(h, path, sizeof(path), "/etc/pve") == 0 && vh_path_exists(path);
+}
+
 int vh_node_name(struct vh_host *h, char *buf, size_t size, struct vh_err *err)
 {
 	char path[PATH_MAX];

@@ -33,5 +33,8 @@ bool vh_iomem_framebuffer(const char *iomem, size_t iomem_len, const char *resou
 
 /* This node's name: /etc/hostname up to the first dot. */
 int vh_node_name(struct vh_host *h, char *buf, size_t size, struct vh_err *err);
+/* The host is a Proxmox VE node: it has /etc/pve (pmxcfs, the cluster file
+ * system every VM config lives in). */
+bool vh_is_pve_node(struct vh_host *h);
 
 #endif

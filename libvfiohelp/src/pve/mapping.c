@@ -43,18 +43,11 @@ static int parse_id_pair(const struct vh_prop *p, char *out, struct vh_err *err)
 
 static int parse_paths(const struct vh_prop *p, struct vh_map_entry *m, struct vh_err *err)
 {
-	const char *s = p->val, *end = p->val + p->val_len;
-	for (;;) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *stop = semi ? semi : end;
-		if (m->n_paths == VH_MAX_HOSTPCI_ADDRS ||
-		    vh_pci_addr_parse(s, (size_t)(stop - s), &m->paths[m->n_paths]) < 0)
-			return vh_fail(err, "path '%.*s' is not a PCI address", (int)(stop - s), s);
-		m->n_paths++;
-		if (!semi)
-			return 0;
-		s = semi + 1;
-	}
+	struct vh_err e;
+	if (vh_pci_addr_list_parse(p->val, p->val_len, m->paths, VH_MAX_HOSTPCI_ADDRS, &m->n_paths,
+				   &e) < 0)
+		return vh_failc(err, e.code, "path: %s", e.msg);
+	return 0;
 }
 
 static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
@@ -93,39 +86,39 @@ static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 
 /* assert_valid: every path of the map names a present device whose ids
  * are what the map says; the IOMMU group is checked on the first path. */
-static bool map_valid(struct vh_host *h, const struct vh_map_entry *m, char *why, size_t size)
+static int map_valid(struct vh_host *h, const struct vh_map_entry *m, struct vh_err *err)
 {
 	for (size_t i = 0; i < m->n_paths; i++) {
 		struct vh_err e;
 		const struct vh_device *d = vh_host_device(h, &m->paths[i], &e);
 		char id[10], subsys[10];
 		if (!d)
-			return vh_strlcpy(why, e.msg, size), false;
+			return vh_failc(err, e.code, "%s", e.msg);
 		if (!d->present)
-			return snprintf(why, size, "pci device '%s' not found", d->name), false;
+			return vh_failc(err, EINVAL, "pci device '%s' not found", d->name);
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		snprintf(subsys, sizeof(subsys), "%04x:%04x", d->subsys_vendor, d->subsys_device);
 		if (strcmp(id, m->id))
-			return snprintf(why, size, "%s is %s, the map says id=%s", d->name, id, m->id), false;
+			return vh_failc(err, EINVAL, "%s is %s, the map says id=%s", d->name, id, m->id);
 		if (!m->has_subsys)
-			return snprintf(why, size, "the map lacks subsystem-id for %s (%s), which "
-					"Proxmox requires", d->name, subsys), false;
+			return vh_failc(err, EINVAL, "the map lacks subsystem-id for %s (%s), which "
+					"Proxmox requires", d->name, subsys);
 		if (strcmp(subsys, m->subsys))
-			return snprintf(why, size, "%s has subsystem %s, the map says %s", d->name, subsys,
-					m->subsys), false;
+			return vh_failc(err, EINVAL, "%s has subsystem %s, the map says %s", d->name, subsys,
+					m->subsys);
 		if (i > 0)
 			continue;
 		if (d->iommu_group >= 0 && !m->has_group)
-			return snprintf(why, size, "the map lacks iommugroup for %s (group %d), which "
-					"Proxmox requires", d->name, d->iommu_group), false;
+			return vh_failc(err, EINVAL, "the map lacks iommugroup for %s (group %d), which "
+					"Proxmox requires", d->name, d->iommu_group);
 		if (d->iommu_group < 0 && m->has_group)
-			return snprintf(why, size, "the map says iommugroup=%d but %s has no IOMMU group",
-					m->group, d->name), false;
+			return vh_failc(err, EINVAL, "the map says iommugroup=%d but %s has no IOMMU group",
+					m->group, d->name);
 		if (m->has_group && d->iommu_group != m->group)
-			return snprintf(why, size, "%s is in IOMMU group %d, the map says %d", d->name,
-					d->iommu_group, m->group), false;
+			return vh_failc(err, EINVAL, "%s is in IOMMU group %d, the map says %d", d->name,
+					d->iommu_group, m->group);
 	}
-	return true;
+	return 0;
 }
 
 /* Collects the map lines of section `id` for `node` from the file text
@@ -205,22 +198,20 @@ static int mdev_flag(const char *text, const char *id)
 
 /* assert_valid: a mapping's mdev flag must say what the device offers
  * (mdev_supported_types, or NVIDIA's vGPU sysfs API). */
-static bool mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag, char *why,
-			 size_t size)
+static int mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag, struct vh_err *err)
 {
 	char path[PATH_MAX], name[VH_PCI_ADDR_STRLEN];
 	if (flag < 0)
-		return true;
+		return 0;
 	vh_pci_addr_format(&m->paths[0], name);
 	bool has = (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
 				 name) == 0 && vh_path_exists(path)) ||
 		   (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", name) == 0 &&
 		    vh_path_exists(path));
 	if ((flag == 1) == has)
-		return true;
-	snprintf(why, size, "the mapping says mdev %d but %s %s mediated devices", flag, name,
-		 has ? "offers" : "offers no");
-	return false;
+		return 0;
+	return vh_failc(err, EINVAL, "the mapping says mdev %d but %s %s mediated devices", flag, name,
+			has ? "offers" : "offers no");
 }
 
 static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn taken, void *ctx)
@@ -244,19 +235,18 @@ struct pool {
 /* Every map must be valid (assert_valid); the first free one is chosen. */
 static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_fn taken, void *ctx,
 		      struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
-		      char *why, size_t size)
+		      struct vh_err *err)
 {
+	struct vh_err e;
 	if (!p->section || p->n == 0)
-		return snprintf(why, size, p->section ? "PCI device mapping not found for '%s': it has "
-							"no map for node %s"
-						      : "PCI device mapping not found for '%s': %s has no such mapping",
-				p->id, p->section ? p->node : p->path), -1;
-	char reason[256];
+		return vh_failc(err, ENOENT, p->section ? "PCI device mapping not found for '%s': it "
+							  "has no map for node %s"
+							: "PCI device mapping not found for '%s': %s has no such mapping",
+				p->id, p->section ? p->node : p->path);
 	for (size_t i = 0; i < p->n; i++)
-		if (!map_valid(h, &p->maps[i], reason, sizeof(reason)) ||
-		    !mdev_matches(h, &p->maps[i], p->mdev, reason, sizeof(reason)))
-			return snprintf(why, size, "mapping '%s' on node %s is invalid (hardware probably "
-					"changed): %s", p->id, p->node, reason), -1;
+		if (map_valid(h, &p->maps[i], &e) < 0 || mdev_matches(h, &p->maps[i], p->mdev, &e) < 0)
+			return vh_failc(err, e.code, "mapping '%s' on node %s is invalid (hardware probably "
+					"changed): %s", p->id, p->node, e.msg);
 	*n_alternatives = p->n;
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->n > 1 && !alternative_free(&p->maps[i], taken, ctx))
@@ -265,13 +255,13 @@ static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_
 			addrs[(*count)++] = p->maps[i].paths[j];
 		return 0;
 	}
-	return snprintf(why, size, "could not find a free device for mapping '%s': each of its %zu "
-			"maps on node %s is in use", p->id, p->n, p->node), -1;
+	return vh_failc(err, ENOENT, "could not find a free device for mapping '%s': each of its %zu "
+			"maps on node %s is in use", p->id, p->n, p->node);
 }
 
 int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,
 		       struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
-		       char *why, size_t size)
+		       struct vh_err *err)
 {
 	char path[PATH_MAX], *text;
 	size_t len;
@@ -280,21 +270,21 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn ta
 	*count = 0;
 	*n_alternatives = 0;
 	if (vh_node_name(h, p.node, sizeof(p.node), &e) < 0)
-		return snprintf(why, size, "%s", e.msg), -1;
+		return vh_failc(err, e.code, "%s", e.msg);
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
 	    vh_slurp(path, 1u << 20, &text, &len) < 0)
-		return snprintf(why, size, "cannot read %s: %s", path, strerror(errno)), -1;
+		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
 	/* a pool has as many maps as it likes: room for every "map" word */
 	size_t cap = count_words(text, "map") + 1;
 	p.maps = calloc(cap, sizeof(*p.maps));
 	p.mdev = mdev_flag(text, id);
 	int rc = p.maps ? vh_mapping_parse(text, len, id, p.node, p.maps, cap, &p.n, &p.section, &e)
-			: vh_fail(&e, "out of memory");
+			: vh_failc(&e, ENOMEM, "out of memory");
 	free(text);
 	if (rc < 0)
-		snprintf(why, size, "%s: %s", path, e.msg);
+		vh_failc(err, e.code, "%s: %s", path, e.msg);
 	else
-		rc = choose_map(h, &p, taken, ctx, addrs, max, count, n_alternatives, why, size);
+		rc = choose_map(h, &p, taken, ctx, addrs, max, count, n_alternatives, err);
 	free(p.maps);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * pci-id-reservations, running VMs and their configs, other VMs' hook states.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "host/host.h"
 #include "pve/mapping.h"
 #include "pve/ownership.h"
@@ -173,14 +174,8 @@ bool vh_entry_takes_device(struct vh_host *h, const struct vh_hostpci *pci)
 
 static int add_use(struct vh_vm_uses *u, const struct vh_vm_use *use)
 {
-	if (u->n == u->cap) {
-		size_t want = u->cap ? u->cap * 2 : 32;
-		struct vh_vm_use *grown = realloc(u->list, want * sizeof(*grown));
-		if (!grown)
-			return -1;
-		u->list = grown;
-		u->cap = want;
-	}
+	if (VH_ARRAY_ROOM(u->list, u->cap, u->n) < 0)
+		return -1;
 	u->list[u->n++] = *use;
 	return 0;
 }
@@ -193,10 +188,9 @@ static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct
 		return 0;
 	for (size_t i = 0; i < vm->n_hostpci; i++) {
 		struct vh_hostpci *pci = &vm->hostpci[i];
-		char why[256];
 		if (pci->has_mapping &&
 		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
-				       &pci->n_addrs, &pci->n_alternatives, why, sizeof(why)) < 0)
+				       &pci->n_addrs, &pci->n_alternatives, NULL) < 0)
 			continue;
 		bool takes = vh_entry_takes_device(h, pci);
 		for (size_t j = 0; j < pci->n_addrs; j++)

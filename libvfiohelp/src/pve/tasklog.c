@@ -21,7 +21,9 @@
  * everything after opening a file is the same code for both.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "pve/tasklog.h"
+#include "pve/tasklog_model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,130 +34,6 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-
-#define TASKLOG_LINE_MAX 4096       /* pve-common reads a task's status from its last 4 KiB */
-#define HOOKLOG_LINE_MAX (64 * 1024) /* one phase run: every finding and fix line */
-#define TASK_HOOK_LINES_MAX 128     /* kept per task; the rest is counted in a note */
-#define NOTES_MAX 32
-#define MATCH_SLACK_S 2             /* clock steps between the hook's time() and the task's */
-
-/* ---- string lists ---- */
-
-struct strlist {
-	char **v;
-	size_t n, cap;
-};
-
-/* Appends a copy of s[0..len) with control characters replaced, so a log
- * line cannot drive the admin's terminal. */
-static int strlist_add(struct strlist *l, const char *s, size_t len)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	char *c = malloc(len + 1);
-	if (!c)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		c[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	c[len] = '\0';
-	l->v[l->n++] = c;
-	return 0;
-}
-
-static void strlist_free(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* ---- the model ---- */
-
-struct vh_task {
-	char upid[VH_TASK_UPID_MAX]; /* "" for an entry of the hook's own log */
-	struct vh_task_upid id;
-	char type[40];
-	unsigned vmid;
-	int64_t start, end;          /* end -1: running */
-	bool has_end;
-	enum vh_task_state state;
-	char *status;                /* NULL until known */
-	struct strlist hook;         /* from the task's log */
-	struct strlist hooklog;      /* from matching hook.log entries, if the log has none */
-	const char *phase;           /* hook.log entries: the phase */
-	int exit_code;
-	bool folded;                 /* a hook.log entry merged into its task */
-	size_t seq;                  /* order read: later lines are newer */
-};
-
-struct vh_history {
-	unsigned vmid;
-	size_t total;                /* entries before the limit */
-	size_t seq;                  /* lines read so far */
-	struct vh_task **tasks;
-	size_t n, cap;
-	struct strlist notes;
-	size_t notes_dropped;
-};
-
-static void task_free(struct vh_task *t)
-{
-	if (!t)
-		return;
-	free(t->status);
-	strlist_free(&t->hook);
-	strlist_free(&t->hooklog);
-	free(t);
-}
-
-static int history_add(struct vh_history *hist, struct vh_task *t)
-{
-	if (hist->n == hist->cap) {
-		size_t cap = hist->cap ? hist->cap * 2 : 16;
-		struct vh_task **v = realloc(hist->tasks, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		hist->tasks = v;
-		hist->cap = cap;
-	}
-	t->seq = hist->seq++;
-	hist->tasks[hist->n++] = t;
-	return 0;
-}
-
-/* Notes are capped: a file of garbage gives a few lines and a count. */
-VH_PRINTF(2, 3) static void note(struct vh_history *hist, const char *fmt, ...)
-{
-	if (hist->notes.n >= NOTES_MAX) {
-		hist->notes_dropped++;
-		return;
-	}
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (strlist_add(&hist->notes, buf, strlen(buf)) < 0)
-		hist->notes_dropped++;
-}
-
-static int set_status(struct vh_task *t, const char *s, size_t len)
-{
-	struct strlist tmp = { 0 };
-	if (strlist_add(&tmp, s, len) < 0)
-		return -1;
-	free(t->status);
-	t->status = tmp.v[0];
-	free(tmp.v);
-	return 0;
-}
 
 /* ---- UPID ---- */
 
@@ -238,141 +116,6 @@ int vh_task_upid_parse(const char *s, size_t len, struct vh_task_upid *out)
 	return 0;
 }
 
-/* ---- where the files come from ---- */
-
-struct history_source {
-	struct vh_host *h;                /* the host's files, or else */
-	const struct vh_text_file *files; /* these texts */
-	size_t n_files;
-};
-
-/* ---- reading lines with bounded memory ---- */
-
-struct reader {
-	FILE *f;          /* a file of the host, or */
-	const char *text; /* a text in memory */
-	size_t text_len, pos;
-	const char *name; /* the host path, for notes */
-	char *buf;
-	size_t size, len;
-	unsigned lineno;
-	bool too_long, has_nul;
-};
-
-static int open_host_file(struct reader *r, struct vh_host *h, const char *host_path)
-{
-	char path[4096];
-	if (vh_host_path(h, path, sizeof(path), "%s", host_path) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = vh_open_regular(path); /* a planted FIFO must not hang the reader */
-	if (fd < 0)
-		return -1;
-	if (!(r->f = fdopen(fd, "r"))) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-static int open_text(struct reader *r, const struct history_source *src, const char *host_path)
-{
-	for (size_t i = 0; i < src->n_files; i++)
-		if (!strcmp(src->files[i].path, host_path)) {
-			r->text = src->files[i].text;
-			r->text_len = src->files[i].len;
-			return 0;
-		}
-	errno = ENOENT;
-	return -1;
-}
-
-/* Opens host_path (absolute on the host) from the source; -1 with errno. */
-static int reader_open(struct reader *r, const struct history_source *src, const char *host_path,
-		       const char *name, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	if ((src->h ? open_host_file(r, src->h, host_path) : open_text(r, src, host_path)) < 0)
-		return -1;
-	r->buf = malloc(size);
-	if (!r->buf) {
-		if (r->f)
-			fclose(r->f);
-		r->f = NULL;
-		errno = ENOMEM;
-		return -1;
-	}
-	r->name = name;
-	r->size = size;
-	return 0;
-}
-
-static void reader_close(struct reader *r)
-{
-	if (r->f)
-		fclose(r->f);
-	free(r->buf);
-	r->f = NULL;
-	r->buf = NULL;
-}
-
-static int reader_getc(struct reader *r)
-{
-	if (r->f)
-		return getc_unlocked(r->f);
-	return r->pos < r->text_len ? (unsigned char)r->text[r->pos++] : EOF;
-}
-
-static bool reader_failed(struct reader *r)
-{
-	return r->f && ferror(r->f);
-}
-
-/* One line into r->buf, without its newline. A line longer than the buffer
- * is consumed to its end but flagged, so the file's size never decides the
- * memory used. Returns false at the end of the file. */
-static bool reader_next(struct reader *r)
-{
-	size_t n = 0;
-	int c;
-	bool any = false;
-	r->too_long = r->has_nul = false;
-	while ((c = reader_getc(r)) != EOF) {
-		any = true;
-		if (c == '\n')
-			break;
-		if (c == '\0')
-			r->has_nul = true;
-		if (n + 1 < r->size)
-			r->buf[n++] = (char)c;
-		else
-			r->too_long = true;
-	}
-	if (!any)
-		return false;
-	r->buf[n] = '\0';
-	r->len = n;
-	r->lineno++;
-	return true;
-}
-
-/* Skips, with a note, lines no grammar here can accept. */
-static bool reader_usable(struct reader *r, struct vh_history *hist)
-{
-	if (r->too_long) {
-		note(hist, "%s line %u: longer than %zu bytes, skipped", r->name, r->lineno, r->size - 1);
-		return false;
-	}
-	if (r->has_nul) {
-		note(hist, "%s line %u: contains a NUL byte, skipped", r->name, r->lineno);
-		return false;
-	}
-	return true;
-}
-
 /* ---- index and active ---- */
 
 static bool is_shown_type(const char *type)
@@ -453,8 +196,8 @@ static struct vh_task *task_from_line(const struct task_line *tl, const struct v
 	t->start = u->starttime;
 	t->has_end = tl->has_end;
 	t->end = tl->has_end ? tl->end : -1;
-	if (tl->status && set_status(t, tl->status, strlen(tl->status)) < 0) {
-		task_free(t);
+	if (tl->status && tl_set_status(t, tl->status, strlen(tl->status)) < 0) {
+		tl_task_free(t);
 		return NULL;
 	}
 	return t;
@@ -467,7 +210,7 @@ static int read_task_list(const struct history_source *src, struct vh_history *h
 	char name[64];
 	struct reader r;
 	snprintf(name, sizeof(name), "/var/log/pve/tasks/%s", file);
-	if (reader_open(&r, src, name, name, TASKLOG_LINE_MAX) < 0) {
+	if (tl_reader_open(&r, src, name, name, TASKLOG_LINE_MAX) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		int e = errno;
@@ -476,233 +219,35 @@ static int read_task_list(const struct history_source *src, struct vh_history *h
 			vh_strlcpy(where, name, sizeof(where));
 		return vh_fail(err, "cannot read %s: %s", where, strerror(e));
 	}
-	while (reader_next(&r)) {
+	while (tl_reader_next(&r)) {
 		struct task_line tl;
 		struct vh_task_upid u;
-		if (!reader_usable(&r, hist) || r.len == 0)
+		if (!tl_reader_usable(&r, hist) || r.len == 0)
 			continue;
 		bool ok = active ? parse_active_line(r.buf, &tl) : parse_index_line(r.buf, &tl);
 		if (!ok || vh_task_upid_parse(tl.upid, tl.upid_len, &u) < 0) {
-			note(hist, "%s line %u: not a task line, skipped", name, r.lineno);
+			tl_note(hist, "%s line %u: not a task line, skipped", name, r.lineno);
 			continue;
 		}
 		if (!is_shown_type(u.type))
 			continue; /* backups, consoles, ...: not a start or stop */
 		unsigned vmid;
 		if (vh_vmid_parse(u.id, &vmid) < 0) {
-			note(hist, "%s line %u: %s task without a VMID, skipped", name, r.lineno, u.type);
+			tl_note(hist, "%s line %u: %s task without a VMID, skipped", name, r.lineno, u.type);
 			continue;
 		}
 		if (hist->vmid && vmid != hist->vmid)
 			continue;
 		struct vh_task *t = task_from_line(&tl, &u, vmid);
-		if (!t || history_add(hist, t) < 0) {
-			task_free(t);
-			reader_close(&r);
+		if (!t || tl_history_add(hist, t) < 0) {
+			tl_task_free(t);
+			tl_reader_close(&r);
 			return vh_fail(err, "out of memory reading %s", name);
 		}
 	}
-	if (reader_failed(&r))
-		note(hist, "%s: read error after line %u", name, r.lineno);
-	reader_close(&r);
-	return 0;
-}
-
-/* ---- the hook's own log ---- */
-
-static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
-
-static const char *phase_name(const char *s)
-{
-	for (size_t i = 0; i < VH_ARRAY_SIZE(phases); i++)
-		if (strcmp(s, phases[i]) == 0)
-			return phases[i];
-	return NULL;
-}
-
-static bool json_int_in(json_object *o, const char *key, int64_t min, int64_t max, int64_t *v)
-{
-	json_object *f;
-	if (!json_object_object_get_ex(o, key, &f) || !json_object_is_type(f, json_type_int))
-		return false;
-	errno = 0;
-	*v = json_object_get_int64(f);
-	return errno == 0 && *v >= min && *v <= max;
-}
-
-/* Why an entry is malformed, or NULL when it is fine. */
-static const char *hook_entry_check(json_object *o, int64_t *when, int64_t *vmid,
-				    const char **phase, int64_t *exit_code, json_object **lines)
-{
-	json_object *f;
-	if (!json_object_is_type(o, json_type_object))
-		return "not a JSON object";
-	if (!json_int_in(o, "time", 1, INT64_MAX, when))
-		return "no valid \"time\"";
-	if (!json_int_in(o, "vmid", 100, 999999999, vmid))
-		return "no valid \"vmid\"";
-	if (!json_object_object_get_ex(o, "phase", &f) || !json_object_is_type(f, json_type_string) ||
-	    !(*phase = phase_name(json_object_get_string(f))))
-		return "no valid \"phase\"";
-	if (!json_int_in(o, "exit", 0, 255, exit_code))
-		return "no valid \"exit\"";
-	if (!json_object_object_get_ex(o, "lines", lines) ||
-	    !json_object_is_type(*lines, json_type_array))
-		return "no \"lines\" array";
-	return NULL;
-}
-
-static int add_lines(struct strlist *l, json_object *lines)
-{
-	size_t n = json_object_array_length(lines);
-	for (size_t i = 0; i < n && l->n < TASK_HOOK_LINES_MAX; i++) {
-		json_object *s = json_object_array_get_idx(lines, i);
-		if (json_object_is_type(s, json_type_string) &&
-		    strlist_add(l, json_object_get_string(s), (size_t)json_object_get_string_len(s)) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static struct vh_task *task_from_hook_entry(int64_t when, unsigned vmid, const char *phase,
-					    int exit_code, json_object *lines)
-{
-	struct vh_task *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	snprintf(t->type, sizeof(t->type), "hook:%s", phase);
-	t->phase = phase;
-	t->vmid = vmid;
-	t->start = t->end = when;
-	t->has_end = true;
-	t->exit_code = exit_code;
-	char status[16];
-	snprintf(status, sizeof(status), exit_code ? "exit %d" : "OK", exit_code);
-	if (set_status(t, status, strlen(status)) < 0 || add_lines(&t->hooklog, lines) < 0) {
-		task_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-/* Parses one line of hook.log; -1 only when memory runs out. */
-static int read_hook_entry(struct vh_history *hist, struct reader *r, struct json_tokener *tok)
-{
-	while (r->len && (r->buf[r->len - 1] == ' ' || r->buf[r->len - 1] == '\r'))
-		r->buf[--r->len] = '\0';
-	json_tokener_reset(tok);
-	json_object *o = json_tokener_parse_ex(tok, r->buf, (int)r->len);
-	int64_t when, vmid, exit_code;
-	const char *phase, *why = NULL;
-	json_object *lines;
-	if (!o || json_tokener_get_parse_end(tok) != r->len)
-		why = "not a JSON object on one line";
-	else
-		why = hook_entry_check(o, &when, &vmid, &phase, &exit_code, &lines);
-	if (why) {
-		note(hist, "%s line %u: %s, skipped", r->name, r->lineno, why);
-		json_object_put(o);
-		return 0;
-	}
-	int rc = 0;
-	if (!hist->vmid || (unsigned)vmid == hist->vmid) {
-		struct vh_task *t = task_from_hook_entry(when, (unsigned)vmid, phase, (int)exit_code, lines);
-		if (!t || history_add(hist, t) < 0) {
-			task_free(t);
-			rc = -1;
-		}
-	}
-	json_object_put(o);
-	return rc;
-}
-
-static int read_hook_log(const struct history_source *src, struct vh_history *hist,
-			 const char *file, struct vh_err *err)
-{
-	char name[64];
-	struct reader r;
-	snprintf(name, sizeof(name), "/var/log/vfiohelp/%s", file);
-	if (reader_open(&r, src, name, name, HOOKLOG_LINE_MAX) < 0) {
-		if (errno != ENOENT)
-			note(hist, "cannot read %s: %s", name, strerror(errno));
-		return 0; /* the hook's log is a help, not a need */
-	}
-	struct json_tokener *tok = json_tokener_new();
-	int rc = tok ? 0 : -1;
-	while (rc == 0 && reader_next(&r)) {
-		if (reader_usable(&r, hist) && r.len > 0)
-			rc = read_hook_entry(hist, &r, tok);
-	}
-	if (tok)
-		json_tokener_free(tok);
-	reader_close(&r);
-	return rc < 0 ? vh_fail(err, "out of memory reading %s", name) : 0;
-}
-
-/* ---- putting the two together ---- */
-
-static bool phase_runs_in(const char *phase, const char *task_type)
-{
-	bool start = !strcmp(phase, "pre-start") || !strcmp(phase, "post-start");
-	bool stop = !strcmp(phase, "pre-stop");
-	if (!strcmp(task_type, "qmreboot"))
-		return start || stop; /* a reboot stops and starts in one task */
-	if (!strcmp(task_type, "qmstart"))
-		return start;
-	return stop && (!strcmp(task_type, "qmshutdown") || !strcmp(task_type, "qmstop"));
-}
-
-/* The latest task of the entry's VM whose run covers the entry's time and
- * whose log would hold the phase's output. post-stop runs from qm cleanup,
- * outside any task, so it never matches. */
-static struct vh_task *matching_task(struct vh_history *hist, const struct vh_task *e)
-{
-	struct vh_task *best = NULL;
-	for (size_t i = 0; i < hist->n; i++) {
-		struct vh_task *t = hist->tasks[i];
-		if (!t->upid[0] || t->vmid != e->vmid || !phase_runs_in(e->phase, t->type))
-			continue;
-		int64_t until = t->has_end ? t->end + MATCH_SLACK_S : INT64_MAX;
-		if (e->start < t->start - MATCH_SLACK_S || e->start > until)
-			continue;
-		if (!best || t->start > best->start)
-			best = t;
-	}
-	return best;
-}
-
-/* Moves every string of src to the end of dst (dst keeps its cap rule). */
-static int strlist_move(struct strlist *dst, struct strlist *src)
-{
-	for (size_t i = 0; i < src->n && dst->n < TASK_HOOK_LINES_MAX; i++)
-		if (strlist_add(dst, src->v[i], strlen(src->v[i])) < 0)
-			return -1;
-	strlist_free(src);
-	return 0;
-}
-
-/* Folds hook.log entries into the task they ran in (their lines are kept
- * for a task whose log has none); the rest stay entries of their own.
- * Matching first and freeing after, so matching never sees a freed entry. */
-static int fold_hook_entries(struct vh_history *hist)
-{
-	for (size_t i = 0; i < hist->n; i++) {
-		struct vh_task *e = hist->tasks[i];
-		struct vh_task *t = e->upid[0] ? NULL : matching_task(hist, e);
-		if (!t)
-			continue;
-		if (strlist_move(&t->hooklog, &e->hooklog) < 0)
-			return -1;
-		e->folded = true;
-	}
-	size_t kept = 0;
-	for (size_t i = 0; i < hist->n; i++) {
-		if (hist->tasks[i]->folded)
-			task_free(hist->tasks[i]);
-		else
-			hist->tasks[kept++] = hist->tasks[i];
-	}
-	hist->n = kept;
+	if (tl_reader_failed(&r))
+		tl_note(hist, "%s: read error after line %u", name, r.lineno);
+	tl_reader_close(&r);
 	return 0;
 }
 
@@ -744,7 +289,7 @@ static void drop_duplicates(struct vh_history *hist)
 		struct vh_task *prev = kept ? hist->tasks[kept - 1] : NULL;
 		if (prev && t->upid[0] && strcmp(prev->upid, t->upid) == 0) {
 			merge_into(prev, t);
-			task_free(t);
+			tl_task_free(t);
 			continue;
 		}
 		hist->tasks[kept++] = t;
@@ -777,7 +322,7 @@ static int open_task_log(const struct history_source *src, const struct vh_task 
 		char path[VH_TASK_UPID_MAX + 32];
 		if (vh_format(path, sizeof(path), "/var/log/pve/tasks/%c/%s", dirs[i], t->upid) < 0)
 			return -1;
-		if (reader_open(r, src, path, "task log", TASKLOG_LINE_MAX) == 0)
+		if (tl_reader_open(r, src, path, "task log", TASKLOG_LINE_MAX) == 0)
 			return 0;
 		if (errno != ENOENT)
 			return -1;
@@ -791,13 +336,13 @@ static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct read
 	size_t dropped = 0;
 	char *last_status = NULL;
 	int rc = 0;
-	while (rc == 0 && reader_next(r)) {
-		if (!reader_usable(r, hist))
+	while (rc == 0 && tl_reader_next(r)) {
+		if (!tl_reader_usable(r, hist))
 			continue;
 		const char *st = task_line_status(r->buf);
 		if (!strncmp(r->buf, "vfio-hook:", 10)) {
 			if (t->hook.n < TASK_HOOK_LINES_MAX)
-				rc = strlist_add(&t->hook, r->buf, r->len);
+				rc = tl_strlist_add(&t->hook, r->buf, r->len);
 			else
 				dropped++;
 		} else if (st) {
@@ -807,10 +352,10 @@ static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct read
 		}
 	}
 	if (rc == 0 && !t->status && last_status)
-		rc = set_status(t, last_status, strlen(last_status));
+		rc = tl_set_status(t, last_status, strlen(last_status));
 	free(last_status);
 	if (dropped)
-		note(hist, "%s holds %zu vfio-hook lines beyond the %d shown", r->name, dropped,
+		tl_note(hist, "%s holds %zu vfio-hook lines beyond the %d shown", r->name, dropped,
 		     TASK_HOOK_LINES_MAX);
 	return rc;
 }
@@ -822,18 +367,18 @@ static int read_task_log(const struct history_source *src, struct vh_history *hi
 	int rc = 0;
 	if (open_task_log(src, t, &r) < 0) {
 		if (errno == ENOENT)
-			note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir, t->upid);
+			tl_note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir, t->upid);
 		else
-			note(hist, "cannot read task log /var/log/pve/tasks/%c/%s: %s", t->id.subdir,
+			tl_note(hist, "cannot read task log /var/log/pve/tasks/%c/%s: %s", t->id.subdir,
 			     t->upid, strerror(errno));
 	} else {
 		char name[VH_TASK_UPID_MAX + 16];
 		snprintf(name, sizeof(name), "task log %s", t->upid);
 		r.name = name;
 		rc = scan_task_log(hist, t, &r);
-		if (reader_failed(&r))
-			note(hist, "%s: read error after line %u", name, r.lineno);
-		reader_close(&r);
+		if (tl_reader_failed(&r))
+			tl_note(hist, "%s: read error after line %u", name, r.lineno);
+		tl_reader_close(&r);
 	}
 	if (rc == 0 && t->hook.n == 0 && t->hooklog.n) {
 		t->hook = t->hooklog;
@@ -856,9 +401,9 @@ static int settle_state(struct vh_task *t)
 {
 	if (!t->has_end) {
 		t->state = VH_TASK_RUNNING;
-		return set_status(t, "running", 7);
+		return tl_set_status(t, "running", 7);
 	}
-	if (!t->status && set_status(t, "unknown", 7) < 0)
+	if (!t->status && tl_set_status(t, "unknown", 7) < 0)
 		return -1;
 	if (!t->upid[0] ? t->exit_code == 0 : !strcmp(t->status, "OK"))
 		t->state = VH_TASK_OK;
@@ -891,7 +436,7 @@ static void truncate_to(struct vh_history *hist, unsigned limit)
 	if (!limit || hist->n <= limit)
 		return;
 	for (size_t i = limit; i < hist->n; i++)
-		task_free(hist->tasks[i]);
+		tl_task_free(hist->tasks[i]);
 	hist->n = limit;
 }
 
@@ -912,10 +457,10 @@ static struct vh_history *history_read(const struct history_source *src, unsigne
 	if (hist->n)
 		qsort(hist->tasks, hist->n, sizeof(*hist->tasks), newest_first);
 	drop_duplicates(hist);
-	if (read_hook_log(src, hist, "hook.log.1", err) < 0 ||
-	    read_hook_log(src, hist, "hook.log", err) < 0)
+	if (tl_read_hook_log(src, hist, "hook.log.1", err) < 0 ||
+	    tl_read_hook_log(src, hist, "hook.log", err) < 0)
 		goto fail;
-	if (fold_hook_entries(hist) < 0) {
+	if (tl_fold_hook_entries(hist) < 0) {
 		vh_fail(err, "out of memory reading the hook's log");
 		goto fail;
 	}
@@ -927,7 +472,7 @@ static struct vh_history *history_read(const struct history_source *src, unsigne
 		goto fail;
 	}
 	if (hist->notes_dropped)
-		note(hist, "... and %zu more notes", hist->notes_dropped);
+		tl_note(hist, "... and %zu more notes", hist->notes_dropped);
 	return hist;
 fail:
 	vh_history_free(hist);
@@ -953,9 +498,9 @@ void vh_history_free(struct vh_history *hist)
 	if (!hist)
 		return;
 	for (size_t i = 0; i < hist->n; i++)
-		task_free(hist->tasks[i]);
+		tl_task_free(hist->tasks[i]);
 	free(hist->tasks);
-	strlist_free(&hist->notes);
+	tl_strlist_free(&hist->notes);
 	free(hist);
 }
 
@@ -989,123 +534,4 @@ size_t vh_task_hook_count(const struct vh_task *t) { return t->hook.n; }
 const char *vh_task_hook_line(const struct vh_task *t, size_t i)
 {
 	return i < t->hook.n ? t->hook.v[i] : NULL;
-}
-
-/* ---- output ---- */
-
-static json_object *string_or_null(const char *s)
-{
-	return *s ? json_object_new_string(s) : NULL; /* NULL is JSON null */
-}
-
-static json_object *task_to_json(const struct vh_task *t)
-{
-	json_object *o = json_object_new_object();
-	json_object *hook = json_object_new_array();
-	for (size_t i = 0; i < t->hook.n; i++)
-		json_object_array_add(hook, json_object_new_string(t->hook.v[i]));
-	json_object_object_add(o, "upid", string_or_null(t->upid));
-	json_object_object_add(o, "type", json_object_new_string(t->type));
-	json_object_object_add(o, "node", string_or_null(t->id.node));
-	json_object_object_add(o, "vmid", json_object_new_int64(t->vmid));
-	json_object_object_add(o, "user", string_or_null(t->id.user));
-	json_object_object_add(o, "start", json_object_new_int64(t->start));
-	json_object_object_add(o, "end", t->has_end ? json_object_new_int64(t->end) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(t->status));
-	json_object_object_add(o, "hook", hook);
-	return o;
-}
-
-json_object *vh_history_to_json(const struct vh_history *hist)
-{
-	json_object *o = json_object_new_object();
-	json_object *tasks = json_object_new_array();
-	for (size_t i = 0; i < hist->n; i++)
-		json_object_array_add(tasks, task_to_json(hist->tasks[i]));
-	json_object_object_add(o, "vmid", hist->vmid ? json_object_new_int64(hist->vmid) : NULL);
-	json_object_object_add(o, "tasks", tasks);
-	return o;
-}
-
-static const char *state_label(enum vh_task_state s)
-{
-	switch (s) {
-	case VH_TASK_RUNNING: return "RUNNING";
-	case VH_TASK_OK: return "OK";
-	case VH_TASK_WARNINGS: return "WARNINGS";
-	case VH_TASK_REFUSED: return "REFUSED";
-	case VH_TASK_FAILED: return "FAILED";
-	}
-	return "?";
-}
-
-static void format_time(int64_t t, bool date, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!localtime_r(&tt, &tm) || !strftime(buf, size, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
-		snprintf(buf, size, "@%lld", (long long)t);
-}
-
-/* "2025-11-01 09:14:08 .. 09:14:11": the end's date only when it differs. */
-static void format_span(const struct vh_task *t, char *buf, size_t size)
-{
-	char a[32], b[32];
-	format_time(t->start, true, a, sizeof(a));
-	if (!t->has_end) {
-		snprintf(buf, size, "%s .. (running)", a);
-		return;
-	}
-	if (!t->upid[0]) {
-		snprintf(buf, size, "%s", a);
-		return;
-	}
-	format_time(t->end, t->end - t->start >= 86400 || t->end < t->start, b, sizeof(b));
-	snprintf(buf, size, "%s .. %s", a, b);
-}
-
-static void print_task(const struct vh_task *t, FILE *out)
-{
-	char span[96];
-	bool bad = t->state == VH_TASK_REFUSED || t->state == VH_TASK_FAILED;
-	format_span(t, span, sizeof(span));
-	fprintf(out, "%s %-8s  %-14s VM %u  %s", bad ? "!!" : "  ", state_label(t->state), t->type,
-		t->vmid, span);
-	if (t->upid[0])
-		fprintf(out, "  %s on %s\n", t->id.user, t->id.node);
-	else
-		fprintf(out, "  (vfio-hook's own log)\n");
-	if (t->state != VH_TASK_OK && t->state != VH_TASK_RUNNING)
-		fprintf(out, "      status: %s\n", t->status);
-	if (t->upid[0])
-		fprintf(out, "      upid:   %s\n", t->upid);
-	for (size_t i = 0; i < t->hook.n; i++)
-		fprintf(out, "      %s\n", t->hook.v[i]);
-}
-
-void vh_history_print(const struct vh_history *hist, FILE *out)
-{
-	size_t refused = 0;
-	for (size_t i = 0; i < hist->n; i++)
-		refused += hist->tasks[i]->state == VH_TASK_REFUSED;
-	if (hist->vmid)
-		fprintf(out, "VM %u", hist->vmid);
-	else
-		fprintf(out, "All VMs");
-	if (hist->n == 0) {
-		fprintf(out, ": no starts or stops in /var/log/pve/tasks, nothing in vfio-hook's log\n");
-		return;
-	}
-	fprintf(out, ": %zu", hist->n);
-	if (hist->total > hist->n)
-		fprintf(out, " of %zu", hist->total);
-	fprintf(out, " start/stop entr%s, newest first", hist->total == 1 ? "y" : "ies");
-	if (refused)
-		fprintf(out, "; %zu start%s refused by the hookscript (marked !!)", refused,
-			refused == 1 ? "" : "s");
-	fprintf(out, "\n");
-	for (size_t i = 0; i < hist->n; i++) {
-		fprintf(out, "\n");
-		print_task(hist->tasks[i], out);
-	}
 }

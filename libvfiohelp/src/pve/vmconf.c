@@ -32,17 +32,6 @@
  * this one only keeps the arithmetic away from overflow. */
 #define VMCONF_MAX_MIB (UINT64_C(1) << 40)
 
-int vh_vmid_parse(const char *s, unsigned *out)
-{
-	uint64_t v;
-	/* pve-vmid: [1-9][0-9]{2,8} */
-	size_t len = strlen(s);
-	if (len < 3 || len > 9 || s[0] == '0' || vh_parse_uint(s, len, 999999999, &v) < 0)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* Matches \d+(\.\d+)+ at *p, advancing it. */
 static bool match_version(const char **p)
 {
@@ -190,20 +179,8 @@ static int parse_memory(const char *value, struct vh_vmconf *vm, struct vh_err *
 /* One address list: PCIRE(;PCIRE)*. */
 static int parse_host_addrs(const struct vh_prop *p, struct vh_hostpci *pci, struct vh_err *err)
 {
-	const char *s = p->val, *end = p->val + p->val_len;
-	for (;;) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *stop = semi ? semi : end;
-		if (pci->n_addrs == VH_MAX_HOSTPCI_ADDRS)
-			return vh_fail(err, "more than %d addresses", VH_MAX_HOSTPCI_ADDRS);
-		if (vh_pci_addr_parse(s, (size_t)(stop - s), &pci->addrs[pci->n_addrs]) < 0)
-			return vh_fail(err, "'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
-				       "lower-case hex)", (int)(stop - s), s);
-		pci->n_addrs++;
-		if (!semi)
-			return 0;
-		s = semi + 1;
-	}
+	return vh_pci_addr_list_parse(p->val, p->val_len, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
+				      &pci->n_addrs, err);
 }
 
 /* vendor-id and friends: ^0x[0-9a-fA-F]{4}$ */
@@ -540,6 +517,6 @@ int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *vm, struc
 	int rc = vh_vmconf_parse(text, len, vmid, vm, &e);
 	free(text);
 	if (rc < 0)
-		return vh_fail(err, "%s: %s", path, e.msg);
+		return vh_failc(err, e.code, "%s: %s", path, e.msg);
 	return 0;
 }

@@ -5,6 +5,7 @@
  * the library reads the whole bus; check and the hook never call it.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
@@ -29,6 +30,8 @@ struct vh_listed {
 	struct vh_pci_addr *members; /* every member of its group, ours to free */
 	bool isolated;
 	char host_users[256]; /* other endpoints of the group on a host driver */
+	bool passable;        /* the group can be passed whole with this device */
+	char group_why[320];  /* why, or why not */
 	size_t n_used_by;
 	unsigned used_by[MAX_USED_BY];
 	unsigned running_in; /* 0: none */
@@ -68,14 +71,9 @@ static int bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n,
 		struct vh_pci_addr a;
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vh_pci_addr *grown = realloc(*out, cap * sizeof(*grown));
-			if (!grown) {
-				closedir(dp);
-				return vh_fail(err, "out of memory");
-			}
-			*out = grown;
+		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
+			closedir(dp);
+			return vh_fail(err, "out of memory");
 		}
 		(*out)[(*n)++] = a;
 	}
@@ -84,27 +82,72 @@ static int bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n,
 	return 0;
 }
 
-/* Group members and whether any other endpoint of them is on a host driver. */
+/* Bridges, the host bridge included (class 06): the kernel keeps them, no
+ * VM gets them, so they never decide whether a group can be passed. */
+static bool never_passed(const struct vh_device *d)
+{
+	return d->is_bridge || (d->class_code >> 16) == 0x06;
+}
+
+static bool same_slot(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev;
+}
+
+static void append_member(char *buf, size_t size, size_t *used, const struct vh_device *m)
+{
+	if (*used < size)
+		*used += (size_t)snprintf(buf + *used, size - *used, "%s%s (%s)", *used ? ", " : "",
+					  m->name, m->driver);
+}
+
+/* Can the group go to a VM whole, with this device: no endpoint of another
+ * card in it is on a host driver (the card's own functions go along when
+ * the card is passed, as hostpci0: 01:00 passes them all). */
+static void judge_group(struct vh_listed *l, const char *others)
+{
+	int g = l->dev->iommu_group;
+	l->passable = false;
+	if (g < 0)
+		snprintf(l->group_why, sizeof(l->group_why), "no IOMMU group: the IOMMU is off or does "
+			 "not cover it");
+	else if (never_passed(l->dev))
+		snprintf(l->group_why, sizeof(l->group_why), "a bridge stays with the host");
+	else if (others[0])
+		snprintf(l->group_why, sizeof(l->group_why), "%s shares IOMMU group %d", others, g);
+	else {
+		l->passable = true;
+		snprintf(l->group_why, sizeof(l->group_why), "IOMMU group %d holds no other card on a "
+			 "host driver", g);
+	}
+}
+
+/* Group members, whether any other endpoint of them is on a host driver,
+ * and whether the group can be passed whole with this device. */
 static void read_group(struct vh_host *h, struct vh_listed *l)
 {
 	struct vh_err e;
+	char others[256] = "";
 	l->isolated = false;
 	if (l->dev->iommu_group < 0 ||
-	    vh_group_members(h, l->dev->iommu_group, &l->members, &l->n_members, &e) < 0)
+	    vh_group_members(h, l->dev->iommu_group, &l->members, &l->n_members, &e) < 0) {
+		judge_group(l, others);
 		return;
+	}
 	qsort(l->members, l->n_members, sizeof(*l->members), addr_order);
-	size_t used = 0;
+	size_t used = 0, used_others = 0;
 	for (size_t i = 0; i < l->n_members; i++) {
 		if (vh_pci_addr_equal(&l->members[i], &l->dev->addr))
 			continue;
 		const struct vh_device *m = vh_host_device(h, &l->members[i], NULL);
 		if (!m || !m->present || m->is_bridge || vh_driver_harmless(m->driver))
 			continue;
-		if (used < sizeof(l->host_users))
-			used += (size_t)snprintf(l->host_users + used, sizeof(l->host_users) - used,
-						 "%s%s (%s)", used ? ", " : "", m->name, m->driver);
+		append_member(l->host_users, sizeof(l->host_users), &used, m);
+		if (!never_passed(m) && !same_slot(&m->addr, &l->dev->addr))
+			append_member(others, sizeof(others), &used_others, m);
 	}
 	l->isolated = used == 0;
+	judge_group(l, others);
 }
 
 static void read_holders(struct vh_host *h, const struct vh_vm_uses *uses, struct vh_listed *l)
@@ -215,6 +258,8 @@ static json_object *listed_json(const struct vh_listed *l)
 		json_object_array_add(members, addr_string(&l->members[i]));
 	json_object_object_add(o, "group_members", members);
 	json_object_object_add(o, "group_isolated", json_object_new_boolean(l->isolated));
+	json_object_object_add(o, "group_passable", json_object_new_boolean(l->passable));
+	json_object_object_add(o, "group_why", json_object_new_string(l->group_why));
 	json_object_object_add(o, "reset_methods", reset_methods_json(dev));
 	json_object_object_add(o, "boot_vga", json_object_new_boolean(dev->boot_vga));
 	for (size_t i = 0; i < l->n_used_by; i++)
@@ -269,6 +314,39 @@ static void print_group_header(const struct vh_devices *d, int group, FILE *out)
 		host > 1 ? ", more than one endpoint on a host driver" : "");
 }
 
+/* The seed's "Assessment:" line of a group: it can be passed whole, or for
+ * each card that cannot, which device on a host driver shares it. A group
+ * of bridges only is the host's: no assessment. */
+static void print_assessment(const struct vh_devices *d, int group, FILE *out)
+{
+	size_t endpoints = 0, blocked = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct vh_listed *l = &d->list[i];
+		if (l->dev->iommu_group != group || never_passed(l->dev))
+			continue;
+		endpoints++;
+		blocked += !l->passable;
+	}
+	if (!endpoints)
+		return;
+	if (!blocked) {
+		fprintf(out, "  Assessment: group %d can be passed whole\n", group);
+		return;
+	}
+	const struct vh_listed *last = NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct vh_listed *l = &d->list[i];
+		if (l->dev->iommu_group != group || never_passed(l->dev) || l->passable)
+			continue;
+		/* once per card: its functions share the verdict (the list is sorted) */
+		if (last && same_slot(&last->dev->addr, &l->dev->addr))
+			continue;
+		last = l;
+		fprintf(out, "  Assessment: %.*s cannot be passed whole: %s\n",
+			(int)strcspn(l->dev->name, "."), l->dev->name, l->group_why);
+	}
+}
+
 void vh_devices_print(const struct vh_devices *d, FILE *out)
 {
 	int last = -1;
@@ -283,13 +361,9 @@ void vh_devices_print(const struct vh_devices *d, FILE *out)
 			break;
 		print_group_header(d, next, out);
 		for (size_t i = 0; i < d->n; i++)
-			if (d->list[i].dev->iommu_group == next) {
+			if (d->list[i].dev->iommu_group == next)
 				print_listed(&d->list[i], out);
-				/* a bridge is never passed: its group's verdict is noise */
-				if (!d->list[i].isolated && !d->list[i].dev->is_bridge)
-					fprintf(out, "      not isolated: the group also holds %s\n",
-						d->list[i].host_users);
-			}
+		print_assessment(d, next, out);
 		fputc('\n', out);
 		last = next;
 	}

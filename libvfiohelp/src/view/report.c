@@ -50,6 +50,18 @@ static json_object *vm_json(const struct vh_report *r)
 	return o;
 }
 
+static json_object *unjudged_json(const struct vh_report *r)
+{
+	json_object *list = json_object_new_array();
+	for (size_t i = 0; i < r->n_unjudged; i++) {
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "check", json_object_new_string(r->unjudged[i].check));
+		json_object_object_add(u, "why", json_object_new_string(r->unjudged[i].why));
+		json_object_array_add(list, u);
+	}
+	return list;
+}
+
 json_object *vh_report_to_json(const struct vh_report *r)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
@@ -68,6 +80,7 @@ json_object *vh_report_to_json(const struct vh_report *r)
 		json_object_array_add(list, fo);
 	}
 	json_object_object_add(o, "findings", list);
+	json_object_object_add(o, "unjudged", unjudged_json(r));
 	return o;
 }
 
@@ -145,8 +158,16 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 				fprintf(out, "         fix: %s\n", f->fix);
 		}
 	}
+	/* Its own state, neither ticked nor failed: the admin may know what the
+	 * tool could not read. */
+	if (r->n_unjudged)
+		fprintf(out, "\nNot judged\n");
+	for (size_t i = 0; i < r->n_unjudged; i++)
+		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check, r->unjudged[i].why);
 	size_t e = vh_report_count(r, VH_SEV_ERROR), w = vh_report_count(r, VH_SEV_WARN);
-	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s)\n",
-		e ? "the start would be BLOCKED" : "the start would be allowed", e, e == 1 ? "" : "s", w,
-		w == 1 ? "" : "s");
+	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s", e ? "the start would be BLOCKED" :
+		"the start would be allowed", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+	if (r->n_unjudged)
+		fprintf(out, ", %zu not judged", r->n_unjudged);
+	fprintf(out, ")\n");
 }

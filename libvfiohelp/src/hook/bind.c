@@ -5,7 +5,7 @@
  * afterwards: on a host tree nothing happens, and the caller must notice.
  */
 #include "internal.h"
-#include "pci/bind.h"
+#include "hook/bind.h"
 #include "host/host.h"
 #include "host/sysfs.h"
 
@@ -61,7 +61,7 @@ static int unbind(struct vh_host *h, const char *dev, const char *driver, unsign
 		return vh_fail(err, "path too long");
 	struct vh_err e;
 	if (vh_sysfs_write(path, dev, ms, &e) < 0)
-		return vh_fail(err, "%s: driver %s did not let go: %s", dev, driver, e.msg);
+		return vh_failc(err, e.code, "%s: driver %s did not let go: %s", dev, driver, e.msg);
 	return 0;
 }
 
@@ -98,9 +98,8 @@ int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err 
 		return -1;
 	char now[64];
 	vh_current_driver(h, dev, now, sizeof(now));
-	errno = EIO; /* the writes worked; the kernel did not bind it */
-	if (strcmp(now, "vfio-pci"))
-		return vh_fail(err, "%s is still on %s after the unbind and probe%s", dev,
+	if (strcmp(now, "vfio-pci")) /* the writes worked; the kernel did not bind it */
+		return vh_failc(err, EIO, "%s is still on %s after the unbind and probe%s", dev,
 			       now[0] ? now : "no driver",
 			       cur[0] && !strcmp(now, cur) ? ": the driver did not let go" : "");
 	return 0;
@@ -150,7 +149,7 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
 	}
 	if (vh_sysfs_write(path, dev, ms, &e) < 0 && probe(h, dev, ms, err) < 0) {
 		back_to(h, dev, cur_override, ms);
-		return vh_fail(err, "%s: cannot bind it back to %s: %s", dev, driver, e.msg);
+		return vh_failc(err, e.code, "%s: cannot bind it back to %s: %s", dev, driver, e.msg);
 	}
 	char now[64];
 	vh_current_driver(h, dev, now, sizeof(now));

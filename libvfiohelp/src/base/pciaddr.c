@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,4 +95,24 @@ bool vh_pci_addr_equal(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev &&
 	       (a->has_func ? a->func : 0) == (b->has_func ? b->func : 0);
+}
+
+int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, size_t max,
+			   size_t *n, struct vh_err *err)
+{
+	const char *end = s + len;
+	*n = 0;
+	for (;;) {
+		const char *semi = memchr(s, ';', (size_t)(end - s));
+		const char *stop = semi ? semi : end;
+		if (*n == max)
+			return vh_failc(err, E2BIG, "more than %zu addresses", max);
+		if (vh_pci_addr_parse(s, (size_t)(stop - s), &out[*n]) < 0)
+			return vh_failc(err, EINVAL, "'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
+					"lower-case hex)", (int)(stop - s), s);
+		(*n)++;
+		if (!semi)
+			return 0;
+		s = semi + 1;
+	}
 }

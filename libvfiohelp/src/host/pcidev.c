@@ -6,7 +6,7 @@
  */
 #include "internal.h"
 #include "host/host.h"
-#include "pci/pcidev.h"
+#include "host/pcidev.h"
 
 #include <dirent.h>
 #include <errno.h>
