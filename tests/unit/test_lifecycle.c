@@ -6,6 +6,7 @@
  * is shown where it fires and where it stays quiet.
  */
 #include "testlib.h"
+#include "pve/ownership.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,28 @@ static void test_migration_hook(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* vm_running_locally's cmdline test: the pidfile argument after -pidfile or
+ * --pidfile, exactly; NUL-separated, not one string. */
+static void test_cmdline_names_pidfile(void **state)
+{
+	(void)state;
+	static const char ok1[] = "/usr/bin/kvm\0-id\0200\0-pidfile\0/var/run/qemu-server/200.pid\0-daemonize";
+	static const char ok2[] = "kvm\0--pidfile\0/var/run/qemu-server/200.pid";
+	static const char other[] = "kvm\0-pidfile\0/var/run/qemu-server/201.pid\0";
+	static const char prefix[] = "kvm\0-pidfile\0/var/run/qemu-server/200.pidx\0";
+	static const char joined[] = "kvm -pidfile /var/run/qemu-server/200.pid";
+	static const char noflag[] = "kvm\0-name\0/var/run/qemu-server/200.pid\0";
+	static const char cut[] = "kvm\0-pidfile\0/var/run/qemu-server/20";
+	assert_true(vh_cmdline_names_pidfile(ok1, sizeof(ok1) - 1, 200));
+	assert_true(vh_cmdline_names_pidfile(ok2, sizeof(ok2) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile(other, sizeof(other) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile(prefix, sizeof(prefix) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile(joined, sizeof(joined) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile(noflag, sizeof(noflag) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile(cut, sizeof(cut) - 1, 200));
+	assert_false(vh_cmdline_names_pidfile("", 0, 200));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_group_of_any_size),
 		cmocka_unit_test(test_migration_config),
 		cmocka_unit_test(test_migration_hook),
+		cmocka_unit_test(test_cmdline_names_pidfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
