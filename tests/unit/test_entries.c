@@ -140,6 +140,10 @@ static void test_legacy_igd_valid(void **state)
 	vh_test_expect_none(ev.r, "bios-seabios");
 	vh_test_expect_none(ev.r, "rombar-enabled");
 	vh_test_expect_none(ev.r, "pcie-off");
+	/* the SR-IOV and driver=keep rules stay quiet on a legacy IGD */
+	vh_test_expect_none(ev.r, "sriov-vfs-in-use");
+	vh_test_expect_none(ev.r, "vf-not-created");
+	vh_test_expect_none(ev.r, "keep-not-vfio");
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }

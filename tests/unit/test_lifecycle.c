@@ -354,6 +354,33 @@ static void test_cmdline_names_pidfile(void **state)
 	assert_false(vh_cmdline_names_pidfile("", 0, 200));
 }
 
+/* The new rules stay quiet where they do not apply: the seed's GPU, a NIC
+ * on a 6.1 host, the card on nouveau, an AMD GPU with the reset bug, a PVE 9
+ * config (machine with +pve1 and viommu, driver=keep on vfio-pci). */
+static void test_quiet_elsewhere(void **state)
+{
+	(void)state;
+	static const struct { const char *tree; unsigned vmid; } cases[] = {
+		{ "seed", 100 }, { "legacy-kernel", 100 }, { "nouveau", 100 }, { "health", 110 },
+		{ "in-use", 200 },
+	};
+	static const char *const ids[] = { "sriov-vfs-in-use", "vf-not-created", "keep-not-vfio",
+					   "device-unresponsive", "memory-insufficient", "device-in-use" };
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct vh_test_eval ev = vh_test_evaluate(vh_test_host(cases[c].tree), cases[c].vmid, NULL);
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+			vh_test_expect_none(ev.r, ids[i]);
+		vh_test_eval_done(&ev);
+	}
+	char *root = seed_vm("machine: type=pc-q35-10.0+pve1,viommu=intel\nbios: ovmf\nefidisk0: x\n"
+			     "balloon: 0\nhostpci0: 0000:01:00,pcie=1,rombar=0,driver=keep\n");
+	struct vh_test_eval ev = vh_test_evaluate(root, 200, NULL);
+	expect_allowed(ev.r);
+	vh_test_expect_none(ev.r, "keep-not-vfio");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_migration_config),
 		cmocka_unit_test(test_migration_hook),
 		cmocka_unit_test(test_cmdline_names_pidfile),
+		cmocka_unit_test(test_quiet_elsewhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
