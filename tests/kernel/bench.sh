@@ -58,8 +58,11 @@ esac
 # updates), downloaded with apt-get download, and reduced to what the bench needs:
 # vmlinuz, the config, and the modules below with everything they depend on.
 # Without a package list or a registry, the newest cached package of the series is used.
-MODULES_WANTED="e1000e pci-stub vfio vfio-pci vfio_pci_core vfio_iommu_type1 vfio_virqfd"
-PREP_VERSION=1   # bump when the prepared tree's layout or the module list changes
+# 9pnet_virtio, 9p (with virtio_pci) mount this machine's root in the guest for the nested
+# QEMU starts (scenario file "hostroot"); nvme is the SR-IOV PF (QEMU's nvme emulates VFs).
+MODULES_WANTED="e1000e pci-stub vfio vfio-pci vfio_pci_core vfio_iommu_type1 vfio_virqfd
+                virtio_pci 9pnet_virtio 9p nvme"
+PREP_VERSION=2   # bump when the prepared tree's layout or the module list changes
 
 prepare_kernel() {
     mkdir -p "$CACHE"
