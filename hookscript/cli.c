@@ -18,6 +18,9 @@ static const struct option_def options[] = {
 	{ "--json", VH_OPT_JSON, NULL, "one JSON object on stdout instead of the text" },
 	{ "--limit", VH_OPT_LIMIT, "N", "at most N entries" },
 	{ "--apply", VH_OPT_APPLY, NULL, "carry it out (without it: print what would be done)" },
+	{ "--no-vm", VH_OPT_NO_VM, NULL, "leave the VM's settings alone" },
+	{ "--undo", VH_OPT_UNDO, NULL, "restore a setup journal (the newest, or the ID given) byte for byte" },
+	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
 	{ "-h", VH_OPT_HELP, NULL, NULL },
 	{ "--version", VH_OPT_VERSION, NULL, "the program's version" },
@@ -39,6 +42,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 	case VH_OPT_JSON: cli->json = true; break;
 	case VH_OPT_APPLY: cli->apply = true; break;
 	case VH_OPT_HELP: cli->help = true; break;
+	case VH_OPT_NO_VM: cli->no_vm = true; break;
+	case VH_OPT_UNDO: cli->undo = true; break;
+	case VH_OPT_LIST: cli->list = true; break;
 	case VH_OPT_VERSION: cli->version = true; break;
 	case VH_OPT_LIMIT: {
 		char *end;

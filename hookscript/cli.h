@@ -14,6 +14,9 @@ enum vh_cli_flag {
 	VH_OPT_STORAGE = 1 << 5, /* --storage NAME */
 	VH_OPT_HELP = 1 << 6,    /* --help, -h */
 	VH_OPT_VERSION = 1 << 7, /* --version */
+	VH_OPT_NO_VM = 1 << 8,   /* --no-vm */
+	VH_OPT_UNDO = 1 << 9,    /* --undo */
+	VH_OPT_LIST = 1 << 10,   /* --list */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -26,6 +29,7 @@ struct vh_cli {
 	bool apply;
 	bool help;
 	bool version;
+	bool no_vm, undo, list;
 	unsigned limit;      /* 0: no limit */
 	int nargs;           /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];

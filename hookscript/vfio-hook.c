@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <vfiohelp.h>
 
@@ -50,6 +51,18 @@ int main(int argc, char **argv)
 	if (!h) {
 		printf("vfio-hook: error: %s\n", err.msg);
 		return 2;
+	}
+	/* On a live migration's target Proxmox sets PVE_MIGRATED_FROM=<source
+	 * node>: the VM's config is still in that node's directory. */
+	const char *from = getenv("PVE_MIGRATED_FROM");
+	if (from && from[0] && vh_host_set_migration(h, vmid, from, &err) < 0) {
+		printf("vfio-hook: error migration: %s\n", err.msg);
+		if (phase == VH_PHASE_PRE_START) {
+			printf("vfio-hook: %s VM %u: start refused: the source node is not known\n",
+			       vh_phase_name(phase), vmid);
+			vh_host_free(h);
+			return 1;
+		}
 	}
 	int rc = vh_hook_run(h, cli.policy, vmid, phase, stdout);
 	vh_host_free(h);

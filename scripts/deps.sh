@@ -4,8 +4,9 @@
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev pci.ids pciutils kmod gcc valgrind)
-VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio)
+                   libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
+                   initramfs-tools)
+VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux)
 # Building and checking the Debian package (scripts/package.sh).
 VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)
 

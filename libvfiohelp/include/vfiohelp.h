@@ -99,6 +99,14 @@ struct vh_device {
 	char power_state[16];
 	bool has_parent;
 	struct vh_pci_addr parent; /* the bridge above it, from the sysfs path */
+	/* SR-IOV (sysfs): a VF has a physfn link to its PF; a PF has
+	 * sriov_totalvfs, sriov_numvfs (enabled now), offset and stride (VF n's
+	 * routing id = PF's + offset + n * stride). A VF's vendor/device come
+	 * from sysfs: its config space reads ffff there by the spec. */
+	bool is_vf;
+	struct vh_pci_addr physfn;
+	bool is_pf;
+	unsigned sriov_totalvfs, sriov_numvfs, sriov_offset, sriov_stride;
 };
 
 /* Returns the cached device; a device not on the host comes back with
@@ -147,7 +155,10 @@ struct vh_vmconf {
 	char args[1024];
 	char vga[128];
 	char hookscript[256];
-	size_t n_hostpci;
+	unsigned hugepages_mib;    /* hugepages: 2 or 1024; 0 off */
+	bool hugepages_any;        /* hugepages: any */
+	bool numa;                 /* numa: 1 */
+	size_t n_hostpci;          /* entries in index order, as qemu-server walks them */
 	struct vh_hostpci hostpci[VH_MAX_HOSTPCI];
 };
 
@@ -158,6 +169,13 @@ VH_EXPORT int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struc
 			      struct vh_err *err);
 VH_EXPORT int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *out,
 			     struct vh_err *err);
+/* An incoming live migration: the target's pre-start runs with
+ * PVE_MIGRATED_FROM=<node> while VM vmid's config is still in
+ * /etc/pve/nodes/<node>/qemu-server/. node must follow pve-common's node
+ * name grammar (a DNS label: [A-Za-z0-9], inner '-', at most 63), else -1
+ * and nothing changes. */
+VH_EXPORT int vh_host_set_migration(struct vh_host *h, unsigned vmid, const char *node,
+				    struct vh_err *err);
 /* A VMID as Proxmox allows it: decimal, 100..999999999, no sign, no spaces. */
 VH_EXPORT int vh_vmid_parse(const char *s, unsigned *out);
 
@@ -246,6 +264,15 @@ enum vh_finding_id {
 	VH_F_DEVICE_UNRESPONSIVE,
 	VH_F_RESET_UNAVAILABLE,
 	VH_F_AMD_RESET_BUG,
+	VH_F_KEEP_NOT_VFIO,
+	VH_F_SRIOV_VFS_IN_USE,
+	VH_F_VF_NOT_CREATED,
+	/* a host setup half done (eval/checks_setup.c) */
+	VH_F_INITRAMFS_STALE,
+	VH_F_CMDLINE_PENDING,
+	VH_F_CMDLINE_IGNORED,
+	VH_F_MODPROBE_LINE_IGNORED,
+	VH_F_MODULES_LINE_INVALID,
 	VH_F_COUNT
 };
 
@@ -450,6 +477,33 @@ VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
 /* The admin's text: one block per IOMMU group with its "Assessment:" (can it
  * be passed whole, or which device shares it), then the devices without one. */
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * Host setup (setup/): `hookctl setup`, the seed's host phases and VM
+ * settings as a plan of only what is missing, carried out reversibly.
+ */
+struct vh_setup;
+
+/* The plan for VM vmid (with_vm false: leave its settings alone). NULL when
+ * it cannot be made (no such VM, kernel options needed on an unknown boot
+ * loader), err says why. */
+VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm,
+					 struct vh_err *err);
+VH_EXPORT void vh_setup_free(struct vh_setup *s);
+VH_EXPORT bool vh_setup_empty(const struct vh_setup *s);
+/* product.md's object: vmid, bootloader, files, commands, vm, reboot_required, journal. */
+VH_EXPORT struct json_object *vh_setup_to_json(const struct vh_setup *s);
+VH_EXPORT void vh_setup_print(const struct vh_setup *s, FILE *out);
+/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/:
+ * files atomically, then the commands (on a live host only). On a failure
+ * every step done is undone and -1 returned, err naming the step. */
+VH_EXPORT int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err);
+/* Restores journal id (NULL: the newest not undone) byte for byte; -1 with
+ * err naming the file when one changed since, -2 when there is nothing to undo
+ * or the journal cannot be read. */
+VH_EXPORT int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *err);
+/* {"journals": [{"id", "vmid", "files", "commands", "undone"}]}, newest first. */
+VH_EXPORT struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err);
 
 #ifdef __cplusplus
 }

@@ -83,4 +83,19 @@ bool vh_path_exists(const char *path);
  * absolute /proc/modules, so the library parses the root's copy itself). */
 int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct vh_err *err);
 
+/* ---- which VMs pass which devices (pve/ownership.c) ---- */
+/* One hostpci address of one VM; an address without a function stands for
+ * every function of the slot, as in the config. */
+struct vh_vm_use {
+	unsigned vmid;
+	struct vh_pci_addr addr;
+	int index;   /* its hostpciN */
+	bool takes;  /* the entry takes the device (not a shared mdev parent) */
+};
+
+struct vh_vm_uses {
+	size_t n, cap;
+	struct vh_vm_use *list;
+};
+
 #endif

@@ -4,7 +4,7 @@
  * process, on tmpfs where there is one) and must come back the same.
  */
 #include "fuzz.h"
-#include "hook/state.h"
+#include "pve/state.h"
 
 #include <fcntl.h>
 #include <unistd.h>

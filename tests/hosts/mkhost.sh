@@ -18,7 +18,7 @@ host() {
 	DEVS=() LOADED=() IOMEM=() ETC_MODULES=() RUNNING=() INTREMAP=on UNSAFE_IRQ=N
 	declare -gA P_PARENT=() P_ID=() P_CLASS=() P_REV=() P_SUB=() P_DRV=() P_GRP=() \
 		P_PORT=() P_FLR=() P_ACS=() P_BARS=() P_VGA=() P_LINK=() P_INUSE=() P_IRQ=() P_SLOT=() \
-		P_RESET=() P_D3COLD=() P_DEAD=()
+		P_RESET=() P_D3COLD=() P_DEAD=() P_VF=() P_SRIOV=()
 }
 cmdline() { CMDLINE=$1; }
 memory() { MEM_TOTAL=$1 MEM_AVAIL=$2; }          # kB
@@ -38,6 +38,8 @@ vm() { file "etc/pve/nodes/pve/qemu-server/$1.conf"; }    # vm VMID <<EOF
 #          flr (function level reset) acs (ACS isolating) vga (boot display) inuse (a VM has it open)
 #          reset=none|M1,M2 (reset_method as the kernel lists it; none: no reset at all)
 #          d3cold (power_state D3cold) dead (config space reads all ones: fell off the bus)
+#          sriov=TOTAL:OFFSET:STRIDE (an SR-IOV PF; sriov_numvfs counts the VFs declared for it)
+#          vf=PFADDR:N (VF N of that PF: physfn/virtfnN links, ID registers read ffff by spec)
 pci() {
 	local a=$1
 	[[ $a =~ ^0000:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$ ]] || die "bad address $a"
@@ -57,7 +59,7 @@ dev() { # dev ADDR option...: change a declared device
 		case $k in
 		bar[0-5]) P_BARS[$a]+=" ${k#bar}:$v" ;;
 		rom) P_BARS[$a]+=" r:rom:$v" ;;
-		rev | sub | drv | grp | port | link | flr | acs | vga | inuse | slot | reset | d3cold | dead) printf -v "P_${k^^}[$a]" %s "$v" ;;
+		rev | sub | drv | grp | port | link | flr | acs | vga | inuse | slot | reset | d3cold | dead | vf | sriov) printf -v "P_${k^^}[$a]" %s "$v" ;;
 		*) die "unknown option $o" ;;
 		esac
 	done
@@ -83,7 +85,7 @@ hx() { printf '0x%04x' "$((16#$1))"; }
 # driver -> module that provides it (built-in drivers: none)
 drvmod() { case $1 in vfio-pci) echo vfio_pci ;; xhci_hcd) echo xhci_pci ;; pci-stub) echo pci_stub ;; pcieport) ;; *) echo "$1" ;; esac; }
 # module -> the PCI driver it registers (none for most)
-moddrv() { case $1 in vfio_pci) echo vfio-pci ;; xhci_pci) echo xhci_hcd ;; pci_stub) echo pci-stub ;; nouveau | snd_hda_intel | nvme | r8169 | e1000e | ahci) echo "$1" ;; esac; }
+moddrv() { case $1 in vfio_pci) echo vfio-pci ;; xhci_pci) echo xhci_hcd ;; pci_stub) echo pci-stub ;; nouveau | snd_hda_intel | nvme | r8169 | e1000e | ahci | igb | igbvf | amdgpu) echo "$1" ;; esac; }
 # iomem name under which a bound driver claims a device's memory BARs
 claim() { case $1 in nvme | r8169 | e1000e | ahci) echo "$1" ;; xhci_hcd) echo xhci-hcd ;; snd_hda_intel) echo "ICH HD audio" ;; esac; }
 
@@ -245,6 +247,7 @@ mkdev() {
 	} >"$R/$d/uevent"
 	mkcfg "$a" "$R/$d/config"
 	if [[ -n ${P_DEAD[$a]:-} ]]; then for i in "${!CFG[@]}"; do CFG[i]=255; done; fi # no answer: all ones
+	if [[ -n ${P_VF[$a]:-} ]]; then for i in 0 1 2 3; do CFG[i]=255; done; fi # a VF's ID registers read ffff
 	cfgout "$R/$d/config"
 	# resource: 13 lines for an endpoint, 17 (with the bridge windows) for a bridge
 	declare -A res=()
@@ -296,6 +299,17 @@ mkdev() {
 		[[ -n ${P_RESET[$a]:-} ]] && IFS=, read -ra m <<<"${P_RESET[$a]}"
 		# the kernel shows neither file for a device it cannot reset
 		[[ ${P_RESET[$a]:-} != none ]] && { put "$d/reset_method" "${m[*]}"; : >"$R/$d/reset"; }
+	fi
+	if [[ -n ${P_SRIOV[$a]:-} ]]; then
+		local total off stride nvf=0 x
+		IFS=: read -r total off stride <<<"${P_SRIOV[$a]}"
+		for x in "${DEVS[@]}"; do [[ ${P_VF[$x]:-} == "$a":* ]] && nvf=$((nvf + 1)); done
+		put "$d/sriov_totalvfs" "$total"; put "$d/sriov_numvfs" "$nvf"; put "$d/sriov_offset" "$off"
+		put "$d/sriov_stride" "$stride"; put "$d/sriov_drivers_autoprobe" 1
+	fi
+	if [[ -n ${P_VF[$a]:-} ]]; then
+		lnk "$(dpath "${P_VF[$a]%:*}")" "$d/physfn"
+		lnk "$d" "$(dpath "${P_VF[$a]%:*}")/virtfn${P_VF[$a]##*:}"
 	fi
 	lnk sys/bus/pci "$d/subsystem"
 	lnk "$d" "sys/bus/pci/devices/$a"
@@ -352,6 +366,9 @@ modtable() {
 	ahci kernel/drivers/ata/ahci.ko 49152 - pci:v00001B21d00000612sv*sd*bc*sc*i*;pci:v*d*sv*sd*bc01sc06i01* -
 	r8169 kernel/drivers/net/ethernet/realtek/r8169.ko 118784 - pci:v000010ECd00008168sv*sd*bc*sc*i* -
 	e1000e kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko 356352 - pci:v00008086d000010D3sv*sd*bc*sc*i* -
+	igb kernel/drivers/net/ethernet/intel/igb/igb.ko 315392 - pci:v00008086d000010C9sv*sd*bc*sc*i* -
+	igbvf kernel/drivers/net/ethernet/intel/igbvf/igbvf.ko 49152 - pci:v00008086d000010CAsv*sd*bc*sc*i* -
+	amdgpu kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko 12173312 - pci:v00001002d0000744Csv*sd*bc*sc*i* -
 	EOF
 }
 declare -A M_FILE=() M_SIZE=() M_DEPS=() M_ALIAS=() M_SYM=()
@@ -574,3 +591,18 @@ host_end() {
 	return 0
 }
 . "$HOSTS_DIR/machines.sh"
+
+# initramfs: /boot/initrd.img-KVER holding the tree's modprobe.d *.conf as mkinitramfs
+# copies them (newc cpio, zstd), reproducible (mtime 0, uid 0, sorted), and an empty
+# /boot/vmlinuz-KVER. Call after host_end (which writes pve-blacklist.conf). Needs cpio, zstd.
+initramfs() {
+	local d
+	d=$(mktemp -d)
+	mkdir -p "$d/etc/modprobe.d" "$d/lib/modprobe.d" "$R/boot"
+	cp "$R"/etc/modprobe.d/*.conf "$d/etc/modprobe.d/"
+	find "$d" -exec touch -h -d @0 {} +
+	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible -R 0:0) |
+		zstd -q -19 >"$R/boot/initrd.img-$KVER"
+	: >"$R/boot/vmlinuz-$KVER"
+	rm -rf "$d"
+}

@@ -334,8 +334,32 @@ static void test_in_use(void **state)
 	assert_int_equal(unlink(path), 0);
 	ev = evaluate_on(root, 100, NULL);
 	f = vh_test_expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
-	assert_contains(f->message, "VM 200, which is running and passes it as hostpci0");
+	assert_contains(f->message, "running VM 200 passes it as hostpci0");
 	assert_null(vh_test_find(ev.r, "device-in-use", "0000:01:00.1"));
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* vm_running_locally: pid 4242 lives but is another program now (the pid
+ * was reused): VM 200 does not run, neither its pid: reservation nor its
+ * config holds the card. */
+static void test_reused_pid_is_not_running(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("in-use"));
+	vh_test_write(root, "proc/4242/cmdline", "/usr/sbin/sshd");
+	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
+	vh_test_expect_none(ev.r, "device-in-use");
+	vh_test_eval_done(&ev);
+	/* the same pid running VM 201's QEMU is not VM 200's either */
+	vh_test_vm_running(root, 201, 4242);
+	ev = evaluate_on(root, 100, NULL);
+	vh_test_expect_none(ev.r, "device-in-use");
+	vh_test_eval_done(&ev);
+	/* and back as VM 200's own QEMU: held again */
+	vh_test_vm_running(root, 200, 4242);
+	ev = evaluate_on(root, 100, NULL);
+	vh_test_expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
@@ -514,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_iommu_group_missing),
 		cmocka_unit_test(test_x_vga_not_vga),
 		cmocka_unit_test(test_in_use),
+		cmocka_unit_test(test_reused_pid_is_not_running),
 		cmocka_unit_test(test_legacy_kernel),
 		cmocka_unit_test(test_pcie_off_and_efidisk),
 		cmocka_unit_test(test_fifo_config_does_not_hang),

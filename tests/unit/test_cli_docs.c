@@ -235,7 +235,7 @@ static void test_man_lists_every_unjudged_check(void **state)
 {
 	(void)state;
 	static const char *const sources[] = { "eval/checks.c", "eval/checks_health.c",
-					       "eval/checks_entries.c" };
+					       "eval/checks_entries.c", "eval/checks_setup.c" };
 	char *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
 	char *section = strstr(page, "\n.SH NOT JUDGED\n"), *end = section ? strstr(section + 1, "\n.SH ") : NULL;
 	assert_non_null(end);

@@ -140,6 +140,10 @@ static void test_legacy_igd_valid(void **state)
 	vh_test_expect_none(ev.r, "bios-seabios");
 	vh_test_expect_none(ev.r, "rombar-enabled");
 	vh_test_expect_none(ev.r, "pcie-off");
+	/* the SR-IOV and driver=keep rules stay quiet on a legacy IGD */
+	vh_test_expect_none(ev.r, "sriov-vfs-in-use");
+	vh_test_expect_none(ev.r, "vf-not-created");
+	vh_test_expect_none(ev.r, "keep-not-vfio");
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
@@ -331,8 +335,7 @@ static void test_mapping_first_free_alternative_wins(void **state)
 	assert_int_equal(ev.r->devices[0].addr.bus, 1);
 	vh_test_eval_done(&ev);
 	/* VM 555 runs and holds the GPU: the next map is chosen */
-	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
-	vh_test_write(root, "run/qemu-server/555.pid", "4242\n");
+	vh_test_vm_running(root, 555, 4242);
 	vh_test_write(root, "run/qemu-server/pci-id-reservations", "0000:01:00.0 555 pid:4242\n");
 	ev = eval200(root);
 	vh_test_expect_none(ev.r, "mapping-unresolved");

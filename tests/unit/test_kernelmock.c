@@ -200,6 +200,63 @@ static void test_poststop_restores_the_admins_override(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* Proxmox applies pending changes before post-stop: the config now names
+ * the host's NVMe instead of the GPU, and VM 555 has started on the audio
+ * function. post-stop acts on its own state only: the GPU goes back to
+ * nouveau, nothing is written to the NVMe or to the audio function, and
+ * the audio keeps its record. */
+static void test_poststop_acts_on_its_state_only(void **state)
+{
+	(void)state;
+	char *root = tree_with_vfio("nouveau", "{\"post_stop\": \"return\", \"reset\": true}");
+	char *out;
+	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
+	assert_bound(root, "0000:01:00.0", "vfio-pci", "vfio-pci");
+	free(out);
+	set_hostpci0(root, "0000:02:00.0,pcie=1");
+	vh_test_vm_running(root, 555, 4242);
+	vh_test_write(root, "run/qemu-server/pci-id-reservations", "0000:01:00.1 555 pid:4242\n");
+	vh_test_mock_reset_count(root);
+	assert_int_equal(run(root, "100", "post-stop", NULL, &out), 0);
+	const char *writes = vh_test_mock_writes(root);
+	assert_not_contains(writes, "0000:02:00.0");
+	assert_not_contains(writes, "0000:01:00.1");
+	assert_contains(out, "returned 0000:01:00.0 to nouveau");
+	assert_contains(out, "0000:01:00.1 left alone, its record kept: VM 555 holds it");
+	assert_bound(root, "0000:01:00.0", "nouveau", "");
+	assert_bound(root, "0000:01:00.1", "vfio-pci", "vfio-pci");
+	assert_bound(root, "0000:02:00.0", "nvme", "");
+	const char *st = vh_test_read(root, "run/vfiohelp/100.json");
+	assert_contains(st, "\"addr\":\"0000:01:00.1\"");
+	assert_contains(st, "\"driver\":\"snd_hda_intel\"");
+	assert_not_contains(st, "0000:01:00.0");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+/* A start that fails after pre-start runs no post-stop: the next pre-start
+ * finds the card on vfio-pci already and must keep the first record
+ * (nouveau, snd_hda_intel), so the post-stop after it returns the card to
+ * the host. */
+static void test_restart_after_failed_start_returns_first_driver(void **state)
+{
+	(void)state;
+	char *root = tree_with_vfio("nouveau", "{\"post_stop\": \"return\"}");
+	char *out;
+	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
+	free(out);
+	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
+	assert_contains(out, "0 devices moved to vfio-pci");
+	free(out);
+	assert_int_equal(run(root, "100", "post-stop", NULL, &out), 0);
+	assert_contains(out, "returned 0000:01:00.0 to nouveau");
+	assert_bound(root, "0000:01:00.0", "nouveau", "");
+	assert_bound(root, "0000:01:00.1", "snd_hda_intel", "");
+	assert_false(file_exists(root, "run/vfiohelp/100.json"));
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 /* ---- devices the hook must never write to ---- */
 
 static const char *const all_phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
@@ -481,8 +538,7 @@ static void test_two_vms_one_card(void **state)
 	char *out;
 	assert_int_equal(run(root, "100", "pre-start", NULL, &out), 0);
 	free(out);
-	vh_test_write(root, "proc/4242/cmdline", "/usr/bin/kvm");
-	vh_test_write(root, "run/qemu-server/100.pid", "4242\n");
+	vh_test_vm_running(root, 100, 4242);
 	vh_test_mock_reset_count(root);
 
 	assert_int_equal(run(root, "101", "pre-start", NULL, &out), 1);
@@ -638,6 +694,8 @@ int main(void)
 		cmocka_unit_test(test_reset_narrowed_and_restored),
 		cmocka_unit_test(test_reset_narrowing_writes_fail),
 		cmocka_unit_test(test_two_vms_one_card),
+		cmocka_unit_test(test_poststop_acts_on_its_state_only),
+		cmocka_unit_test(test_restart_after_failed_start_returns_first_driver),
 		cmocka_unit_test(test_hung_unbind_releases_output_and_lock),
 		cmocka_unit_test(test_hung_unbind_with_device_lock),
 		cmocka_unit_test(test_hung_write_keeps_no_inherited_descriptor),

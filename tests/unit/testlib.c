@@ -135,6 +135,26 @@ void vh_test_write(const char *dir, const char *rel, const char *content)
 	fclose(f);
 }
 
+void vh_test_vm_running(const char *root, unsigned vmid, unsigned pid)
+{
+	char rel[64], path[PATH_MAX], pidfile[64], num[32];
+	snprintf(rel, sizeof(rel), "run/qemu-server/%u.pid", vmid);
+	snprintf(num, sizeof(num), "%u\n", pid);
+	vh_test_write(root, rel, num);
+	snprintf(rel, sizeof(rel), "proc/%u/cmdline", pid);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkdirs_for(path);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s: %s", path, strerror(errno));
+	snprintf(pidfile, sizeof(pidfile), "/var/run/qemu-server/%u.pid", vmid);
+	const char *args[] = { "/usr/bin/kvm", "-id", num, "-pidfile", pidfile, "-daemonize" };
+	snprintf(num, sizeof(num), "%u", vmid);
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+		fwrite(args[i], 1, strlen(args[i]) + 1, f);
+	fclose(f);
+}
+
 const char *vh_test_read(const char *dir, const char *rel)
 {
 	static char buf[1 << 16];

@@ -20,6 +20,10 @@ char *vh_test_scratch_empty(void);
 void vh_test_scratch_free(char *dir);
 /* Writes `content` to dir/rel, creating parent directories. */
 void vh_test_write(const char *dir, const char *rel, const char *content);
+/* VM vmid runs as pid on the tree: run/qemu-server/<vmid>.pid and a
+ * proc/<pid>/cmdline naming its pidfile, as qemu-server's vm_running_locally
+ * wants it. */
+void vh_test_vm_running(const char *root, unsigned vmid, unsigned pid);
 /* Reads dir/rel into a static buffer (asserts it exists). */
 const char *vh_test_read(const char *dir, const char *rel);
 /* Runs argv (argv[0] a path), returns its exit status; stdout/stderr are

@@ -16,6 +16,7 @@
 #include "pve/ownership.h"
 #include "host/kmods.h"
 #include "pve/mapping.h"
+#include "host/pcidev.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -105,6 +106,77 @@ static void check_vm_settings(struct vh_eval *ev)
 		check_entry_settings(ev, &vm->hostpci[i]);
 }
 
+/* A number in /sys/kernel/mm/hugepages/hugepages-<kB>kB/<name>; -1 when
+ * the host has no such page size. */
+static long long hugepage_count(struct vh_host *h, unsigned size_mib, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (vh_host_path(h, path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%ukB/%s",
+			 size_mib * 1024, name) < 0 || vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), INT64_MAX, &v) < 0)
+		return -1;
+	return (long long)v;
+}
+
+/* hugepages_size: "any" takes 1 GiB pages when the host has them and the
+ * memory is a multiple of 1 GiB, else 2 MiB pages; 0 with why set. */
+static unsigned hugepage_size(struct vh_eval *ev, const char **why)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	bool has2 = hugepage_count(ev->h, 2, "free_hugepages") >= 0;
+	bool has1g = hugepage_count(ev->h, 1024, "free_hugepages") >= 0;
+	unsigned want = vm->hugepages_mib;
+	if (vm->hugepages_any)
+		want = has1g && vm->memory_mib % 1024 == 0 ? 1024 : 2;
+	if ((want == 2 && !has2) || (want == 1024 && !has1g))
+		return *why = "the host has no hugepages of that size (/sys/kernel/mm/hugepages/)", 0;
+	if (vm->memory_mib % want)
+		return *why = "the memory is not a multiple of the hugepage size", 0;
+	return want;
+}
+
+/* hugepages_allocate: QEMU takes the memory from the pool's free pages of
+ * the VM's page size; qemu-server raises nr_hugepages by what is missing,
+ * which must come from available memory. */
+static void check_hugepages(struct vh_eval *ev, uint64_t avail)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	const char *why = NULL;
+	char fix[200];
+	snprintf(fix, sizeof(fix), "qm set %u -numa 1", vm->vmid);
+	if (!vm->numa) {
+		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix, "VM %u has hugepages "
+			"but not numa: 1; qemu-server refuses the start (\"numa need to be enabled to "
+			"use hugepages\")", vm->vmid);
+		return;
+	}
+	unsigned size = hugepage_size(ev, &why);
+	snprintf(fix, sizeof(fix), "qm set %u -hugepages %s", vm->vmid, vm->hugepages_any ? "2" : "any");
+	if (!size) {
+		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix, "VM %u asks for "
+			"hugepages (%s) for %llu MiB, but %s", vm->vmid, vm->hugepages_any ? "any" : "fixed size",
+			(unsigned long long)vm->memory_mib, why);
+		return;
+	}
+	long long free_pages = hugepage_count(ev->h, size, "free_hugepages");
+	unsigned long long need = vm->memory_mib / size;
+	unsigned long long missing = free_pages >= (long long)need ? 0 : need - (unsigned long long)free_pages;
+	if (missing * size <= avail) {
+		vh_eval_passed(ev, VH_TOPIC_HOST, "%llu hugepages of %u MiB for VM %u: %lld free, %llu more "
+			       "can be allocated from %llu MiB available", need, size, vm->vmid,
+			       free_pages, missing, (unsigned long long)avail);
+		return;
+	}
+	snprintf(fix, sizeof(fix), "echo %llu > /sys/kernel/mm/hugepages/hugepages-%ukB/nr_hugepages   "
+		 "# at boot: hugepages= on the kernel command line", (unsigned long long)(
+		 hugepage_count(ev->h, size, "nr_hugepages") + (long long)missing), size * 1024);
+	vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
+		"VM %u needs %llu hugepages of %u MiB; %lld are free and the %llu missing (%llu MiB) "
+		"exceed the %llu MiB available to allocate them", vm->vmid, need, size, free_pages,
+		missing, missing * size, (unsigned long long)avail);
+}
+
 static void check_memory(struct vh_eval *ev)
 {
 	uint64_t avail, total;
@@ -116,6 +188,10 @@ static void check_memory(struct vh_eval *ev)
 		/* Unknown is not insufficient: say so, do not block on it. */
 		vh_eval_unjudged(ev, "memory", "cannot tell whether %llu MiB can be pinned: %s",
 				 (unsigned long long)vm->memory_mib, e.msg);
+		return;
+	}
+	if (vm->hugepages_mib || vm->hugepages_any) {
+		check_hugepages(ev, avail);
 		return;
 	}
 	if (vm->memory_mib <= avail)
@@ -145,19 +221,12 @@ static enum vh_role device_role(const struct vh_hostpci *pci)
 	return VH_ROLE_VFIO;
 }
 
-/* choose_hostpci_devices refuses a device named twice; a plain mdev entry
- * takes no device of its own (several vGPUs share one parent). */
-static bool takes_device(struct vh_host *h, const struct vh_hostpci *pci)
-{
-	return !pci->mdev[0] || vh_mdev_is_nvidia(h, pci, NULL);
-}
-
 static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int index)
 {
 	const struct vh_hostpci *a = vh_report_hostpci(ev->r, first->hostpci_index);
 	const struct vh_hostpci *b = vh_report_hostpci(ev->r, index);
 	char name[VH_PCI_ADDR_STRLEN];
-	if (!a || !b || !takes_device(ev->h, a) || !takes_device(ev->h, b))
+	if (!a || !b || !vh_entry_takes_device(ev->h, a) || !vh_entry_takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
 	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name, "qm config VMID   # remove the device from "
@@ -210,12 +279,9 @@ static bool alternative_taken(void *ctx, const struct vh_pci_addr *a)
 	struct vh_pci_addr funcs[8] = { *a };
 	size_t n = a->has_func ? 1 : vh_device_functions(ev->h, a, funcs, 8);
 	for (size_t i = 0; i < n; i++) {
-		char name[VH_PCI_ADDR_STRLEN];
 		struct vh_holder who;
-		bool held = false;
-		vh_pci_addr_format(&funcs[i], name);
 		if (vh_report_has_device(ev->r, &funcs[i]) ||
-		    (vh_device_holder(ev->h, name, ev->r->vmid, &who, &held, NULL) == 0 && held))
+		    vh_device_owner(ev->h, &funcs[i], ev->r->vmid, -1, &who))
 			return true;
 	}
 	return false;
@@ -247,6 +313,27 @@ static void resolve_devices(struct vh_eval *ev)
 	}
 }
 
+/* An absent address inside a PF's VF range: the VFs are not enabled
+ * (sriov_numvfs is 0 after every boot unless something sets it). */
+static bool vf_not_created(struct vh_eval *ev, const struct vh_vm_device *d)
+{
+	struct vh_pci_addr pf;
+	unsigned index, numvfs;
+	char name[VH_PCI_ADDR_STRLEN], pfname[VH_PCI_ADDR_STRLEN], fix[600];
+	if (!vh_vf_slot(ev->h, &d->addr, &pf, &index, &numvfs))
+		return false;
+	vh_pci_addr_format(&d->addr, name);
+	vh_pci_addr_format(&pf, pfname);
+	snprintf(fix, sizeof(fix), "echo %u > /sys/bus/pci/devices/%s/sriov_numvfs   # and at every "
+		 "boot: apt install sysfsutils; echo 'bus/pci/devices/%s/sriov_numvfs = %u' >> "
+		 "/etc/sysfs.conf (or a systemd oneshot unit running the echo Before=pve-guests.service)",
+		 index + 1, pfname, pfname, index + 1);
+	vh_eval_finding(ev, VH_F_VF_NOT_CREATED, name, fix,
+		"hostpci%d names %s, which is VF %u of SR-IOV PF %s, but the PF has %u VFs enabled "
+		"(sriov_numvfs): the VF does not exist yet", d->hostpci_index, name, index, pfname, numvfs);
+	return true;
+}
+
 static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 {
 	for (size_t i = 0; i < ev->r->n_devices; i++) {
@@ -254,7 +341,7 @@ static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 		d->dev = vh_host_device(ev->h, &d->addr, err);
 		if (!d->dev)
 			return false;
-		if (!d->dev->present) {
+		if (!d->dev->present && !vf_not_created(ev, d)) {
 			char key[16];
 			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
 			vh_eval_finding(ev, VH_F_DEVICE_MISSING, d->dev->name,
@@ -359,8 +446,8 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 	bool first = true;
 	for (size_t i = 0; i < r->n_devices && used < size; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (!d || !d->present || d->is_bridge)
-			continue;
+		if (!d || !d->present || d->is_bridge || d->is_vf)
+			continue; /* a VF may share its PF's id (Intel iGPU): never by id */
 		char id[16];
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		if (strstr(buf, id))
@@ -372,19 +459,44 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 	}
 }
 
+/* driver=keep: Proxmox binds nothing, so the device must already be on
+ * vfio-pci or a vfio variant driver (which has a vfio-dev/ directory). */
+static bool check_keep(struct vh_eval *ev, const struct vh_vm_device *vd)
+{
+	const struct vh_device *d = vd->dev;
+	char path[PATH_MAX], fix[256];
+	if (!strcmp(d->driver, "vfio-pci") ||
+	    (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", d->name) == 0 &&
+	     vh_path_exists(path)))
+		return true;
+	snprintf(fix, sizeof(fix), "qm set %u -hostpci%d <the entry without driver=keep>   # Proxmox "
+		 "then binds it to vfio-pci; or bind it to a vfio variant driver first", ev->r->vmid,
+		 vd->hostpci_index);
+	vh_eval_finding(ev, VH_F_KEEP_NOT_VFIO, d->name, fix,
+		"hostpci%d keeps the driver of %s (driver=keep), which is %s, not vfio-pci or a vfio "
+		"variant driver: QEMU cannot open its /dev/vfio group", vd->hostpci_index, d->name,
+		d->driver[0] ? d->driver : "no driver");
+	return false;
+}
+
 static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool keep)
 {
 	const struct vh_device *d = vd->dev;
 	if (!strcmp(d->driver, "vfio-pci"))
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s is bound to vfio-pci", d->name);
-	if (keep)
+	if (keep && check_keep(ev, vd))
 		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s keeps its driver (driver=keep)", d->name);
 	if (keep || !strcmp(d->driver, "vfio-pci"))
 		return;
 	char ids[320], fix[640];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
-	snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
-		 ids);
+	if (d->is_vf)
+		snprintf(fix, sizeof(fix), "nothing to persist: VFs are created after boot and vfio-hook "
+			 "binds this one by its address at start (echo 0 > /sys/bus/pci/devices/<PF>/"
+			 "sriov_drivers_autoprobe before enabling VFs keeps host drivers off them)");
+	else
+		snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
+			 ids);
 	if (d->driver[0])
 		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
 			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
@@ -436,7 +548,7 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 		return;
 	char fix[768], fb[32];
 	/* A legacy IGD needs its ROM (legacy-igd-invalid says so otherwise). */
-	if (pci && pci->rombar && !pci->legacy_igd) {
+	if (pci && pci->rombar && !pci->legacy_igd && d->vendor == 0x10de) {
 		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
 			    sizeof(fix));
 		vh_eval_finding(ev, VH_F_ROMBAR_ENABLED, d->name, fix,
@@ -453,100 +565,57 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
 }
 
-static bool add_running(struct vh_host *h, size_t *cap, const struct vh_held_device *held)
-{
-	if (VH_ARRAY_ROOM(h->running, *cap, h->n_running) < 0)
-		return false;
-	h->running[h->n_running++] = *held;
-	return true;
-}
-
-/* Running VMs (a /run/qemu-server/<vmid>.pid whose process lives) and the
- * devices their configs pass, read once per host context: by the
- * evaluation, the hook's ownership checks and the bus listing alike.
- * Reservations say the same on a current Proxmox; the configs cover what
- * they miss. Returns false when memory ran out (the caller then cannot
- * tell who holds what). */
-static bool load_running_vms(struct vh_host *h)
-{
-	char dir[PATH_MAX];
-	size_t cap = 0;
-	bool ok = true;
-	h->running_loaded = true;
-	if (vh_host_path(h, dir, sizeof(dir), "/run/qemu-server") < 0)
-		return true;
-	DIR *dp = opendir(dir);
-	struct vh_vmconf *vm = malloc(sizeof(*vm));
-	struct dirent *e;
-	while (dp && vm && ok && (e = readdir(dp))) {
-		unsigned vmid;
-		uint64_t pid;
-		bool alive;
-		if (vh_vmid_file(e->d_name, ".pid", &vmid) < 0 || vh_vm_pid(h, vmid, &pid, &alive) < 0 ||
-		    !alive || vh_vmconf_load(h, vmid, vm, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < vm->n_hostpci; i++)
-			for (size_t j = 0; ok && j < vm->hostpci[i].n_addrs && takes_device(h, &vm->hostpci[i]); j++) {
-				const struct vh_pci_addr *a = &vm->hostpci[i].addrs[j];
-				struct vh_pci_addr funcs[8] = { *a };
-				size_t n = a->has_func ? 1 : vh_device_functions(h, a, funcs, 8);
-				for (size_t f = 0; ok && f < n; f++)
-					ok = add_running(h, &cap, &(struct vh_held_device){
-						funcs[f], vmid, vm->hostpci[i].index });
-			}
-	}
-	ok = ok && vm;
-	free(vm);
-	if (dp)
-		closedir(dp);
-	return ok;
-}
-
-/* The running VM other than `self` whose config passes the device. */
-static const struct vh_held_device *held_by_running_vm(struct vh_host *h, unsigned self,
-							const struct vh_pci_addr *a, bool *unknown)
-{
-	*unknown = !h->running_loaded && !load_running_vms(h);
-	for (size_t i = 0; i < h->n_running; i++)
-		if (h->running[i].vmid != self && vh_pci_addr_equal(&h->running[i].addr, a))
-			return &h->running[i];
-	return NULL;
-}
-
-bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
-				   unsigned *vmid)
-{
-	bool unknown;
-	const struct vh_held_device *hd = held_by_running_vm(h, self, a, &unknown);
-	if (hd)
-		*vmid = hd->vmid;
-	return hd || unknown; /* cannot tell: assume held, touch nothing */
-}
-
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
 {
 	struct vh_holder who;
-	bool held;
-	if (vh_device_holder(ev->h, d->name, ev->r->vmid, &who, &held, NULL) < 0 || !held) {
-		bool unknown;
-		const struct vh_held_device *hd = held_by_running_vm(ev->h, ev->r->vmid, &d->addr, &unknown);
-		if (unknown)
-			ev->oom = true;
-		if (!hd)
-			return;
-		char fix[160];
-		snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs",
-			 hd->vmid, d->name);
-		vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
-			"%s is held by VM %u, which is running and passes it as hostpci%d", d->name,
-			hd->vmid, hd->index);
+	char fix[160], what[160];
+	if (!vh_device_owner(ev->h, &d->addr, ev->r->vmid, -1, &who))
+		return;
+	if (who.kind == VH_HOLD_UNKNOWN) {
+		ev->oom = true;
 		return;
 	}
-	char fix[160];
+	vh_holder_describe(&who, what, sizeof(what));
 	snprintf(fix, sizeof(fix), "qm stop %u   # or remove %s from one of the two VMs", who.vmid,
 		 d->name);
-	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix,
-		"%s is %s by VM %u", d->name, who.running ? "held" : "reserved for a start", who.vmid);
+	vh_eval_finding(ev, VH_F_DEVICE_IN_USE, d->name, fix, "%s is in use: %s", d->name, what);
+}
+
+/* A PF whose enabled VFs are bound or passed: unbinding or resetting it
+ * (the VM's start does both) removes them. */
+static void check_sriov_pf(struct vh_eval *ev, const struct vh_device *d)
+{
+	struct vh_pci_addr vfs[256];
+	char users[400] = "", fix[300];
+	size_t used = 0, count = 0;
+	if (!d->sriov_numvfs)
+		return;
+	size_t n = vh_pf_vfs(ev->h, d, vfs, VH_ARRAY_SIZE(vfs));
+	for (size_t i = 0; i < n; i++) {
+		const struct vh_device *vf = vh_host_device(ev->h, &vfs[i], NULL);
+		struct vh_holder who;
+		char what[160] = "";
+		bool held = vh_device_owner(ev->h, &vfs[i], 0, -1, &who);
+		if (held)
+			vh_holder_describe(&who, what, sizeof(what));
+		if (!held && vf && vf->present && !vf->driver[0])
+			continue;
+		count++;
+		if (used < sizeof(users))
+			used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s (%s)",
+						 used ? ", " : "", vf ? vf->name : "?",
+						 held ? what : vf && vf->present ? vf->driver : "cannot be read");
+	}
+	if (!count) {
+		vh_eval_passed(ev, VH_TOPIC_DEVICE, "SR-IOV PF %s: none of its %u VFs is bound or passed",
+			       d->name, d->sriov_numvfs);
+		return;
+	}
+	snprintf(fix, sizeof(fix), "pass a VF instead of the PF; or stop the VMs using its VFs, then "
+		 "echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs", d->name);
+	vh_eval_finding(ev, VH_F_SRIOV_VFS_IN_USE, d->name, fix,
+		"%s is an SR-IOV PF with %u VFs enabled, and %zu of them are in use: %s; unbinding or "
+		"resetting the PF removes them", d->name, d->sriov_numvfs, count, users);
 }
 
 /* The nearest bridge above d that does not enforce ACS, if any. */
@@ -562,9 +631,9 @@ static const struct vh_device *missing_acs_above(struct vh_host *h, const struct
 
 static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh_err *err)
 {
-	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
+	struct vh_pci_addr *members;
 	size_t n;
-	if (vh_group_members(ev->h, d->iommu_group, members, VH_ARRAY_SIZE(members), &n, err) < 0) {
+	if (vh_group_members(ev->h, d->iommu_group, &members, &n, err) < 0) {
 		vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name, NULL,
 			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
 		return;
@@ -587,6 +656,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 						 used ? ", " : "", name,
 						 m && m->present ? m->driver : "cannot be read");
 	}
+	free(members);
 	if (!count) {
 		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
 		       d->iommu_group);
@@ -626,13 +696,18 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 		const struct vh_device *d = vd->dev;
 		if (!d->present)
 			continue;
-		if (vd->role == VH_ROLE_MDEV_PARENT)
+		const struct vh_hostpci *pci = vh_report_hostpci(ev->r, vd->hostpci_index);
+		if (vd->role == VH_ROLE_MDEV_PARENT) {
+			if (pci && vh_entry_takes_device(ev->h, pci))
+				check_holder(ev, d); /* an NVIDIA vGPU VF is the VM's own */
 			continue; /* vh_check_mdev_entries judges it */
+		}
 		check_holder(ev, d);
+		check_sriov_pf(ev, d);
 		check_display(ev, vd);
 		check_driver(ev, vd, vd->role == VH_ROLE_KEEP);
-		if (vd->role == VH_ROLE_VFIO)
-			check_host_drivers(ev, d);
+		if (vd->role == VH_ROLE_VFIO && !d->is_vf)
+			check_host_drivers(ev, d); /* VFs appear after boot: nothing claims them then */
 		if (iommu_active && d->iommu_group >= 0)
 			check_group_once(ev, d, seen_groups, &n_seen, err);
 		else if (iommu_active)
@@ -718,6 +793,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		check_memory(&ev);
 		check_devices(&ev, iommu_active, &e);
 		vh_check_health(&ev, iommu_active);
+		vh_check_setup(&ev);
 	}
 	if (ev.oom) {
 		vh_report_free(r);

@@ -8,13 +8,6 @@
 
 #include "internal.h"
 
-/* A device a running VM's config passes through (host.h keeps the list). */
-struct vh_held_device {
-	struct vh_pci_addr addr;
-	unsigned vmid;
-	int index; /* its hostpciN */
-};
-
 struct vh_eval {
 	struct vh_host *h;
 	const struct vh_policy *policy;
@@ -27,6 +20,10 @@ struct vh_eval {
  * changed by the policy; nothing when the policy turns it off. */
 void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject, const char *fix,
 		     const char *fmt, ...) VH_PRINTF(5, 6);
+/* The same with a default severity of the caller's (a finding whose
+ * weight depends on the device: Code 43 is NVIDIA's). */
+void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
+			const char *subject, const char *fix, const char *fmt, ...) VH_PRINTF(6, 7);
 /* A check that passed: a ticked line of the text checklist. */
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...) VH_PRINTF(3, 4);
 
@@ -40,14 +37,6 @@ void vh_check_legacy_igd(struct vh_eval *ev);
 /* Each mdev= entry's type on its parent (mdev-unavailable). */
 void vh_check_mdev_entries(struct vh_eval *ev);
 void vh_check_x_vga(struct vh_eval *ev);
-/* mdev=nvidia-<N> on a device with NVIDIA's vGPU sysfs API: qemu-server
- * then reserves the device like a passed one (model gets N). */
-bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model);
-
-/* Another running VM (a live /run/qemu-server/<vmid>.pid) passes the
- * device in its config; vmid gets it. */
-bool vh_device_held_by_running_vm(struct vh_host *h, unsigned self, const struct vh_pci_addr *a,
-				   unsigned *vmid);
 
 /* The VM gets this function (after mapping and function expansion). */
 bool vh_report_has_device(const struct vh_report *r, const struct vh_pci_addr *a);
@@ -60,5 +49,9 @@ bool vh_driver_harmless(const char *driver);
 /* checks_health.c: interrupt remapping, the devices' own health (answers,
  * power, reset), romfile= and vfio-pci ids= that reach other devices. */
 void vh_check_health(struct vh_eval *ev, bool iommu_active);
+
+/* checks_setup.c: a host setup half done (initramfs, command line,
+ * modprobe.d and modules-load.d lines the tools ignore). */
+void vh_check_setup(struct vh_eval *ev);
 
 #endif

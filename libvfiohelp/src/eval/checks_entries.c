@@ -26,17 +26,22 @@ static bool is_display(const struct vh_device *d)
 	return (d->class_code >> 16) == 0x03;
 }
 
-/* A display device the VM gets as an ordinary passed-through device. */
+/* A display device the VM gets as an ordinary passed-through device; an
+ * NVIDIA one (Code 43 is its driver's) before any other. */
 static const struct vh_vm_device *first_ordinary_display(const struct vh_report *r)
 {
+	const struct vh_vm_device *other = NULL;
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_vm_device *vd = &r->devices[i];
 		const struct vh_hostpci *pci = vh_report_hostpci(r, vd->hostpci_index);
-		if (vd->dev && vd->dev->present && is_display(vd->dev) && vd->role != VH_ROLE_MDEV_PARENT &&
-		    !(pci && pci->legacy_igd))
+		if (!vd->dev || !vd->dev->present || !is_display(vd->dev) ||
+		    vd->role == VH_ROLE_MDEV_PARENT || (pci && pci->legacy_igd))
+			continue;
+		if (vd->dev->vendor == 0x10de)
 			return vd;
+		other = other ? other : vd;
 	}
-	return NULL;
+	return other;
 }
 
 void vh_check_code43(struct vh_eval *ev)
@@ -46,9 +51,12 @@ void vh_check_code43(struct vh_eval *ev)
 	char fix[128];
 	if (!gpu)
 		return;
+	/* errors for NVIDIA, whose driver fails with Code 43; for AMD or
+	 * Intel a better setup, not a failed start */
+	enum vh_severity sev = gpu->dev->vendor == 0x10de ? VH_SEV_ERROR : VH_SEV_WARN;
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", vm->vmid);
-		vh_eval_finding(ev, VH_F_MACHINE_I440FX, "machine", fix,
+		vh_eval_finding_as(ev, VH_F_MACHINE_I440FX, sev, "machine", fix,
 				"VM %u passes display device %s on the i440fx chipset (%s); NVIDIA "
 				"drivers fail with Code 43 on it and PCIe passthrough needs q35",
 				vm->vmid, gpu->dev->name,
@@ -56,7 +64,7 @@ void vh_check_code43(struct vh_eval *ev)
 	}
 	if (vm->bios == VH_BIOS_SEABIOS) {
 		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", vm->vmid);
-		vh_eval_finding(ev, VH_F_BIOS_SEABIOS, "bios", fix,
+		vh_eval_finding_as(ev, VH_F_BIOS_SEABIOS, sev, "bios", fix,
 				"VM %u passes display device %s and boots SeaBIOS; a passed-through "
 				"GPU needs OVMF (UEFI) to initialise without Code 43",
 				vm->vmid, gpu->dev->name);
@@ -231,25 +239,6 @@ static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_devi
 		return "its available_instances cannot be read";
 	return avail < 1 ? "the type has no available instance left" : NULL;
 }
-
-/* NVIDIA's newer vGPU: mdev=nvidia-<N> on a device with an nvidia/ sysfs
- * directory (qemu-server's $res->{nvidia}); the device is then reserved
- * like any passed device. Otherwise mdev= is a classic mediated device. */
-bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model)
-{
-	char name[VH_PCI_ADDR_STRLEN], *end;
-	if (strncmp(pci->mdev, "nvidia-", 7) || !(pci->mdev[7] >= '0' && pci->mdev[7] <= '9') ||
-	    !pci->n_addrs)
-		return false;
-	unsigned long m = strtoul(pci->mdev + 7, &end, 10);
-	vh_pci_addr_format(&pci->addrs[0], name);
-	if (*end || !device_has(h, name, "nvidia"))
-		return false;
-	if (model)
-		*model = m;
-	return true;
-}
-
 
 static const char *mdev_problem(struct vh_eval *ev, const struct vh_hostpci *pci,
 				const struct vh_vm_device *vd)

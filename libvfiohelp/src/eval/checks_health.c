@@ -10,7 +10,6 @@
  */
 #include "internal.h"
 #include "eval/checks.h"
-#include "view/devices.h"
 #include "host/iommu.h"
 #include "host/pcidev.h"
 #include "host/system.h"
@@ -81,6 +80,12 @@ static void check_responsive(struct vh_eval *ev, const struct vh_device *d)
 	if (vh_config_vendor(ev->h, d->name, &vendor) < 0) {
 		vh_eval_unjudged(ev, "config-space", "%s: its config space cannot be read: cannot tell "
 				 "whether it answers", d->name);
+		return;
+	}
+	if (vendor == 0xffff && d->is_vf) {
+		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s is an SR-IOV VF: its ID registers read ffff by "
+			       "the spec; its identity %04x:%04x comes from sysfs", d->name, d->vendor,
+			       d->device);
 		return;
 	}
 	if (vendor == 0xffff) {

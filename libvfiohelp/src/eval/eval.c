@@ -54,11 +54,11 @@ void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ..
 	vh_sanitize(u->why); /* it can quote a path or a config value */
 }
 
-void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
-		     const char *fix, const char *fmt, ...)
+static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
+			const char *subject, const char *fix, const char *fmt, va_list ap)
 {
 	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
-	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, kind->severity);
+	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, dflt);
 	if (sev == VH_SEV_OFF)
 		return;
 	struct vh_report *r = ev->r;
@@ -73,14 +73,29 @@ void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subj
 	f->topic = kind->topic;
 	vh_strlcpy(f->subject, subject, sizeof(f->subject));
 	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
 	/* Config values reach the admin's terminal through these. */
 	vh_sanitize(f->message);
 	vh_sanitize(f->fix);
 	vh_sanitize(f->subject);
+}
+
+void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
+		     const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add_finding(ev, id, vh_finding_kind_of(id)->severity, subject, fix, fmt, ap);
+	va_end(ap);
+}
+
+void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
+			const char *subject, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add_finding(ev, id, dflt, subject, fix, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- IOMMU groups ---- */

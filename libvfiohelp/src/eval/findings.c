@@ -50,6 +50,15 @@ static const struct vh_finding_kind kinds[] = {
 	[VH_F_DEVICE_UNRESPONSIVE] = { "device-unresponsive", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "the device does not answer config reads or sits in D3cold" },
 	[VH_F_RESET_UNAVAILABLE] = { "reset-unavailable", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "the kernel knows no reset for the device" },
 	[VH_F_AMD_RESET_BUG] = { "amd-reset-bug", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "an AMD GPU of a family with the reset bug has no device_specific reset" },
+	[VH_F_KEEP_NOT_VFIO] = { "keep-not-vfio", E, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a driver=keep entry's device is not on vfio-pci or a vfio variant driver: QEMU cannot open /dev/vfio/N" },
+	[VH_F_SRIOV_VFS_IN_USE] = { "sriov-vfs-in-use", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "the VM passes an SR-IOV PF whose enabled VFs are bound to a driver or passed by a VM: unbinding or resetting the PF removes them" },
+	[VH_F_VF_NOT_CREATED] = { "vf-not-created", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE, "a configured address is absent but lies in an SR-IOV PF's VF range: the VFs are not enabled (sriov_numvfs)" },
+	/* a host setup half done */
+	[VH_F_INITRAMFS_STALE] = { "initramfs-stale", W, VH_TOPIC_HOST, VH_REPAIR_NONE, "the initramfs of the running or the next kernel holds modprobe.d files that differ from the disk" },
+	[VH_F_CMDLINE_PENDING] = { "cmdline-pending", W, VH_TOPIC_HOST, VH_REPAIR_NONE, "the command line the boot loader will boot differs from the running one in a passthrough option: a refresh or reboot is pending" },
+	[VH_F_CMDLINE_IGNORED] = { "cmdline-ignored", W, VH_TOPIC_HOST, VH_REPAIR_NONE, "a passthrough kernel option is written where this host's boot loader does not read it" },
+	[VH_F_MODPROBE_LINE_IGNORED] = { "modprobe-line-ignored", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a modprobe.d line libkmod rejects, or modprobe lines in a file whose name lacks .conf" },
+	[VH_F_MODULES_LINE_INVALID] = { "modules-line-invalid", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE, "a line of /etc/modules or modules-load.d that names no module of this kernel or carries arguments" },
 };
 
 #undef E

@@ -14,7 +14,7 @@
 #include "host/host.h"
 #include "hook/hooklog.h"
 #include "host/kmods.h"
-#include "hook/state.h"
+#include "pve/state.h"
 #include "host/sysfs.h"
 
 #include <dirent.h>
@@ -58,7 +58,18 @@ struct hook {
 	const char *verdict;
 	bool rollback_failed; /* keep the state: it still knows the original drivers */
 	char stuck[VH_PCI_ADDR_STRLEN]; /* a device whose write timed out: its driver hangs */
+	/* the VM's devices in this phase: the evaluation's at pre-start, the
+	 * state's at post-stop (a bus reset leaves them out of its users) */
+	const struct vh_report *r;
+	const struct vh_state *st;
 };
+
+static bool ours(const struct hook *hk, const struct vh_pci_addr *a)
+{
+	char name[VH_PCI_ADDR_STRLEN];
+	vh_pci_addr_format(a, name);
+	return (hk->r && vh_report_has_device(hk->r, a)) || (hk->st && vh_state_find(hk->st, name));
+}
 
 /* One line of output: stdout (the task log), syslog, and the hook log. */
 static void say(struct hook *hk, const char *fmt, ...) VH_PRINTF(2, 3);
@@ -151,6 +162,27 @@ static bool hook_may_touch(const struct vh_vm_device *vd)
 	return vd->dev && vd->dev->present && vd->role == VH_ROLE_VFIO;
 }
 
+/* A leftover record (a start that failed after pre-start runs no
+ * post-stop) stays while its address still holds the device it names: its
+ * driver is the host's, recorded first. */
+static void keep_matching_records(struct hook *hk, struct vh_state *st)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < st->n_devices; i++) {
+		const struct vh_state_device *sd = &st->devices[i];
+		struct vh_pci_addr a;
+		const struct vh_device *d = NULL;
+		if (vh_pci_addr_parse(sd->addr, strlen(sd->addr), &a) == 0 &&
+		    (d = vh_host_device(hk->h, &a, NULL)) && d->present && d->vendor == sd->vendor &&
+		    d->device == sd->device)
+			st->devices[kept++] = *sd;
+		else
+			say(hk, "state record of %s dropped: the address no longer holds %04x:%04x",
+			    sd->addr, sd->vendor, sd->device);
+	}
+	st->n_devices = kept;
+}
+
 /* Records every device about to move, before it moves. A state left by an
  * earlier run that never reached post-stop keeps its originals: they are
  * the host's drivers, and what is bound now may be our own vfio-pci. */
@@ -164,6 +196,7 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
 	if (strcmp(st->boot_id, boot_id))
 		st->n_devices = 0; /* a state from another boot describes nothing now */
+	keep_matching_records(hk, st);
 	st->vmid = hk->vmid;
 	st->time = (int64_t)time(NULL);
 	vh_strlcpy(st->boot_id, boot_id, sizeof(st->boot_id));
@@ -241,6 +274,12 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
+		if (d->sriov_numvfs) { /* sriov-vfs-in-use refuses first; never reached */
+			say(hk, "error bind %s: an SR-IOV PF with %u VFs enabled: unbinding its driver "
+			    "removes them", d->name, d->sriov_numvfs);
+			rollback(hk, st, moved, n_moved);
+			return -1;
+		}
 		vh_strlcpy(moved[n_moved++], d->name, VH_PCI_ADDR_STRLEN);
 		struct vh_err e;
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
@@ -257,11 +296,23 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 	return 0;
 }
 
+/* Another VM owns the device now (pve/ownership.h): a post-stop that runs
+ * after another VM started on the card must not reset or unbind it under
+ * that guest. */
+static bool owned_elsewhere(struct hook *hk, const struct vh_pci_addr *a, char *who, size_t size)
+{
+	struct vh_holder o;
+	if (!vh_device_owner(hk->h, a, hk->vmid, hk->state_dir, &o))
+		return false;
+	vh_holder_describe(&o, who, size);
+	return true;
+}
+
 /* Devices on d's bus, other than the VM's, that a host driver is using:
  * a secondary bus reset would reset them too. Read from the directory of
  * the bridge above d (one readdir, not a bus scan). */
-static size_t host_users_on_bus(struct hook *hk, const struct vh_report *r,
-				const struct vh_device *d, char *names, size_t size)
+static size_t host_users_on_bus(struct hook *hk, const struct vh_device *d, char *names,
+				size_t size)
 {
 	char dir[PATH_MAX], parent[VH_PCI_ADDR_STRLEN];
 	size_t n = 0, used = 0;
@@ -282,8 +333,11 @@ static size_t host_users_on_bus(struct hook *hk, const struct vh_report *r,
 		if (vh_format(link, sizeof(link), "%s/%s/driver", dir, e->d_name) >= 0 &&
 		    vh_link_basename(link, drv, sizeof(drv)) < 0)
 			drv[0] = '\0';
-		if (vh_report_has_device(r, &a) || vh_driver_harmless(drv))
-			continue;
+		char who[128];
+		if (ours(hk, &a) || (vh_driver_harmless(drv) && !owned_elsewhere(hk, &a, who, sizeof(who))))
+			continue; /* a VF on vfio-pci in another VM is a user too */
+		if (!drv[0])
+			vh_strlcpy(drv, "in use by another VM", sizeof(drv));
 		n++;
 		if (used < size)
 			used += (size_t)snprintf(names + used, size - used, "%s%s (%s)", used ? ", " : "",
@@ -320,12 +374,12 @@ static int reset_failed(struct hook *hk, const struct vh_device *d, const char *
 /* Resets d with the kernel's methods, leaving out the bus reset while the
  * host uses another device on the bus: reset_method is narrowed for the
  * reset and put back afterwards. -1 when a write failed. */
-static int reset_one(struct hook *hk, const struct vh_report *r, const struct vh_device *d, bool fatal)
+static int reset_one(struct hook *hk, const struct vh_device *d, bool fatal)
 {
 	char users[256], narrow[128], path[PATH_MAX], why[1200];
 	struct vh_err e;
 	bool has_bus = strstr(d->reset_method, "bus") != NULL;
-	if (!has_bus || !d->has_parent || !host_users_on_bus(hk, r, d, users, sizeof(users))) {
+	if (!has_bus || !d->has_parent || !host_users_on_bus(hk, d, users, sizeof(users))) {
 		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
 			return reset_failed(hk, d, e.msg, fatal);
 		say(hk, "reset %s (%s)", d->name, d->reset_method);
@@ -356,55 +410,40 @@ static int reset_one(struct hook *hk, const struct vh_report *r, const struct vh
 	return rc;
 }
 
-/* Another VM owns the device now: it holds or reserves it (Proxmox's
- * pci-id-reservations), its running config passes it, or its hook state
- * lists it. A post-stop that runs after another VM started on the card
- * must not reset or unbind it under that guest. */
-static bool owned_elsewhere(struct hook *hk, const struct vh_device *d, char *who, size_t size)
+/* Resets one of the VM's devices unless another VM holds it or it is a PF
+ * whose VFs are enabled (a PF reset removes them); -1 when it failed. */
+static int reset_device(struct hook *hk, const struct vh_device *d, bool fatal)
 {
-	struct vh_holder holder;
-	bool held = false;
-	unsigned vmid;
-	if (vh_device_holder(hk->h, d->name, hk->vmid, &holder, &held, NULL) == 0 && held)
-		return snprintf(who, size, "VM %u %s it", holder.vmid,
-				holder.running ? "holds" : "has reserved"), true;
-	if (vh_device_held_by_running_vm(hk->h, hk->vmid, &d->addr, &vmid))
-		return snprintf(who, size, "running VM %u passes it", vmid), true;
-	unsigned others[64];
-	size_t n = hk->state_dir >= 0 ? vh_state_others(hk->state_dir, hk->vmid, others, 64) : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct vh_state *st = malloc(sizeof(*st));
-		bool listed = st && vh_state_load(hk->state_dir, others[i], st, NULL) > 0 &&
-			      vh_state_find(st, d->name);
-		free(st);
-		if (listed)
-			return snprintf(who, size, "the hook state of VM %u lists it", others[i]), true;
+	char who[128];
+	if (d->is_bridge)
+		return 0;
+	if (owned_elsewhere(hk, &d->addr, who, sizeof(who))) {
+		say(hk, "info reset %s skipped: %s", d->name, who);
+		return 0;
 	}
-	return false;
+	if (d->sriov_numvfs) {
+		say(hk, "info reset %s skipped: it is an SR-IOV PF with %u VFs enabled, which a reset "
+		    "would remove", d->name, d->sriov_numvfs);
+		return 0;
+	}
+	if (!d->has_reset || !d->reset_method[0]) {
+		say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
+		    d->name);
+		return 0;
+	}
+	return reset_one(hk, d, fatal);
 }
 
 /* Resets the VM's devices if the policy says so; returns how many resets
- * failed. `fatal`: at pre-start a failed reset refuses the start. */
-static size_t reset_devices(struct hook *hk, const struct vh_report *r, bool fatal)
+ * failed. At pre-start a failed reset refuses the start. */
+static size_t reset_devices(struct hook *hk, const struct vh_report *r)
 {
 	size_t failed = 0;
 	if (!vh_policy_reset(hk->policy, hk->vmid))
 		return 0;
-	for (size_t i = 0; i < r->n_devices; i++) {
-		const struct vh_device *d = r->devices[i].dev;
-		char who[128];
-		if (!hook_may_touch(&r->devices[i]) || d->is_bridge)
-			continue;
-		if (owned_elsewhere(hk, d, who, sizeof(who))) {
-			say(hk, "info reset %s skipped: %s", d->name, who);
-			continue;
-		}
-		if (!d->has_reset || !d->reset_method[0])
-			say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
-			    d->name);
-		else if (reset_one(hk, r, d, fatal) < 0)
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (hook_may_touch(&r->devices[i]) && reset_device(hk, r->devices[i].dev, true) < 0)
 			failed++;
-	}
 	return failed;
 }
 
@@ -428,12 +467,14 @@ static int pre_start(struct hook *hk)
 		return 1;
 	}
 	print_findings(hk, r);
+	hk->r = r;
 	size_t errors = vh_report_count(r, VH_SEV_ERROR), warns = vh_report_count(r, VH_SEV_WARN);
 	size_t blocking = unrepairable_errors(hk, r);
 	if (blocking) {
 		hk->verdict = "block";
 		say(hk, "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
 		    hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
+		hk->r = NULL;
 		vh_report_free(r);
 		return 1;
 	}
@@ -445,6 +486,7 @@ static int pre_start(struct hook *hk)
 		say(hk, "error devices: VM %u has %zu devices to bind; the hook can track at most %d",
 		    hk->vmid, n_touch, VH_STATE_MAX_DEVICES);
 		say(hk, "pre-start VM %u: start refused before any change", hk->vmid);
+		hk->r = NULL;
 		vh_report_free(r);
 		return 1;
 	}
@@ -457,10 +499,11 @@ static int pre_start(struct hook *hk)
 		say(hk, "error state: %s", e.msg);
 	if (!rc)
 		rc = move_devices(hk, r, st, &n_moved);
-	if (!rc && reset_devices(hk, r, true) > 0) {
+	if (!rc && reset_devices(hk, r) > 0) {
 		rollback_recorded(hk, st);
 		rc = -1;
 	}
+	hk->r = NULL;
 	vh_report_free(r);
 	if (rc < 0) {
 		/* Every moved device went back: the record has nothing left to undo. */
@@ -505,8 +548,7 @@ static bool qemu_holds_group(struct hook *hk, int group, long *pid_out)
 {
 	char path[PATH_MAX], target[64], want[32];
 	uint64_t pid;
-	bool alive;
-	if (vh_vm_pid(hk->h, hk->vmid, &pid, &alive) < 0)
+	if (!vh_vm_running(hk->h, hk->vmid, &pid))
 		return false;
 	*pid_out = (long)pid;
 	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
@@ -562,49 +604,56 @@ static int post_start(struct hook *hk)
 
 /* ---- post-stop ---- */
 
-/* The VM's current device at a state entry's address, if the entry still
- * describes it: the same vendor:device, passed through vfio-pci. */
-static const struct vh_device *entry_device(const struct vh_report *r, const struct vh_state_device *sd)
+/* The device a state entry recorded, if the address still holds it, it is
+ * on vfio-pci and no other VM holds it; else NULL and why says so. Read
+ * fresh from sysfs: never from the config, which Proxmox may have changed
+ * (pending changes are applied before post-stop). */
+static const struct vh_device *recorded_device(struct hook *hk, const struct vh_state_device *sd,
+					       char *why, size_t size)
 {
-	for (size_t i = 0; i < r->n_devices; i++) {
-		const struct vh_device *d = r->devices[i].dev;
-		if (hook_may_touch(&r->devices[i]) && !strcmp(d->name, sd->addr) &&
-		    d->vendor == sd->vendor && d->device == sd->device)
-			return d;
-	}
-	return NULL;
+	struct vh_pci_addr a;
+	struct vh_err e;
+	char drv[64], who[128];
+	const struct vh_device *d = NULL;
+	if (vh_pci_addr_parse(sd->addr, strlen(sd->addr), &a) < 0 || !a.has_func ||
+	    !(d = vh_host_device(hk->h, &a, &e)))
+		return snprintf(why, size, "its address cannot be read"), NULL;
+	if (!d->present || d->vendor != sd->vendor || d->device != sd->device)
+		return snprintf(why, size, "the state names %04x:%04x there, which is not the device "
+				"there now", sd->vendor, sd->device), NULL;
+	if (vh_current_driver(hk->h, sd->addr, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci"))
+		return snprintf(why, size, "it is not on vfio-pci now"), NULL;
+	if (owned_elsewhere(hk, &a, who, sizeof(who)))
+		return snprintf(why, size, "%s", who), NULL;
+	return d;
 }
 
-/* Returns how many devices could not be returned. */
-static size_t give_back(struct hook *hk, const struct vh_state *st, const struct vh_report *r)
+/* One recorded device: reset and return it as the policy says. true when
+ * it is done with (its record can go), false when it keeps its record. */
+static bool stop_device(struct hook *hk, const struct vh_state_device *sd, enum vh_post_stop action)
 {
-	size_t failed = 0;
-	for (size_t i = 0; i < st->n_devices; i++) {
-		const struct vh_state_device *sd = &st->devices[i];
-		const struct vh_device *d = entry_device(r, sd);
-		struct vh_err e;
-		char who[128];
-		if (!d) {
-			say(hk, "%s left alone: the state names %04x:%04x there, which is not a device "
-			    "VM %u passes now", sd->addr, sd->vendor, sd->device, hk->vmid);
-			continue;
-		}
-		if (!strcmp(sd->driver, "vfio-pci") || !sd->driver[0]) {
-			say(hk, "%s stays on vfio-pci: it had %s before pre-start", sd->addr,
-			    sd->driver[0] ? "vfio-pci" : "no driver");
-			continue;
-		}
-		if (owned_elsewhere(hk, d, who, sizeof(who))) {
-			say(hk, "%s left on vfio-pci: %s", sd->addr, who);
-			continue;
-		}
-		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
-			say(hk, "warn return %s: %s", sd->addr, e.msg);
-			failed++;
-		} else
-			say(hk, "returned %s to %s", sd->addr, sd->driver);
+	char why[200];
+	struct vh_err e;
+	const struct vh_device *d = recorded_device(hk, sd, why, sizeof(why));
+	if (!d) {
+		say(hk, "%s left alone, its record kept: %s", sd->addr, why);
+		return false;
 	}
-	return failed;
+	if (action != VH_POST_STOP_KEEP && vh_policy_reset(hk->policy, hk->vmid))
+		reset_device(hk, d, false);
+	if (action != VH_POST_STOP_RETURN)
+		return true;
+	if (!strcmp(sd->driver, "vfio-pci")) {
+		say(hk, "%s stays on vfio-pci: it had vfio-pci before pre-start", sd->addr);
+		return true;
+	}
+	/* no driver before (a fresh VF, a device no host driver takes): unbound again */
+	if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
+		say(hk, "warn return %s: %s", sd->addr, e.msg);
+		return false;
+	}
+	say(hk, "returned %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
+	return true;
 }
 
 static bool state_of_this_boot(struct hook *hk, const struct vh_state *st)
@@ -618,38 +667,38 @@ static bool state_of_this_boot(struct hook *hk, const struct vh_state *st)
 	return false;
 }
 
+/* Acts only on what this VM's own state records; a device it leaves alone
+ * or cannot return keeps its record for a later post-stop or pre-start. */
 static int post_stop(struct hook *hk)
 {
-	struct vh_state st;
 	struct vh_err e;
-	int have = vh_state_load(hk->state_dir, hk->vmid, &st, &e);
+	struct vh_state *st = calloc(1, sizeof(*st));
+	int have = st ? vh_state_load(hk->state_dir, hk->vmid, st, &e) : -1;
 	if (have < 0)
-		say(hk, "warn state: %s", e.msg);
+		say(hk, "warn state: %s", st ? e.msg : "out of memory");
 	enum vh_post_stop action = vh_policy_post_stop(hk->policy, hk->vmid);
-	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
-	if (!r) {
-		say(hk, "warn post-stop: cannot read VM %u's devices (%s); nothing touched, state kept",
-		    hk->vmid, e.msg);
-		return 0;
-	}
-	size_t failed = 0;
-	if (action == VH_POST_STOP_RESET || action == VH_POST_STOP_RETURN)
-		reset_devices(hk, r, false);
-	if (action == VH_POST_STOP_RETURN && have > 0 && state_of_this_boot(hk, &st))
-		failed = give_back(hk, &st, r);
-	else if (action == VH_POST_STOP_RETURN && have <= 0)
+	size_t kept = 0;
+	if (have > 0 && state_of_this_boot(hk, st)) {
+		hk->st = st;
+		if (action != VH_POST_STOP_RETURN)
+			say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)", hk->vmid,
+			    action == VH_POST_STOP_KEEP ? "keep" : "reset");
+		for (size_t i = 0; i < st->n_devices; i++)
+			if (!stop_device(hk, &st->devices[i], action))
+				st->devices[kept++] = st->devices[i];
+		st->n_devices = kept;
+	} else if (have <= 0)
 		say(hk, "nothing to return: %s", have == 0 ? "pre-start moved no device of this VM"
 							  : "the state cannot be read");
-	else if (action != VH_POST_STOP_RETURN)
-		say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)", hk->vmid,
-		    action == VH_POST_STOP_KEEP ? "keep" : "reset");
-	vh_report_free(r);
-	/* A failed return keeps the record of the original drivers. */
-	if (failed)
-		say(hk, "state of VM %u kept: %zu device%s could not be returned", hk->vmid, failed,
-		    failed == 1 ? "" : "s");
+	if (kept && vh_state_save(hk->state_dir, st, &e) == 0)
+		say(hk, "state of VM %u kept: %zu device%s not returned", hk->vmid, kept,
+		    kept == 1 ? "" : "s");
+	else if (kept)
+		say(hk, "warn state: %s", e.msg);
 	else
 		vh_state_clear(hk->state_dir, hk->vmid);
+	hk->st = NULL;
+	free(st);
 	say(hk, "post-stop VM %u: done", hk->vmid);
 	return 0;
 }

@@ -53,7 +53,7 @@ void vh_host_free(struct vh_host *h)
 		free(h->devices[i]);
 	free(h->devices);
 	free(h->proc_modules);
-	free(h->running);
+	free(h->running.list);
 	free(h);
 }
 

@@ -30,10 +30,14 @@ struct vh_host {
 	char kver[128];
 	char *proc_modules;    /* <root>/proc/modules, read once */
 
-	/* the devices running VMs' configs pass (checks.c), read once */
-	bool running_loaded;
-	size_t n_running;
-	struct vh_held_device *running;
+	/* the devices running VMs' configs pass (pve/ownership.c), read once */
+	bool running_loaded, running_unknown;
+	struct vh_vm_uses running;
+
+	/* an incoming live migration (vh_host_set_migration): this VM's config
+	 * is still in /etc/pve/nodes/<migrated_from>/qemu-server/ */
+	unsigned migrating_vmid;
+	char migrated_from[64];
 };
 
 void vh_pci_close(struct vh_host *h);

@@ -45,11 +45,13 @@ int vh_iommu_active(struct vh_host *h, bool *active, char *unit, size_t size, st
 	return 0;
 }
 
-int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr *out, size_t max,
-		     size_t *count, struct vh_err *err)
+int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr **out, size_t *count,
+		     struct vh_err *err)
 {
 	char dir[PATH_MAX];
+	size_t cap = 0;
 	*count = 0;
+	*out = NULL;
 	if (vh_host_path(h, dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", group) < 0)
 		return vh_fail(err, "path too long");
 	DIR *d = opendir(dir);
@@ -63,11 +65,18 @@ int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr *out, size
 		/* Members are PCI functions; anything else is not ours to judge. */
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
 			continue;
-		if (*count == max) {
-			closedir(d);
-			return vh_fail(err, "IOMMU group %d has more than %zu members", group, max);
+		if (*count == cap) {
+			struct vh_pci_addr *grown = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(a));
+			if (!grown) {
+				closedir(d);
+				free(*out);
+				*out = NULL;
+				*count = 0;
+				return vh_fail(err, "out of memory");
+			}
+			*out = grown;
 		}
-		out[(*count)++] = a;
+		(*out)[(*count)++] = a;
 	}
 	closedir(d);
 	return 0;

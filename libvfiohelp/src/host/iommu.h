@@ -4,14 +4,13 @@
 
 #include "internal.h"
 
-#define VH_MAX_GROUP_MEMBERS 64
-
 /* The IOMMU is active: /sys/class/iommu has an entry and iommu_groups is
  * populated. `unit` gets the first unit's name (dmar0, ivhd0). */
 int vh_iommu_active(struct vh_host *h, bool *active, char *unit, size_t size, struct vh_err *err);
-/* Members of IOMMU group g, from /sys/kernel/iommu_groups/<g>/devices. */
-int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr *out, size_t max,
-		     size_t *count, struct vh_err *err);
+/* Members of IOMMU group g, from /sys/kernel/iommu_groups/<g>/devices, as
+ * many as it has: *out is the caller's to free. */
+int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr **out, size_t *count,
+		     struct vh_err *err);
 /* The functions of bus:dev present on the host (probes .0 to .7). */
 size_t vh_device_functions(struct vh_host *h, const struct vh_pci_addr *slot,
 			   struct vh_pci_addr *out, size_t max);

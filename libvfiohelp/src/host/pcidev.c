@@ -8,6 +8,7 @@
 #include "host/host.h"
 #include "host/pcidev.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -173,6 +174,42 @@ static void read_parent(const char *link, struct vh_device *dev)
 	}
 }
 
+static unsigned read_uint_attr(const char *dir, const char *name, bool *found)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 || vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), 65535, &v) < 0)
+		return 0;
+	if (found)
+		*found = true;
+	return (unsigned)v;
+}
+
+/* The sysfs identity (what the kernel read at enumeration; a VF's come from
+ * its PF's SR-IOV capability) and the SR-IOV links and numbers. */
+static void read_sriov(const char *dir, struct vh_device *dev)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (vh_format(path, sizeof(path), "%s/vendor", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
+	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+		dev->vendor = (uint16_t)v;
+	if (vh_format(path, sizeof(path), "%s/device", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
+	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+		dev->device = (uint16_t)v;
+	struct vh_pci_addr pf;
+	if (vh_format(path, sizeof(path), "%s/physfn", dir) >= 0 && vh_link_basename(path, buf, sizeof(buf)) == 0 &&
+	    vh_pci_addr_parse(buf, strlen(buf), &pf) == 0 && pf.has_func) {
+		dev->is_vf = true;
+		dev->physfn = pf;
+	}
+	dev->sriov_totalvfs = read_uint_attr(dir, "sriov_totalvfs", &dev->is_pf);
+	dev->sriov_numvfs = read_uint_attr(dir, "sriov_numvfs", NULL);
+	dev->sriov_offset = read_uint_attr(dir, "sriov_offset", NULL);
+	dev->sriov_stride = read_uint_attr(dir, "sriov_stride", NULL);
+}
+
 static void read_attrs(struct vh_host *h, const char *dir, struct vh_device *dev)
 {
 	char path[PATH_MAX], buf[256];
@@ -213,6 +250,7 @@ static int read_device(struct vh_host *h, struct vh_device *dev, struct vh_err *
 	if (pci_open(h, err) < 0 || read_config(h, dev, err) < 0)
 		return -1;
 	read_attrs(h, dir, dev);
+	read_sriov(dir, dev);
 	read_parent(dir, dev);
 	return 0;
 }
@@ -268,4 +306,61 @@ int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
 		return -1;
 	*vendor = (uint16_t)(id[0] | id[1] << 8);
 	return 0;
+}
+
+size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_addr *out, size_t max)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < pf->sriov_numvfs && n < max; i++) {
+		char path[PATH_MAX], name[32];
+		struct vh_pci_addr a;
+		if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn%u", pf->name, i) == 0 &&
+		    vh_link_basename(path, name, sizeof(name)) == 0 &&
+		    vh_pci_addr_parse(name, strlen(name), &a) == 0 && a.has_func)
+			out[n++] = a;
+	}
+	return n;
+}
+
+static unsigned routing_id(const struct vh_pci_addr *a)
+{
+	return (unsigned)a->bus << 8 | (unsigned)(a->dev & 0x1f) << 3 | (a->func & 7);
+}
+
+/* VF n of a PF has routing id PF + offset + n * stride, n < sriov_totalvfs. */
+static bool in_vf_range(const struct vh_device *pf, const struct vh_pci_addr *a, unsigned *index)
+{
+	unsigned first = routing_id(&pf->addr) + pf->sriov_offset, rid = routing_id(a);
+	if (pf->addr.domain != a->domain || !pf->sriov_offset || rid < first)
+		return false;
+	unsigned stride = pf->sriov_stride ? pf->sriov_stride : 1, n = (rid - first) / stride;
+	if ((rid - first) % stride || n >= pf->sriov_totalvfs)
+		return false;
+	*index = n;
+	return true;
+}
+
+bool vh_vf_slot(struct vh_host *h, const struct vh_pci_addr *a, struct vh_pci_addr *pf_out,
+		unsigned *index, unsigned *numvfs)
+{
+	char dir[PATH_MAX];
+	if (a->dev > 0x1f || a->func > 7 || vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
+		return false;
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	while (dp && !found && (e = readdir(dp))) {
+		struct vh_pci_addr pa;
+		const struct vh_device *pf;
+		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &pa) < 0 || !pa.has_func ||
+		    pa.domain != a->domain || !(pf = vh_host_device(h, &pa, NULL)) || !pf->is_pf)
+			continue;
+		if ((found = in_vf_range(pf, a, index))) {
+			*pf_out = pa;
+			*numvfs = pf->sriov_numvfs;
+		}
+	}
+	if (dp)
+		closedir(dp);
+	return found;
 }

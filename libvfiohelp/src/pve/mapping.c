@@ -168,6 +168,52 @@ int vh_mapping_parse(const char *text, size_t len, const char *id, const char *n
 	return rc;
 }
 
+/* Occurrences of a word: an upper bound of the map lines. */
+static size_t count_words(const char *text, const char *word)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, word)); p += strlen(word))
+		n++;
+	return n;
+}
+
+/* The section's "mdev 0|1" property: -1 when the mapping has none. */
+static int mdev_flag(const char *text, const char *id)
+{
+	bool in_section = false;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t n = strcspn(l, "\n"), idn = strlen(id);
+		if (!isspace((unsigned char)l[0])) {
+			in_section = n >= idn && !strncmp(l, id, idn) && (n == idn || isspace((unsigned char)l[idn]));
+			continue;
+		}
+		const char *b = l + strspn(l, " \t");
+		if (in_section && !strncmp(b, "mdev", 4) && (b[4] == ' ' || b[4] == '\t')) {
+			const char *v = b + 4 + strspn(b + 4, " \t");
+			return v[0] == '1' ? 1 : 0;
+		}
+	}
+	return -1;
+}
+
+/* assert_valid: a mapping's mdev flag must say what the device offers
+ * (mdev_supported_types, or NVIDIA's vGPU sysfs API). */
+static int mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag, struct vh_err *err)
+{
+	char path[PATH_MAX], name[VH_PCI_ADDR_STRLEN];
+	if (flag < 0)
+		return 0;
+	vh_pci_addr_format(&m->paths[0], name);
+	bool has = (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
+				 name) == 0 && vh_path_exists(path)) ||
+		   (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", name) == 0 &&
+		    vh_path_exists(path));
+	if ((flag == 1) == has)
+		return 0;
+	return vh_failc(err, EINVAL, "the mapping says mdev %d but %s %s mediated devices", flag, name,
+			has ? "offers" : "offers no");
+}
+
 static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn taken, void *ctx)
 {
 	for (size_t i = 0; i < m->n_paths; i++)
@@ -176,44 +222,69 @@ static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn t
 	return true;
 }
 
+/* One mapping's maps for this node, as pci.cfg has them. */
+struct pool {
+	const char *id, *path;
+	char node[64];
+	struct vh_map_entry *maps;
+	size_t n;
+	bool section;
+	int mdev; /* the section's mdev flag, -1 when unset */
+};
+
+/* Every map must be valid (assert_valid); the first free one is chosen. */
+static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_fn taken, void *ctx,
+		      struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
+		      struct vh_err *err)
+{
+	struct vh_err e;
+	if (!p->section || p->n == 0)
+		return vh_failc(err, ENOENT, p->section ? "PCI device mapping not found for '%s': it "
+							  "has no map for node %s"
+							: "PCI device mapping not found for '%s': %s has no such mapping",
+				p->id, p->section ? p->node : p->path);
+	for (size_t i = 0; i < p->n; i++)
+		if (map_valid(h, &p->maps[i], &e) < 0 || mdev_matches(h, &p->maps[i], p->mdev, &e) < 0)
+			return vh_failc(err, e.code, "mapping '%s' on node %s is invalid (hardware probably "
+					"changed): %s", p->id, p->node, e.msg);
+	*n_alternatives = p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->n > 1 && !alternative_free(&p->maps[i], taken, ctx))
+			continue;
+		for (size_t j = 0; j < p->maps[i].n_paths && j < max; j++)
+			addrs[(*count)++] = p->maps[i].paths[j];
+		return 0;
+	}
+	return vh_failc(err, ENOENT, "could not find a free device for mapping '%s': each of its %zu "
+			"maps on node %s is in use", p->id, p->n, p->node);
+}
+
 int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,
 		       struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
 		       struct vh_err *err)
 {
-	char path[PATH_MAX], node[64], *text;
+	char path[PATH_MAX], *text;
 	size_t len;
 	struct vh_err e;
+	struct pool p = { .id = id, .path = path };
 	*count = 0;
 	*n_alternatives = 0;
-	if (vh_node_name(h, node, sizeof(node), &e) < 0)
+	if (vh_node_name(h, p.node, sizeof(p.node), &e) < 0)
 		return vh_failc(err, e.code, "%s", e.msg);
 	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
 	    vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return vh_fail(err, "cannot read %s: %s", path, strerror(errno));
-	struct vh_map_entry maps[16];
-	size_t n;
-	bool section;
-	int rc = vh_mapping_parse(text, len, id, node, maps, VH_ARRAY_SIZE(maps), &n, &section, &e);
+	/* a pool has as many maps as it likes: room for every "map" word */
+	size_t cap = count_words(text, "map") + 1;
+	p.maps = calloc(cap, sizeof(*p.maps));
+	p.mdev = mdev_flag(text, id);
+	int rc = p.maps ? vh_mapping_parse(text, len, id, p.node, p.maps, cap, &p.n, &p.section, &e)
+			: vh_failc(&e, ENOMEM, "out of memory");
 	free(text);
 	if (rc < 0)
-		return vh_failc(err, e.code, "%s: %s", path, e.msg);
-	if (!section || n == 0)
-		return vh_failc(err, ENOENT, section ? "PCI device mapping not found for '%s': it has no "
-						     "map for node %s"
-						   : "PCI device mapping not found for '%s': %s has no such mapping",
-				id, section ? node : path);
-	for (size_t i = 0; i < n; i++)
-		if (map_valid(h, &maps[i], &e) < 0)
-			return vh_failc(err, e.code, "mapping '%s' on node %s is invalid (hardware probably "
-					"changed): %s", id, node, e.msg);
-	*n_alternatives = n;
-	for (size_t i = 0; i < n; i++) {
-		if (n > 1 && !alternative_free(&maps[i], taken, ctx))
-			continue;
-		for (size_t j = 0; j < maps[i].n_paths && j < max; j++)
-			addrs[(*count)++] = maps[i].paths[j];
-		return 0;
-	}
-	return vh_failc(err, ENOENT, "could not find a free device for mapping '%s': each of its %zu "
-			"maps on node %s is in use", id, n, node);
+		vh_failc(err, e.code, "%s: %s", path, e.msg);
+	else
+		rc = choose_map(h, &p, taken, ctx, addrs, max, count, n_alternatives, err);
+	free(p.maps);
+	return rc;
 }

@@ -342,6 +342,20 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 		vm->balloon_mib = (int64_t)v;
 		return 0;
 	}
+	if (!strcmp(key, "hugepages")) {
+		if (!strcmp(value, "any"))
+			return vm->hugepages_any = true, 0;
+		if (strcmp(value, "2") && strcmp(value, "1024"))
+			return vh_fail(err, "hugepages '%s' is none of any, 2, 1024", value);
+		vm->hugepages_mib = (unsigned)atoi(value);
+		return 0;
+	}
+	if (!strcmp(key, "numa")) {
+		if (strcmp(value, "0") && strcmp(value, "1"))
+			return vh_fail(err, "numa '%s' is not a boolean (0 or 1)", value);
+		vm->numa = value[0] == '1';
+		return 0;
+	}
 	if (hostpci_index(key, &index))
 		return parse_hostpci(index, value, vm, err);
 	if (!strcmp(key, "cpu"))
@@ -401,6 +415,18 @@ static bool split_key(char *line, char **key, char **value)
 	return *v != '\0';
 }
 
+/* qemu-server walks hostpci0..hostpci15 by index; files list hostpci10
+ * before hostpci2. */
+static void sort_hostpci(struct vh_vmconf *vm)
+{
+	for (size_t i = 1; i < vm->n_hostpci; i++)
+		for (size_t j = i; j > 0 && vm->hostpci[j - 1].index > vm->hostpci[j].index; j--) {
+			struct vh_hostpci t = vm->hostpci[j];
+			vm->hostpci[j] = vm->hostpci[j - 1];
+			vm->hostpci[j - 1] = t;
+		}
+}
+
 static void vmconf_defaults(struct vh_vmconf *vm, unsigned vmid)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -439,15 +465,48 @@ int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmcon
 		}
 	}
 	free(copy);
+	sort_hostpci(vm);
 	if (rc == 0 && !vm->machine_raw[0] && vm->arch_aarch64)
 		vm->machine = VH_MACHINE_VIRT; /* the default machine of an aarch64 VM */
 	return rc;
 }
 
+/* pve-common's pve-node format: ^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$ */
+static bool node_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+int vh_host_set_migration(struct vh_host *h, unsigned vmid, const char *node, struct vh_err *err)
+{
+	if (!node_name_valid(node))
+		return vh_fail(err, "PVE_MIGRATED_FROM is not a node name (letters, digits and inner "
+			       "'-', at most 63)");
+	h->migrating_vmid = vmid;
+	vh_strlcpy(h->migrated_from, node, sizeof(h->migrated_from));
+	return 0;
+}
+
+/* The VM's config: under the source node's directory while it migrates in. */
+static int config_path(struct vh_host *h, unsigned vmid, char *path, size_t size)
+{
+	if (h->migrated_from[0] && vmid == h->migrating_vmid)
+		return vh_host_path(h, path, size, "/etc/pve/nodes/%s/qemu-server/%u.conf",
+				    h->migrated_from, vmid);
+	return vh_host_path(h, path, size, "/etc/pve/qemu-server/%u.conf", vmid);
+}
+
 int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *vm, struct vh_err *err)
 {
 	char path[PATH_MAX];
-	if (vh_host_path(h, path, sizeof(path), "/etc/pve/qemu-server/%u.conf", vmid) < 0)
+	if (config_path(h, vmid, path, PATH_MAX) < 0)
 		return vh_fail(err, "config path too long under %s", vh_host_root(h));
 	char *text;
 	size_t len;

@@ -7,7 +7,6 @@
 #include "internal.h"
 #include "base/array.h"
 #include "eval/checks.h"
-#include "view/devices.h"
 #include "host/host.h"
 #include "host/iommu.h"
 #include "host/system.h"
@@ -23,100 +22,12 @@
 
 #define MAX_USED_BY 16
 
-/* ---- which VMs pass which devices ---- */
-
-static int add_use(struct vh_vm_uses *u, unsigned vmid, const struct vh_pci_addr *a)
-{
-	if (VH_ARRAY_ROOM(u->list, u->cap, u->n) < 0)
-		return -1;
-	u->list[u->n++] = (struct vh_vm_use){ vmid, *a };
-	return 0;
-}
-
-static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct vh_vmconf *vm)
-{
-	if (vh_vmconf_load(h, vmid, vm, NULL) < 0)
-		return 0;
-	for (size_t i = 0; i < vm->n_hostpci; i++) {
-		struct vh_hostpci *pci = &vm->hostpci[i];
-		/* the map the VM's start would choose first; the listing does
-		 * not know which of several another start would take */
-		if (pci->has_mapping &&
-		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
-				       &pci->n_addrs, &pci->n_alternatives, NULL) < 0)
-			continue;
-		for (size_t j = 0; j < pci->n_addrs; j++)
-			if (add_use(u, vmid, &pci->addrs[j]) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-int vh_vm_uses_load(struct vh_host *h, struct vh_vm_uses *out, struct vh_err *err)
-{
-	char dir[PATH_MAX];
-	memset(out, 0, sizeof(*out));
-	if (vh_host_path(h, dir, sizeof(dir), "/etc/pve/qemu-server") < 0)
-		return vh_fail(err, "path too long under %s", vh_host_root(h));
-	DIR *dp = opendir(dir);
-	if (!dp)
-		return errno == ENOENT ? 0 : vh_fail(err, "%s: %s", dir, strerror(errno));
-	struct vh_vmconf *vm = malloc(sizeof(*vm));
-	struct dirent *e;
-	int rc = vm ? 0 : -1;
-	while (rc == 0 && (e = readdir(dp))) {
-		unsigned vmid;
-		if (vh_vmid_file(e->d_name, ".conf", &vmid) == 0)
-			rc = add_vm(h, out, vmid, vm);
-	}
-	closedir(dp);
-	free(vm);
-	if (rc < 0) {
-		vh_vm_uses_free(out);
-		return vh_fail(err, "out of memory");
-	}
-	return 0;
-}
-
-void vh_vm_uses_free(struct vh_vm_uses *u)
-{
-	free(u->list);
-	memset(u, 0, sizeof(*u));
-}
-
-/* A config address names the device: the same function, or the slot. */
-static bool use_names(const struct vh_vm_use *use, const struct vh_pci_addr *a)
-{
-	const struct vh_pci_addr *c = &use->addr;
-	return c->domain == a->domain && c->bus == a->bus && c->dev == a->dev &&
-	       (!c->has_func || c->func == a->func);
-}
-
-size_t vh_vm_uses_of(const struct vh_vm_uses *u, const struct vh_pci_addr *a, unsigned *vmids,
-		     size_t max)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < u->n; i++) {
-		if (!use_names(&u->list[i], a))
-			continue;
-		size_t at = 0;
-		while (at < n && vmids[at] < u->list[i].vmid)
-			at++;
-		if ((at < n && vmids[at] == u->list[i].vmid) || n == max)
-			continue;
-		memmove(vmids + at + 1, vmids + at, (n - at) * sizeof(*vmids));
-		vmids[at] = u->list[i].vmid;
-		n++;
-	}
-	return n;
-}
-
 /* ---- the listing ---- */
 
 struct vh_listed {
 	const struct vh_device *dev; /* owned by the host */
 	size_t n_members;
-	struct vh_pci_addr members[VH_MAX_GROUP_MEMBERS];
+	struct vh_pci_addr *members; /* every member of its group, ours to free */
 	bool isolated;
 	char host_users[256]; /* other endpoints of the group on a host driver */
 	bool passable;        /* the group can be passed whole with this device */
@@ -219,8 +130,7 @@ static void read_group(struct vh_host *h, struct vh_listed *l)
 	char others[256] = "";
 	l->isolated = false;
 	if (l->dev->iommu_group < 0 ||
-	    vh_group_members(h, l->dev->iommu_group, l->members, VH_MAX_GROUP_MEMBERS,
-			     &l->n_members, &e) < 0) {
+	    vh_group_members(h, l->dev->iommu_group, &l->members, &l->n_members, &e) < 0) {
 		judge_group(l, others);
 		return;
 	}
@@ -243,13 +153,10 @@ static void read_group(struct vh_host *h, struct vh_listed *l)
 static void read_holders(struct vh_host *h, const struct vh_vm_uses *uses, struct vh_listed *l)
 {
 	struct vh_holder who;
-	bool held;
 	l->n_used_by = vh_vm_uses_of(uses, &l->dev->addr, l->used_by, MAX_USED_BY);
-	unsigned vmid = 0;
-	if (vh_device_holder(h, l->dev->name, 0, &who, &held, NULL) == 0 && held && who.running)
+	if (vh_device_owner(h, &l->dev->addr, 0, -1, &who) && who.kind != VH_HOLD_RESERVED &&
+	    who.kind != VH_HOLD_UNKNOWN)
 		l->running_in = who.vmid;
-	else if (vh_device_held_by_running_vm(h, 0, &l->dev->addr, &vmid))
-		l->running_in = vmid;
 }
 
 struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *err)
@@ -298,6 +205,8 @@ void vh_devices_free(struct vh_devices *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; d->list && i < d->n; i++)
+		free(d->list[i].members);
 	free(d->list);
 	free(d);
 }

@@ -28,4 +28,13 @@ oldgpu
 othernode
 	map node=pve2,path=0000:01:00,id=10de:2803,iommugroup=15
 CFG
+file etc/default/grub <<'GRUB'
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR="Proxmox VE"
+GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+GRUB_CMDLINE_LINUX=""
+GRUB
 host_end
+# the initramfs built after the seed's last update-initramfs: it matches modprobe.d
+initramfs
