@@ -146,6 +146,7 @@ pve_reserve() {
             fi
         fi
         grep -v "^$id " $PVE_RES >$PVE_RES.new
+        # time: qemu-server's start timeout + 5 (30 s is its floor)
         if [ "$how" = time ]; then echo "$id $vmid time:$((now + 35))"; else echo "$id $vmid $how"; fi >>$PVE_RES.new
         mv $PVE_RES.new $PVE_RES
     done
@@ -196,7 +197,7 @@ pve_prepare() {
 
 # pve_qemu_args VMID: the QEMU command line (one argument a line) into /tmp/pve.VMID.args
 pve_qemu_args() {
-    local vmid=$1 machine bios q35=0 line i ids pcie rombar romfile xvga n j a dev bus addr slot
+    local vmid=$1 machine bios q35=0 i ids pcie rombar romfile xvga driver mdev n j a dev bus slot
     machine=$(pve_conf "$vmid" machine) bios=$(pve_conf "$vmid" bios)
     case $machine in *q35*) q35=1 ;; esac
     {
@@ -245,6 +246,7 @@ pve_outcome() {   # pve_outcome PREFIX VMID TEXT
 # each passed device's state after the start (PREFIX.started.ADDR.*).
 pve_start() {
     local p=$1 vmid=$2 mode=$3 keep=$4 ids t0 pid rc took a before now msg
+    local i e_ids pcie rombar romfile xvga driver mdev
     PVE_ERR=
     rm -f /tmp/pve.$vmid.outcome
     if [ "$mode" = guarded ]; then
