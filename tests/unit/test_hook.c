@@ -100,6 +100,24 @@ static void test_prestart_allowed_on_seed(void **state)
 	assert_contains(log, "\"phase\":\"pre-start\"");
 	assert_contains(log, "\"verdict\":\"allow\"");
 	assert_true(exists(root, "run/vfiohelp/100.json"));
+	assert_false(strstr(out, "not judged")); /* the seed can be judged whole */
+	free(out);
+	vh_test_scratch_free(root);
+}
+
+/* What cannot be judged is said in the task log, and does not refuse. */
+static void test_prestart_names_what_it_cannot_judge(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/proc/interrupts", root);
+	assert_int_equal(unlink(path), 0);
+	char *out;
+	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
+	assert_prefixed(out);
+	assert_contains(out, "vfio-hook: info not judged interrupt-remapping: ");
+	assert_contains(last_line(out), "start allowed");
 	free(out);
 	vh_test_scratch_free(root);
 }
@@ -640,6 +658,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prestart_allowed_on_seed),
+		cmocka_unit_test(test_prestart_names_what_it_cannot_judge),
 		cmocka_unit_test(test_prestart_refused_before_any_change),
 		cmocka_unit_test(test_prestart_cannot_load_modules_in_a_tree),
 		cmocka_unit_test(test_prestart_bind_fails_and_rolls_back),

@@ -259,9 +259,24 @@ static void test_mapping_mdev_flag(void **state)
 	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n\tmdev 1\n" GPU_MAP);
 	struct vh_test_eval ev = vh_test_evaluate(root, 200, NULL);
 	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
-	assert_contains(f->message, "mdev 1");
+	assert_contains(f->message, "'mdev' does not match: the mapping says 1");
 	vh_test_eval_done(&ev);
 	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n\tmdev 0\n" GPU_MAP);
+	ev = vh_test_evaluate(root, 200, NULL);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
+	vh_test_eval_done(&ev);
+	/* no mdev line is "mdev 0" to qemu-server: quiet for a card without mdev types... */
+	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n" GPU_MAP);
+	ev = vh_test_evaluate(root, 200, NULL);
+	vh_test_expect_none(ev.r, "mapping-unresolved");
+	vh_test_eval_done(&ev);
+	/* ...and a start Proxmox refuses for a card that offers them */
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-1/name", "x\n");
+	ev = vh_test_evaluate(root, 200, NULL);
+	f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "the mapping says 0 (no mdev line) but 0000:01:00.0 offers");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n\tmdev 1\n" GPU_MAP);
 	ev = vh_test_evaluate(root, 200, NULL);
 	vh_test_expect_none(ev.r, "mapping-unresolved");
 	vh_test_eval_done(&ev);

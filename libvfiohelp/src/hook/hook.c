@@ -100,6 +100,9 @@ static void print_findings(struct hook *hk, const struct vh_report *r)
 		if (f->fix[0])
 			say(hk, "  fix: %s", f->fix);
 	}
+	/* what could not be judged is said too: the task log is where the admin looks */
+	for (size_t i = 0; i < r->n_unjudged; i++)
+		say(hk, "info not judged %s: %s", r->unjudged[i].check, r->unjudged[i].why);
 }
 
 /* ---- pre-start ---- */

@@ -196,22 +196,33 @@ static int mdev_flag(const char *text, const char *id)
 	return -1;
 }
 
-/* assert_valid: a mapping's mdev flag must say what the device offers
- * (mdev_supported_types, or NVIDIA's vGPU sysfs API). */
+/* assert_valid: a mapping's mdev flag must say what each of its devices
+ * offers (mdev_supported_types, or NVIDIA's vGPU sysfs API). qemu-server
+ * always hands assert_valid the mapping's section, so a section without the
+ * flag counts as "mdev 0", and a card offering mediated devices then fails
+ * the start ("'mdev' does not match"). */
+static bool offers_mdev(struct vh_host *h, const char *name)
+{
+	char path[PATH_MAX];
+	return (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
+			     name) == 0 && vh_path_exists(path)) ||
+	       (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", name) == 0 &&
+		vh_path_exists(path));
+}
+
 static int mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag, struct vh_err *err)
 {
-	char path[PATH_MAX], name[VH_PCI_ADDR_STRLEN];
-	if (flag < 0)
-		return 0;
-	vh_pci_addr_format(&m->paths[0], name);
-	bool has = (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
-				 name) == 0 && vh_path_exists(path)) ||
-		   (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", name) == 0 &&
-		    vh_path_exists(path));
-	if ((flag == 1) == has)
-		return 0;
-	return vh_failc(err, EINVAL, "the mapping says mdev %d but %s %s mediated devices", flag, name,
-			has ? "offers" : "offers no");
+	bool want = flag == 1;
+	for (size_t i = 0; i < m->n_paths; i++) {
+		char name[VH_PCI_ADDR_STRLEN];
+		vh_pci_addr_format(&m->paths[i], name); /* a whole device: its .0, as assert_valid */
+		bool has = offers_mdev(h, name);
+		if (has != want)
+			return vh_failc(err, EINVAL, "'mdev' does not match: the mapping says %d%s but %s "
+					"%s mediated devices", want, flag < 0 ? " (no mdev line)" : "",
+					name, has ? "offers" : "offers no");
+	}
+	return 0;
 }
 
 static bool alternative_free(const struct vh_map_entry *m, vh_mapping_taken_fn taken, void *ctx)
