@@ -13,13 +13,15 @@ struct option_def {
 /* Every option of both programs, in the order usage lines show them. */
 static const struct option_def options[] = {
 	{ "--root", VH_OPT_ROOT, "DIR", "read (and write) the host under DIR instead of /" },
-	{ "--storage", VH_OPT_STORAGE, "NAME", "the storage whose snippets/ gets the hook (default local)" },
+	{ "--storage", VH_OPT_STORAGE, "NAME",
+	  "the storage whose snippets/ gets the hook (default local)" },
 	{ "--policy", VH_OPT_POLICY, "FILE", "the policy file instead of /etc/pve/vfiohelp.json" },
 	{ "--json", VH_OPT_JSON, NULL, "one JSON object on stdout instead of the text" },
 	{ "--limit", VH_OPT_LIMIT, "N", "at most N entries" },
 	{ "--apply", VH_OPT_APPLY, NULL, "carry it out (without it: print what would be done)" },
 	{ "--no-vm", VH_OPT_NO_VM, NULL, "leave the VM's settings alone" },
-	{ "--undo", VH_OPT_UNDO, NULL, "restore a setup journal (the newest, or the ID given) byte for byte" },
+	{ "--undo", VH_OPT_UNDO, NULL,
+	  "restore a setup journal (the newest, or the ID given) byte for byte" },
 	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
 	{ "-h", VH_OPT_HELP, NULL, NULL },
@@ -36,21 +38,42 @@ static const struct option_def options[] = {
 static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char *why, size_t size)
 {
 	switch (flag) {
-	case VH_OPT_ROOT: cli->root = value; break;
-	case VH_OPT_POLICY: cli->policy = value; break;
-	case VH_OPT_STORAGE: cli->storage = value; break;
-	case VH_OPT_JSON: cli->json = true; break;
-	case VH_OPT_APPLY: cli->apply = true; break;
-	case VH_OPT_HELP: cli->help = true; break;
-	case VH_OPT_NO_VM: cli->no_vm = true; break;
-	case VH_OPT_UNDO: cli->undo = true; break;
-	case VH_OPT_LIST: cli->list = true; break;
-	case VH_OPT_VERSION: cli->version = true; break;
+	case VH_OPT_ROOT:
+		cli->root = value;
+		break;
+	case VH_OPT_POLICY:
+		cli->policy = value;
+		break;
+	case VH_OPT_STORAGE:
+		cli->storage = value;
+		break;
+	case VH_OPT_JSON:
+		cli->json = true;
+		break;
+	case VH_OPT_APPLY:
+		cli->apply = true;
+		break;
+	case VH_OPT_HELP:
+		cli->help = true;
+		break;
+	case VH_OPT_NO_VM:
+		cli->no_vm = true;
+		break;
+	case VH_OPT_UNDO:
+		cli->undo = true;
+		break;
+	case VH_OPT_LIST:
+		cli->list = true;
+		break;
+	case VH_OPT_VERSION:
+		cli->version = true;
+		break;
 	case VH_OPT_LIMIT: {
 		char *end;
 		unsigned long v = strtoul(value, &end, 10);
 		if (!*value || *end || value[0] == '-' || v == 0 || v > 100000) {
-			snprintf(why, size, "--limit takes a whole number from 1 to 100000, not '%s'", value);
+			snprintf(why, size,
+				 "--limit takes a whole number from 1 to 100000, not '%s'", value);
 			return -1;
 		}
 		cli->limit = (unsigned)v;
@@ -131,7 +154,8 @@ void vh_cli_print_option_help(FILE *out, unsigned allowed)
 		char left[32];
 		if (!(allowed & o->flag) || !o->help)
 			continue;
-		snprintf(left, sizeof(left), "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+		snprintf(left, sizeof(left), "%s%s%s", o->name, o->value ? " " : "",
+			 o->value ? o->value : "");
 		fprintf(out, "  %-16s%s\n", left, o->help);
 	}
 }

@@ -22,16 +22,16 @@ enum vh_cli_flag {
 #define VH_CLI_MAX_ARGS 8
 
 struct vh_cli {
-	const char *root;    /* NULL: the running system */
-	const char *policy;  /* NULL: the default policy location */
+	const char *root;   /* NULL: the running system */
+	const char *policy; /* NULL: the default policy location */
 	const char *storage;
 	bool json;
 	bool apply;
 	bool help;
 	bool version;
 	bool no_vm, undo, list;
-	unsigned limit;      /* 0: no limit */
-	int nargs;           /* positional arguments, in order */
+	unsigned limit; /* 0: no limit */
+	int nargs;      /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];
 };
 

@@ -42,7 +42,8 @@ int hookctl_usage_error(const struct hookctl_verb *v, const char *fmt, ...)
 int hookctl_vmid_arg(const struct hookctl_verb *v, const struct vh_cli *cli, int i, unsigned *vmid)
 {
 	if (vh_vmid_parse(cli->args[i], vmid) < 0)
-		return hookctl_usage_error(v, "'%s' is not a VMID (a Proxmox VM id, 100 to 999999999)",
+		return hookctl_usage_error(v,
+					   "'%s' is not a VMID (a Proxmox VM id, 100 to 999999999)",
 					   cli->args[i]);
 	return HOOKCTL_OK;
 }
@@ -50,8 +51,8 @@ int hookctl_vmid_arg(const struct hookctl_verb *v, const struct vh_cli *cli, int
 int hookctl_print_json(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_SPACED |
-							       JSON_C_TO_STRING_NOSLASHESCAPE);
+								  JSON_C_TO_STRING_SPACED |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	return s && puts(s) >= 0 ? HOOKCTL_OK : HOOKCTL_USAGE;
 }
 
@@ -65,9 +66,10 @@ static void print_overview(FILE *out)
 		hookctl_print_usage(out, verbs[i]);
 		fprintf(out, "\n      %s\n", verbs[i]->summary);
 	}
-	fprintf(out, "\n'hookctl VERB --help' describes a verb; 'hookctl --version' prints the version.\n"
-		     "Exit status: 0 done (check: allowed), 1 check: blocked, 2 usage error or the tool "
-		     "could not run.\n");
+	fprintf(out,
+		"\n'hookctl VERB --help' describes a verb; 'hookctl --version' prints the version.\n"
+		"Exit status: 0 done (check: allowed), 1 check: blocked, 2 usage error or the tool "
+		"could not run.\n");
 }
 
 static void print_verb_help(const struct hookctl_verb *v)

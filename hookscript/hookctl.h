@@ -14,10 +14,10 @@ enum { HOOKCTL_OK = 0, HOOKCTL_BLOCKED = 1, HOOKCTL_USAGE = 2 };
 
 struct hookctl_verb {
 	const char *name;
-	const char *summary;  /* one line, for `hookctl help` */
-	const char *args;     /* the positional part of the usage line: "VMID", "[VMID]", "" */
-	const char *details;  /* more lines for `hookctl VERB --help`, or NULL */
-	unsigned options;     /* the VH_OPT_* flags it takes (--help always) */
+	const char *summary; /* one line, for `hookctl help` */
+	const char *args;    /* the positional part of the usage line: "VMID", "[VMID]", "" */
+	const char *details; /* more lines for `hookctl VERB --help`, or NULL */
+	unsigned options;    /* the VH_OPT_* flags it takes (--help always) */
 	int min_args, max_args;
 	/* Runs with the options parsed and the argument count checked. */
 	int (*run)(const struct hookctl_verb *v, const struct vh_cli *cli);

@@ -42,12 +42,13 @@ const struct hookctl_verb hookctl_check_verb = {
 	.name = "check",
 	.summary = "what vfio-hook VMID pre-start would decide, changing nothing",
 	.args = "VMID",
-	.details = "Reads the VM's config, its devices, their IOMMU groups and drivers, the kernel\n"
-		   "modules, the host's memory and command line, and the policy. Prints a checklist:\n"
-		   "[ ok ] passed, [ ?? ] not judged (a fact that could not be read), [WARN] and\n"
-		   "[FAIL] findings with the command that fixes them, then the verdict.\n"
-		   "Exit status: 0 the start would be allowed, 1 it would be blocked, 2 usage error\n"
-		   "or the check could not run (for one, on a host that is not a Proxmox VE node).\n",
+	.details =
+		"Reads the VM's config, its devices, their IOMMU groups and drivers, the kernel\n"
+		"modules, the host's memory and command line, and the policy. Prints a checklist:\n"
+		"[ ok ] passed, [ ?? ] not judged (a fact that could not be read), [WARN] and\n"
+		"[FAIL] findings with the command that fixes them, then the verdict.\n"
+		"Exit status: 0 the start would be allowed, 1 it would be blocked, 2 usage error\n"
+		"or the check could not run (for one, on a host that is not a Proxmox VE node).\n",
 	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_POLICY,
 	.min_args = 1,
 	.max_args = 1,

@@ -36,9 +36,10 @@ const struct hookctl_verb hookctl_devices_verb = {
 	.name = "devices",
 	.summary = "every PCI function by IOMMU group, and whether each group can be passed whole",
 	.args = "",
-	.details = "For each IOMMU group: its devices with driver, reset methods, the VMs whose\n"
-		   "config passes them and the running VM that holds them, and the verdict: the group\n"
-		   "can be passed whole, or which device on a host driver shares it.\n",
+	.details =
+		"For each IOMMU group: its devices with driver, reset methods, the VMs whose\n"
+		"config passes them and the running VM that holds them, and the verdict: the group\n"
+		"can be passed whole, or which device on a host driver shares it.\n",
 	.options = VH_OPT_ROOT | VH_OPT_JSON,
 	.min_args = 0,
 	.max_args = 0,

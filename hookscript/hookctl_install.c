@@ -51,7 +51,9 @@ static int hook_source(char *out, size_t size)
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
-		return fprintf(stderr, "hookctl: cannot find its own binary: %s\n", strerror(errno)), -1;
+		return fprintf(stderr, "hookctl: cannot find its own binary: %s\n",
+			       strerror(errno)),
+		       -1;
 	self[n] = '\0';
 	if (!strcmp(self, VH_HOOKCTL_INSTALLED))
 		snprintf(out, size, "%s", VH_HOOK_INSTALLED);
@@ -66,7 +68,9 @@ static int open_snippets_dir(const char *base)
 {
 	int dir = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return fprintf(stderr, "hookctl: storage directory %s: %s\n", base, strerror(errno)), -1;
+		return fprintf(stderr, "hookctl: storage directory %s: %s\n", base,
+			       strerror(errno)),
+		       -1;
 	if (mkdirat(dir, "snippets", 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "hookctl: cannot create %s/snippets: %s\n", base, strerror(errno));
 		return close(dir), -1;
@@ -76,15 +80,19 @@ static int open_snippets_dir(const char *base)
 	close(dir);
 	struct stat st;
 	if (snip < 0 && (why == ELOOP || why == ENOTDIR))
-		return fprintf(stderr, "hookctl: %s/snippets is a symlink or not a directory; root will not "
-				       "write a hookscript through it: replace it with a real directory "
-				       "(mkdir -m 755)\n", base), -1;
+		return fprintf(stderr,
+			       "hookctl: %s/snippets is a symlink or not a directory; root will not "
+			       "write a hookscript through it: replace it with a real directory "
+			       "(mkdir -m 755)\n",
+			       base),
+		       -1;
 	if (snip < 0)
 		return fprintf(stderr, "hookctl: %s/snippets: %s\n", base, strerror(why)), -1;
 	if (fstat(snip, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		fprintf(stderr, "hookctl: %s/snippets is writable by others or not owned by uid %u; "
-				"anyone who can write it can replace the hookscript root runs: "
-				"chown %u %s/snippets && chmod 755 %s/snippets\n",
+		fprintf(stderr,
+			"hookctl: %s/snippets is writable by others or not owned by uid %u; "
+			"anyone who can write it can replace the hookscript root runs: "
+			"chown %u %s/snippets && chmod 755 %s/snippets\n",
 			base, (unsigned)geteuid(), (unsigned)geteuid(), base, base);
 		return close(snip), -1;
 	}
@@ -107,10 +115,14 @@ static int install_hook(const char *src, int snip, const char *shown)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
-		return fprintf(stderr, "hookctl: %s: %s (is the vfiohelp package installed, or "
-				       "vfio-hook built next to hookctl?)\n", src, strerror(errno)), -1;
+		return fprintf(stderr,
+			       "hookctl: %s: %s (is the vfiohelp package installed, or "
+			       "vfio-hook built next to hookctl?)\n",
+			       src, strerror(errno)),
+		       -1;
 	unlinkat(snip, "vfio-hook.new", 0);
-	int out = openat(snip, "vfio-hook.new", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	int out = openat(snip, "vfio-hook.new",
+			 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
 	if (out < 0) {
 		close(in);
 		return fprintf(stderr, "hookctl: %s.new: %s\n", shown, strerror(errno)), -1;
@@ -122,7 +134,8 @@ static int install_hook(const char *src, int snip, const char *shown)
 	if (rc < 0 || renameat(snip, "vfio-hook.new", snip, "vfio-hook") < 0) {
 		why = rc < 0 ? why : errno;
 		unlinkat(snip, "vfio-hook.new", 0);
-		return fprintf(stderr, "hookctl: writing %s failed: %s\n", shown, strerror(why)), -1;
+		return fprintf(stderr, "hookctl: writing %s failed: %s\n", shown, strerror(why)),
+		       -1;
 	}
 	return 0;
 }
@@ -159,8 +172,10 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 	if (!vh_storage_id_valid(storage))
 		return hookctl_usage_error(v, "'%s' is not a storage id", storage);
 	if (cli->apply && root[0])
-		return hookctl_usage_error(v, "--apply changes the live cluster; it cannot go with --root");
-	if (storage_dir(cli->root, storage, base, sizeof(base)) < 0 || hook_source(src, sizeof(src)) < 0)
+		return hookctl_usage_error(
+			v, "--apply changes the live cluster; it cannot go with --root");
+	if (storage_dir(cli->root, storage, base, sizeof(base)) < 0 ||
+	    hook_source(src, sizeof(src)) < 0)
 		return HOOKCTL_USAGE;
 	snprintf(dir, sizeof(dir), "%s%s", root, base);
 	snprintf(dest, sizeof(dest), "%s/snippets/vfio-hook", dir);
@@ -173,12 +188,13 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 		return HOOKCTL_USAGE;
 	printf("installed %s\n", dest);
 	if (!cli->apply) {
-		printf("register it for VM %u with:\n  qm set %u --hookscript %s:snippets/vfio-hook\n", vmid,
-		       vmid, storage);
+		printf("register it for VM %u with:\n  qm set %u --hookscript %s:snippets/vfio-hook\n",
+		       vmid, vmid, storage);
 		return HOOKCTL_OK;
 	}
 	if (run_qm(vmid, storage) < 0) {
-		fprintf(stderr, "hookctl: qm set %u --hookscript %s:snippets/vfio-hook failed\n", vmid, storage);
+		fprintf(stderr, "hookctl: qm set %u --hookscript %s:snippets/vfio-hook failed\n",
+			vmid, storage);
 		return HOOKCTL_USAGE;
 	}
 	printf("VM %u now runs %s:snippets/vfio-hook at every start and stop\n", vmid, storage);

@@ -51,11 +51,13 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 
 const struct hookctl_verb hookctl_log_verb = {
 	.name = "log",
-	.summary = "the starts and stops of a VM (or of every VM), newest first, with what the hook said",
+	.summary =
+		"the starts and stops of a VM (or of every VM), newest first, with what the hook said",
 	.args = "[VMID]",
-	.details = "Reads the Proxmox task logs (/var/log/pve/tasks/) and the hook's own log\n"
-		   "(/var/log/vfiohelp/hook.log). Starts the hook refused are marked !!; what could not\n"
-		   "be read is noted on stderr and never fails the command.\n",
+	.details =
+		"Reads the Proxmox task logs (/var/log/pve/tasks/) and the hook's own log\n"
+		"(/var/log/vfiohelp/hook.log). Starts the hook refused are marked !!; what could not\n"
+		"be read is noted on stderr and never fails the command.\n",
 	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_LIMIT,
 	.min_args = 0,
 	.max_args = 1,

@@ -91,7 +91,9 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 	if (cli->undo && cli->list)
 		return hookctl_usage_error(v, "--undo and --list exclude each other");
 	if (cli->undo && cli->nargs == 1 && !strchr(cli->args[0], '-'))
-		return hookctl_usage_error(v, "'%s' is no journal id (hookctl setup --list shows them)", cli->args[0]);
+		return hookctl_usage_error(v,
+					   "'%s' is no journal id (hookctl setup --list shows them)",
+					   cli->args[0]);
 	struct vh_err err;
 	struct vh_host *h = vh_host_new(cli->root, &err);
 	if (!h) {
@@ -105,19 +107,22 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 
 const struct hookctl_verb hookctl_setup_verb = {
 	.name = "setup",
-	.summary = "plan (and with --apply carry out) the host setup and VM settings passthrough needs",
+	.summary =
+		"plan (and with --apply carry out) the host setup and VM settings passthrough needs",
 	.args = "[VMID|ID]",
-	.details = "Without --apply prints the plan: only what is missing, each part with its reason:\n"
-		   "kernel options where this host's boot loader reads them, modules-load.d,\n"
-		   "modprobe.d (softdeps, vfio-pci ids= no other device shares), update-initramfs,\n"
-		   "the VM settings check would fix (qm set) and the hookscript. --apply writes the\n"
-		   "files atomically, runs the commands and keeps a journal in\n"
-		   "/var/lib/vfiohelp/setup/ID/; a failing step undoes every step before it.\n"
-		   "--undo [ID] restores a journal byte for byte (refused when a file changed since);\n"
-		   "--list shows the journals. Under --root no command runs.\n"
-		   "Exit status: 0 done or nothing to do, 1 a step failed (undone) or --undo refused,\n"
-		   "2 usage error or the plan could not be made.\n",
-	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_APPLY | VH_OPT_NO_VM | VH_OPT_UNDO | VH_OPT_LIST,
+	.details =
+		"Without --apply prints the plan: only what is missing, each part with its reason:\n"
+		"kernel options where this host's boot loader reads them, modules-load.d,\n"
+		"modprobe.d (softdeps, vfio-pci ids= no other device shares), update-initramfs,\n"
+		"the VM settings check would fix (qm set) and the hookscript. --apply writes the\n"
+		"files atomically, runs the commands and keeps a journal in\n"
+		"/var/lib/vfiohelp/setup/ID/; a failing step undoes every step before it.\n"
+		"--undo [ID] restores a journal byte for byte (refused when a file changed since);\n"
+		"--list shows the journals. Under --root no command runs.\n"
+		"Exit status: 0 done or nothing to do, 1 a step failed (undone) or --undo refused,\n"
+		"2 usage error or the plan could not be made.\n",
+	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_APPLY | VH_OPT_NO_VM | VH_OPT_UNDO |
+		   VH_OPT_LIST,
 	.min_args = 0,
 	.max_args = 1,
 	.run = run,

@@ -35,7 +35,7 @@ extern "C" {
 #define VH_EXPORT __attribute__((visibility("default")))
 
 struct vh_err {
-	int code;       /* an errno value, never 0 once filled */
+	int code; /* an errno value, never 0 once filled */
 	char msg[1024];
 };
 
@@ -82,20 +82,20 @@ struct vh_device {
 	bool present;
 	uint16_t vendor, device;
 	uint16_t subsys_vendor, subsys_device;
-	uint32_t class_code;    /* 24 bits: base class, subclass, prog-if */
-	char description[160];  /* from pci.ids when names are wanted, else "" */
-	char driver[64];        /* "" when no driver is bound */
+	uint32_t class_code;   /* 24 bits: base class, subclass, prog-if */
+	char description[160]; /* from pci.ids when names are wanted, else "" */
+	char driver[64];       /* "" when no driver is bound */
 	char modalias[128];
 	int iommu_group;        /* -1 when the device has none */
 	char reset_method[128]; /* "" when the kernel exposes no reset_method */
 	bool has_reset;         /* the device has a "reset" file */
 	bool boot_vga;
-	bool is_bridge;         /* header type 1 */
+	bool is_bridge; /* header type 1 */
 	bool is_pcie;
-	bool has_flr;           /* PCIe Device Capabilities: Function Level Reset */
-	bool has_acs;           /* ACS extended capability present */
-	bool acs_enabled;       /* ACS source validation + request/completion redirect on */
-	int pcie_port_type;     /* PCIe port type from the PCIe capability, -1 if none */
+	bool has_flr;       /* PCIe Device Capabilities: Function Level Reset */
+	bool has_acs;       /* ACS extended capability present */
+	bool acs_enabled;   /* ACS source validation + request/completion redirect on */
+	int pcie_port_type; /* PCIe port type from the PCIe capability, -1 if none */
 	char power_state[16];
 	bool has_parent;
 	struct vh_pci_addr parent; /* the bridge above it, from the sysfs path */
@@ -112,7 +112,7 @@ struct vh_device {
 /* Returns the cached device; a device not on the host comes back with
  * present == false (never NULL unless memory or libpci failed). */
 VH_EXPORT const struct vh_device *vh_host_device(struct vh_host *h, const struct vh_pci_addr *a,
-						struct vh_err *err);
+						 struct vh_err *err);
 
 /* ------------------------------------------------------------------------
  * VM config: /etc/pve/qemu-server/<vmid>.conf, the VM's own section only
@@ -126,39 +126,39 @@ enum vh_machine { VH_MACHINE_I440FX, VH_MACHINE_Q35, VH_MACHINE_VIRT };
 enum vh_bios { VH_BIOS_SEABIOS, VH_BIOS_OVMF };
 
 struct vh_hostpci {
-	int index;                 /* N of hostpciN */
-	char raw[1024];            /* the value as written, for fixes that rebuild it */
+	int index;      /* N of hostpciN */
+	char raw[1024]; /* the value as written, for fixes that rebuild it */
 	bool has_mapping;
-	char mapping[129];         /* mapping=<id> */
-	size_t n_addrs;            /* host=... addresses, or the mapping's chosen path */
+	char mapping[129]; /* mapping=<id> */
+	size_t n_addrs;    /* host=... addresses, or the mapping's chosen path */
 	struct vh_pci_addr addrs[VH_MAX_HOSTPCI_ADDRS];
-	size_t n_alternatives;     /* mapping: this node's map lines (1 for host=) */
+	size_t n_alternatives; /* mapping: this node's map lines (1 for host=) */
 	bool pcie;
 	bool rombar;
 	bool x_vga;
 	bool legacy_igd;
-	bool driver_keep;          /* driver=keep */
-	char romfile[256];         /* relative to /usr/share/kvm/, never with a ".." */
-	char mdev[128];            /* the mdev type: no '/', '.' or ':' */
+	bool driver_keep;  /* driver=keep */
+	char romfile[256]; /* relative to /usr/share/kvm/, never with a ".." */
+	char mdev[128];    /* the mdev type: no '/', '.' or ':' */
 };
 
 struct vh_vmconf {
 	unsigned vmid;
 	enum vh_machine machine;
-	char machine_raw[256];     /* as written, "" when absent */
-	bool arch_aarch64;         /* arch: aarch64 (its default machine is virt) */
+	char machine_raw[256]; /* as written, "" when absent */
+	bool arch_aarch64;     /* arch: aarch64 (its default machine is virt) */
 	enum vh_bios bios;
 	bool has_efidisk;
-	uint64_t memory_mib;       /* 512 when absent, as Proxmox */
-	int64_t balloon_mib;       /* -1 when absent (balloon device on) */
+	uint64_t memory_mib; /* 512 when absent, as Proxmox */
+	int64_t balloon_mib; /* -1 when absent (balloon device on) */
 	char cpu[256];
 	char args[1024];
 	char vga[128];
 	char hookscript[256];
-	unsigned hugepages_mib;    /* hugepages: 2 or 1024; 0 off */
-	bool hugepages_any;        /* hugepages: any */
-	bool numa;                 /* numa: 1 */
-	size_t n_hostpci;          /* entries in index order, as qemu-server walks them */
+	unsigned hugepages_mib; /* hugepages: 2 or 1024; 0 off */
+	bool hugepages_any;     /* hugepages: any */
+	bool numa;              /* numa: 1 */
+	size_t n_hostpci;       /* entries in index order, as qemu-server walks them */
 	struct vh_hostpci hostpci[VH_MAX_HOSTPCI];
 };
 
@@ -186,7 +186,7 @@ VH_EXPORT int vh_vmid_parse(const char *s, unsigned *out);
 
 /* What the library reads of one storage's section. */
 struct vh_storage {
-	char type[32];                  /* "dir", "nfs", ... */
+	char type[32]; /* "dir", "nfs", ... */
 	char id[65];
 	char path[VH_STORAGE_PATH_MAX]; /* "" when the section has none */
 	bool path_too_long;             /* then path is "" and the storage unusable */
@@ -197,7 +197,8 @@ struct vh_storage {
 VH_EXPORT bool vh_storage_id_valid(const char *s);
 /* The section of storage `id` in storage.cfg text (the first, if two name
  * it): 0, or -1 when no section has that id. */
-VH_EXPORT int vh_storage_parse(const char *text, size_t len, const char *id, struct vh_storage *out);
+VH_EXPORT int vh_storage_parse(const char *text, size_t len, const char *id,
+			       struct vh_storage *out);
 /* The base directory of storage `id` whose snippets/ holds hookscripts
  * (local without a storage.cfg is /var/lib/vz; nfs, cifs and cephfs without
  * a path mount at /mnt/pve/ID), as a host path (not under the root). Fails
@@ -219,7 +220,7 @@ struct vh_policy;
 VH_EXPORT struct vh_policy *vh_policy_load(struct vh_host *h, const char *path, struct vh_err *err);
 VH_EXPORT void vh_policy_free(struct vh_policy *p);
 VH_EXPORT enum vh_severity vh_policy_severity(const struct vh_policy *p, unsigned vmid,
-					     const char *finding_id, enum vh_severity dflt);
+					      const char *finding_id, enum vh_severity dflt);
 VH_EXPORT enum vh_post_stop vh_policy_post_stop(const struct vh_policy *p, unsigned vmid);
 VH_EXPORT bool vh_policy_reset(const struct vh_policy *p, unsigned vmid);
 VH_EXPORT unsigned vh_policy_timeout_ms(const struct vh_policy *p, unsigned vmid);
@@ -289,7 +290,7 @@ struct vh_finding_kind {
 	const char *id;
 	enum vh_severity severity; /* the default, before the policy */
 	enum vh_topic topic;
-	enum vh_repair repair;     /* what the hook does about it */
+	enum vh_repair repair; /* what the hook does about it */
 	const char *meaning;
 };
 VH_EXPORT size_t vh_finding_kind_count(void);
@@ -303,9 +304,9 @@ struct vh_finding {
 	char id[40];
 	enum vh_severity severity;
 	enum vh_topic topic;
-	char subject[64];   /* a device address, a config key or "host" */
+	char subject[64]; /* a device address, a config key or "host" */
 	char message[512];
-	char fix[768];      /* "" when there is no single fix */
+	char fix[768]; /* "" when there is no single fix */
 };
 
 /* What the hook may do with one of the VM's devices, decided once from its
@@ -343,7 +344,7 @@ struct vh_unjudged {
 
 struct vh_report {
 	unsigned vmid;
-	bool vm_loaded;              /* false: the config could not be read */
+	bool vm_loaded; /* false: the config could not be read */
 	struct vh_vmconf vm;
 	size_t n_devices;
 	struct vh_vm_device *devices;
@@ -355,8 +356,8 @@ struct vh_report {
 	struct vh_unjudged *unjudged;
 };
 
-VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid,
-					const struct vh_policy *p, struct vh_err *err);
+VH_EXPORT struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_policy *p,
+					struct vh_err *err);
 VH_EXPORT void vh_report_free(struct vh_report *r);
 VH_EXPORT size_t vh_report_count(const struct vh_report *r, enum vh_severity s);
 VH_EXPORT bool vh_report_blocks(const struct vh_report *r);

@@ -89,8 +89,8 @@ int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct v
 struct vh_vm_use {
 	unsigned vmid;
 	struct vh_pci_addr addr;
-	int index;   /* its hostpciN */
-	bool takes;  /* the entry takes the device (not a shared mdev parent) */
+	int index;  /* its hostpciN */
+	bool takes; /* the entry takes the device (not a shared mdev parent) */
 };
 
 struct vh_vm_uses {

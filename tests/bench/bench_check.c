@@ -61,12 +61,16 @@ static void add_devices(const char *root, int n)
 	mkdir(path, 0755);
 	for (int i = 0; i < n; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "0000:%02x:%02x.%d", (0x80 + i / 256) & 0xff, (i / 8) % 32, i % 8);
+		snprintf(name, sizeof(name), "0000:%02x:%02x.%d", (0x80 + i / 256) & 0xff,
+			 (i / 8) % 32, i % 8);
 		snprintf(path, sizeof(path), "%s/sys/devices/pci0000:80/%s", root, name);
 		mkdir(path, 0755);
 		static const char *const attrs[][2] = {
-			{ "vendor", "0x8086\n" }, { "device", "0x10d3\n" }, { "class", "0x020000\n" },
-			{ "driver_override", "(null)\n" }, { "modalias", "pci:v00008086d000010D3sv*sd*bc02sc00i00\n" },
+			{ "vendor", "0x8086\n" },
+			{ "device", "0x10d3\n" },
+			{ "class", "0x020000\n" },
+			{ "driver_override", "(null)\n" },
+			{ "modalias", "pci:v00008086d000010D3sv*sd*bc02sc00i00\n" },
 		};
 		for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++) {
 			char file[4200];
@@ -138,8 +142,8 @@ static void measure_cached(const char *root, int rounds)
 	if (!t)
 		exit(2);
 	qsort(t, (size_t)rounds, sizeof(*t), by_value);
-	printf("%-28s %8.0f us median (min %.0f, max %.0f) over %d evals\n", "initramfs verdict reused",
-	       t[rounds / 2], t[0], t[rounds - 1], rounds);
+	printf("%-28s %8.0f us median (min %.0f, max %.0f) over %d evals\n",
+	       "initramfs verdict reused", t[rounds / 2], t[0], t[rounds - 1], rounds);
 	free(t);
 }
 

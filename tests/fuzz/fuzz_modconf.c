@@ -55,7 +55,8 @@ static void cmdline(const char *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void (*const parsers[])(const char *, size_t) = { modprobe, modules_load, grub, cmdline };
+	static void (*const parsers[])(const char *, size_t) = { modprobe, modules_load, grub,
+								 cmdline };
 	if (size == 0)
 		return 0;
 	parsers[data[0] % 4]((const char *)data + 1, size - 1);

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(s >= VH_SEV_OFF && s <= VH_SEV_ERROR);
 		}
 		enum vh_post_stop ps = vh_policy_post_stop(p, vmids[v]);
-		FUZZ_CHECK(ps == VH_POST_STOP_KEEP || ps == VH_POST_STOP_RESET || ps == VH_POST_STOP_RETURN);
+		FUZZ_CHECK(ps == VH_POST_STOP_KEEP || ps == VH_POST_STOP_RESET ||
+			   ps == VH_POST_STOP_RETURN);
 		unsigned ms = vh_policy_timeout_ms(p, vmids[v]);
 		FUZZ_CHECK(ms >= 100 && ms <= 600000);
 		(void)vh_policy_reset(p, vmids[v]);

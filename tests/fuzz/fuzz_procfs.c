@@ -9,8 +9,8 @@
 
 static void cmdline(const char *text, size_t len)
 {
-	static const char *const params[] = { "pcie_acs_override=", "intel_iommu=off", "iommu=",
-					      "quiet", "" };
+	static const char *const params[] = { "pcie_acs_override=", "intel_iommu=off",
+					      "iommu=", "quiet", "" };
 	char *s = fuzz_cstring((const uint8_t *)text, len);
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		char value[16];
@@ -75,9 +75,9 @@ static void interrupts(const char *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void (*const parsers[])(const char *, size_t) = {
-		cmdline, meminfo, cpuinfo, iomem, modules, reservations, interrupts
-	};
+	static void (*const parsers[])(const char *, size_t) = { cmdline,   meminfo, cpuinfo,
+								 iomem,     modules, reservations,
+								 interrupts };
 	if (size == 0)
 		return 0;
 	parsers[data[0] % (sizeof(parsers) / sizeof(parsers[0]))]((const char *)data + 1, size - 1);

@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		skip++;
 	char want[80];
 	size_t n = 0;
-	while (skip + n < rest && n < sizeof(want) - 1 && id[skip + n] != ' ' && id[skip + n] != '\t' &&
-	       id[skip + n] != '\0')
+	while (skip + n < rest && n < sizeof(want) - 1 && id[skip + n] != ' ' &&
+	       id[skip + n] != '\t' && id[skip + n] != '\0')
 		n++;
 	memcpy(want, id + skip, n);
 	want[n] = '\0';

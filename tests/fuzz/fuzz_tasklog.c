@@ -14,10 +14,9 @@
 
 #define MAX_FILES 40
 
-static const char *const lists[] = { "/var/log/pve/tasks/index", "/var/log/pve/tasks/active",
+static const char *const lists[] = { "/var/log/pve/tasks/index",   "/var/log/pve/tasks/active",
 				     "/var/log/vfiohelp/hook.log", NULL,
-				     "/var/log/pve/tasks/index.1",
-				     "/var/log/vfiohelp/hook.log.1" };
+				     "/var/log/pve/tasks/index.1", "/var/log/vfiohelp/hook.log.1" };
 
 struct input {
 	struct vh_text_file files[MAX_FILES];
@@ -62,7 +61,8 @@ static void split(struct input *in, const char *text, size_t len)
 	in->n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (lists[i])
-			in->files[in->n++] = (struct vh_text_file){ lists[i], part[i], part_len[i] };
+			in->files[in->n++] = (struct vh_text_file){ lists[i], part[i],
+								    part_len[i] };
 	size_t n_lists = in->n;
 	for (size_t i = 0; i < n_lists && n > 3; i++)
 		if (strstr(in->files[i].path, "/tasks/"))

@@ -81,9 +81,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
 			return 1;
 		}
-		long n = S_ISDIR(st.st_mode) ? replay_dir(argv[i]) : replay_file(argv[i]) == 0 ? 1 : -1;
+		long n = S_ISDIR(st.st_mode)         ? replay_dir(argv[i])
+			 : replay_file(argv[i]) == 0 ? 1
+						     : -1;
 		if (n <= 0) {
-			fprintf(stderr, "replay: %s: %s\n", argv[i], n == 0 ? "no inputs" : "failed");
+			fprintf(stderr, "replay: %s: %s\n", argv[i],
+				n == 0 ? "no inputs" : "failed");
 			return 1;
 		}
 		printf("replayed %ld inputs from %s\n", n, argv[i]);

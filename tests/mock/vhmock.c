@@ -191,8 +191,8 @@ static int device_dir(const char *addr, char *out)
 {
 	char link[PATH_MAX];
 	if (!*addr || strchr(addr, '/') || addr[0] == '.' ||
-	    fmt(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root, addr) < 0 || !realpath(link, out) ||
-	    strncmp(out, root, root_len) || !is_dir(out))
+	    fmt(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root, addr) < 0 ||
+	    !realpath(link, out) || strncmp(out, root, root_len) || !is_dir(out))
 		return -1;
 	return 0;
 }
@@ -219,8 +219,8 @@ static void current_driver(const char *devdir, char *out, size_t size)
 static void current_override(const char *devdir, char *out, size_t size)
 {
 	char path[PATH_MAX];
-	if (fmt(path, sizeof(path), "%s/driver_override", devdir) < 0 || get_line(path, out, size) < 0 ||
-	    !strcmp(out, "(null)"))
+	if (fmt(path, sizeof(path), "%s/driver_override", devdir) < 0 ||
+	    get_line(path, out, size) < 0 || !strcmp(out, "(null)"))
 		out[0] = '\0';
 }
 
@@ -264,7 +264,8 @@ static int device_group(const char *devdir)
 static void update_vfio_node(int group)
 {
 	char dir[PATH_MAX], node[PATH_MAX];
-	if (group < 0 || fmt(dir, sizeof(dir), "%s/sys/kernel/iommu_groups/%d/devices", root, group) < 0 ||
+	if (group < 0 ||
+	    fmt(dir, sizeof(dir), "%s/sys/kernel/iommu_groups/%d/devices", root, group) < 0 ||
 	    fmt(node, sizeof(node), "%s/dev/vfio/%d", root, group) < 0)
 		return;
 	bool any = false;
@@ -316,7 +317,8 @@ static void detach(const char *devdir, const char *drv)
 	char link[PATH_MAX];
 	if (fmt(link, sizeof(link), "%s/driver", devdir) == 0)
 		unlink(link);
-	if (fmt(link, sizeof(link), "%s/sys/bus/pci/drivers/%s/%s", root, drv, base_name(devdir)) == 0)
+	if (fmt(link, sizeof(link), "%s/sys/bus/pci/drivers/%s/%s", root, drv, base_name(devdir)) ==
+	    0)
 		unlink(link);
 	if (!strcmp(drv, "vfio-pci"))
 		update_vfio_node(device_group(devdir));
@@ -327,14 +329,16 @@ static void driver_by_modalias(const char *devdir, char *out, size_t size)
 {
 	char path[PATH_MAX], modalias[256], line[512];
 	out[0] = '\0';
-	if (fmt(path, sizeof(path), "%s/modalias", devdir) < 0 || get_line(path, modalias, sizeof(modalias)) < 0 ||
+	if (fmt(path, sizeof(path), "%s/modalias", devdir) < 0 ||
+	    get_line(path, modalias, sizeof(modalias)) < 0 ||
 	    fmt(path, sizeof(path), "%s/lib/modules", root) < 0)
 		return;
 	DIR *d = opendir(path);
 	struct dirent *e;
 	while (d && !out[0] && (e = readdir(d))) {
 		char alias[PATH_MAX];
-		if (e->d_name[0] == '.' || fmt(alias, sizeof(alias), "%s/%s/modules.alias", path, e->d_name) < 0)
+		if (e->d_name[0] == '.' ||
+		    fmt(alias, sizeof(alias), "%s/%s/modules.alias", path, e->d_name) < 0)
 			continue;
 		FILE *f = fopen(alias, "re");
 		while (f && !out[0] && fgets(line, sizeof(line), f)) {
@@ -371,7 +375,8 @@ static void remember_host_driver(const char *devdir, const char *drv)
 	char path[PATH_MAX], text[80];
 	struct stat st;
 	if (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
-	    state_path(path, sizeof(path), "host-driver", base_name(devdir)) < 0 || stat(path, &st) == 0)
+	    state_path(path, sizeof(path), "host-driver", base_name(devdir)) < 0 ||
+	    stat(path, &st) == 0)
 		return;
 	fmt(text, sizeof(text), "%s\n", drv);
 	put_file(path, text, O_TRUNC);
@@ -440,7 +445,8 @@ static int do_override(const char *devdir, const char *value)
 	else
 		snprintf(text, sizeof(text), "%.*s\n", (int)n, value);
 	char path[PATH_MAX];
-	if (fmt(path, sizeof(path), "%s/driver_override", devdir) < 0 || put_file(path, text, O_TRUNC) < 0)
+	if (fmt(path, sizeof(path), "%s/driver_override", devdir) < 0 ||
+	    put_file(path, text, O_TRUNC) < 0)
 		return EIO;
 	return 0;
 }
@@ -506,7 +512,7 @@ struct tracked {
 	bool used;
 	dev_t dev; /* the open file, to tell it from a later one with the same number */
 	ino_t ino;
-	char rel[512];  /* the path as opened, under the root */
+	char rel[512];       /* the path as opened, under the root */
 	char real[PATH_MAX]; /* the file itself, links resolved */
 };
 
@@ -545,9 +551,13 @@ static int kernel_write(const struct tracked *t, const char *value)
 
 static int errno_from_env(void)
 {
-	static const struct { const char *name; int value; } names[] = {
-		{ "EIO", EIO }, { "EBUSY", EBUSY }, { "ENODEV", ENODEV }, { "EINVAL", EINVAL },
-		{ "EPERM", EPERM }, { "ENOMEM", ENOMEM }, { "EAGAIN", EAGAIN }, { "ENOENT", ENOENT },
+	static const struct {
+		const char *name;
+		int value;
+	} names[] = {
+		{ "EIO", EIO },       { "EBUSY", EBUSY },   { "ENODEV", ENODEV },
+		{ "EINVAL", EINVAL }, { "EPERM", EPERM },   { "ENOMEM", ENOMEM },
+		{ "EAGAIN", EAGAIN }, { "ENOENT", ENOENT },
 	};
 	const char *s = getenv("VH_MOCK_FAIL_ERRNO");
 	if (!s || !*s)
@@ -561,16 +571,26 @@ static int errno_from_env(void)
 static const char *errno_name(int e)
 {
 	switch (e) {
-	case 0: return "ok";
-	case EIO: return "EIO";
-	case EBUSY: return "EBUSY";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case EPERM: return "EPERM";
-	case ENOMEM: return "ENOMEM";
-	case EAGAIN: return "EAGAIN";
-	case ENOENT: return "ENOENT";
-	default: return "E?";
+	case 0:
+		return "ok";
+	case EIO:
+		return "EIO";
+	case EBUSY:
+		return "EBUSY";
+	case ENODEV:
+		return "ENODEV";
+	case EINVAL:
+		return "EINVAL";
+	case EPERM:
+		return "EPERM";
+	case ENOMEM:
+		return "ENOMEM";
+	case EAGAIN:
+		return "EAGAIN";
+	case ENOENT:
+		return "ENOENT";
+	default:
+		return "E?";
 	}
 }
 
@@ -659,7 +679,8 @@ static void wait_unlocked(const char *addr, const char *what)
 	char pid[32];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	log_write(-1, what, pid, "locked");
-	for (long waited = 0; stat(marker, &st) == 0 && waited < hang_seconds() * 50 + 50; waited++) {
+	for (long waited = 0; stat(marker, &st) == 0 && waited < hang_seconds() * 50 + 50;
+	     waited++) {
 		struct timespec ts = { 0, 20 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -770,7 +791,8 @@ static int open_tracked(int dirfd, const char *path, int flags)
 		return -2;
 	*slash = '\0';
 	if (!realpath(dir[0] ? dir : "/", real_dir) || strncmp(real_dir, root, root_len) ||
-	    strncmp(real_dir + root_len, "/sys/", 5) || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	    strncmp(real_dir + root_len, "/sys/", 5) || lstat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
 		return -2;
 	int fd = real_openat(dirfd, path, O_RDONLY | (flags & (O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)));
 	if (fd < 0 || fd >= MAX_TRACKED)
@@ -791,8 +813,8 @@ static int open_tracked(int dirfd, const char *path, int flags)
 static void wait_if_override_locked(int dirfd, const char *path)
 {
 	char dir[PATH_MAX], real_dir[PATH_MAX], config[PATH_MAX];
-	if (!root[0] || !getenv("VH_MOCK_HANG_LOCKS") || strcmp(base_name(path), "driver_override") ||
-	    (path[0] != '/' && dirfd != AT_FDCWD))
+	if (!root[0] || !getenv("VH_MOCK_HANG_LOCKS") ||
+	    strcmp(base_name(path), "driver_override") || (path[0] != '/' && dirfd != AT_FDCWD))
 		return;
 	copy_str(dir, sizeof(dir), path);
 	char *slash = strrchr(dir, '/');

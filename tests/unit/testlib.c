@@ -297,7 +297,8 @@ void vh_test_run_env(const char *const argv[], const char *const env[], unsigned
 		int status;
 		if (p->exit_ms < 0 && waitpid(pid, &status, WNOHANG) == pid) {
 			p->exit_ms = elapsed_ms(&t0);
-			p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			p->status = WIFEXITED(status) ? WEXITSTATUS(status)
+						      : 128 + WTERMSIG(status);
 		}
 	}
 	if (p->exit_ms < 0) {
@@ -401,7 +402,8 @@ void vh_test_mock_kill_hung(const char *root)
 void vh_test_assert_contains(const char *h, const char *n, const char *file, int line)
 {
 	if (!h || !strstr(h, n))
-		print_error("expected to find \"%s\" in:\n%s\n", n, h ? h : "(null)"), _fail(file, line);
+		print_error("expected to find \"%s\" in:\n%s\n", n, h ? h : "(null)"),
+			_fail(file, line);
 }
 
 void vh_test_assert_not_contains(const char *h, const char *n, const char *file, int line)
@@ -433,10 +435,12 @@ void vh_test_eval_done(struct vh_test_eval *ev)
 	vh_host_free(ev->h);
 }
 
-const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id, const char *subject)
+const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id,
+				      const char *subject)
 {
 	for (size_t i = 0; i < r->n_findings; i++)
-		if (!strcmp(r->findings[i].id, id) && (!subject || !strcmp(r->findings[i].subject, subject)))
+		if (!strcmp(r->findings[i].id, id) &&
+		    (!subject || !strcmp(r->findings[i].subject, subject)))
 			return &r->findings[i];
 	return NULL;
 }
@@ -483,7 +487,8 @@ const struct vh_unjudged *vh_test_expect_unjudged(const struct vh_report *r, con
 void vh_test_load_vfio(const char *root)
 {
 	char mods[16384];
-	snprintf(mods, sizeof(mods), "%s"
+	snprintf(mods, sizeof(mods),
+		 "%s"
 		 "vfio_pci 16384 0 - Live 0x0000000000000000\n"
 		 "vfio_pci_core 86016 1 vfio_pci, Live 0x0000000000000000\n"
 		 "vfio_iommu_type1 49152 0 - Live 0x0000000000000000\n"

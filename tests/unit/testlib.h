@@ -68,8 +68,10 @@ unsigned vh_test_mock_write_count(const char *root);
 void vh_test_mock_kill_hung(const char *root);
 
 /* Asserts that haystack contains needle, printing both when it does not. */
-#define assert_contains(haystack, needle) vh_test_assert_contains((haystack), (needle), __FILE__, __LINE__)
-#define assert_not_contains(haystack, needle) vh_test_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
+#define assert_contains(haystack, needle) \
+	vh_test_assert_contains((haystack), (needle), __FILE__, __LINE__)
+#define assert_not_contains(haystack, needle) \
+	vh_test_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
 void vh_test_assert_contains(const char *h, const char *n, const char *file, int line);
 void vh_test_assert_not_contains(const char *h, const char *n, const char *file, int line);
 
@@ -88,7 +90,8 @@ struct vh_test_eval {
 struct vh_test_eval vh_test_evaluate(const char *root, unsigned vmid, const char *policy);
 void vh_test_eval_done(struct vh_test_eval *ev);
 /* The first finding with this id (and subject, unless NULL). */
-const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id, const char *subject);
+const struct vh_finding *vh_test_find(const struct vh_report *r, const char *id,
+				      const char *subject);
 /* Asserts the finding is there with this severity (listing all findings when not). */
 const struct vh_finding *vh_test_expect(const struct vh_report *r, const char *id,
 					const char *subject, enum vh_severity sev);

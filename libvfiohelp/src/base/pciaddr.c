@@ -67,7 +67,8 @@ int vh_pci_addr_parse(const char *s, size_t len, struct vh_pci_addr *out)
 	struct vh_pci_addr a = { 0 };
 	uint64_t bus, dev;
 	if ((nf == 3 && parse_domain(field[0], width[0], &a.domain) < 0) ||
-	    vh_parse_hex(field[nf - 2], 2, 0xff, &bus) < 0 || vh_parse_hex(field[nf - 1], 2, 0xff, &dev) < 0)
+	    vh_parse_hex(field[nf - 2], 2, 0xff, &bus) < 0 ||
+	    vh_parse_hex(field[nf - 1], 2, 0xff, &dev) < 0)
 		return -1;
 	a.bus = (uint8_t)bus;
 	a.dev = (uint8_t)dev;
@@ -108,8 +109,10 @@ int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, s
 		if (*n == max)
 			return vh_failc(err, E2BIG, "more than %zu addresses", max);
 		if (vh_pci_addr_parse(s, (size_t)(stop - s), &out[*n]) < 0)
-			return vh_failc(err, EINVAL, "'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
-					"lower-case hex)", (int)(stop - s), s);
+			return vh_failc(err, EINVAL,
+					"'%.*s' is not a PCI address ([domain:]bus:dev[.func], "
+					"lower-case hex)",
+					(int)(stop - s), s);
 		(*n)++;
 		if (!semi)
 			return 0;

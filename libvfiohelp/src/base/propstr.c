@@ -53,8 +53,8 @@ int vh_propstr_split(const char *s, const char *default_key, struct vh_prop *pro
 			for (size_t j = 0; j < n; j++)
 				if (props[j].key_len == props[n].key_len &&
 				    memcmp(props[j].key, props[n].key, props[n].key_len) == 0)
-					return vh_fail(err, "'%.*s' is given twice", (int)props[n].key_len,
-						       props[n].key);
+					return vh_fail(err, "'%.*s' is given twice",
+						       (int)props[n].key_len, props[n].key);
 			n++;
 		}
 		if (!end)
@@ -109,7 +109,8 @@ bool vh_is_config_id(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i] | 0x20;
 		bool alpha = c >= 'a' && c <= 'z';
-		if (i == 0 ? !alpha : !(alpha || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+		if (i == 0 ? !alpha
+			   : !(alpha || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return false;
 	}
 	return true;

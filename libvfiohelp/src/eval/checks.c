@@ -39,17 +39,20 @@ static void hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci,
 		bool drop = n == 0 || (want_pcie && !strncmp(p, "pcie=", 5)) ||
 			    (want_rombar_off && !strncmp(p, "rombar=", 7));
 		if (!drop) {
-			used += (size_t)snprintf(fix + used, size - used, "%s%.*s", first ? "" : ",", (int)n, p);
+			used += (size_t)snprintf(fix + used, size - used, "%s%.*s",
+						 first ? "" : ",", (int)n, p);
 			first = false;
 		}
 		p += n + (p[n] == ',');
 	}
 	if (used < size)
-		used += (size_t)snprintf(fix + used, size - used, "%s%s", want_pcie ? ",pcie=1" : "",
+		used += (size_t)snprintf(fix + used, size - used, "%s%s",
+					 want_pcie ? ",pcie=1" : "",
 					 want_rombar_off ? ",rombar=0" : "");
 	if (used >= size)
-		snprintf(fix, size, "qm set %u -hostpci%d <the entry as it is>%s%s", r->vmid, pci->index,
-			 want_pcie ? ",pcie=1" : "", want_rombar_off ? ",rombar=0" : "");
+		snprintf(fix, size, "qm set %u -hostpci%d <the entry as it is>%s%s", r->vmid,
+			 pci->index, want_pcie ? ",pcie=1" : "",
+			 want_rombar_off ? ",rombar=0" : "");
 }
 
 static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pci)
@@ -62,7 +65,8 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 			 vm->vmid, key);
 		vh_eval_finding(ev, VH_F_PCIE_NEEDS_Q35, key, fix,
 				"%s has pcie=1 but VM %u is not a q35 machine: qemu-server refuses "
-				"the start (\"q35 machine model is not enabled\")", key, vm->vmid);
+				"the start (\"q35 machine model is not enabled\")",
+				key, vm->vmid);
 	}
 	if (vm->machine != VH_MACHINE_Q35 || pci->legacy_igd)
 		return;
@@ -74,7 +78,8 @@ static void check_entry_settings(struct vh_eval *ev, const struct vh_hostpci *pc
 	hostpci_fix(ev->r, pci, true, false, fix, sizeof(fix));
 	vh_eval_finding(ev, VH_F_PCIE_OFF, key, fix,
 			"%s is passed as a conventional PCI device on a q35 machine; "
-			"GPU drivers expect PCIe (pcie=1)", key);
+			"GPU drivers expect PCIe (pcie=1)",
+			key);
 }
 
 static void check_vm_settings(struct vh_eval *ev)
@@ -91,16 +96,19 @@ static void check_vm_settings(struct vh_eval *ev)
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
 		snprintf(fix, sizeof(fix),
 			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
-		vh_eval_finding(ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
+		vh_eval_finding(
+			ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
 			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
-			"start (use your VM storage in place of local-lvm)", id);
+			"start (use your VM storage in place of local-lvm)",
+			id);
 	}
 	if (vm->n_hostpci && vm->balloon_mib != 0) {
 		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);
-		vh_eval_finding(ev, VH_F_BALLOON_ENABLED, "balloon", fix,
+		vh_eval_finding(
+			ev, VH_F_BALLOON_ENABLED, "balloon", fix,
 			"VM %u has memory ballooning on; with passthrough all %llu MiB are pinned "
-			"and the balloon cannot give any back", id,
-			(unsigned long long)vm->memory_mib);
+			"and the balloon cannot give any back",
+			id, (unsigned long long)vm->memory_mib);
 	}
 	for (size_t i = 0; i < vm->n_hostpci; i++)
 		check_entry_settings(ev, &vm->hostpci[i]);
@@ -113,7 +121,8 @@ static long long hugepage_count(struct vh_host *h, unsigned size_mib, const char
 	char path[PATH_MAX], buf[32];
 	uint64_t v;
 	if (vh_host_path(h, path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%ukB/%s",
-			 size_mib * 1024, name) < 0 || vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+			 size_mib * 1024, name) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
 	    vh_parse_uint(buf, strlen(buf), INT64_MAX, &v) < 0)
 		return -1;
 	return (long long)v;
@@ -130,7 +139,8 @@ static unsigned hugepage_size(struct vh_eval *ev, const char **why)
 	if (vm->hugepages_any)
 		want = has1g && vm->memory_mib % 1024 == 0 ? 1024 : 2;
 	if ((want == 2 && !has2) || (want == 1024 && !has1g))
-		return *why = "the host has no hugepages of that size (/sys/kernel/mm/hugepages/)", 0;
+		return *why = "the host has no hugepages of that size (/sys/kernel/mm/hugepages/)",
+		       0;
 	if (vm->memory_mib % want)
 		return *why = "the memory is not a multiple of the hugepage size", 0;
 	return want;
@@ -146,35 +156,50 @@ static void check_hugepages(struct vh_eval *ev, uint64_t avail)
 	char fix[200];
 	snprintf(fix, sizeof(fix), "qm set %u -numa 1", vm->vmid);
 	if (!vm->numa) {
-		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix, "VM %u has hugepages "
+		vh_eval_finding(
+			ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix,
+			"VM %u has hugepages "
 			"but not numa: 1; qemu-server refuses the start (\"numa need to be enabled to "
-			"use hugepages\")", vm->vmid);
+			"use hugepages\")",
+			vm->vmid);
 		return;
 	}
 	unsigned size = hugepage_size(ev, &why);
-	snprintf(fix, sizeof(fix), "qm set %u -hugepages %s", vm->vmid, vm->hugepages_any ? "2" : "any");
+	snprintf(fix, sizeof(fix), "qm set %u -hugepages %s", vm->vmid,
+		 vm->hugepages_any ? "2" : "any");
 	if (!size) {
-		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix, "VM %u asks for "
-			"hugepages (%s) for %llu MiB, but %s", vm->vmid, vm->hugepages_any ? "any" : "fixed size",
-			(unsigned long long)vm->memory_mib, why);
+		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "hugepages", fix,
+				"VM %u asks for "
+				"hugepages (%s) for %llu MiB, but %s",
+				vm->vmid, vm->hugepages_any ? "any" : "fixed size",
+				(unsigned long long)vm->memory_mib, why);
 		return;
 	}
 	long long free_pages = hugepage_count(ev->h, size, "free_hugepages");
 	unsigned long long need = vm->memory_mib / size;
-	unsigned long long missing = free_pages >= (long long)need ? 0 : need - (unsigned long long)free_pages;
+	unsigned long long missing = free_pages >= (long long)need
+					     ? 0
+					     : need - (unsigned long long)free_pages;
 	if (missing * size <= avail) {
-		vh_eval_passed(ev, VH_TOPIC_HOST, "%llu hugepages of %u MiB for VM %u: %lld free, %llu more "
-			       "can be allocated from %llu MiB available", need, size, vm->vmid,
-			       free_pages, missing, (unsigned long long)avail);
+		vh_eval_passed(ev, VH_TOPIC_HOST,
+			       "%llu hugepages of %u MiB for VM %u: %lld free, %llu more "
+			       "can be allocated from %llu MiB available",
+			       need, size, vm->vmid, free_pages, missing,
+			       (unsigned long long)avail);
 		return;
 	}
-	snprintf(fix, sizeof(fix), "echo %llu > /sys/kernel/mm/hugepages/hugepages-%ukB/nr_hugepages   "
-		 "# at boot: hugepages= on the kernel command line", (unsigned long long)(
-		 hugepage_count(ev->h, size, "nr_hugepages") + (long long)missing), size * 1024);
-	vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
+	snprintf(fix, sizeof(fix),
+		 "echo %llu > /sys/kernel/mm/hugepages/hugepages-%ukB/nr_hugepages   "
+		 "# at boot: hugepages= on the kernel command line",
+		 (unsigned long long)(hugepage_count(ev->h, size, "nr_hugepages") +
+				      (long long)missing),
+		 size * 1024);
+	vh_eval_finding(
+		ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
 		"VM %u needs %llu hugepages of %u MiB; %lld are free and the %llu missing (%llu MiB) "
-		"exceed the %llu MiB available to allocate them", vm->vmid, need, size, free_pages,
-		missing, missing * size, (unsigned long long)avail);
+		"exceed the %llu MiB available to allocate them",
+		vm->vmid, need, size, free_pages, missing, missing * size,
+		(unsigned long long)avail);
 }
 
 static void check_memory(struct vh_eval *ev)
@@ -196,12 +221,13 @@ static void check_memory(struct vh_eval *ev)
 	}
 	if (vm->memory_mib <= avail)
 		vh_eval_passed(ev, VH_TOPIC_HOST, "%llu MiB can be pinned (%llu MiB available)",
-		       (unsigned long long)vm->memory_mib, (unsigned long long)avail);
+			       (unsigned long long)vm->memory_mib, (unsigned long long)avail);
 	if (vm->memory_mib > avail) {
 		char fix[128];
 		snprintf(fix, sizeof(fix), "qm set %u -memory %llu", vm->vmid,
 			 (unsigned long long)(avail / 1024 * 1024));
-		vh_eval_finding(ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
+		vh_eval_finding(
+			ev, VH_F_MEMORY_INSUFFICIENT, "memory", fix,
 			"VM %u needs %llu MiB pinned for passthrough but only %llu MiB of %llu MiB "
 			"are available now; stop other guests or give the VM less memory",
 			vm->vmid, (unsigned long long)vm->memory_mib, (unsigned long long)avail,
@@ -229,10 +255,12 @@ static void duplicate(struct vh_eval *ev, const struct vh_vm_device *first, int 
 	if (!a || !b || !vh_entry_takes_device(ev->h, a) || !vh_entry_takes_device(ev->h, b))
 		return;
 	vh_pci_addr_format(&first->addr, name);
-	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name, "qm config VMID   # remove the device from "
+	vh_eval_finding(ev, VH_F_DEVICE_DUPLICATE, name,
+			"qm config VMID   # remove the device from "
 			"all but one hostpci entry",
 			"%s is named by hostpci%d%s%d: qemu-server refuses the start (\"device "
-			"assigned more than once\")", name, first->hostpci_index,
+			"assigned more than once\")",
+			name, first->hostpci_index,
 			first->hostpci_index == index ? " twice, as " : " and hostpci", index);
 }
 
@@ -298,12 +326,15 @@ static void resolve_devices(struct vh_eval *ev)
 			struct vh_err why;
 			char fix[256];
 			size_t n;
-			snprintf(fix, sizeof(fix), "pvesh get /cluster/mapping/pci/%s; correct its map for "
-				 "this node in Datacenter > Resource Mappings", pci->mapping);
-			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev, pci->addrs,
-					       VH_MAX_HOSTPCI_ADDRS, &n, &pci->n_alternatives, &why) < 0) {
-				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix,
-					"%s: %s", key, why.msg);
+			snprintf(fix, sizeof(fix),
+				 "pvesh get /cluster/mapping/pci/%s; correct its map for "
+				 "this node in Datacenter > Resource Mappings",
+				 pci->mapping);
+			if (vh_mapping_resolve(ev->h, pci->mapping, alternative_taken, ev,
+					       pci->addrs, VH_MAX_HOSTPCI_ADDRS, &n,
+					       &pci->n_alternatives, &why) < 0) {
+				vh_eval_finding(ev, VH_F_MAPPING_UNRESOLVED, key, fix, "%s: %s",
+						key, why.msg);
 				continue;
 			}
 			pci->n_addrs = n;
@@ -324,13 +355,16 @@ static bool vf_not_created(struct vh_eval *ev, const struct vh_vm_device *d)
 		return false;
 	vh_pci_addr_format(&d->addr, name);
 	vh_pci_addr_format(&pf, pfname);
-	snprintf(fix, sizeof(fix), "echo %u > /sys/bus/pci/devices/%s/sriov_numvfs   # and at every "
+	snprintf(fix, sizeof(fix),
+		 "echo %u > /sys/bus/pci/devices/%s/sriov_numvfs   # and at every "
 		 "boot: apt install sysfsutils; echo 'bus/pci/devices/%s/sriov_numvfs = %u' >> "
 		 "/etc/sysfs.conf (or a systemd oneshot unit running the echo Before=pve-guests.service)",
 		 index + 1, pfname, pfname, index + 1);
-	vh_eval_finding(ev, VH_F_VF_NOT_CREATED, name, fix,
+	vh_eval_finding(
+		ev, VH_F_VF_NOT_CREATED, name, fix,
 		"hostpci%d names %s, which is VF %u of SR-IOV PF %s, but the PF has %u VFs enabled "
-		"(sriov_numvfs): the VF does not exist yet", d->hostpci_index, name, index, pfname, numvfs);
+		"(sriov_numvfs): the VF does not exist yet",
+		d->hostpci_index, name, index, pfname, numvfs);
 	return true;
 }
 
@@ -344,10 +378,12 @@ static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 		if (!d->dev->present && !vf_not_created(ev, d)) {
 			char key[16];
 			snprintf(key, sizeof(key), "hostpci%d", d->hostpci_index);
-			vh_eval_finding(ev, VH_F_DEVICE_MISSING, d->dev->name,
+			vh_eval_finding(
+				ev, VH_F_DEVICE_MISSING, d->dev->name,
 				"lspci -D -nn   # find the card's address, then correct it with qm set",
 				"%s names %s, which is not on this host (moved to another slot, "
-				"removed, or hidden by a firmware setting)", key, d->dev->name);
+				"removed, or hidden by a firmware setting)",
+				key, d->dev->name);
 		}
 	}
 	return true;
@@ -366,13 +402,15 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU active (%s)", unit);
 	if (!*active) {
 		enum vh_cpu_vendor cpu = vh_cpu_vendor(ev->h);
-		const char *fix = cpu == VH_CPU_AMD
-			? "enable SVM and IOMMU (AMD-Vi) in the firmware setup; add amd_iommu=on iommu=pt "
-			  "to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, update-grub, reboot"
-			: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
-			  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
-			  "proxmox-boot-tool refresh), update-grub, reboot";
-		vh_eval_finding(ev, VH_F_IOMMU_DISABLED, "host", fix,
+		const char *fix =
+			cpu == VH_CPU_AMD
+				? "enable SVM and IOMMU (AMD-Vi) in the firmware setup; add amd_iommu=on iommu=pt "
+				  "to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, update-grub, reboot"
+				: "enable VT-d in the firmware setup; add intel_iommu=on iommu=pt to "
+				  "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub (or /etc/kernel/cmdline and "
+				  "proxmox-boot-tool refresh), update-grub, reboot";
+		vh_eval_finding(
+			ev, VH_F_IOMMU_DISABLED, "host", fix,
 			"the host has no active IOMMU (/sys/class/iommu is empty, no IOMMU groups)%s",
 			vh_cmdline_has(cmdline, "intel_iommu=off", NULL, 0) ||
 					vh_cmdline_has(cmdline, "amd_iommu=off", NULL, 0)
@@ -380,7 +418,8 @@ static void check_iommu(struct vh_eval *ev, bool *active)
 				: "");
 	}
 	if (vh_cmdline_has(cmdline, "pcie_acs_override=", NULL, 0))
-		vh_eval_finding(ev, VH_F_ACS_OVERRIDE, "host",
+		vh_eval_finding(
+			ev, VH_F_ACS_OVERRIDE, "host",
 			"remove pcie_acs_override from the kernel command line and move the card to "
 			"a slot with its own IOMMU group",
 			"the kernel command line has pcie_acs_override: IOMMU groups are split by "
@@ -393,8 +432,9 @@ static void check_modules(struct vh_eval *ev)
 	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		enum vh_module_state st = vh_module_state(ev->h, vh_vfio_modules[i], &e);
 		if (st == VH_MOD_LOADED || st == VH_MOD_BUILTIN) {
-			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s", vh_vfio_modules[i],
-			       st == VH_MOD_LOADED ? "loaded" : "built in");
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "kernel module %s %s",
+				       vh_vfio_modules[i],
+				       st == VH_MOD_LOADED ? "loaded" : "built in");
 			continue;
 		}
 		char fix[128];
@@ -402,12 +442,14 @@ static void check_modules(struct vh_eval *ev)
 			 vh_vfio_modules[i]);
 		/* Default warn whatever libkmod says: if the module cannot be
 		 * loaded, the hook's repair fails and pre-start refuses then. */
-		vh_eval_finding(ev, VH_F_MODULE_NOT_LOADED, vh_vfio_modules[i], fix,
+		vh_eval_finding(
+			ev, VH_F_MODULE_NOT_LOADED, vh_vfio_modules[i], fix,
 			"kernel module %s is not loaded; vfio-hook will load it at start%s",
 			vh_vfio_modules[i],
 			st == VH_MOD_AVAILABLE ? ""
-			: vh_kmod_indexed(ev->h) ? " (but the kernel's module index has no such module: loading it will fail)"
-						 : " (no module index under /lib/modules to confirm the kernel has it)");
+			: vh_kmod_indexed(ev->h)
+				? " (but the kernel's module index has no such module: loading it will fail)"
+				: " (no module index under /lib/modules to confirm the kernel has it)");
 	}
 }
 
@@ -418,8 +460,10 @@ static void check_etc_modules(struct vh_eval *ev)
 	size_t n;
 	/* Without the kernel's module index nothing can be said to be missing. */
 	if (!vh_kmod_indexed(ev->h)) {
-		vh_eval_unjudged(ev, "etc-modules", "no module index for kernel %s under /lib/modules: "
-				 "cannot tell whether /etc/modules names modules it lacks", ev->h->kver);
+		vh_eval_unjudged(ev, "etc-modules",
+				 "no module index for kernel %s under /lib/modules: "
+				 "cannot tell whether /etc/modules names modules it lacks",
+				 ev->h->kver);
 		return;
 	}
 	if (vh_etc_modules(ev->h, mods, VH_ARRAY_SIZE(mods), &n, NULL) < 0)
@@ -428,12 +472,14 @@ static void check_etc_modules(struct vh_eval *ev)
 		if (vh_module_exists(ev->h, mods[i].name))
 			continue;
 		char fix[160];
-		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'", mods[i].line,
-			 mods[i].name);
+		snprintf(fix, sizeof(fix), "sed -i '%dd' /etc/modules   # the line '%s'",
+			 mods[i].line, mods[i].name);
 		vh_eval_finding(ev, VH_F_MODULE_UNKNOWN, mods[i].name, fix,
-			"/etc/modules line %d names %s, which kernel %s does not have%s", mods[i].line,
-			mods[i].name, ev->h->kver,
-			!strcmp(mods[i].name, "vfio_virqfd") ? " (merged into vfio since 6.2)" : "");
+				"/etc/modules line %d names %s, which kernel %s does not have%s",
+				mods[i].line, mods[i].name, ev->h->kver,
+				!strcmp(mods[i].name, "vfio_virqfd")
+					? " (merged into vfio since 6.2)"
+					: "");
 	}
 }
 
@@ -466,16 +512,19 @@ static bool check_keep(struct vh_eval *ev, const struct vh_vm_device *vd)
 	const struct vh_device *d = vd->dev;
 	char path[PATH_MAX], fix[256];
 	if (!strcmp(d->driver, "vfio-pci") ||
-	    (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", d->name) == 0 &&
+	    (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", d->name) ==
+		     0 &&
 	     vh_path_exists(path)))
 		return true;
-	snprintf(fix, sizeof(fix), "qm set %u -hostpci%d <the entry without driver=keep>   # Proxmox "
-		 "then binds it to vfio-pci; or bind it to a vfio variant driver first", ev->r->vmid,
-		 vd->hostpci_index);
-	vh_eval_finding(ev, VH_F_KEEP_NOT_VFIO, d->name, fix,
+	snprintf(fix, sizeof(fix),
+		 "qm set %u -hostpci%d <the entry without driver=keep>   # Proxmox "
+		 "then binds it to vfio-pci; or bind it to a vfio variant driver first",
+		 ev->r->vmid, vd->hostpci_index);
+	vh_eval_finding(
+		ev, VH_F_KEEP_NOT_VFIO, d->name, fix,
 		"hostpci%d keeps the driver of %s (driver=keep), which is %s, not vfio-pci or a vfio "
-		"variant driver: QEMU cannot open its /dev/vfio group", vd->hostpci_index, d->name,
-		d->driver[0] ? d->driver : "no driver");
+		"variant driver: QEMU cannot open its /dev/vfio group",
+		vd->hostpci_index, d->name, d->driver[0] ? d->driver : "no driver");
 	return false;
 }
 
@@ -491,19 +540,22 @@ static void check_driver(struct vh_eval *ev, const struct vh_vm_device *vd, bool
 	char ids[320], fix[640];
 	vfio_ids_line(ev->r, ids, sizeof(ids));
 	if (d->is_vf)
-		snprintf(fix, sizeof(fix), "nothing to persist: VFs are created after boot and vfio-hook "
+		snprintf(fix, sizeof(fix),
+			 "nothing to persist: VFs are created after boot and vfio-hook "
 			 "binds this one by its address at start (echo 0 > /sys/bus/pci/devices/<PF>/"
 			 "sriov_drivers_autoprobe before enabling VFs keeps host drivers off them)");
 	else
-		snprintf(fix, sizeof(fix), "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
+		snprintf(fix, sizeof(fix),
+			 "echo '%s' >> /etc/modprobe.d/vfio.conf && update-initramfs -u -k all",
 			 ids);
 	if (d->driver[0])
 		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
-			"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start", d->name,
-			d->driver);
+				"%s is bound to %s; vfio-hook will rebind it to vfio-pci at start",
+				d->name, d->driver);
 	else
 		vh_eval_finding(ev, VH_F_DRIVER_NOT_VFIO, d->name, fix,
-			"%s has no driver; vfio-hook will bind it to vfio-pci at start", d->name);
+				"%s has no driver; vfio-hook will bind it to vfio-pci at start",
+				d->name);
 }
 
 static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
@@ -511,29 +563,34 @@ static void check_host_drivers(struct vh_eval *ev, const struct vh_device *d)
 	char names[8][64];
 	size_t n;
 	if (d->modalias[0] && vh_vfio_ids_claim(ev->h, d->vendor, d->device)) {
-		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s (%04x:%04x) is claimed by vfio-pci ids= at boot",
-		       d->name, d->vendor, d->device);
+		vh_eval_passed(ev, VH_TOPIC_DRIVERS,
+			       "%s (%04x:%04x) is claimed by vfio-pci ids= at boot", d->name,
+			       d->vendor, d->device);
 		return;
 	}
 	if (d->modalias[0] && !vh_kmod_indexed(ev->h)) {
-		vh_eval_unjudged(ev, "host-drivers", "%s: no module index for kernel %s: cannot tell "
-				 "which host driver would claim it at boot", d->name, ev->h->kver);
+		vh_eval_unjudged(ev, "host-drivers",
+				 "%s: no module index for kernel %s: cannot tell "
+				 "which host driver would claim it at boot",
+				 d->name, ev->h->kver);
 		return;
 	}
 	if (!d->modalias[0] || vh_modalias_drivers(ev->h, d->modalias, names, 8, &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (vh_module_blacklisted(ev->h, names[i])) {
-			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "host driver %s of %s is blacklisted", names[i],
-			       d->name);
+			vh_eval_passed(ev, VH_TOPIC_DRIVERS, "host driver %s of %s is blacklisted",
+				       names[i], d->name);
 			continue;
 		}
 		char ids[320], fix[640];
 		vfio_ids_line(ev->r, ids, sizeof(ids));
 		snprintf(fix, sizeof(fix),
 			 "printf '%s\\nsoftdep %s pre: vfio-pci\\n' >> /etc/modprobe.d/vfio.conf && "
-			 "update-initramfs -u -k all", ids, names[i]);
-		vh_eval_finding(ev, VH_F_HOST_DRIVER_NOT_BLACKLISTED, d->name, fix,
+			 "update-initramfs -u -k all",
+			 ids, names[i]);
+		vh_eval_finding(
+			ev, VH_F_HOST_DRIVER_NOT_BLACKLISTED, d->name, fix,
 			"%s (%04x:%04x) matches host driver %s, which is neither blacklisted nor "
 			"pre-empted by a vfio-pci ids= option: it can claim the device at boot",
 			d->name, d->vendor, d->device, names[i]);
@@ -549,20 +606,24 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	char fix[768], fb[32];
 	/* A legacy IGD needs its ROM (legacy-igd-invalid says so otherwise). */
 	if (pci && pci->rombar && !pci->legacy_igd && d->vendor == 0x10de) {
-		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true, fix,
-			    sizeof(fix));
-		vh_eval_finding(ev, VH_F_ROMBAR_ENABLED, d->name, fix,
+		hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true,
+			    fix, sizeof(fix));
+		vh_eval_finding(
+			ev, VH_F_ROMBAR_ENABLED, d->name, fix,
 			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
-			"cards then fail with Code 43 (rombar=0)", pci->index, d->name);
+			"cards then fail with Code 43 (rombar=0)",
+			pci->index, d->name);
 	}
 	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
 	if (d->boot_vga || fb_found)
-		vh_eval_finding(ev, VH_F_BOOT_VGA, d->name,
+		vh_eval_finding(
+			ev, VH_F_BOOT_VGA, d->name,
 			"add initcall_blacklist=sysfb_init video=efifb:off to the kernel command line "
 			"(/etc/default/grub or /etc/kernel/cmdline), update-grub, reboot",
 			"%s is the host's boot display%s%s%s; the host console holds its memory and "
-			"the guest may see a black screen", d->name, fb_found ? " (" : "",
-			fb_found ? fb : "", fb_found ? " claims its memory)" : "");
+			"the guest may see a black screen",
+			d->name, fb_found ? " (" : "", fb_found ? fb : "",
+			fb_found ? " claims its memory)" : "");
 }
 
 static void check_holder(struct vh_eval *ev, const struct vh_device *d)
@@ -604,18 +665,25 @@ static void check_sriov_pf(struct vh_eval *ev, const struct vh_device *d)
 		if (used < sizeof(users))
 			used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s (%s)",
 						 used ? ", " : "", vf ? vf->name : "?",
-						 held ? what : vf && vf->present ? vf->driver : "cannot be read");
+						 held                ? what
+						 : vf && vf->present ? vf->driver
+								     : "cannot be read");
 	}
 	if (!count) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "SR-IOV PF %s: none of its %u VFs is bound or passed",
-			       d->name, d->sriov_numvfs);
+		vh_eval_passed(ev, VH_TOPIC_DEVICE,
+			       "SR-IOV PF %s: none of its %u VFs is bound or passed", d->name,
+			       d->sriov_numvfs);
 		return;
 	}
-	snprintf(fix, sizeof(fix), "pass a VF instead of the PF; or stop the VMs using its VFs, then "
-		 "echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs", d->name);
-	vh_eval_finding(ev, VH_F_SRIOV_VFS_IN_USE, d->name, fix,
+	snprintf(fix, sizeof(fix),
+		 "pass a VF instead of the PF; or stop the VMs using its VFs, then "
+		 "echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs",
+		 d->name);
+	vh_eval_finding(
+		ev, VH_F_SRIOV_VFS_IN_USE, d->name, fix,
 		"%s is an SR-IOV PF with %u VFs enabled, and %zu of them are in use: %s; unbinding or "
-		"resetting the PF removes them", d->name, d->sriov_numvfs, count, users);
+		"resetting the PF removes them",
+		d->name, d->sriov_numvfs, count, users);
 }
 
 /* The nearest bridge above d that does not enforce ACS, if any. */
@@ -635,7 +703,7 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 	size_t n;
 	if (vh_group_members(ev->h, d->iommu_group, &members, &n, err) < 0) {
 		vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name, NULL,
-			"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
+				"cannot list IOMMU group %d: %s", d->iommu_group, err->msg);
 		return;
 	}
 	char offenders[400] = "";
@@ -652,22 +720,26 @@ static void check_group(struct vh_eval *ev, const struct vh_device *d, struct vh
 			continue;
 		count++;
 		if (used < sizeof(offenders))
-			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used, "%s%s (%s)",
-						 used ? ", " : "", name,
+			used += (size_t)snprintf(offenders + used, sizeof(offenders) - used,
+						 "%s%s (%s)", used ? ", " : "", name,
 						 m && m->present ? m->driver : "cannot be read");
 	}
 	free(members);
 	if (!count) {
-		vh_eval_passed(ev, VH_TOPIC_IOMMU, "IOMMU group %d holds no other device on a host driver",
-		       d->iommu_group);
+		vh_eval_passed(ev, VH_TOPIC_IOMMU,
+			       "IOMMU group %d holds no other device on a host driver",
+			       d->iommu_group);
 		return;
 	}
 	const struct vh_device *port = missing_acs_above(ev->h, d);
 	char why[160] = "";
 	if (port)
-		snprintf(why, sizeof(why), "; the bridge %s above it does not enforce ACS, so the "
-			 "kernel cannot isolate the devices below it", port->name);
-	vh_eval_finding(ev, VH_F_GROUP_NOT_ISOLATED, d->name,
+		snprintf(why, sizeof(why),
+			 "; the bridge %s above it does not enforce ACS, so the "
+			 "kernel cannot isolate the devices below it",
+			 port->name);
+	vh_eval_finding(
+		ev, VH_F_GROUP_NOT_ISOLATED, d->name,
 		"move the card to a slot with its own IOMMU group (a CPU-attached slot), or pass "
 		"the other devices of the group to the same VM",
 		"IOMMU group %d of %s also holds %s, bound to a host driver and not given to VM %u%s",
@@ -700,14 +772,15 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 		if (vd->role == VH_ROLE_MDEV_PARENT) {
 			if (pci && vh_entry_takes_device(ev->h, pci))
 				check_holder(ev, d); /* an NVIDIA vGPU VF is the VM's own */
-			continue; /* vh_check_mdev_entries judges it */
+			continue;                    /* vh_check_mdev_entries judges it */
 		}
 		check_holder(ev, d);
 		check_sriov_pf(ev, d);
 		check_display(ev, vd);
 		check_driver(ev, vd, vd->role == VH_ROLE_KEEP);
 		if (vd->role == VH_ROLE_VFIO && !d->is_vf)
-			check_host_drivers(ev, d); /* VFs appear after boot: nothing claims them then */
+			check_host_drivers(ev,
+					   d); /* VFs appear after boot: nothing claims them then */
 		if (iommu_active && d->iommu_group >= 0)
 			check_group_once(ev, d, seen_groups, &n_seen, err);
 		else if (iommu_active)
@@ -715,7 +788,8 @@ static void check_devices(struct vh_eval *ev, bool iommu_active, struct vh_err *
 			 * vfio-pci has no /dev/vfio node to give QEMU: seen on the bench
 			 * for an SR-IOV VF created after boot on AMD-Vi, whose IVRS names
 			 * only the devices present at boot. */
-			vh_eval_finding(ev, VH_F_IOMMU_GROUP_MISSING, d->name,
+			vh_eval_finding(
+				ev, VH_F_IOMMU_GROUP_MISSING, d->name,
 				"the IOMMU does not translate for this device: check that the firmware's "
 				"DMAR/IVRS table covers it (dmesg | grep -i -e DMAR -e AMD-Vi), or pass "
 				"another device",
@@ -742,8 +816,8 @@ static bool load_config(struct vh_eval *ev)
 		if (vh_node_name(ev->h, node, sizeof(node), NULL) < 0)
 			vh_strlcpy(node, "this node", sizeof(node));
 		vh_eval_finding(ev, VH_F_VM_CONFIG, "config", "qm list   # the VMs of this node",
-				"no VM %u on node %s (no /etc/pve/qemu-server/%u.conf)", r->vmid, node,
-				r->vmid);
+				"no VM %u on node %s (no /etc/pve/qemu-server/%u.conf)", r->vmid,
+				node, r->vmid);
 		return false;
 	}
 	snprintf(fix, sizeof(fix), "qm config %u   # then correct the line named", r->vmid);
@@ -802,4 +876,3 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 	}
 	return r;
 }
-

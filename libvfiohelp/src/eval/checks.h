@@ -18,8 +18,8 @@ struct vh_eval {
 
 /* Adds a finding with the table's default severity and topic (findings.c),
  * changed by the policy; nothing when the policy turns it off. */
-void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject, const char *fix,
-		     const char *fmt, ...) VH_PRINTF(5, 6);
+void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,
+		     const char *fix, const char *fmt, ...) VH_PRINTF(5, 6);
 /* The same with a default severity of the caller's (a finding whose
  * weight depends on the device: Code 43 is NVIDIA's). */
 void vh_eval_finding_as(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,

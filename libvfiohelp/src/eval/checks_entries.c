@@ -57,17 +57,18 @@ void vh_check_code43(struct vh_eval *ev)
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", vm->vmid);
 		vh_eval_finding_as(ev, VH_F_MACHINE_I440FX, sev, "machine", fix,
-				"VM %u passes display device %s on the i440fx chipset (%s); NVIDIA "
-				"drivers fail with Code 43 on it and PCIe passthrough needs q35",
-				vm->vmid, gpu->dev->name,
-				vm->machine_raw[0] ? vm->machine_raw : "no machine key");
+				   "VM %u passes display device %s on the i440fx chipset (%s); NVIDIA "
+				   "drivers fail with Code 43 on it and PCIe passthrough needs q35",
+				   vm->vmid, gpu->dev->name,
+				   vm->machine_raw[0] ? vm->machine_raw : "no machine key");
 	}
 	if (vm->bios == VH_BIOS_SEABIOS) {
 		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", vm->vmid);
-		vh_eval_finding_as(ev, VH_F_BIOS_SEABIOS, sev, "bios", fix,
-				"VM %u passes display device %s and boots SeaBIOS; a passed-through "
-				"GPU needs OVMF (UEFI) to initialise without Code 43",
-				vm->vmid, gpu->dev->name);
+		vh_eval_finding_as(
+			ev, VH_F_BIOS_SEABIOS, sev, "bios", fix,
+			"VM %u passes display device %s and boots SeaBIOS; a passed-through "
+			"GPU needs OVMF (UEFI) to initialise without Code 43",
+			vm->vmid, gpu->dev->name);
 	}
 }
 
@@ -88,7 +89,8 @@ static size_t entry_functions(struct vh_eval *ev, const struct vh_hostpci *pci)
 	size_t n = 0;
 	for (size_t i = 0; i < pci->n_addrs; i++) {
 		struct vh_pci_addr funcs[8];
-		n += pci->addrs[i].has_func ? 1 : vh_device_functions(ev->h, &pci->addrs[i], funcs, 8);
+		n += pci->addrs[i].has_func ? 1
+					    : vh_device_functions(ev->h, &pci->addrs[i], funcs, 8);
 	}
 	return n;
 }
@@ -115,7 +117,8 @@ static void check_one_igd(struct vh_eval *ev, const struct vh_hostpci *pci, bool
 	if (strcmp(vm->vga, "none"))
 		igd_rule(ev, pci, fix, "legacy IGD assignment requires 'vga: none'");
 	if (!pci->rombar)
-		igd_rule(ev, pci, NULL, "legacy IGD assignment requires the ROM BAR (rombar=0 is set)");
+		igd_rule(ev, pci, NULL,
+			 "legacy IGD assignment requires the ROM BAR (rombar=0 is set)");
 	if (pci->x_vga)
 		igd_rule(ev, pci, NULL, "legacy IGD assignment is not compatible with x-vga");
 	if (pci->mdev[0])
@@ -124,13 +127,16 @@ static void check_one_igd(struct vh_eval *ev, const struct vh_hostpci *pci, bool
 	if (vm->machine == VH_MACHINE_Q35)
 		igd_rule(ev, pci, fix, "legacy IGD assignment is not compatible with q35");
 	if (n > 1)
-		igd_rule(ev, pci, NULL, "legacy IGD assignment is not compatible with multifunction "
+		igd_rule(ev, pci, NULL,
+			 "legacy IGD assignment is not compatible with multifunction "
 			 "devices");
 	if (pci->n_alternatives > 1)
-		igd_rule(ev, pci, NULL, "legacy IGD assignment is not compatible with alternate devices");
+		igd_rule(ev, pci, NULL,
+			 "legacy IGD assignment is not compatible with alternate devices");
 	/* qemu-server tests the first device's full id against /02\.0$/ */
 	if (first && (first->addr.dev != 0x02 || first->addr.func != 0))
-		igd_rule(ev, pci, NULL, "legacy IGD assignment only works for the device at 00:02.0");
+		igd_rule(ev, pci, NULL,
+			 "legacy IGD assignment only works for the device at 00:02.0");
 }
 
 void vh_check_legacy_igd(struct vh_eval *ev)
@@ -165,7 +171,8 @@ void vh_check_x_vga(struct vh_eval *ev)
 		char fix[96];
 		snprintf(fix, sizeof(fix), "qm set %u -hostpci%d <the same entry without x-vga=1>",
 			 vm->vmid, pci->index);
-		vh_eval_finding(ev, VH_F_X_VGA_NOT_VGA, d->name, fix,
+		vh_eval_finding(
+			ev, VH_F_X_VGA_NOT_VGA, d->name, fix,
 			"hostpci%d has x-vga=1, but %s is not a VGA controller (class %06x): vfio-pci "
 			"has no VGA region for it and QEMU refuses the device",
 			pci->index, d->name, d->class_code);
@@ -179,8 +186,10 @@ static bool read_number(struct vh_eval *ev, const char *dev, const char *rel, co
 {
 	char path[PATH_MAX], buf[64];
 	uint64_t v;
-	if (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s%s", dev, rel, type) < 0 ||
-	    vh_read_attr(path, buf, sizeof(buf)) < 0 || vh_parse_uint(buf, strlen(buf), INT32_MAX, &v) < 0)
+	if (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s%s", dev, rel,
+			 type) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), INT32_MAX, &v) < 0)
 		return false;
 	*out = (long long)v;
 	return true;
@@ -203,8 +212,9 @@ static const char *nvidia_type_problem(struct vh_eval *ev, const char *dev, unsi
 		return "it has no nvidia/current_vgpu_type (no NVIDIA vGPU sysfs API)";
 	if (current == (long long)model)
 		return NULL;
-	if (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types",
-			 dev) < 0 || vh_slurp(path, 1u << 16, &text, NULL) < 0)
+	if (vh_host_path(ev->h, path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", dev) < 0 ||
+	    vh_slurp(path, 1u << 16, &text, NULL) < 0)
 		return "its nvidia/creatable_vgpu_types cannot be read";
 	bool found = false;
 	for (char *l = text; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -261,17 +271,21 @@ static void check_mdev_entry(struct vh_eval *ev, const struct vh_hostpci *pci)
 		return; /* device-missing says it */
 	char key[16], fix[256];
 	snprintf(key, sizeof(key), "hostpci%d", pci->index);
-	snprintf(fix, sizeof(fix), "ls /sys/bus/pci/devices/%s/mdev_supported_types/   # pick an "
-		 "available type, then: qm set %u -hostpci%d %s,mdev=<type>", vd->dev->name,
-		 ev->r->vmid, pci->index, vd->dev->name);
+	snprintf(fix, sizeof(fix),
+		 "ls /sys/bus/pci/devices/%s/mdev_supported_types/   # pick an "
+		 "available type, then: qm set %u -hostpci%d %s,mdev=<type>",
+		 vd->dev->name, ev->r->vmid, pci->index, vd->dev->name);
 	const char *why = mdev_problem(ev, pci, vd);
 	if (!why) {
-		vh_eval_passed(ev, VH_TOPIC_DRIVERS, "%s: mdev type %s is available on %s, which stays "
-			       "on its host driver", key, pci->mdev, vd->dev->name);
+		vh_eval_passed(ev, VH_TOPIC_DRIVERS,
+			       "%s: mdev type %s is available on %s, which stays "
+			       "on its host driver",
+			       key, pci->mdev, vd->dev->name);
 		return;
 	}
-	vh_eval_finding(ev, VH_F_MDEV_UNAVAILABLE, key, fix, "%s asks for mdev type '%s' on %s, but %s",
-			key, pci->mdev, vd->dev->name, why);
+	vh_eval_finding(ev, VH_F_MDEV_UNAVAILABLE, key, fix,
+			"%s asks for mdev type '%s' on %s, but %s", key, pci->mdev, vd->dev->name,
+			why);
 }
 
 void vh_check_mdev_entries(struct vh_eval *ev)

@@ -34,11 +34,13 @@ static void check_interrupts(struct vh_eval *ev)
 	}
 	unsafe = vh_unsafe_interrupts(ev->h, &source);
 	if (remapped)
-		vh_eval_passed(ev, VH_TOPIC_IOMMU, "interrupts are remapped (IR- chips in /proc/interrupts)");
+		vh_eval_passed(ev, VH_TOPIC_IOMMU,
+			       "interrupts are remapped (IR- chips in /proc/interrupts)");
 	if (unsafe) {
 		/* Unsafe is unsafe with or without remapping: the admin asked
 		 * vfio to skip a protection, and should know what it costs. */
-		vh_eval_finding(ev, VH_F_UNSAFE_INTERRUPTS, "host",
+		vh_eval_finding(
+			ev, VH_F_UNSAFE_INTERRUPTS, "host",
 			remapped
 				? "sed -i '/allow_unsafe_interrupts/d' /etc/modprobe.d/*.conf && "
 				  "update-initramfs -u -k all && reboot   # interrupts are remapped: not needed"
@@ -49,11 +51,13 @@ static void check_interrupts(struct vh_eval *ev)
 			"device raise interrupts that reach the host",
 			source == VH_UNSAFE_PARAM ? "/sys/module/vfio_iommu_type1/parameters"
 						  : "an options line in /etc/modprobe.d",
-			remapped ? ", although interrupts are remapped" : " and interrupts are not remapped");
+			remapped ? ", although interrupts are remapped"
+				 : " and interrupts are not remapped");
 		return;
 	}
 	if (!remapped)
-		vh_eval_finding(ev, VH_F_INTERRUPT_REMAPPING_MISSING, "host",
+		vh_eval_finding(
+			ev, VH_F_INTERRUPT_REMAPPING_MISSING, "host",
 			"enable interrupt remapping in the firmware (VT-d / AMD-Vi, x2APIC) and remove "
 			"intremap=off or nointremap from the kernel command line; or accept the risk: echo "
 			"'options vfio_iommu_type1 allow_unsafe_interrupts=1' > "
@@ -70,28 +74,38 @@ static void check_responsive(struct vh_eval *ev, const struct vh_device *d)
 	char fix[256];
 	uint16_t vendor;
 	if (!strcmp(d->power_state, "D3cold")) {
-		snprintf(fix, sizeof(fix), "echo on > /sys/bus/pci/devices/%s/power/control   # wake "
-			 "it and keep it awake; if it stays in D3cold, power-cycle the host", d->name);
-		vh_eval_finding(ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
+		snprintf(fix, sizeof(fix),
+			 "echo on > /sys/bus/pci/devices/%s/power/control   # wake "
+			 "it and keep it awake; if it stays in D3cold, power-cycle the host",
+			 d->name);
+		vh_eval_finding(
+			ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
 			"%s sits in D3cold (power off): its config space cannot be read and the start "
-			"would fail or hang", d->name);
+			"would fail or hang",
+			d->name);
 		return;
 	}
 	if (vh_config_vendor(ev->h, d->name, &vendor) < 0) {
-		vh_eval_unjudged(ev, "config-space", "%s: its config space cannot be read: cannot tell "
-				 "whether it answers", d->name);
+		vh_eval_unjudged(ev, "config-space",
+				 "%s: its config space cannot be read: cannot tell "
+				 "whether it answers",
+				 d->name);
 		return;
 	}
 	if (vendor == 0xffff && d->is_vf) {
-		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s is an SR-IOV VF: its ID registers read ffff by "
-			       "the spec; its identity %04x:%04x comes from sysfs", d->name, d->vendor,
-			       d->device);
+		vh_eval_passed(ev, VH_TOPIC_DEVICE,
+			       "%s is an SR-IOV VF: its ID registers read ffff by "
+			       "the spec; its identity %04x:%04x comes from sysfs",
+			       d->name, d->vendor, d->device);
 		return;
 	}
 	if (vendor == 0xffff) {
-		snprintf(fix, sizeof(fix), "echo 1 > /sys/bus/pci/devices/%s/remove && echo 1 > "
-			 "/sys/bus/pci/rescan   # if it still reads ffff, power-cycle the host", d->name);
-		vh_eval_finding(ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
+		snprintf(fix, sizeof(fix),
+			 "echo 1 > /sys/bus/pci/devices/%s/remove && echo 1 > "
+			 "/sys/bus/pci/rescan   # if it still reads ffff, power-cycle the host",
+			 d->name);
+		vh_eval_finding(
+			ev, VH_F_DEVICE_UNRESPONSIVE, d->name, fix,
 			"%s does not answer config reads (vendor id ffff in its config space; the kernel "
 			"knew it as %04x:%04x): it fell off the bus or is stuck after a failed reset",
 			d->name, d->vendor, d->device);
@@ -106,22 +120,87 @@ static void check_responsive(struct vh_eval *ev, const struct vh_device *d)
  * they work once and are dead on the second start. */
 static const uint16_t amd_reset_bug_ids[] = {
 	/* Polaris 10 */
-	0x67c0, 0x67c1, 0x67c2, 0x67c4, 0x67c7, 0x67d0, 0x67df, 0x67c8, 0x67c9, 0x67ca, 0x67cc,
-	0x67cf, 0x6fdf,
+	0x67c0,
+	0x67c1,
+	0x67c2,
+	0x67c4,
+	0x67c7,
+	0x67d0,
+	0x67df,
+	0x67c8,
+	0x67c9,
+	0x67ca,
+	0x67cc,
+	0x67cf,
+	0x6fdf,
 	/* Polaris 11 */
-	0x67e0, 0x67e3, 0x67e8, 0x67eb, 0x67ef, 0x67ff, 0x67e1, 0x67e7, 0x67e9,
+	0x67e0,
+	0x67e3,
+	0x67e8,
+	0x67eb,
+	0x67ef,
+	0x67ff,
+	0x67e1,
+	0x67e7,
+	0x67e9,
 	/* Polaris 12 */
-	0x6980, 0x6981, 0x6985, 0x6986, 0x6987, 0x6995, 0x6997, 0x699f,
+	0x6980,
+	0x6981,
+	0x6985,
+	0x6986,
+	0x6987,
+	0x6995,
+	0x6997,
+	0x699f,
 	/* Vega 10 */
-	0x6860, 0x6861, 0x6862, 0x6863, 0x6864, 0x6867, 0x6868, 0x6869, 0x686a, 0x686b, 0x686c,
-	0x686d, 0x686e, 0x686f, 0x687f,
+	0x6860,
+	0x6861,
+	0x6862,
+	0x6863,
+	0x6864,
+	0x6867,
+	0x6868,
+	0x6869,
+	0x686a,
+	0x686b,
+	0x686c,
+	0x686d,
+	0x686e,
+	0x686f,
+	0x687f,
 	/* Vega 20 */
-	0x66a0, 0x66a1, 0x66a2, 0x66a3, 0x66a4, 0x66a7, 0x66af, 0x164c,
+	0x66a0,
+	0x66a1,
+	0x66a2,
+	0x66a3,
+	0x66a4,
+	0x66a7,
+	0x66af,
+	0x164c,
 	/* Navi 10 */
-	0x7310, 0x7312, 0x7318, 0x7319, 0x731a, 0x731b, 0x731e, 0x731f, 0x15bf, 0x15dd, 0x15de,
-	0x15e7, 0x1636, 0x1638,
+	0x7310,
+	0x7312,
+	0x7318,
+	0x7319,
+	0x731a,
+	0x731b,
+	0x731e,
+	0x731f,
+	0x15bf,
+	0x15dd,
+	0x15de,
+	0x15e7,
+	0x1636,
+	0x1638,
 	/* Navi 14, Navi 12, Navi 23, Arcturus */
-	0x7340, 0x7341, 0x7347, 0x734f, 0x7360, 0x7362, 0x73ff, 0x738c,
+	0x7340,
+	0x7341,
+	0x7347,
+	0x734f,
+	0x7360,
+	0x7362,
+	0x73ff,
+	0x738c,
 };
 
 static bool has_amd_reset_bug(const struct vh_device *d)
@@ -154,12 +233,14 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	if (d->is_bridge)
 		return;
 	if (!d->reset_method[0] && !d->has_reset) {
-		vh_eval_finding(ev, VH_F_RESET_UNAVAILABLE, d->name,
+		vh_eval_finding(
+			ev, VH_F_RESET_UNAVAILABLE, d->name,
 			"keep it on vfio-pci between starts (\"post_stop\": \"keep\" in "
 			"/etc/pve/vfiohelp.json) and reboot the host if the guest finds it unusable "
 			"after a restart",
 			"the kernel knows no reset for %s (no reset_method, no reset in sysfs): it is "
-			"handed to the next start as the last guest left it", d->name);
+			"handed to the next start as the last guest left it",
+			d->name);
 	} else {
 		vh_eval_passed(ev, VH_TOPIC_DEVICE, "%s can be reset (%s)", d->name,
 			       d->reset_method[0] ? d->reset_method : "reset");
@@ -167,8 +248,10 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	if (!has_amd_reset_bug(d))
 		return;
 	if (!d->reset_method[0] && d->has_reset) {
-		vh_eval_unjudged(ev, "amd-reset", "%s: this kernel has no reset_method to show whether "
-				 "it has a device_specific reset", d->name);
+		vh_eval_unjudged(ev, "amd-reset",
+				 "%s: this kernel has no reset_method to show whether "
+				 "it has a device_specific reset",
+				 d->name);
 		return;
 	}
 	if (reset_method_has(d, "device_specific")) {
@@ -178,8 +261,10 @@ static void check_reset(struct vh_eval *ev, const struct vh_device *d)
 	}
 	snprintf(fix, sizeof(fix),
 		 "install gnif/vendor-reset (dkms), echo vendor-reset >> /etc/modules, and at every "
-		 "boot: echo device_specific > /sys/bus/pci/devices/%s/reset_method", d->name);
-	vh_eval_finding(ev, VH_F_AMD_RESET_BUG, d->name, fix,
+		 "boot: echo device_specific > /sys/bus/pci/devices/%s/reset_method",
+		 d->name);
+	vh_eval_finding(
+		ev, VH_F_AMD_RESET_BUG, d->name, fix,
 		"%s (%04x:%04x) is an AMD GPU with the reset bug and has no device_specific reset "
 		"(reset_method: %s): it works at the first start and stays dead after the VM stops",
 		d->name, d->vendor, d->device, d->reset_method[0] ? d->reset_method : "none");
@@ -194,8 +279,10 @@ static void romfile_fix(struct vh_eval *ev, const struct vh_hostpci *pci, const 
 {
 	static const char kvm_dir[] = "usr/share/kvm/";
 	if (pci->romfile[0] != '/' || strncmp(rel, kvm_dir, sizeof(kvm_dir) - 1)) {
-		snprintf(fix, size, "cp YOUR-DUMP.rom /usr/share/kvm/%s   # the card's ROM, dumped or "
-			 "from its vendor", rel);
+		snprintf(fix, size,
+			 "cp YOUR-DUMP.rom /usr/share/kvm/%s   # the card's ROM, dumped or "
+			 "from its vendor",
+			 rel);
 		return;
 	}
 	char entry[512] = "";
@@ -224,8 +311,9 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 	const char *rel = pci->romfile + strspn(pci->romfile, "/");
 	if (!vh_is_safe_relpath(rel) ||
 	    vh_host_path(ev->h, path, sizeof(path), "/usr/share/kvm/%s", rel) < 0) {
-		vh_eval_unjudged(ev, "romfile", "%s romfile=%s is not a plain path under /usr/share/kvm/",
-				 key, pci->romfile);
+		vh_eval_unjudged(ev, "romfile",
+				 "%s romfile=%s is not a plain path under /usr/share/kvm/", key,
+				 pci->romfile);
 		return;
 	}
 	int fd = vh_open_regular(path);
@@ -235,9 +323,11 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 		return;
 	}
 	romfile_fix(ev, pci, rel, fix, sizeof(fix));
-	vh_eval_finding(ev, VH_F_ROMFILE_MISSING, key, fix,
+	vh_eval_finding(
+		ev, VH_F_ROMFILE_MISSING, key, fix,
 		"%s has romfile=%s, but /usr/share/kvm/%s is not a file (qemu-server puts every "
-		"romfile under /usr/share/kvm/): QEMU fails to start", key, pci->romfile, rel);
+		"romfile under /usr/share/kvm/): QEMU fails to start",
+		key, pci->romfile, rel);
 }
 
 /* ---- vfio-pci ids= reaching a device the host uses ---- */
@@ -279,7 +369,8 @@ static const struct vh_device *twin_on_driver(struct vh_eval *ev, const struct v
 		    vh_report_has_device(ev->r, &a))
 			continue;
 		const struct vh_device *other = vh_host_device(ev->h, &a, NULL);
-		if (!other || !other->present || other->vendor != d->vendor || other->device != d->device)
+		if (!other || !other->present || other->vendor != d->vendor ||
+		    other->device != d->device)
 			continue;
 		/* Read every VM config only once a twin is found: rare. */
 		if (!*uses_loaded)
@@ -300,7 +391,8 @@ static void check_vfio_ids(struct vh_eval *ev)
 	for (size_t i = 0; i < ev->r->n_devices; i++) {
 		const struct vh_device *d = ev->r->devices[i].dev;
 		char drivers[8][64], fix[400];
-		if (!d || !d->present || d->is_bridge || !vh_vfio_ids_claim(ev->h, d->vendor, d->device))
+		if (!d || !d->present || d->is_bridge ||
+		    !vh_vfio_ids_claim(ev->h, d->vendor, d->device))
 			continue;
 		const struct vh_device *twin = NULL;
 		size_t n = candidate_drivers(ev, d, drivers, VH_ARRAY_SIZE(drivers));
@@ -312,8 +404,10 @@ static void check_vfio_ids(struct vh_eval *ev)
 		snprintf(fix, sizeof(fix),
 			 "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)%04x:%04x,?/\\1/' "
 			 "/etc/modprobe.d/*.conf && update-initramfs -u -k all   # vfio-hook binds %s "
-			 "by its address at start", d->vendor, d->device, d->name);
-		vh_eval_finding(ev, VH_F_VFIO_IDS_HOST_DEVICE, twin->name, fix,
+			 "by its address at start",
+			 d->vendor, d->device, d->name);
+		vh_eval_finding(
+			ev, VH_F_VFIO_IDS_HOST_DEVICE, twin->name, fix,
 			"options vfio-pci ids=%04x:%04x claims %s for VM %u, but also matches %s (on "
 			"%s, passed by no VM): at the next boot vfio-pci takes it from the host",
 			d->vendor, d->device, d->name, ev->r->vmid, twin->name, twin->driver);

@@ -27,7 +27,8 @@ static void check_initramfs(struct vh_eval *ev)
 	else if (j.verdict == VH_INITRAMFS_STALE)
 		vh_eval_finding(ev, VH_F_INITRAMFS_STALE, "initramfs", "update-initramfs -u -k all",
 				"the initramfs of kernel %s is older than modprobe.d: %s; at boot the "
-				"image's copies decide which driver takes the device", j.kver, j.detail);
+				"image's copies decide which driver takes the device",
+				j.kver, j.detail);
 	else
 		vh_eval_passed(ev, VH_TOPIC_HOST, "initramfs holds modprobe.d as on disk");
 }
@@ -44,7 +45,8 @@ static bool boot_config_present(struct vh_host *h, enum vh_boot_kind k)
 {
 	char path[PATH_MAX];
 	return vh_host_path(h, path, sizeof(path), "%s",
-			    vh_boot_is_grub(k) ? "/etc/default/grub" : "/etc/kernel/cmdline") == 0 &&
+			    vh_boot_is_grub(k) ? "/etc/default/grub" : "/etc/kernel/cmdline") ==
+		       0 &&
 	       vh_path_exists(path);
 }
 
@@ -54,7 +56,8 @@ static void check_pending(struct vh_eval *ev, enum vh_boot_kind k)
 	char adds[VH_CMDLINE_MAX], drops[VH_CMDLINE_MAX], fix[256];
 	if (!boot_config_present(ev->h, k) || vh_boot_cmdline(ev->h, k, conf, sizeof(conf)) < 0 ||
 	    vh_cmdline_read(ev->h, proc, sizeof(proc), NULL) < 0) {
-		vh_eval_unjudged(ev, "cmdline", "%s", "the boot loader's configuration or /proc/cmdline cannot be read");
+		vh_eval_unjudged(ev, "cmdline", "%s",
+				 "the boot loader's configuration or /proc/cmdline cannot be read");
 		return;
 	}
 	vh_cmdline_relevant(conf, want, sizeof(want));
@@ -62,15 +65,17 @@ static void check_pending(struct vh_eval *ev, enum vh_boot_kind k)
 	vh_words_missing(want, have, adds, sizeof(adds));
 	vh_words_missing(have, want, drops, sizeof(drops));
 	if (!adds[0] && !drops[0]) {
-		vh_eval_passed(ev, VH_TOPIC_HOST, "kernel command line as %s is configured", vh_boot_kind_name(k));
+		vh_eval_passed(ev, VH_TOPIC_HOST, "kernel command line as %s is configured",
+			       vh_boot_kind_name(k));
 		return;
 	}
 	snprintf(fix, sizeof(fix), "%s && reboot", refresh_of(k));
 	vh_eval_finding(ev, VH_F_CMDLINE_PENDING, "cmdline", fix,
 			"the command line %s will boot %s%s%s%s%s than the running kernel's: the "
-			"change takes effect after %s and a reboot", vh_boot_kind_name(k),
-			adds[0] ? "adds " : "", adds, adds[0] && drops[0] ? " and " : "",
-			drops[0] ? "drops " : "", drops, refresh_of(k));
+			"change takes effect after %s and a reboot",
+			vh_boot_kind_name(k), adds[0] ? "adds " : "", adds,
+			adds[0] && drops[0] ? " and " : "", drops[0] ? "drops " : "", drops,
+			refresh_of(k));
 }
 
 static void ignored(struct vh_eval *ev, const char *file, const char *opts, const char *where,
@@ -81,8 +86,8 @@ static void ignored(struct vh_eval *ev, const char *file, const char *opts, cons
 	if (vh_format(fix, sizeof(fix), "move '%s' to %s, then %s", opts, where, refresh_of(k)) < 0)
 		fix[0] = '\0';
 	vh_eval_finding(ev, VH_F_CMDLINE_IGNORED, file, fix,
-			"%s holds %s, but this host boots through %s, which does not read it there", file,
-			opts, vh_boot_kind_name(k));
+			"%s holds %s, but this host boots through %s, which does not read it there",
+			file, opts, vh_boot_kind_name(k));
 }
 
 static void check_ignored(struct vh_eval *ev, enum vh_boot_kind k)
@@ -96,15 +101,18 @@ static void check_ignored(struct vh_eval *ev, enum vh_boot_kind k)
 	if (k == VH_BOOT_SYSTEMD_BOOT) {
 		vh_words_missing(g, f, lost, sizeof(lost));
 		if (lost[0])
-			ignored(ev, "/etc/default/grub", lost, "the first line of /etc/kernel/cmdline", k);
+			ignored(ev, "/etc/default/grub", lost,
+				"the first line of /etc/kernel/cmdline", k);
 		if (kc && rest[0]) {
 			vh_words_missing(rest, f, lost, sizeof(lost));
 			if (lost[0])
-				vh_eval_finding(ev, VH_F_CMDLINE_IGNORED, "/etc/kernel/cmdline",
+				vh_eval_finding(
+					ev, VH_F_CMDLINE_IGNORED, "/etc/kernel/cmdline",
 					"join every option onto the first line of /etc/kernel/cmdline, then "
 					"proxmox-boot-tool refresh",
 					"/etc/kernel/cmdline holds %s after its first line: only the first line "
-					"is used", lost);
+					"is used",
+					lost);
 		}
 	} else if (kc) {
 		char all[2 * VH_CMDLINE_MAX + 2];
@@ -112,7 +120,8 @@ static void check_ignored(struct vh_eval *ev, enum vh_boot_kind k)
 		vh_words_missing(all, g, lost, sizeof(lost));
 		if (lost[0])
 			ignored(ev, "/etc/kernel/cmdline", lost,
-				"a drop-in /etc/default/grub.d/vfiohelp.cfg (GRUB_CMDLINE_LINUX_DEFAULT)", k);
+				"a drop-in /etc/default/grub.d/vfiohelp.cfg (GRUB_CMDLINE_LINUX_DEFAULT)",
+				k);
 	}
 }
 
@@ -134,24 +143,31 @@ static void modprobe_file(struct vh_eval *ev, const char *dir, const char *name)
 {
 	char path[PATH_MAX + 256], subject[64], fix[512], *text;
 	size_t len;
-	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 || vh_slurp(path, 1u << 20, &text, &len) < 0)
+	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 ||
+	    vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return;
 	size_t n = strlen(name);
 	bool conf = n > 5 && !strcmp(name + n - 5, ".conf");
 	if (vh_format(subject, sizeof(subject), "/etc/modprobe.d/%s", name) < 0)
 		vh_strlcpy(subject, "/etc/modprobe.d", sizeof(subject)); /* the message names it */
 	if (!conf && vh_modprobe_has_directives(text, len)) {
-		snprintf(fix, sizeof(fix), "mv /etc/modprobe.d/%s /etc/modprobe.d/%s.conf && "
-			 "update-initramfs -u -k all", name, name);
-		vh_eval_finding(ev, VH_F_MODPROBE_LINE_IGNORED, subject, fix,
-				"/etc/modprobe.d/%s has modprobe lines, but its name lacks .conf: modprobe "
-				"and the initramfs ignore the whole file", name);
+		snprintf(fix, sizeof(fix),
+			 "mv /etc/modprobe.d/%s /etc/modprobe.d/%s.conf && "
+			 "update-initramfs -u -k all",
+			 name, name);
+		vh_eval_finding(
+			ev, VH_F_MODPROBE_LINE_IGNORED, subject, fix,
+			"/etc/modprobe.d/%s has modprobe lines, but its name lacks .conf: modprobe "
+			"and the initramfs ignore the whole file",
+			name);
 	}
 	struct vh_bad_line bad[16];
 	size_t nb = conf ? vh_modprobe_bad_lines(text, len, bad, VH_ARRAY_SIZE(bad)) : 0;
 	for (size_t i = 0; i < nb; i++) {
-		snprintf(fix, sizeof(fix), "correct line %d of /etc/modprobe.d/%s, then "
-			 "update-initramfs -u -k all", bad[i].line, name);
+		snprintf(fix, sizeof(fix),
+			 "correct line %d of /etc/modprobe.d/%s, then "
+			 "update-initramfs -u -k all",
+			 bad[i].line, name);
 		vh_eval_finding(ev, VH_F_MODPROBE_LINE_IGNORED, subject, fix,
 				"/etc/modprobe.d/%s line %d: %s", name, bad[i].line, bad[i].why);
 	}
@@ -177,7 +193,8 @@ static void modules_file(struct vh_eval *ev, const char *abs, bool is_etc_module
 {
 	char path[PATH_MAX], *text, fix[256];
 	size_t len;
-	if (vh_host_path(ev->h, path, sizeof(path), "%s", abs) < 0 || vh_slurp(path, 1u << 20, &text, &len) < 0)
+	if (vh_host_path(ev->h, path, sizeof(path), "%s", abs) < 0 ||
+	    vh_slurp(path, 1u << 20, &text, &len) < 0)
 		return;
 	struct vh_modules_line lines[128];
 	size_t n = vh_modules_load_lines(text, len, lines, VH_ARRAY_SIZE(lines));
@@ -185,13 +202,17 @@ static void modules_file(struct vh_eval *ev, const char *abs, bool is_etc_module
 	for (size_t i = 0; i < n; i++) {
 		const struct vh_modules_line *m = &lines[i];
 		/* An unknown name in /etc/modules is module-unknown's (checks.c). */
-		bool unknown = !m->why[0] && !is_etc_modules && indexed && !vh_module_exists(ev->h, m->name);
+		bool unknown = !m->why[0] && !is_etc_modules && indexed &&
+			       !vh_module_exists(ev->h, m->name);
 		if (!m->why[0] && !unknown)
 			continue;
-		snprintf(fix, sizeof(fix), "sed -i '%dd' %s   # then list the module alone, options in "
-			 "/etc/modprobe.d/*.conf", m->line, abs);
-		vh_eval_finding(ev, VH_F_MODULES_LINE_INVALID, m->name, fix, "%s line %d (%s) %s", abs,
-				m->line, m->name, unknown ? "names no module of this kernel" : m->why);
+		snprintf(fix, sizeof(fix),
+			 "sed -i '%dd' %s   # then list the module alone, options in "
+			 "/etc/modprobe.d/*.conf",
+			 m->line, abs);
+		vh_eval_finding(ev, VH_F_MODULES_LINE_INVALID, m->name, fix, "%s line %d (%s) %s",
+				abs, m->line, m->name,
+				unknown ? "names no module of this kernel" : m->why);
 	}
 	free(text);
 }
@@ -214,9 +235,11 @@ static void check_modules_load(struct vh_eval *ev)
 	for (struct dirent *e; d && (e = readdir(d));) {
 		size_t n = strlen(e->d_name);
 		char abs[300], path[PATH_MAX + 256];
-		if (n <= 5 || strcmp(e->d_name + n - 5, ".conf") || !vh_is_safe_component(e->d_name) ||
+		if (n <= 5 || strcmp(e->d_name + n - 5, ".conf") ||
+		    !vh_is_safe_component(e->d_name) ||
 		    vh_format(abs, sizeof(abs), "/etc/modules-load.d/%s", e->d_name) < 0 ||
-		    vh_format(path, sizeof(path), "%s/%s", dir, e->d_name) < 0 || is_etc_modules(ev->h, path))
+		    vh_format(path, sizeof(path), "%s/%s", dir, e->d_name) < 0 ||
+		    is_etc_modules(ev->h, path))
 			continue;
 		modules_file(ev, abs, false);
 	}

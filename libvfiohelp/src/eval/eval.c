@@ -28,7 +28,8 @@ static bool room_for_one(struct vh_eval *ev, void **array, size_t *cap, size_t n
 void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ...)
 {
 	struct vh_report *r = ev->r;
-	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed, sizeof(*r->passed)))
+	if (!room_for_one(ev, (void **)&r->passed, &ev->cap_passed, r->n_passed,
+			  sizeof(*r->passed)))
 		return;
 	struct vh_passed *p = &r->passed[r->n_passed++];
 	p->topic = topic;

@@ -48,10 +48,14 @@ struct vh_policy {
 const char *vh_severity_name(enum vh_severity s)
 {
 	switch (s) {
-	case VH_SEV_ERROR: return "error";
-	case VH_SEV_WARN: return "warn";
-	case VH_SEV_INFO: return "info";
-	case VH_SEV_OFF: return "off";
+	case VH_SEV_ERROR:
+		return "error";
+	case VH_SEV_WARN:
+		return "warn";
+	case VH_SEV_INFO:
+		return "info";
+	case VH_SEV_OFF:
+		return "off";
 	}
 	return "?";
 }
@@ -60,10 +64,13 @@ static int parse_severities(json_object *obj, struct policy_scope *sc, const cha
 			    struct vh_err *err)
 {
 	if (!json_object_is_type(obj, json_type_object))
-		return vh_fail(err, "%s.severity must be an object of finding id to severity", where);
+		return vh_fail(err, "%s.severity must be an object of finding id to severity",
+			       where);
 	json_object_object_foreach(obj, id, val)
 	{
-		const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+		const char *s = json_object_is_type(val, json_type_string)
+					? json_object_get_string(val)
+					: "";
 		enum vh_severity sev;
 		if (!strcmp(s, "error"))
 			sev = VH_SEV_ERROR;
@@ -74,8 +81,10 @@ static int parse_severities(json_object *obj, struct policy_scope *sc, const cha
 		else if (!strcmp(s, "off"))
 			sev = VH_SEV_OFF;
 		else
-			return vh_fail(err, "%s.severity.%s must be error, warn, info or off", where, id);
-		if (sc->n_severities == MAX_SEVERITIES || strlen(id) >= sizeof(sc->severities[0].id))
+			return vh_fail(err, "%s.severity.%s must be error, warn, info or off",
+				       where, id);
+		if (sc->n_severities == MAX_SEVERITIES ||
+		    strlen(id) >= sizeof(sc->severities[0].id))
 			return vh_fail(err, "%s.severity: too many or too long finding ids", where);
 		vh_strlcpy(sc->severities[sc->n_severities].id, id, sizeof(sc->severities[0].id));
 		sc->severities[sc->n_severities++].severity = sev;
@@ -86,7 +95,8 @@ static int parse_severities(json_object *obj, struct policy_scope *sc, const cha
 static int parse_post_stop(json_object *val, struct policy_scope *sc, const char *where,
 			   struct vh_err *err)
 {
-	const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
+	const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+								   : "";
 	if (!strcmp(s, "keep"))
 		sc->post_stop = VH_POST_STOP_KEEP;
 	else if (!strcmp(s, "reset"))
@@ -144,9 +154,14 @@ static int parse_scope(json_object *obj, struct policy_scope *sc, bool global, c
 			sc->reset = json_object_get_boolean(val);
 			sc->has_reset = true;
 		} else if (!strcmp(key, "timeout_ms")) {
-			int64_t ms = json_object_is_type(val, json_type_int) ? json_object_get_int64(val) : -1;
+			int64_t ms = json_object_is_type(val, json_type_int)
+					     ? json_object_get_int64(val)
+					     : -1;
 			if (ms < 100 || ms > 600000)
-				return vh_fail(err, "%s.timeout_ms must be a whole number from 100 to 600000", where);
+				return vh_fail(
+					err,
+					"%s.timeout_ms must be a whole number from 100 to 600000",
+					where);
 			sc->timeout_ms = (unsigned)ms;
 			sc->has_timeout = true;
 		} else if (global && !strcmp(key, "vms")) {
@@ -295,15 +310,16 @@ enum vh_severity vh_policy_severity(const struct vh_policy *p, unsigned vmid, co
 				    enum vh_severity dflt)
 {
 	enum vh_severity s = dflt;
-	if (!p || scope_severity(vm_scope(p, vmid), id, &s) || scope_severity(&p->scopes[0], id, &s))
+	if (!p || scope_severity(vm_scope(p, vmid), id, &s) ||
+	    scope_severity(&p->scopes[0], id, &s))
 		return s;
 	return dflt;
 }
 
 /* The VM's scope if it sets the field, else the global one, else NULL. */
-#define POLICY_PICK(p, vmid, field)                                                            \
-	(vm_scope(p, vmid) && vm_scope(p, vmid)->has_##field ? vm_scope(p, vmid)               \
-	 : (p) && (p)->scopes[0].has_##field		     ? &(p)->scopes[0]                   \
+#define POLICY_PICK(p, vmid, field)                                              \
+	(vm_scope(p, vmid) && vm_scope(p, vmid)->has_##field ? vm_scope(p, vmid) \
+	 : (p) && (p)->scopes[0].has_##field                 ? &(p)->scopes[0]   \
 							     : NULL)
 
 enum vh_post_stop vh_policy_post_stop(const struct vh_policy *p, unsigned vmid)

@@ -61,7 +61,8 @@ static int unbind(struct vh_host *h, const char *dev, const char *driver, unsign
 		return vh_fail(err, "path too long");
 	struct vh_err e;
 	if (vh_sysfs_write(path, dev, ms, &e) < 0)
-		return vh_failc(err, e.code, "%s: driver %s did not let go: %s", dev, driver, e.msg);
+		return vh_failc(err, e.code, "%s: driver %s did not let go: %s", dev, driver,
+				e.msg);
 	return 0;
 }
 
@@ -100,8 +101,8 @@ int vh_bind_vfio(struct vh_host *h, const char *dev, unsigned ms, struct vh_err 
 	vh_current_driver(h, dev, now, sizeof(now));
 	if (strcmp(now, "vfio-pci")) /* the writes worked; the kernel did not bind it */
 		return vh_failc(err, EIO, "%s is still on %s after the unbind and probe%s", dev,
-			       now[0] ? now : "no driver",
-			       cur[0] && !strcmp(now, cur) ? ": the driver did not let go" : "");
+				now[0] ? now : "no driver",
+				cur[0] && !strcmp(now, cur) ? ": the driver did not let go" : "");
 	return 0;
 }
 
@@ -149,7 +150,8 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
 	}
 	if (vh_sysfs_write(path, dev, ms, &e) < 0 && probe(h, dev, ms, err) < 0) {
 		back_to(h, dev, cur_override, ms);
-		return vh_failc(err, e.code, "%s: cannot bind it back to %s: %s", dev, driver, e.msg);
+		return vh_failc(err, e.code, "%s: cannot bind it back to %s: %s", dev, driver,
+				e.msg);
 	}
 	char now[64];
 	vh_current_driver(h, dev, now, sizeof(now));
@@ -166,7 +168,8 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
  * this long for each of its writes. */
 #define DEFERRED_WRITE_MS (10u * 60 * 1000)
 
-int vh_restore_detached(struct vh_host *h, const char *dev, const char *driver, const char *override)
+int vh_restore_detached(struct vh_host *h, const char *dev, const char *driver,
+			const char *override)
 {
 	pid_t pid = fork();
 	if (pid < 0)

@@ -17,7 +17,8 @@ int vh_restore_driver(struct vh_host *h, const char *dev, const char *driver, co
 /* The same return, done by a detached process that holds none of the hook's
  * descriptors and waits as long as the device's stuck driver does (for a
  * device whose write timed out). Returns once that process is started. */
-int vh_restore_detached(struct vh_host *h, const char *dev, const char *driver, const char *override);
+int vh_restore_detached(struct vh_host *h, const char *dev, const char *driver,
+			const char *override);
 /* Writes 1 to the device's reset attribute. */
 int vh_reset_device(struct vh_host *h, const char *dev, unsigned ms, struct vh_err *err);
 

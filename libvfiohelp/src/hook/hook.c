@@ -56,7 +56,7 @@ struct hook {
 	unsigned timeout_ms;
 	int state_dir;
 	const char *verdict;
-	bool rollback_failed; /* keep the state: it still knows the original drivers */
+	bool rollback_failed;           /* keep the state: it still knows the original drivers */
 	char stuck[VH_PCI_ADDR_STRLEN]; /* a device whose write timed out: its driver hangs */
 	/* the VM's devices in this phase: the evaluation's at pre-start, the
 	 * state's at post-stop (a bus reset leaves them out of its users) */
@@ -96,7 +96,8 @@ static void print_findings(struct hook *hk, const struct vh_report *r)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct vh_finding *f = &r->findings[i];
-		say(hk, "%s %s %s: %s", vh_severity_name(f->severity), f->id, f->subject, f->message);
+		say(hk, "%s %s %s: %s", vh_severity_name(f->severity), f->id, f->subject,
+		    f->message);
 		if (f->fix[0])
 			say(hk, "  fix: %s", f->fix);
 	}
@@ -176,8 +177,8 @@ static void keep_matching_records(struct hook *hk, struct vh_state *st)
 		struct vh_pci_addr a;
 		const struct vh_device *d = NULL;
 		if (vh_pci_addr_parse(sd->addr, strlen(sd->addr), &a) == 0 &&
-		    (d = vh_host_device(hk->h, &a, NULL)) && d->present && d->vendor == sd->vendor &&
-		    d->device == sd->device)
+		    (d = vh_host_device(hk->h, &a, NULL)) && d->present &&
+		    d->vendor == sd->vendor && d->device == sd->device)
 			st->devices[kept++] = *sd;
 		else
 			say(hk, "state record of %s dropped: the address no longer holds %04x:%04x",
@@ -216,9 +217,12 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 		sd->device = d->device;
 		/* What cannot be recorded exactly cannot be restored: refuse. */
 		if (vh_current_driver(hk->h, d->name, sd->driver, sizeof(sd->driver)) < 0 ||
-		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override), hk->timeout_ms) < 0)
-			return vh_fail(err, "%s: its driver or driver_override cannot be read or recorded "
-				       "exactly", d->name);
+		    vh_current_override(hk->h, d->name, sd->override, sizeof(sd->override),
+					hk->timeout_ms) < 0)
+			return vh_fail(err,
+				       "%s: its driver or driver_override cannot be read or recorded "
+				       "exactly",
+				       d->name);
 	}
 	return vh_state_save(hk->state_dir, st, err);
 }
@@ -237,25 +241,31 @@ static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH
 			 * which puts the device back once the driver lets go. */
 			hk->rollback_failed = true;
 			if (vh_restore_detached(hk->h, sd->addr, sd->driver, sd->override) == 0) {
-				say(hk, "error rollback %s deferred: its driver did not let go within %u ms; "
+				say(hk,
+				    "error rollback %s deferred: its driver did not let go within %u ms; "
 				    "a detached helper holding none of the hook's descriptors puts it back "
-				    "on %s once it does", sd->addr, hk->timeout_ms,
+				    "on %s once it does",
+				    sd->addr, hk->timeout_ms,
 				    sd->driver[0] ? sd->driver : "no driver");
 				continue;
 			}
-			say(hk, "error rollback %s: its driver did not let go within %u ms", sd->addr,
-			    hk->timeout_ms);
-			say(hk, "  fix: once dmesg shows the driver let go: echo '%s' > "
+			say(hk, "error rollback %s: its driver did not let go within %u ms",
+			    sd->addr, hk->timeout_ms);
+			say(hk,
+			    "  fix: once dmesg shows the driver let go: echo '%s' > "
 			    "/sys/bus/pci/devices/%s/driver_override && echo %s > "
-			    "/sys/bus/pci/drivers_probe   # or reboot", sd->override, sd->addr, sd->addr);
+			    "/sys/bus/pci/drivers_probe   # or reboot",
+			    sd->override, sd->addr, sd->addr);
 			continue;
 		}
-		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
+		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms,
+				      &e) < 0) {
 			hk->rollback_failed = true;
-			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr, e.msg,
-			    sd->addr);
+			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr,
+			    e.msg, sd->addr);
 		} else
-			say(hk, "rolled back %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
+			say(hk, "rolled back %s to %s", sd->addr,
+			    sd->driver[0] ? sd->driver : "no driver");
 	}
 }
 
@@ -273,13 +283,16 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		if (!strcmp(cur, "vfio-pci"))
 			continue;
 		if (n_moved == VH_STATE_MAX_DEVICES) { /* pre_start counted; never reached */
-			say(hk, "error bind %s: more than %d devices to move", d->name, VH_STATE_MAX_DEVICES);
+			say(hk, "error bind %s: more than %d devices to move", d->name,
+			    VH_STATE_MAX_DEVICES);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
 		if (d->sriov_numvfs) { /* sriov-vfs-in-use refuses first; never reached */
-			say(hk, "error bind %s: an SR-IOV PF with %u VFs enabled: unbinding its driver "
-			    "removes them", d->name, d->sriov_numvfs);
+			say(hk,
+			    "error bind %s: an SR-IOV PF with %u VFs enabled: unbinding its driver "
+			    "removes them",
+			    d->name, d->sriov_numvfs);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
@@ -289,7 +302,8 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 			if (e.code == ETIMEDOUT)
 				vh_strlcpy(hk->stuck, d->name, sizeof(hk->stuck));
 			say(hk, "error bind %s: %s", d->name, e.msg);
-			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver", cur[0] ? cur : "vfio-pci", d->name);
+			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver",
+			    cur[0] ? cur : "vfio-pci", d->name);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
@@ -337,14 +351,15 @@ static size_t host_users_on_bus(struct hook *hk, const struct vh_device *d, char
 		    vh_link_basename(link, drv, sizeof(drv)) < 0)
 			drv[0] = '\0';
 		char who[128];
-		if (ours(hk, &a) || (vh_driver_harmless(drv) && !owned_elsewhere(hk, &a, who, sizeof(who))))
+		if (ours(hk, &a) ||
+		    (vh_driver_harmless(drv) && !owned_elsewhere(hk, &a, who, sizeof(who))))
 			continue; /* a VF on vfio-pci in another VM is a user too */
 		if (!drv[0])
 			vh_strlcpy(drv, "in use by another VM", sizeof(drv));
 		n++;
 		if (used < size)
-			used += (size_t)snprintf(names + used, size - used, "%s%s (%s)", used ? ", " : "",
-						 e->d_name, drv);
+			used += (size_t)snprintf(names + used, size - used, "%s%s (%s)",
+						 used ? ", " : "", e->d_name, drv);
 	}
 	if (dp)
 		closedir(dp);
@@ -359,7 +374,8 @@ static void without_bus(const char *methods, char *out, size_t size)
 	for (const char *p = methods; *p;) {
 		size_t n = strcspn(p, " ");
 		if (n && !(n == 3 && !strncmp(p, "bus", 3)) && used + n + 2 < size)
-			used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? " " : "", (int)n, p);
+			used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? " " : "",
+						 (int)n, p);
 		p += n + (p[n] == ' ');
 	}
 }
@@ -369,8 +385,10 @@ static int reset_failed(struct hook *hk, const struct vh_device *d, const char *
 {
 	say(hk, "%s reset %s: %s", fatal ? "error" : "warn", d->name, why);
 	if (fatal)
-		say(hk, "  fix: check dmesg for %s; to start without the hook's reset (Proxmox resets "
-		    "the device itself), set \"reset\": false in /etc/pve/vfiohelp.json", d->name);
+		say(hk,
+		    "  fix: check dmesg for %s; to start without the hook's reset (Proxmox resets "
+		    "the device itself), set \"reset\": false in /etc/pve/vfiohelp.json",
+		    d->name);
 	return -1;
 }
 
@@ -390,13 +408,16 @@ static int reset_one(struct hook *hk, const struct vh_device *d, bool fatal)
 	}
 	without_bus(d->reset_method, narrow, sizeof(narrow));
 	if (!narrow[0]) {
-		say(hk, "info reset %s skipped: only a bus reset is possible and it would also reset %s",
+		say(hk,
+		    "info reset %s skipped: only a bus reset is possible and it would also reset %s",
 		    d->name, users);
 		return 0;
 	}
-	if (vh_host_path(hk->h, path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", d->name) < 0 ||
+	if (vh_host_path(hk->h, path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
+			 d->name) < 0 ||
 	    vh_sysfs_write(path, narrow, hk->timeout_ms, &e) < 0) {
-		say(hk, "info reset %s skipped: cannot leave out the bus reset that would also reset %s",
+		say(hk,
+		    "info reset %s skipped: cannot leave out the bus reset that would also reset %s",
 		    d->name, users);
 		return 0;
 	}
@@ -406,8 +427,8 @@ static int reset_one(struct hook *hk, const struct vh_device *d, bool fatal)
 	else
 		say(hk, "reset %s (%s; no bus reset: %s share the bus)", d->name, narrow, users);
 	if (vh_sysfs_write(path, d->reset_method, hk->timeout_ms, &e) < 0) {
-		snprintf(why, sizeof(why), "could not restore reset_method '%s': %s", d->reset_method,
-			 e.msg);
+		snprintf(why, sizeof(why), "could not restore reset_method '%s': %s",
+			 d->reset_method, e.msg);
 		rc = reset_failed(hk, d, why, fatal);
 	}
 	return rc;
@@ -425,8 +446,10 @@ static int reset_device(struct hook *hk, const struct vh_device *d, bool fatal)
 		return 0;
 	}
 	if (d->sriov_numvfs) {
-		say(hk, "info reset %s skipped: it is an SR-IOV PF with %u VFs enabled, which a reset "
-		    "would remove", d->name, d->sriov_numvfs);
+		say(hk,
+		    "info reset %s skipped: it is an SR-IOV PF with %u VFs enabled, which a reset "
+		    "would remove",
+		    d->name, d->sriov_numvfs);
 		return 0;
 	}
 	if (!d->has_reset || !d->reset_method[0]) {
@@ -466,7 +489,8 @@ static int pre_start(struct hook *hk)
 	if (!r) {
 		say(hk, "error evaluation: %s", e.msg);
 		hk->verdict = "block";
-		say(hk, "pre-start VM %u: start refused: the hook could not evaluate the host", hk->vmid);
+		say(hk, "pre-start VM %u: start refused: the hook could not evaluate the host",
+		    hk->vmid);
 		return 1;
 	}
 	print_findings(hk, r);
@@ -475,7 +499,8 @@ static int pre_start(struct hook *hk)
 	size_t blocking = unrepairable_errors(hk, r);
 	if (blocking) {
 		hk->verdict = "block";
-		say(hk, "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
+		say(hk,
+		    "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
 		    hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
 		hk->r = NULL;
 		vh_report_free(r);
@@ -486,7 +511,8 @@ static int pre_start(struct hook *hk)
 		n_touch += hook_may_touch(&r->devices[i]);
 	if (n_touch > VH_STATE_MAX_DEVICES) {
 		hk->verdict = "block";
-		say(hk, "error devices: VM %u has %zu devices to bind; the hook can track at most %d",
+		say(hk,
+		    "error devices: VM %u has %zu devices to bind; the hook can track at most %d",
 		    hk->vmid, n_touch, VH_STATE_MAX_DEVICES);
 		say(hk, "pre-start VM %u: start refused before any change", hk->vmid);
 		hk->r = NULL;
@@ -513,8 +539,10 @@ static int pre_start(struct hook *hk)
 		if (!hk->rollback_failed)
 			vh_state_clear(hk->state_dir, hk->vmid);
 		hk->verdict = "block";
-		say(hk, "pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
-			"%zu warning%s)", hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
+		say(hk,
+		    "pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
+		    "%zu warning%s)",
+		    hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
 		    warns == 1 ? "" : "s");
 		free(st);
 		return 1;
@@ -528,8 +556,9 @@ static int pre_start(struct hook *hk)
 		if (after)
 			for (size_t i = 0; i < after->n_findings; i++)
 				if (after->findings[i].severity == VH_SEV_ERROR)
-					say(hk, "error %s %s: %s (after repairs)", after->findings[i].id,
-					    after->findings[i].subject, after->findings[i].message);
+					say(hk, "error %s %s: %s (after repairs)",
+					    after->findings[i].id, after->findings[i].subject,
+					    after->findings[i].message);
 		rollback_recorded(hk, st);
 		if (!hk->rollback_failed)
 			vh_state_clear(hk->state_dir, hk->vmid);
@@ -537,9 +566,11 @@ static int pre_start(struct hook *hk)
 	vh_report_free(after);
 	free(st);
 	hk->verdict = left ? "block" : "allow";
-	say(hk, "pre-start VM %u: start %s (%zu error%s, %zu warning%s; %u module%s loaded, %u device%s "
-		"moved to vfio-pci)", hk->vmid, left ? "refused" : "allowed", left, left == 1 ? "" : "s",
-	    warns, warns == 1 ? "" : "s", n_loaded, n_loaded == 1 ? "" : "s", n_moved,
+	say(hk,
+	    "pre-start VM %u: start %s (%zu error%s, %zu warning%s; %u module%s loaded, %u device%s "
+	    "moved to vfio-pci)",
+	    hk->vmid, left ? "refused" : "allowed", left, left == 1 ? "" : "s", warns,
+	    warns == 1 ? "" : "s", n_loaded, n_loaded == 1 ? "" : "s", n_moved,
 	    n_moved == 1 ? "" : "s");
 	return left ? 1 : 0;
 }
@@ -563,7 +594,8 @@ static bool qemu_holds_group(struct hook *hk, int group, long *pid_out)
 	while (d && !found && (e = readdir(d))) {
 		char link[PATH_MAX];
 		ssize_t n;
-		if (e->d_name[0] == '.' || vh_format(link, sizeof(link), "%s/%s", path, e->d_name) < 0)
+		if (e->d_name[0] == '.' ||
+		    vh_format(link, sizeof(link), "%s/%s", path, e->d_name) < 0)
 			continue;
 		if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
 			target[n] = '\0';
@@ -595,11 +627,15 @@ static int post_start(struct hook *hk)
 		if (d->iommu_group < 0)
 			continue;
 		bool node = vh_host_path(hk->h, dev_vfio, sizeof(dev_vfio), "/dev/vfio/%d",
-					 d->iommu_group) == 0 && vh_path_exists(dev_vfio);
+					 d->iommu_group) == 0 &&
+			    vh_path_exists(dev_vfio);
 		bool held = qemu_holds_group(hk, d->iommu_group, &pid);
 		say(hk, "%s %s: on %s, /dev/vfio/%d %s, %s", held ? "ok" : "warn", d->name,
-		    d->driver[0] ? d->driver : "no driver", d->iommu_group, node ? "present" : "missing",
-		    held ? "held by QEMU" : pid ? "not held by QEMU" : "no QEMU pid file");
+		    d->driver[0] ? d->driver : "no driver", d->iommu_group,
+		    node ? "present" : "missing",
+		    held  ? "held by QEMU"
+		    : pid ? "not held by QEMU"
+			  : "no QEMU pid file");
 	}
 	vh_report_free(r);
 	return 0;
@@ -622,8 +658,11 @@ static const struct vh_device *recorded_device(struct hook *hk, const struct vh_
 	    !(d = vh_host_device(hk->h, &a, &e)))
 		return snprintf(why, size, "its address cannot be read"), NULL;
 	if (!d->present || d->vendor != sd->vendor || d->device != sd->device)
-		return snprintf(why, size, "the state names %04x:%04x there, which is not the device "
-				"there now", sd->vendor, sd->device), NULL;
+		return snprintf(why, size,
+				"the state names %04x:%04x there, which is not the device "
+				"there now",
+				sd->vendor, sd->device),
+		       NULL;
 	if (vh_current_driver(hk->h, sd->addr, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci"))
 		return snprintf(why, size, "it is not on vfio-pci now"), NULL;
 	if (owned_elsewhere(hk, &a, who, sizeof(who)))
@@ -665,8 +704,8 @@ static bool state_of_this_boot(struct hook *hk, const struct vh_state *st)
 	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
 	if (!strcmp(st->boot_id, boot_id))
 		return true;
-	say(hk, "state of VM %u is from another boot (%s); nothing in it is returned",
-	    hk->vmid, st->boot_id[0] ? st->boot_id : "no boot id");
+	say(hk, "state of VM %u is from another boot (%s); nothing in it is returned", hk->vmid,
+	    st->boot_id[0] ? st->boot_id : "no boot id");
 	return false;
 }
 
@@ -691,8 +730,9 @@ static int post_stop(struct hook *hk)
 				st->devices[kept++] = st->devices[i];
 		st->n_devices = kept;
 	} else if (have <= 0)
-		say(hk, "nothing to return: %s", have == 0 ? "pre-start moved no device of this VM"
-							  : "the state cannot be read");
+		say(hk, "nothing to return: %s",
+		    have == 0 ? "pre-start moved no device of this VM"
+			      : "the state cannot be read");
 	if (kept && vh_state_save(hk->state_dir, st, &e) == 0)
 		say(hk, "state of VM %u kept: %zu device%s not returned", hk->vmid, kept,
 		    kept == 1 ? "" : "s");
@@ -715,11 +755,14 @@ static void write_hook_log(struct hook *hk, int rc)
 	json_object_object_add(o, "vmid", json_object_new_int64(hk->vmid));
 	json_object_object_add(o, "phase", json_object_new_string(phase_names[hk->phase]));
 	json_object_object_add(o, "exit", json_object_new_int(rc));
-	json_object_object_add(o, "verdict", hk->verdict ? json_object_new_string(hk->verdict) : NULL);
+	json_object_object_add(o, "verdict",
+			       hk->verdict ? json_object_new_string(hk->verdict) : NULL);
 	json_object_object_add(o, "lines", json_object_get(hk->lines));
 	struct vh_err e;
-	if (vh_hooklog_append(hk->h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-									 JSON_C_TO_STRING_NOSLASHESCAPE),
+	if (vh_hooklog_append(hk->h,
+			      json_object_to_json_string_ext(o,
+							     JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE),
 			      &e) < 0)
 		/* stderr: stdout's last line must stay the verdict */
 		fprintf(stderr, "vfio-hook: warn hook log: %s\n", e.msg);
@@ -748,7 +791,8 @@ static int run_locked(struct hook *hk)
 			close(hk->state_dir);
 		if (hk->phase == VH_PHASE_PRE_START) {
 			hk->verdict = "block";
-			say(hk, "pre-start VM %u: start refused: no state directory or lock", hk->vmid);
+			say(hk, "pre-start VM %u: start refused: no state directory or lock",
+			    hk->vmid);
 			return 1;
 		}
 		return 0;
@@ -795,7 +839,8 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 		else if (phase == VH_PHASE_POST_START)
 			rc = post_start(&hk);
 		else
-			say(&hk, "pre-stop VM %u: nothing to do; devices stay on vfio-pci until post-stop",
+			say(&hk,
+			    "pre-stop VM %u: nothing to do; devices stay on vfio-pci until post-stop",
 			    vmid);
 	}
 	write_hook_log(&hk, rc);

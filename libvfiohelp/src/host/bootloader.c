@@ -19,10 +19,14 @@
 const char *vh_boot_kind_name(enum vh_boot_kind k)
 {
 	switch (k) {
-	case VH_BOOT_GRUB: return "grub";
-	case VH_BOOT_SYSTEMD_BOOT: return "systemd-boot";
-	case VH_BOOT_GRUB_PROXMOX_BOOT: return "grub-proxmox-boot";
-	default: return "unknown";
+	case VH_BOOT_GRUB:
+		return "grub";
+	case VH_BOOT_SYSTEMD_BOOT:
+		return "systemd-boot";
+	case VH_BOOT_GRUB_PROXMOX_BOOT:
+		return "grub-proxmox-boot";
+	default:
+		return "unknown";
 	}
 }
 
@@ -65,22 +69,27 @@ void vh_boot_detect(struct vh_host *h, struct vh_boot *out)
 	out->kind = VH_BOOT_UNKNOWN;
 	if (vh_cmdline_has(cmdline, "BOOT_IMAGE=", NULL, 0)) {
 		out->kind = grub;
-		snprintf(out->why, sizeof(out->why), "/proc/cmdline carries BOOT_IMAGE= (GRUB booted it)%s", esps);
+		snprintf(out->why, sizeof(out->why),
+			 "/proc/cmdline carries BOOT_IMAGE= (GRUB booted it)%s", esps);
 	} else if (strstr(cmdline, "initrd=\\EFI\\")) {
 		out->kind = VH_BOOT_SYSTEMD_BOOT;
-		snprintf(out->why, sizeof(out->why), "/proc/cmdline starts with initrd=\\EFI\\... (systemd-boot booted it)");
+		snprintf(out->why, sizeof(out->why),
+			 "/proc/cmdline starts with initrd=\\EFI\\... (systemd-boot booted it)");
 	} else if (info) {
 		out->kind = info == 's' ? VH_BOOT_SYSTEMD_BOOT : grub;
 		snprintf(out->why, sizeof(out->why), "the EFI variable LoaderInfo names %s",
 			 info == 's' ? "systemd-boot" : "GRUB");
 	} else if (!pbt) {
 		out->kind = VH_BOOT_GRUB;
-		snprintf(out->why, sizeof(out->why), "no /etc/kernel/proxmox-boot-uuids: the installer's GRUB (ext4/xfs root)");
+		snprintf(out->why, sizeof(out->why),
+			 "no /etc/kernel/proxmox-boot-uuids: the installer's GRUB (ext4/xfs root)");
 	} else if (!efi) {
 		out->kind = VH_BOOT_GRUB_PROXMOX_BOOT;
-		snprintf(out->why, sizeof(out->why), "BIOS boot (no /sys/firmware/efi) with proxmox-boot-tool: GRUB");
+		snprintf(out->why, sizeof(out->why),
+			 "BIOS boot (no /sys/firmware/efi) with proxmox-boot-tool: GRUB");
 	} else {
-		snprintf(out->why, sizeof(out->why), "UEFI with proxmox-boot-tool, but neither /proc/cmdline "
+		snprintf(out->why, sizeof(out->why),
+			 "UEFI with proxmox-boot-tool, but neither /proc/cmdline "
 			 "nor LoaderInfo tells systemd-boot from GRUB (check the ESP: loader/loader.conf or "
 			 "EFI/proxmox/grubx64.efi)");
 	}
@@ -90,7 +99,8 @@ void vh_boot_detect(struct vh_host *h, struct vh_boot *out)
 static char *read_conf(struct vh_host *h, const char *abs, size_t *len)
 {
 	char path[PATH_MAX], *text = NULL;
-	if (vh_host_path(h, path, sizeof(path), "%s", abs) < 0 || vh_slurp(path, 1u << 20, &text, len) < 0)
+	if (vh_host_path(h, path, sizeof(path), "%s", abs) < 0 ||
+	    vh_slurp(path, 1u << 20, &text, len) < 0)
 		return NULL;
 	return text;
 }
@@ -111,7 +121,8 @@ static size_t grub_dropins(struct vh_host *h, char names[][256], size_t max)
 	DIR *d = opendir(path);
 	for (struct dirent *e; d && n < max && (e = readdir(d));) {
 		size_t l = strlen(e->d_name);
-		if (l > 4 && l < 256 && !strcmp(e->d_name + l - 4, ".cfg") && vh_is_safe_component(e->d_name))
+		if (l > 4 && l < 256 && !strcmp(e->d_name + l - 4, ".cfg") &&
+		    vh_is_safe_component(e->d_name))
 			vh_strlcpy(names[n++], e->d_name, 256);
 	}
 	if (d)

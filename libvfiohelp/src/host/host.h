@@ -11,9 +11,9 @@ struct pci_access;
 struct kmod_ctx;
 
 struct vh_host {
-	char root[PATH_MAX];   /* "" for the live system */
+	char root[PATH_MAX]; /* "" for the live system */
 	bool live;
-	bool want_names;       /* look devices up in pci.ids */
+	bool want_names; /* look devices up in pci.ids */
 
 	/* libpci (pcidev.c): opened on the first device read. Its error
 	 * callback must not return, so it longjmps back to pci_guard. */
@@ -28,7 +28,7 @@ struct vh_host {
 	/* libkmod (kmods.c): opened on first use */
 	struct kmod_ctx *kmod;
 	char kver[128];
-	char *proc_modules;    /* <root>/proc/modules, read once */
+	char *proc_modules; /* <root>/proc/modules, read once */
 
 	/* the devices running VMs' configs pass (pve/ownership.c), read once */
 	bool running_loaded, running_unknown;

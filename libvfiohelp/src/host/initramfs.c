@@ -21,7 +21,7 @@
 
 #define MAX_CONF_BYTES (1u << 20) /* no modprobe.d file is this large */
 #define MAX_CONF_FILES 4096
-#define MAX_ARCHIVES 8            /* early microcode, main: a few more is generous */
+#define MAX_ARCHIVES 8 /* early microcode, main: a few more is generous */
 
 void vh_conf_set_free(struct vh_conf_set *s)
 {
@@ -160,7 +160,8 @@ static int read_archive(int fd, off_t off, struct vh_conf_set *out, bool *compre
 		char key[192], *data;
 		size_t len;
 		unsigned type = archive_entry_filetype(e);
-		if (!conf_key(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", key, sizeof(key)) ||
+		if (!conf_key(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", key,
+			      sizeof(key)) ||
 		    (type != AE_IFREG && type != AE_IFLNK))
 			continue;
 		if (entry_data(a, e, &data, &len) < 0 || conf_add(out, key, data, len) < 0) {
@@ -168,7 +169,8 @@ static int read_archive(int fd, off_t off, struct vh_conf_set *out, bool *compre
 			break;
 		}
 	}
-	*compressed = archive_filter_count(a) > 1 && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+	*compressed = archive_filter_count(a) > 1 &&
+		      archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
 	if (rc != ARCHIVE_EOF)
 		vh_fail(err, "archive at byte %lld: %s", (long long)off,
 			archive_error_string(a) ? archive_error_string(a) : "not a cpio archive");
@@ -190,7 +192,8 @@ static off_t trailer_end(int fd, off_t start, off_t from, off_t size)
 		for (char *p = buf; (p = memmem(p, (size_t)(buf + n - p), "TRAILER!!!", 11));) {
 			off_t hdr = pos + (p - buf) - 110;
 			char head[110];
-			if (hdr >= start && pread(fd, head, sizeof(head), hdr) == (ssize_t)sizeof(head) &&
+			if (hdr >= start &&
+			    pread(fd, head, sizeof(head), hdr) == (ssize_t)sizeof(head) &&
 			    !strncmp(head, "07070", 5) && !strncasecmp(head + 94, "0000000B", 8))
 				return start + (((hdr - start) + 110 + 11 + 3) & ~(off_t)3);
 			p++;
@@ -246,7 +249,8 @@ int vh_initramfs_read(const char *path, struct vh_conf_set *out, struct vh_err *
 			break; /* the compressed archive is the last one mkinitramfs writes */
 		off_t end = trailer_end(fd, off, off + (last > 0 ? last + 110 : 0), st.st_size);
 		if (end < 0)
-			rc = vh_fail(err, "%s: an uncompressed archive without its TRAILER!!!", path);
+			rc = vh_fail(err, "%s: an uncompressed archive without its TRAILER!!!",
+				     path);
 		off = end;
 	}
 	close(fd);
@@ -281,7 +285,8 @@ static const char *const conf_dirs[][2] = {
 };
 
 /* Calls fn for each *.conf of the three directories, with its path and key. */
-static int each_disk_conf(struct vh_host *h, int (*fn)(void *, const char *, const char *), void *ctx)
+static int each_disk_conf(struct vh_host *h, int (*fn)(void *, const char *, const char *),
+			  void *ctx)
 {
 	for (size_t i = 0; i < VH_ARRAY_SIZE(conf_dirs); i++) {
 		char dir[PATH_MAX];
@@ -291,7 +296,8 @@ static int each_disk_conf(struct vh_host *h, int (*fn)(void *, const char *, con
 		for (struct dirent *e; d && (e = readdir(d));) {
 			char key[192], path[PATH_MAX + 256];
 			size_t n = strlen(e->d_name);
-			if (n <= 5 || strcmp(e->d_name + n - 5, ".conf") || !vh_is_safe_component(e->d_name) ||
+			if (n <= 5 || strcmp(e->d_name + n - 5, ".conf") ||
+			    !vh_is_safe_component(e->d_name) ||
 			    vh_format(key, sizeof(key), "%s/%s", conf_dirs[i][1], e->d_name) < 0 ||
 			    vh_format(path, sizeof(path), "%s/%s", dir, e->d_name) < 0)
 				continue;
@@ -336,8 +342,10 @@ bool vh_conf_set_differ(const struct vh_conf_set *image, const struct vh_conf_se
 	bool differ = false;
 	for (size_t i = 0; i < disk->n; i++) {
 		const struct vh_conf_file *in = conf_find(image, disk->f[i].key);
-		if (!in || in->len != disk->f[i].len || memcmp(in->data, disk->f[i].data, in->len)) {
-			say(detail, size, disk->f[i].key, in ? "differs from the image's copy" : "is not in the image");
+		if (!in || in->len != disk->f[i].len ||
+		    memcmp(in->data, disk->f[i].data, in->len)) {
+			say(detail, size, disk->f[i].key,
+			    in ? "differs from the image's copy" : "is not in the image");
 			differ = true;
 		}
 	}
@@ -425,8 +433,8 @@ static bool cache_load(struct vh_host *h, uint64_t key, struct vh_initramfs_judg
 	unsigned long long k;
 	int v, used = 0;
 	char kver[128];
-	if (sscanf(text, "vfiohelp-initramfs 1 %llx %d %127s\n%n", &k, &v, kver, &used) != 3 || !used ||
-	    k != key || v < VH_INITRAMFS_FRESH || v > VH_INITRAMFS_UNREADABLE)
+	if (sscanf(text, "vfiohelp-initramfs 1 %llx %d %127s\n%n", &k, &v, kver, &used) != 3 ||
+	    !used || k != key || v < VH_INITRAMFS_FRESH || v > VH_INITRAMFS_UNREADABLE)
 		return false;
 	out->verdict = (enum vh_initramfs_verdict)v;
 	vh_strlcpy(out->kver, strcmp(kver, "-") ? kver : "", sizeof(out->kver));
@@ -446,7 +454,8 @@ static void cache_store(struct vh_host *h, uint64_t key, const struct vh_initram
 		return;
 	char text[1024];
 	int n = snprintf(text, sizeof(text), "vfiohelp-initramfs 1 %llx %d %s\n%s\n",
-			 (unsigned long long)key, (int)j->verdict, j->kver[0] ? j->kver : "-", j->detail);
+			 (unsigned long long)key, (int)j->verdict, j->kver[0] ? j->kver : "-",
+			 j->detail);
 	bool ok = n > 0 && (size_t)n < sizeof(text) && write(fd, text, (size_t)n) == n;
 	close(fd);
 	if (!ok || rename(tmp, path) < 0)
@@ -461,9 +470,11 @@ static void judge_image(struct vh_host *h, const char *kver, const struct vh_con
 	struct vh_conf_set image = { 0 };
 	struct vh_err e;
 	vh_strlcpy(out->kver, kver, sizeof(out->kver));
-	if (image_path(h, kver, path, sizeof(path)) < 0 || vh_initramfs_read(path, &image, &e) < 0) {
+	if (image_path(h, kver, path, sizeof(path)) < 0 ||
+	    vh_initramfs_read(path, &image, &e) < 0) {
 		out->verdict = VH_INITRAMFS_UNREADABLE;
-		snprintf(out->detail, sizeof(out->detail), "/boot/initrd.img-%s cannot be read (%s)", kver,
+		snprintf(out->detail, sizeof(out->detail),
+			 "/boot/initrd.img-%s cannot be read (%s)", kver,
 			 errno == ENOENT ? "no such file" : "not a cpio image libarchive reads");
 	} else if (vh_conf_set_differ(&image, disk, out->detail, sizeof(out->detail))) {
 		out->verdict = VH_INITRAMFS_STALE;
@@ -480,7 +491,8 @@ void vh_initramfs_judge(struct vh_host *h, struct vh_initramfs_judgement *out)
 	memset(out, 0, sizeof(*out));
 	out->verdict = VH_INITRAMFS_UNREADABLE;
 	if (!nk) {
-		vh_strlcpy(out->detail, "the running kernel's release is unknown and /boot holds no kernel",
+		vh_strlcpy(out->detail,
+			   "the running kernel's release is unknown and /boot holds no kernel",
 			   sizeof(out->detail));
 		return;
 	}

@@ -36,9 +36,9 @@ bool vh_conf_set_differ(const struct vh_conf_set *image, const struct vh_conf_se
 enum vh_initramfs_verdict { VH_INITRAMFS_FRESH, VH_INITRAMFS_STALE, VH_INITRAMFS_UNREADABLE };
 struct vh_initramfs_judgement {
 	enum vh_initramfs_verdict verdict;
-	char kver[128];    /* the kernel whose image is stale or unreadable */
+	char kver[128]; /* the kernel whose image is stale or unreadable */
 	char detail[512];
-	bool reused;       /* the verdict came from /run/vfiohelp/initramfs.verdict */
+	bool reused; /* the verdict came from /run/vfiohelp/initramfs.verdict */
 };
 /* Judges the images of the running kernel and of the kernel that boots
  * next. The verdict is kept in <root>/run/vfiohelp/initramfs.verdict (only

@@ -66,7 +66,8 @@ int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr **out, siz
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
 			continue;
 		if (*count == cap) {
-			struct vh_pci_addr *grown = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(a));
+			struct vh_pci_addr *grown = realloc(*out,
+							    (cap = cap ? cap * 2 : 16) * sizeof(a));
 			if (!grown) {
 				closedir(d);
 				free(*out);
@@ -139,7 +140,8 @@ bool vh_unsafe_interrupts(struct vh_host *h, enum vh_unsafe_source *source)
 		*source = VH_UNSAFE_PARAM;
 		return yes(value);
 	}
-	if (vh_module_option(h, "vfio_iommu_type1", "allow_unsafe_interrupts", value, sizeof(value))) {
+	if (vh_module_option(h, "vfio_iommu_type1", "allow_unsafe_interrupts", value,
+			     sizeof(value))) {
 		*source = VH_UNSAFE_MODPROBE;
 		return yes(value);
 	}

@@ -26,9 +26,9 @@ bool vh_interrupts_parse(const char *text, size_t len);
 
 /* Where vfio_iommu_type1's allow_unsafe_interrupts comes from. */
 enum vh_unsafe_source {
-	VH_UNSAFE_DEFAULT,   /* module not loaded, no modprobe.d option: off */
-	VH_UNSAFE_PARAM,     /* /sys/module/vfio_iommu_type1/parameters/... */
-	VH_UNSAFE_MODPROBE,  /* options vfio_iommu_type1 allow_unsafe_interrupts=... */
+	VH_UNSAFE_DEFAULT,  /* module not loaded, no modprobe.d option: off */
+	VH_UNSAFE_PARAM,    /* /sys/module/vfio_iommu_type1/parameters/... */
+	VH_UNSAFE_MODPROBE, /* options vfio_iommu_type1 allow_unsafe_interrupts=... */
 };
 /* Whether vfio allows devices without interrupt remapping: the loaded
  * module's parameter, else what modprobe.d gives it at load. */

@@ -31,7 +31,8 @@ int vh_host_kernel_release(struct vh_host *h, struct vh_err *err)
 	return 0;
 }
 
-const char *const vh_vfio_modules[VH_VFIO_MODULE_COUNT] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+const char *const vh_vfio_modules[VH_VFIO_MODULE_COUNT] = { "vfio", "vfio_iommu_type1",
+							    "vfio_pci" };
 
 /* libkmod must not print into the task log: every line there starts with
  * "vfio-hook:". kmod_new parses modprobe.d, and logs its complaints (a
@@ -135,7 +136,8 @@ int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct v
 		if (*p == '-')
 			*p = '_';
 	if (vh_is_safe_component(under) &&
-	    vh_host_path(h, path, sizeof(path), "/sys/module/%s", under) == 0 && vh_path_exists(path)) {
+	    vh_host_path(h, path, sizeof(path), "/sys/module/%s", under) == 0 &&
+	    vh_path_exists(path)) {
 		*loaded = true;
 		return 0;
 	}
@@ -163,7 +165,8 @@ bool vh_kmod_indexed(struct vh_host *h)
 {
 	char path[PATH_MAX];
 	return vh_host_kernel_release(h, NULL) == 0 &&
-	       vh_host_path(h, path, sizeof(path), "/lib/modules/%s/modules.dep.bin", h->kver) == 0 &&
+	       vh_host_path(h, path, sizeof(path), "/lib/modules/%s/modules.dep.bin", h->kver) ==
+		       0 &&
 	       vh_path_exists(path);
 }
 
@@ -354,8 +357,8 @@ int vh_etc_modules(struct vh_host *h, struct vh_etc_module *out, size_t max, siz
 int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err)
 {
 	if (!h->live)
-		return vh_fail(err, "cannot load %s: %s is a host tree, not the running system", name,
-			       vh_host_root(h));
+		return vh_fail(err, "cannot load %s: %s is a host tree, not the running system",
+			       name, vh_host_root(h));
 	struct kmod_ctx *ctx = vh_kmod(h, err);
 	if (!ctx)
 		return -1;
@@ -366,8 +369,9 @@ int vh_module_load(struct vh_host *h, const char *name, struct vh_err *err)
 	 * refuses blacklisted aliases, like modprobe. An "install" command in
 	 * modprobe.d would run through a shell: the hook never runs one, so
 	 * such a module is loaded as if the command were not there. */
-	int rc = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY |
-							      KMOD_PROBE_IGNORE_COMMAND,
+	int rc = kmod_module_probe_insert_module(mod,
+						 KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY |
+							 KMOD_PROBE_IGNORE_COMMAND,
 						 NULL, NULL, NULL, NULL);
 	kmod_module_unref(mod);
 	vh_kmods_forget_loaded(h);

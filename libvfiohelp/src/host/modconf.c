@@ -26,14 +26,16 @@ static bool next_line(const char *text, size_t len, size_t *pos, const char **li
 
 /* The words of line[0..n) split at blanks into words[] (each NUL-terminated
  * copy in buf); returns how many, at most max. */
-static size_t split_words(const char *line, size_t n, char *buf, size_t size, char **words, size_t max)
+static size_t split_words(const char *line, size_t n, char *buf, size_t size, char **words,
+			  size_t max)
 {
 	size_t count = 0, used = 0;
 	for (size_t i = 0; i < n && count < max;) {
 		while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
 			i++;
 		size_t w = 0;
-		while (i + w < n && line[i + w] != ' ' && line[i + w] != '\t' && line[i + w] != '\r')
+		while (i + w < n && line[i + w] != ' ' && line[i + w] != '\t' &&
+		       line[i + w] != '\r')
 			w++;
 		if (!w || used + w + 1 > size)
 			break;
@@ -82,8 +84,8 @@ static size_t modprobe_arity(const char *cmd)
 	static const struct {
 		const char *cmd;
 		size_t words;
-	} cmds[] = { { "alias", 2 },   { "blacklist", 1 }, { "options", 2 }, { "install", 2 },
-		     { "remove", 2 },  { "softdep", 2 },   { "weakdep", 2 } };
+	} cmds[] = { { "alias", 2 },  { "blacklist", 1 }, { "options", 2 }, { "install", 2 },
+		     { "remove", 2 }, { "softdep", 2 },   { "weakdep", 2 } };
 	for (size_t i = 0; i < VH_ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmd, cmds[i].cmd))
 			return cmds[i].words;
@@ -95,8 +97,10 @@ static const char *modprobe_line_fault(char **w, size_t nw, char *why, size_t si
 {
 	size_t need = modprobe_arity(w[0]);
 	if (!need && !strncmp(w[0], "ids=", 4))
-		snprintf(why, size, "'%.40s' stands on a line of its own: libkmod drops it (ids= belongs "
-			 "on the 'options vfio-pci' line)", w[0]);
+		snprintf(why, size,
+			 "'%.40s' stands on a line of its own: libkmod drops it (ids= belongs "
+			 "on the 'options vfio-pci' line)",
+			 w[0]);
 	else if (!need && (!strcmp(w[0], "include") || !strcmp(w[0], "config")))
 		snprintf(why, size, "'%s' is not parsed by libkmod any more", w[0]);
 	else if (!need)
@@ -161,8 +165,10 @@ size_t vh_modules_load_lines(const char *text, size_t len, struct vh_modules_lin
 		vh_strlcpy(m->name, w[0], sizeof(m->name));
 		m->why[0] = '\0';
 		if (nw > 1)
-			vh_strlcpy(m->why, "carries arguments: systemd-modules-load looks the whole line up "
-				   "as one name and loads nothing", sizeof(m->why));
+			vh_strlcpy(m->why,
+				   "carries arguments: systemd-modules-load looks the whole line up "
+				   "as one name and loads nothing",
+				   sizeof(m->why));
 		else if (!vh_is_safe_component(w[0]) || strlen(w[0]) >= sizeof(m->name))
 			vh_strlcpy(m->why, "is no module name", sizeof(m->why));
 	}
@@ -188,8 +194,8 @@ static size_t expand(const char *v, size_t n, const char *linux_, const char *df
 	bool brace = i < n && v[i] == '{';
 	i += brace;
 	size_t s = i;
-	while (i < n && (v[i] == '_' || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
-			 (v[i] >= '0' && v[i] <= '9')))
+	while (i < n && (v[i] == '_' || (v[i] >= 'A' && v[i] <= 'Z') ||
+			 (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9')))
 		i++;
 	size_t nl = i - s;
 	if (brace && (i >= n || v[i] != '}')) {
@@ -252,7 +258,8 @@ void vh_grub_defaults_apply(const char *text, size_t len, char *linux_, char *df
 		if (!target)
 			continue;
 		char value[VH_CMDLINE_MAX];
-		shell_word(l + k, ln - k, linux_, dflt, value, size < sizeof(value) ? size : sizeof(value));
+		shell_word(l + k, ln - k, linux_, dflt, value,
+			   size < sizeof(value) ? size : sizeof(value));
 		vh_strlcpy(target, value, size);
 	}
 }
@@ -261,11 +268,23 @@ void vh_grub_defaults_apply(const char *text, size_t len, char *linux_, char *df
 
 static bool relevant_key(const char *w, size_t n)
 {
-	static const char *const keys[] = { "intel_iommu", "amd_iommu", "iommu", "iommu.passthrough",
-					    "iommu.strict", "pcie_acs_override", "initcall_blacklist",
-					    "video", "nofb", "nomodeset", "modprobe.blacklist",
-					    "module_blacklist", "intremap", "efifb", "sysfb_init" };
-	static const char *const prefixes[] = { "vfio-pci.", "vfio_pci.", "vfio_iommu_type1.", "vfio." };
+	static const char *const keys[] = { "intel_iommu",
+					    "amd_iommu",
+					    "iommu",
+					    "iommu.passthrough",
+					    "iommu.strict",
+					    "pcie_acs_override",
+					    "initcall_blacklist",
+					    "video",
+					    "nofb",
+					    "nomodeset",
+					    "modprobe.blacklist",
+					    "module_blacklist",
+					    "intremap",
+					    "efifb",
+					    "sysfb_init" };
+	static const char *const prefixes[] = { "vfio-pci.", "vfio_pci.", "vfio_iommu_type1.",
+						"vfio." };
 	size_t k = 0;
 	while (k < n && w[k] != '=')
 		k++;

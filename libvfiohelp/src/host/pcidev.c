@@ -112,9 +112,11 @@ static void describe(struct vh_host *h, struct vh_device *dev)
 	char vendor[96];
 	const int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
 	if (pci_lookup_name(h->pacc, dev->description, sizeof(dev->description),
-			    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | flags, dev->vendor, dev->device))
+			    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | flags, dev->vendor,
+			    dev->device))
 		return;
-	if (pci_lookup_name(h->pacc, vendor, sizeof(vendor), PCI_LOOKUP_VENDOR | flags, dev->vendor))
+	if (pci_lookup_name(h->pacc, vendor, sizeof(vendor), PCI_LOOKUP_VENDOR | flags,
+			    dev->vendor))
 		snprintf(dev->description, sizeof(dev->description), "%s device %04x", vendor,
 			 dev->device);
 	else
@@ -178,7 +180,8 @@ static unsigned read_uint_attr(const char *dir, const char *name, bool *found)
 {
 	char path[PATH_MAX], buf[32];
 	uint64_t v;
-	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 || vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
 	    vh_parse_uint(buf, strlen(buf), 65535, &v) < 0)
 		return 0;
 	if (found)
@@ -192,14 +195,17 @@ static void read_sriov(const char *dir, struct vh_device *dev)
 {
 	char path[PATH_MAX], buf[32];
 	uint64_t v;
-	if (vh_format(path, sizeof(path), "%s/vendor", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
-	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+	if (vh_format(path, sizeof(path), "%s/vendor", dir) >= 0 &&
+	    vh_read_attr(path, buf, sizeof(buf)) == 0 && !strncmp(buf, "0x", 2) &&
+	    vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
 		dev->vendor = (uint16_t)v;
-	if (vh_format(path, sizeof(path), "%s/device", dir) >= 0 && vh_read_attr(path, buf, sizeof(buf)) == 0 &&
-	    !strncmp(buf, "0x", 2) && vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
+	if (vh_format(path, sizeof(path), "%s/device", dir) >= 0 &&
+	    vh_read_attr(path, buf, sizeof(buf)) == 0 && !strncmp(buf, "0x", 2) &&
+	    vh_parse_hex(buf + 2, strlen(buf + 2), 0xffff, &v) == 0)
 		dev->device = (uint16_t)v;
 	struct vh_pci_addr pf;
-	if (vh_format(path, sizeof(path), "%s/physfn", dir) >= 0 && vh_link_basename(path, buf, sizeof(buf)) == 0 &&
+	if (vh_format(path, sizeof(path), "%s/physfn", dir) >= 0 &&
+	    vh_link_basename(path, buf, sizeof(buf)) == 0 &&
 	    vh_pci_addr_parse(buf, strlen(buf), &pf) == 0 && pf.has_func) {
 		dev->is_vf = true;
 		dev->physfn = pf;
@@ -314,7 +320,8 @@ size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_ad
 	for (unsigned i = 0; i < pf->sriov_numvfs && n < max; i++) {
 		char path[PATH_MAX], name[32];
 		struct vh_pci_addr a;
-		if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn%u", pf->name, i) == 0 &&
+		if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn%u",
+				 pf->name, i) == 0 &&
 		    vh_link_basename(path, name, sizeof(name)) == 0 &&
 		    vh_pci_addr_parse(name, strlen(name), &a) == 0 && a.has_func)
 			out[n++] = a;
@@ -344,7 +351,8 @@ bool vh_vf_slot(struct vh_host *h, const struct vh_pci_addr *a, struct vh_pci_ad
 		unsigned *index, unsigned *numvfs)
 {
 	char dir[PATH_MAX];
-	if (a->dev > 0x1f || a->func > 7 || vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
+	if (a->dev > 0x1f || a->func > 7 ||
+	    vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
 		return false;
 	DIR *dp = opendir(dir);
 	struct dirent *e;

@@ -10,7 +10,8 @@
 int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor);
 
 /* SR-IOV: the VFs a PF has enabled now (its virtfnN links), at most max. */
-size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_addr *out, size_t max);
+size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_addr *out,
+		 size_t max);
 /* An address in the VF range of a PF of this host (sriov_offset,
  * sriov_stride, sriov_totalvfs): the PF, the VF's index and how many VFs
  * are enabled now. Reads the bus: only for an absent address. */

@@ -108,7 +108,8 @@ static void child_run(const struct child_op *op, int out)
 		e = write_now(op->path, op->value);
 	} else {
 		int fd = open(op->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-		ssize_t got = fd < 0 ? -1 : read(fd, buf, op->max < sizeof(buf) ? op->max : sizeof(buf));
+		ssize_t got = fd < 0 ? -1
+				     : read(fd, buf, op->max < sizeof(buf) ? op->max : sizeof(buf));
 		e = got < 0 ? errno : 0;
 		n = got > 0 ? (size_t)got : 0;
 		if (fd >= 0)
@@ -200,7 +201,8 @@ int vh_sysfs_write(const char *path, const char *value, unsigned timeout_ms, str
 		return vh_fail(err, "writing '%s' to %s did not finish within %u ms", shown(value),
 			       path, timeout_ms);
 	if (e)
-		return vh_fail(err, "writing '%s' to %s failed: %s", shown(value), path, strerror(e));
+		return vh_fail(err, "writing '%s' to %s failed: %s", shown(value), path,
+			       strerror(e));
 	return 0;
 }
 
@@ -211,8 +213,10 @@ int vh_sysfs_read(const char *path, char *buf, size_t size, unsigned timeout_ms,
 	int e = run_bounded(&op, buf, size, timeout_ms);
 	errno = e;
 	if (e == ETIMEDOUT)
-		return vh_fail(err, "reading %s did not finish within %u ms (a driver holds the "
-			       "device)", path, timeout_ms);
+		return vh_fail(err,
+			       "reading %s did not finish within %u ms (a driver holds the "
+			       "device)",
+			       path, timeout_ms);
 	if (e)
 		return vh_fail(err, "reading %s failed: %s", path, strerror(e));
 	vh_strip(buf);

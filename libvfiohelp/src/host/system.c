@@ -34,7 +34,8 @@ bool vh_cmdline_has(const char *cmdline, const char *param, char *value, size_t 
 		p += strspn(p, " \t");
 		size_t n = strcspn(p, " \t");
 		bool prefix = plen && param[plen - 1] == '=';
-		if ((prefix && n >= plen && !strncmp(p, param, plen)) || (n == plen && !strncmp(p, param, n))) {
+		if ((prefix && n >= plen && !strncmp(p, param, plen)) ||
+		    (n == plen && !strncmp(p, param, n))) {
 			if (value && size) {
 				size_t vlen = n - plen < size - 1 ? n - plen : size - 1;
 				memcpy(value, p + plen, vlen);
@@ -177,7 +178,8 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 	if (vh_host_path(h, path, sizeof(path), "/proc/iomem") < 0 ||
 	    vh_slurp(path, 1u << 20, &iomem, &iomem_len) < 0)
 		return false;
-	bool found = vh_iomem_framebuffer(iomem, iomem_len, resource, (size_t)resource_len, name, size);
+	bool found = vh_iomem_framebuffer(iomem, iomem_len, resource, (size_t)resource_len, name,
+					  size);
 	free(iomem);
 	return found;
 }

@@ -71,7 +71,8 @@ static int parse_map(char *value, struct vh_map_entry *m, struct vh_err *err)
 			rc = parse_id_pair(p, m->subsys, err), m->has_subsys = true;
 		else if (vh_prop_is(p, "iommugroup")) {
 			if (vh_parse_uint(p->val, p->val_len, INT32_MAX, &g) < 0)
-				return vh_fail(err, "iommugroup '%.*s' is not a number", (int)p->val_len, p->val);
+				return vh_fail(err, "iommugroup '%.*s' is not a number",
+					       (int)p->val_len, p->val);
 			m->group = (int)g;
 			m->has_group = true;
 		}
@@ -99,24 +100,30 @@ static int map_valid(struct vh_host *h, const struct vh_map_entry *m, struct vh_
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		snprintf(subsys, sizeof(subsys), "%04x:%04x", d->subsys_vendor, d->subsys_device);
 		if (strcmp(id, m->id))
-			return vh_failc(err, EINVAL, "%s is %s, the map says id=%s", d->name, id, m->id);
+			return vh_failc(err, EINVAL, "%s is %s, the map says id=%s", d->name, id,
+					m->id);
 		if (!m->has_subsys)
-			return vh_failc(err, EINVAL, "the map lacks subsystem-id for %s (%s), which "
-					"Proxmox requires", d->name, subsys);
+			return vh_failc(err, EINVAL,
+					"the map lacks subsystem-id for %s (%s), which "
+					"Proxmox requires",
+					d->name, subsys);
 		if (strcmp(subsys, m->subsys))
-			return vh_failc(err, EINVAL, "%s has subsystem %s, the map says %s", d->name, subsys,
-					m->subsys);
+			return vh_failc(err, EINVAL, "%s has subsystem %s, the map says %s",
+					d->name, subsys, m->subsys);
 		if (i > 0)
 			continue;
 		if (d->iommu_group >= 0 && !m->has_group)
-			return vh_failc(err, EINVAL, "the map lacks iommugroup for %s (group %d), which "
-					"Proxmox requires", d->name, d->iommu_group);
+			return vh_failc(err, EINVAL,
+					"the map lacks iommugroup for %s (group %d), which "
+					"Proxmox requires",
+					d->name, d->iommu_group);
 		if (d->iommu_group < 0 && m->has_group)
-			return vh_failc(err, EINVAL, "the map says iommugroup=%d but %s has no IOMMU group",
+			return vh_failc(err, EINVAL,
+					"the map says iommugroup=%d but %s has no IOMMU group",
 					m->group, d->name);
 		if (m->has_group && d->iommu_group != m->group)
-			return vh_failc(err, EINVAL, "%s is in IOMMU group %d, the map says %d", d->name,
-					d->iommu_group, m->group);
+			return vh_failc(err, EINVAL, "%s is in IOMMU group %d, the map says %d",
+					d->name, d->iommu_group, m->group);
 	}
 	return 0;
 }
@@ -162,7 +169,8 @@ int vh_mapping_parse(const char *text, size_t len, const char *id, const char *n
 	*section_found = false;
 	char *copy = vh_text_dup(text, len);
 	if (!copy)
-		return vh_fail(err, "%s", errno == EINVAL ? "the file contains a NUL byte" : "out of memory");
+		return vh_fail(err, "%s",
+			       errno == EINVAL ? "the file contains a NUL byte" : "out of memory");
 	int rc = find_maps(copy, id, node, maps, max, count, section_found, err);
 	free(copy);
 	return rc;
@@ -184,7 +192,8 @@ static int mdev_flag(const char *text, const char *id)
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		size_t n = strcspn(l, "\n"), idn = strlen(id);
 		if (!isspace((unsigned char)l[0])) {
-			in_section = n >= idn && !strncmp(l, id, idn) && (n == idn || isspace((unsigned char)l[idn]));
+			in_section = n >= idn && !strncmp(l, id, idn) &&
+				     (n == idn || isspace((unsigned char)l[idn]));
 			continue;
 		}
 		const char *b = l + strspn(l, " \t");
@@ -205,22 +214,27 @@ static bool offers_mdev(struct vh_host *h, const char *name)
 {
 	char path[PATH_MAX];
 	return (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
-			     name) == 0 && vh_path_exists(path)) ||
+			     name) == 0 &&
+		vh_path_exists(path)) ||
 	       (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", name) == 0 &&
 		vh_path_exists(path));
 }
 
-static int mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag, struct vh_err *err)
+static int mdev_matches(struct vh_host *h, const struct vh_map_entry *m, int flag,
+			struct vh_err *err)
 {
 	bool want = flag == 1;
 	for (size_t i = 0; i < m->n_paths; i++) {
 		char name[VH_PCI_ADDR_STRLEN];
-		vh_pci_addr_format(&m->paths[i], name); /* a whole device: its .0, as assert_valid */
+		vh_pci_addr_format(&m->paths[i],
+				   name); /* a whole device: its .0, as assert_valid */
 		bool has = offers_mdev(h, name);
 		if (has != want)
-			return vh_failc(err, EINVAL, "'mdev' does not match: the mapping says %d%s but %s "
-					"%s mediated devices", want, flag < 0 ? " (no mdev line)" : "",
-					name, has ? "offers" : "offers no");
+			return vh_failc(err, EINVAL,
+					"'mdev' does not match: the mapping says %d%s but %s "
+					"%s mediated devices",
+					want, flag < 0 ? " (no mdev line)" : "", name,
+					has ? "offers" : "offers no");
 	}
 	return 0;
 }
@@ -250,14 +264,20 @@ static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_
 {
 	struct vh_err e;
 	if (!p->section || p->n == 0)
-		return vh_failc(err, ENOENT, p->section ? "PCI device mapping not found for '%s': it "
-							  "has no map for node %s"
-							: "PCI device mapping not found for '%s': %s has no such mapping",
-				p->id, p->section ? p->node : p->path);
+		return vh_failc(
+			err, ENOENT,
+			p->section
+				? "PCI device mapping not found for '%s': it "
+				  "has no map for node %s"
+				: "PCI device mapping not found for '%s': %s has no such mapping",
+			p->id, p->section ? p->node : p->path);
 	for (size_t i = 0; i < p->n; i++)
-		if (map_valid(h, &p->maps[i], &e) < 0 || mdev_matches(h, &p->maps[i], p->mdev, &e) < 0)
-			return vh_failc(err, e.code, "mapping '%s' on node %s is invalid (hardware probably "
-					"changed): %s", p->id, p->node, e.msg);
+		if (map_valid(h, &p->maps[i], &e) < 0 ||
+		    mdev_matches(h, &p->maps[i], p->mdev, &e) < 0)
+			return vh_failc(err, e.code,
+					"mapping '%s' on node %s is invalid (hardware probably "
+					"changed): %s",
+					p->id, p->node, e.msg);
 	*n_alternatives = p->n;
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->n > 1 && !alternative_free(&p->maps[i], taken, ctx))
@@ -266,8 +286,10 @@ static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_
 			addrs[(*count)++] = p->maps[i].paths[j];
 		return 0;
 	}
-	return vh_failc(err, ENOENT, "could not find a free device for mapping '%s': each of its %zu "
-			"maps on node %s is in use", p->id, p->n, p->node);
+	return vh_failc(err, ENOENT,
+			"could not find a free device for mapping '%s': each of its %zu "
+			"maps on node %s is in use",
+			p->id, p->n, p->node);
 }
 
 int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,

@@ -83,12 +83,14 @@ static bool parse_reservation(char *line, char **id, struct vh_reservation *out)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->vmid = (unsigned)v;
-	if (!strncmp(how, "pid:", 4) && vh_parse_uint(how + 4, strlen(how + 4), 1u << 30, &n) == 0) {
+	if (!strncmp(how, "pid:", 4) &&
+	    vh_parse_uint(how + 4, strlen(how + 4), 1u << 30, &n) == 0) {
 		out->by_pid = true;
 		out->pid = n;
 		return true;
 	}
-	if (!strncmp(how, "time:", 5) && vh_parse_uint(how + 5, strlen(how + 5), INT64_MAX, &n) == 0) {
+	if (!strncmp(how, "time:", 5) &&
+	    vh_parse_uint(how + 5, strlen(how + 5), INT64_MAX, &n) == 0) {
 		out->until = (long long)n;
 		return true;
 	}
@@ -135,7 +137,8 @@ static bool reserved(struct vh_host *h, const char *addr, unsigned self, struct 
 			return true;
 		}
 		if (!res[i].by_pid && res[i].until > (long long)time(NULL)) {
-			*out = (struct vh_holder){ .kind = VH_HOLD_RESERVED, .vmid = res[i].vmid,
+			*out = (struct vh_holder){ .kind = VH_HOLD_RESERVED,
+						   .vmid = res[i].vmid,
 						   .until = res[i].until };
 			return true;
 		}
@@ -188,13 +191,14 @@ static int add_vm(struct vh_host *h, struct vh_vm_uses *u, unsigned vmid, struct
 		return 0;
 	for (size_t i = 0; i < vm->n_hostpci; i++) {
 		struct vh_hostpci *pci = &vm->hostpci[i];
-		if (pci->has_mapping &&
-		    vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs, VH_MAX_HOSTPCI_ADDRS,
-				       &pci->n_addrs, &pci->n_alternatives, NULL) < 0)
+		if (pci->has_mapping && vh_mapping_resolve(h, pci->mapping, NULL, NULL, pci->addrs,
+							   VH_MAX_HOSTPCI_ADDRS, &pci->n_addrs,
+							   &pci->n_alternatives, NULL) < 0)
 			continue;
 		bool takes = vh_entry_takes_device(h, pci);
 		for (size_t j = 0; j < pci->n_addrs; j++)
-			if (add_use(u, &(struct vh_vm_use){ vmid, pci->addrs[j], pci->index, takes }) < 0)
+			if (add_use(u, &(struct vh_vm_use){ vmid, pci->addrs[j], pci->index,
+							    takes }) < 0)
 				return -1;
 	}
 	return 0;
@@ -216,7 +220,8 @@ static int load_uses(struct vh_host *h, const char *dir_path, const char *suffix
 	int rc = vm ? 0 : -1;
 	while (rc == 0 && (e = readdir(dp))) {
 		unsigned vmid;
-		if (vh_vmid_file(e->d_name, suffix, &vmid) == 0 && (!running || vh_vm_running(h, vmid, NULL)))
+		if (vh_vmid_file(e->d_name, suffix, &vmid) == 0 &&
+		    (!running || vh_vm_running(h, vmid, NULL)))
 			rc = add_vm(h, out, vmid, vm);
 	}
 	closedir(dp);
@@ -280,7 +285,9 @@ static bool running_config(struct vh_host *h, const struct vh_pci_addr *a, unsig
 	for (size_t i = 0; i < h->running.n; i++) {
 		const struct vh_vm_use *u = &h->running.list[i];
 		if (u->vmid != self && u->takes && use_names(u, a)) {
-			*out = (struct vh_holder){ .kind = VH_HOLD_CONFIG, .vmid = u->vmid, .index = u->index };
+			*out = (struct vh_holder){ .kind = VH_HOLD_CONFIG,
+						   .vmid = u->vmid,
+						   .index = u->index };
 			return true;
 		}
 	}
@@ -292,12 +299,13 @@ static bool running_state(struct vh_host *h, int state_dir, const char *addr, un
 			  struct vh_holder *out)
 {
 	unsigned others[256];
-	size_t n = state_dir >= 0 ? vh_state_others(state_dir, self, others, VH_ARRAY_SIZE(others)) : 0;
+	size_t n = state_dir >= 0 ? vh_state_others(state_dir, self, others, VH_ARRAY_SIZE(others))
+				  : 0;
 	bool found = false;
 	struct vh_state *st = n ? malloc(sizeof(*st)) : NULL;
 	for (size_t i = 0; st && i < n && !found; i++)
-		found = vh_state_load(state_dir, others[i], st, NULL) > 0 && vh_state_find(st, addr) &&
-			vh_vm_running(h, others[i], NULL);
+		found = vh_state_load(state_dir, others[i], st, NULL) > 0 &&
+			vh_state_find(st, addr) && vh_vm_running(h, others[i], NULL);
 	if (found)
 		*out = (struct vh_holder){ .kind = VH_HOLD_STATE, .vmid = st->vmid };
 	if (n && !st)

@@ -54,7 +54,7 @@ void vh_holder_describe(const struct vh_holder *o, char *buf, size_t size);
 #define VH_MAX_RESERVATIONS 64
 struct vh_reservation {
 	unsigned vmid;
-	bool by_pid;     /* "pid:<pid>": held while that VM runs as that process */
+	bool by_pid; /* "pid:<pid>": held while that VM runs as that process */
 	uint64_t pid;
 	long long until; /* "time:<epoch>": reserved until then */
 };

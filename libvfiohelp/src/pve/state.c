@@ -60,7 +60,8 @@ int vh_lock_take(int dirfd, unsigned timeout_ms, struct vh_err *err)
 			return fd;
 		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
 			close(fd);
-			return vh_fail(err, "another vfio-hook held /run/vfiohelp/lock for %u ms", waited);
+			return vh_fail(err, "another vfio-hook held /run/vfiohelp/lock for %u ms",
+				       waited);
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
@@ -80,7 +81,8 @@ static json_object *state_json(const struct vh_state *s)
 		json_object_object_add(d, "addr", json_object_new_string(s->devices[i].addr));
 		json_object_object_add(d, "id", json_object_new_string(id));
 		json_object_object_add(d, "driver", json_object_new_string(s->devices[i].driver));
-		json_object_object_add(d, "override", json_object_new_string(s->devices[i].override));
+		json_object_object_add(d, "override",
+				       json_object_new_string(s->devices[i].override));
 		json_object_array_add(list, d);
 	}
 	json_object_object_add(o, "devices", list);
@@ -111,14 +113,18 @@ static int read_state_file(int dirfd, const char *name, char *buf, size_t size, 
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : vh_fail(err, "/run/vfiohelp/%s: %s", name, strerror(errno));
+		return errno == ENOENT
+			       ? 0
+			       : vh_fail(err, "/run/vfiohelp/%s: %s", name, strerror(errno));
 	struct stat st;
 	ssize_t n = -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size < size)
 		n = read(fd, buf, size - 1);
 	close(fd);
 	if (n < 0)
-		return vh_fail(err, "/run/vfiohelp/%s is not a state file (not regular, or too large)", name);
+		return vh_fail(err,
+			       "/run/vfiohelp/%s is not a state file (not regular, or too large)",
+			       name);
 	buf[n] = '\0';
 	return 1;
 }
@@ -176,12 +182,14 @@ int vh_state_parse(const char *text, size_t len, unsigned vmid, struct vh_state 
 {
 	memset(s, 0, sizeof(*s));
 	struct json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)(len < INT32_MAX ? len : 0)) : NULL;
+	json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)(len < INT32_MAX ? len : 0))
+			     : NULL;
 	json_object *v, *t, *list;
 	const char *boot;
 	bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
-		  json_object_object_get_ex(o, "vmid", &v) && json_object_is_type(v, json_type_int) &&
-		  json_object_get_int64(v) == vmid && json_object_object_get_ex(o, "time", &t) &&
+		  json_object_object_get_ex(o, "vmid", &v) &&
+		  json_object_is_type(v, json_type_int) && json_object_get_int64(v) == vmid &&
+		  json_object_object_get_ex(o, "time", &t) &&
 		  json_object_is_type(t, json_type_int) && string_member(o, "boot_id", &boot) &&
 		  is_boot_id(boot) && json_object_object_get_ex(o, "devices", &list) &&
 		  json_object_is_type(list, json_type_array) &&
@@ -192,7 +200,8 @@ int vh_state_parse(const char *text, size_t len, unsigned vmid, struct vh_state 
 		vh_strlcpy(s->boot_id, boot, sizeof(s->boot_id));
 		s->n_devices = json_object_array_length(list);
 		for (size_t i = 0; ok && i < s->n_devices; i++)
-			ok = parse_state_device(json_object_array_get_idx(list, i), &s->devices[i]) == 0;
+			ok = parse_state_device(json_object_array_get_idx(list, i),
+						&s->devices[i]) == 0;
 	}
 	json_object_put(o);
 	if (tok)

@@ -19,7 +19,7 @@ struct vh_state_device {
 struct vh_state {
 	unsigned vmid;
 	int64_t time;
-	char boot_id[40];  /* /proc/sys/kernel/random/boot_id at pre-start: a
+	char boot_id[40]; /* /proc/sys/kernel/random/boot_id at pre-start: a
 			    * state from an earlier boot describes nothing now */
 	size_t n_devices;
 	struct vh_state_device devices[VH_STATE_MAX_DEVICES];

@@ -74,8 +74,7 @@ static void parse_property(const char *line, struct vh_storage *st)
 	if (key_len == 4 && !strncmp(key, "path", 4)) {
 		st->path_too_long = strlen(value) >= sizeof(st->path);
 		vh_strlcpy(st->path, st->path_too_long ? "" : value, sizeof(st->path));
-	}
-	else if (key_len == 7 && !strncmp(key, "content", 7))
+	} else if (key_len == 7 && !strncmp(key, "content", 7))
 		st->snippets = list_has(value, "snippets");
 }
 
@@ -167,8 +166,10 @@ int vh_storage_snippets_dir(struct vh_host *h, const char *id, char *out, size_t
 	if (found < 0 || !st.path[0] || !is_storage_path(st.path))
 		return vh_fail(err, "storage '%s' is not a directory storage in %s", id, cfg);
 	if (!st.snippets)
-		return vh_fail(err, "storage '%s' does not hold snippets; enable it with: "
-			       "pvesm set %s --content <current>,snippets", id, id);
+		return vh_fail(err,
+			       "storage '%s' does not hold snippets; enable it with: "
+			       "pvesm set %s --content <current>,snippets",
+			       id, id);
 	if (strlen(st.path) >= size)
 		return vh_fail(err, "storage '%s': path too long", id);
 	vh_strlcpy(out, st.path, size);

@@ -55,7 +55,8 @@ static bool is_node_name(const char *s, size_t len)
 	if (len == 0 || s[0] == '-' || s[len - 1] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", s[i]) ||
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+			    s[i]) ||
 		    s[i] == '\0')
 			return false;
 	return true;
@@ -103,10 +104,10 @@ int vh_task_upid_parse(const char *s, size_t len, struct vh_task_upid *out)
 	if (!is_node_name(f[0], fl[0]) || !copy_field(u.node, sizeof(u.node), f[0], fl[0]) ||
 	    !parse_hex_field(f[1], fl[1], 8, 8, &pid) ||
 	    !parse_hex_field(f[2], fl[2], 8, 9, &pstart) ||
-	    !parse_hex_field(f[3], fl[3], 8, 8, &start) ||
-	    !is_upid_word(f[4], fl[4], false) || !copy_field(u.type, sizeof(u.type), f[4], fl[4]) ||
-	    !is_upid_word(f[5], fl[5], true) || !copy_field(u.id, sizeof(u.id), f[5], fl[5]) ||
-	    !is_upid_word(f[6], fl[6], false) || !copy_field(u.user, sizeof(u.user), f[6], fl[6]))
+	    !parse_hex_field(f[3], fl[3], 8, 8, &start) || !is_upid_word(f[4], fl[4], false) ||
+	    !copy_field(u.type, sizeof(u.type), f[4], fl[4]) || !is_upid_word(f[5], fl[5], true) ||
+	    !copy_field(u.id, sizeof(u.id), f[5], fl[5]) || !is_upid_word(f[6], fl[6], false) ||
+	    !copy_field(u.user, sizeof(u.user), f[6], fl[6]))
 		return -1;
 	u.pid = (uint32_t)pid;
 	u.pstart = pstart;
@@ -233,7 +234,8 @@ static int read_task_list(const struct history_source *src, struct vh_history *h
 			continue; /* backups, consoles, ...: not a start or stop */
 		unsigned vmid;
 		if (vh_vmid_parse(u.id, &vmid) < 0) {
-			tl_note(hist, "%s line %u: %s task without a VMID, skipped", name, r.lineno, u.type);
+			tl_note(hist, "%s line %u: %s task without a VMID, skipped", name, r.lineno,
+				u.type);
 			continue;
 		}
 		if (hist->vmid && vmid != hist->vmid)
@@ -316,8 +318,9 @@ static int open_task_log(const struct history_source *src, const struct vh_task 
 {
 	/* pve writes the directory in upper case; accept a lower-case tree too. */
 	char dirs[2] = { t->id.subdir, t->id.subdir };
-	dirs[1] = (char)((dirs[0] >= 'A' && dirs[0] <= 'F') ? dirs[0] - 'A' + 'a'
-			 : (dirs[0] >= 'a' && dirs[0] <= 'f') ? dirs[0] - 'a' + 'A' : dirs[0]);
+	dirs[1] = (char)((dirs[0] >= 'A' && dirs[0] <= 'F')   ? dirs[0] - 'A' + 'a'
+			 : (dirs[0] >= 'a' && dirs[0] <= 'f') ? dirs[0] - 'a' + 'A'
+							      : dirs[0]);
 	for (int i = 0; i < 2; i++) {
 		char path[VH_TASK_UPID_MAX + 32];
 		if (vh_format(path, sizeof(path), "/var/log/pve/tasks/%c/%s", dirs[i], t->upid) < 0)
@@ -356,7 +359,7 @@ static int scan_task_log(struct vh_history *hist, struct vh_task *t, struct read
 	free(last_status);
 	if (dropped)
 		tl_note(hist, "%s holds %zu vfio-hook lines beyond the %d shown", r->name, dropped,
-		     TASK_HOOK_LINES_MAX);
+			TASK_HOOK_LINES_MAX);
 	return rc;
 }
 
@@ -367,10 +370,11 @@ static int read_task_log(const struct history_source *src, struct vh_history *hi
 	int rc = 0;
 	if (open_task_log(src, t, &r) < 0) {
 		if (errno == ENOENT)
-			tl_note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir, t->upid);
+			tl_note(hist, "no task log /var/log/pve/tasks/%c/%s", t->id.subdir,
+				t->upid);
 		else
-			tl_note(hist, "cannot read task log /var/log/pve/tasks/%c/%s: %s", t->id.subdir,
-			     t->upid, strerror(errno));
+			tl_note(hist, "cannot read task log /var/log/pve/tasks/%c/%s: %s",
+				t->id.subdir, t->upid, strerror(errno));
 	} else {
 		char name[VH_TASK_UPID_MAX + 16];
 		snprintf(name, sizeof(name), "task log %s", t->upid);
@@ -486,8 +490,8 @@ struct vh_history *vh_history_load(struct vh_host *h, unsigned vmid, unsigned li
 	return history_read(&src, vmid, limit, err);
 }
 
-struct vh_history *vh_history_parse(const struct vh_text_file *files, size_t n_files,
-				    unsigned vmid, unsigned limit, struct vh_err *err)
+struct vh_history *vh_history_parse(const struct vh_text_file *files, size_t n_files, unsigned vmid,
+				    unsigned limit, struct vh_err *err)
 {
 	struct history_source src = { .files = files, .n_files = n_files };
 	return history_read(&src, vmid, limit, err);
@@ -506,30 +510,66 @@ void vh_history_free(struct vh_history *hist)
 
 /* ---- accessors ---- */
 
-size_t vh_history_count(const struct vh_history *hist) { return hist->n; }
+size_t vh_history_count(const struct vh_history *hist)
+{
+	return hist->n;
+}
 
 const struct vh_task *vh_history_task(const struct vh_history *hist, size_t i)
 {
 	return i < hist->n ? hist->tasks[i] : NULL;
 }
 
-size_t vh_history_note_count(const struct vh_history *hist) { return hist->notes.n; }
+size_t vh_history_note_count(const struct vh_history *hist)
+{
+	return hist->notes.n;
+}
 
 const char *vh_history_note(const struct vh_history *hist, size_t i)
 {
 	return i < hist->notes.n ? hist->notes.v[i] : NULL;
 }
 
-const char *vh_task_upid(const struct vh_task *t) { return t->upid; }
-const char *vh_task_type(const struct vh_task *t) { return t->type; }
-const char *vh_task_node(const struct vh_task *t) { return t->id.node; }
-const char *vh_task_user(const struct vh_task *t) { return t->id.user; }
-unsigned vh_task_vmid(const struct vh_task *t) { return t->vmid; }
-int64_t vh_task_start(const struct vh_task *t) { return t->start; }
-int64_t vh_task_end(const struct vh_task *t) { return t->has_end ? t->end : -1; }
-enum vh_task_state vh_task_state(const struct vh_task *t) { return t->state; }
-const char *vh_task_status(const struct vh_task *t) { return t->status; }
-size_t vh_task_hook_count(const struct vh_task *t) { return t->hook.n; }
+const char *vh_task_upid(const struct vh_task *t)
+{
+	return t->upid;
+}
+const char *vh_task_type(const struct vh_task *t)
+{
+	return t->type;
+}
+const char *vh_task_node(const struct vh_task *t)
+{
+	return t->id.node;
+}
+const char *vh_task_user(const struct vh_task *t)
+{
+	return t->id.user;
+}
+unsigned vh_task_vmid(const struct vh_task *t)
+{
+	return t->vmid;
+}
+int64_t vh_task_start(const struct vh_task *t)
+{
+	return t->start;
+}
+int64_t vh_task_end(const struct vh_task *t)
+{
+	return t->has_end ? t->end : -1;
+}
+enum vh_task_state vh_task_state(const struct vh_task *t)
+{
+	return t->state;
+}
+const char *vh_task_status(const struct vh_task *t)
+{
+	return t->status;
+}
+size_t vh_task_hook_count(const struct vh_task *t)
+{
+	return t->hook.n;
+}
 
 const char *vh_task_hook_line(const struct vh_task *t, size_t i)
 {

@@ -15,7 +15,7 @@ struct vh_text_file {
  * index, active, hook.log.1, hook.log and each task's log
  * (/var/log/pve/tasks/<X>/<UPID>), every one read by the same code. A file
  * not among them is a missing file. */
-struct vh_history *vh_history_parse(const struct vh_text_file *files, size_t n_files,
-				    unsigned vmid, unsigned limit, struct vh_err *err);
+struct vh_history *vh_history_parse(const struct vh_text_file *files, size_t n_files, unsigned vmid,
+				    unsigned limit, struct vh_err *err);
 
 #endif

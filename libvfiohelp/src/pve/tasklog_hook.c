@@ -47,7 +47,8 @@ static const char *hook_entry_check(json_object *o, int64_t *when, int64_t *vmid
 		return "no valid \"time\"";
 	if (!json_int_in(o, "vmid", 100, 999999999, vmid))
 		return "no valid \"vmid\"";
-	if (!json_object_object_get_ex(o, "phase", &f) || !json_object_is_type(f, json_type_string) ||
+	if (!json_object_object_get_ex(o, "phase", &f) ||
+	    !json_object_is_type(f, json_type_string) ||
 	    !(*phase = phase_name(json_object_get_string(f))))
 		return "no valid \"phase\"";
 	if (!json_int_in(o, "exit", 0, 255, exit_code))
@@ -64,7 +65,8 @@ static int add_lines(struct strlist *l, json_object *lines)
 	for (size_t i = 0; i < n && l->n < TASK_HOOK_LINES_MAX; i++) {
 		json_object *s = json_object_array_get_idx(lines, i);
 		if (json_object_is_type(s, json_type_string) &&
-		    tl_strlist_add(l, json_object_get_string(s), (size_t)json_object_get_string_len(s)) < 0)
+		    tl_strlist_add(l, json_object_get_string(s),
+				   (size_t)json_object_get_string_len(s)) < 0)
 			return -1;
 	}
 	return 0;
@@ -112,7 +114,8 @@ static int read_hook_entry(struct vh_history *hist, struct reader *r, struct jso
 	}
 	int rc = 0;
 	if (!hist->vmid || (unsigned)vmid == hist->vmid) {
-		struct vh_task *t = task_from_hook_entry(when, (unsigned)vmid, phase, (int)exit_code, lines);
+		struct vh_task *t = task_from_hook_entry(when, (unsigned)vmid, phase,
+							 (int)exit_code, lines);
 		if (!t || tl_history_add(hist, t) < 0) {
 			tl_task_free(t);
 			rc = -1;
@@ -122,8 +125,8 @@ static int read_hook_entry(struct vh_history *hist, struct reader *r, struct jso
 	return rc;
 }
 
-int tl_read_hook_log(const struct history_source *src, struct vh_history *hist,
-			 const char *file, struct vh_err *err)
+int tl_read_hook_log(const struct history_source *src, struct vh_history *hist, const char *file,
+		     struct vh_err *err)
 {
 	char name[64];
 	struct reader r;

@@ -123,7 +123,7 @@ static int open_text(struct reader *r, const struct history_source *src, const c
 
 /* Opens host_path (absolute on the host) from the source; -1 with errno. */
 int tl_reader_open(struct reader *r, const struct history_source *src, const char *host_path,
-		       const char *name, size_t size)
+		   const char *name, size_t size)
 {
 	memset(r, 0, sizeof(*r));
 	if ((src->h ? open_host_file(r, src->h, host_path) : open_text(r, src, host_path)) < 0)
@@ -194,7 +194,8 @@ bool tl_reader_next(struct reader *r)
 bool tl_reader_usable(struct reader *r, struct vh_history *hist)
 {
 	if (r->too_long) {
-		tl_note(hist, "%s line %u: longer than %zu bytes, skipped", r->name, r->lineno, r->size - 1);
+		tl_note(hist, "%s line %u: longer than %zu bytes, skipped", r->name, r->lineno,
+			r->size - 1);
 		return false;
 	}
 	if (r->has_nul) {

@@ -11,11 +11,11 @@
 
 #include <stdio.h>
 
-#define TASKLOG_LINE_MAX 4096       /* pve-common reads a task's status from its last 4 KiB */
+#define TASKLOG_LINE_MAX 4096        /* pve-common reads a task's status from its last 4 KiB */
 #define HOOKLOG_LINE_MAX (64 * 1024) /* one phase run: every finding and fix line */
-#define TASK_HOOK_LINES_MAX 128     /* kept per task; the rest is counted in a note */
+#define TASK_HOOK_LINES_MAX 128      /* kept per task; the rest is counted in a note */
 #define NOTES_MAX 32
-#define MATCH_SLACK_S 2             /* clock steps between the hook's time() and the task's */
+#define MATCH_SLACK_S 2 /* clock steps between the hook's time() and the task's */
 
 /* ---- string lists ---- */
 
@@ -31,22 +31,22 @@ struct vh_task {
 	struct vh_task_upid id;
 	char type[40];
 	unsigned vmid;
-	int64_t start, end;          /* end -1: running */
+	int64_t start, end; /* end -1: running */
 	bool has_end;
 	enum vh_task_state state;
-	char *status;                /* NULL until known */
-	struct strlist hook;         /* from the task's log */
-	struct strlist hooklog;      /* from matching hook.log entries, if the log has none */
-	const char *phase;           /* hook.log entries: the phase */
+	char *status;           /* NULL until known */
+	struct strlist hook;    /* from the task's log */
+	struct strlist hooklog; /* from matching hook.log entries, if the log has none */
+	const char *phase;      /* hook.log entries: the phase */
 	int exit_code;
-	bool folded;                 /* a hook.log entry merged into its task */
-	size_t seq;                  /* order read: later lines are newer */
+	bool folded; /* a hook.log entry merged into its task */
+	size_t seq;  /* order read: later lines are newer */
 };
 
 struct vh_history {
 	unsigned vmid;
-	size_t total;                /* entries before the limit */
-	size_t seq;                  /* lines read so far */
+	size_t total; /* entries before the limit */
+	size_t seq;   /* lines read so far */
 	struct vh_task **tasks;
 	size_t n, cap;
 	struct strlist notes;
@@ -85,13 +85,13 @@ void tl_task_free(struct vh_task *t);
 int tl_history_add(struct vh_history *hist, struct vh_task *t);
 int tl_set_status(struct vh_task *t, const char *s, size_t len);
 int tl_reader_open(struct reader *r, const struct history_source *src, const char *host_path,
-		       const char *name, size_t size);
+		   const char *name, size_t size);
 void tl_reader_close(struct reader *r);
 bool tl_reader_next(struct reader *r);
 bool tl_reader_usable(struct reader *r, struct vh_history *hist);
 bool tl_reader_failed(struct reader *r);
-int tl_read_hook_log(const struct history_source *src, struct vh_history *hist,
-			 const char *file, struct vh_err *err);
+int tl_read_hook_log(const struct history_source *src, struct vh_history *hist, const char *file,
+		     struct vh_err *err);
 int tl_fold_hook_entries(struct vh_history *hist);
 
 #endif

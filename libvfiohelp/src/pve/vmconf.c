@@ -119,15 +119,17 @@ static int parse_machine_option(const struct vh_prop *p, char *type, size_t type
 		if (vh_prop_copy(p, type, type_size, err) < 0)
 			return -1;
 		if (!is_machine_type(type))
-			return vh_fail(err, "'%s' is not a QEMU machine type (q35, pc, "
-				       "pc-q35-8.1+pve0, ...)", type);
+			return vh_fail(err,
+				       "'%s' is not a QEMU machine type (q35, pc, "
+				       "pc-q35-8.1+pve0, ...)",
+				       type);
 		return 0;
 	}
 	if (vh_prop_is(p, "viommu")) {
 		if (!(p->val_len == 5 && !memcmp(p->val, "intel", 5)) &&
 		    !(p->val_len == 6 && !memcmp(p->val, "virtio", 6)))
-			return vh_fail(err, "viommu=%.*s is neither intel nor virtio", (int)p->val_len,
-				       p->val);
+			return vh_fail(err, "viommu=%.*s is neither intel nor virtio",
+				       (int)p->val_len, p->val);
 		return 0;
 	}
 	if (vh_prop_is(p, "aw-bits"))
@@ -171,7 +173,8 @@ static int parse_memory(const char *value, struct vh_vmconf *vm, struct vh_err *
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (vh_prop_is(&props[i], "current") &&
-		    parse_uint_in("memory", props[i].val, props[i].val_len, 16, &vm->memory_mib, err) < 0)
+		    parse_uint_in("memory", props[i].val, props[i].val_len, 16, &vm->memory_mib,
+				  err) < 0)
 			return -1;
 	return 0;
 }
@@ -228,7 +231,8 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 		return parse_host_addrs(p, pci, err);
 	if (vh_prop_is(p, "mapping")) {
 		if (!vh_is_config_id(p->val, p->val_len))
-			return vh_fail(err, "mapping '%.*s' is not a mapping id", (int)p->val_len, p->val);
+			return vh_fail(err, "mapping '%.*s' is not a mapping id", (int)p->val_len,
+				       p->val);
 		pci->has_mapping = true;
 		return vh_prop_copy(p, pci->mapping, sizeof(pci->mapping), err);
 	}
@@ -248,7 +252,8 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 		if (p->val_len == 4 && !memcmp(p->val, "keep", 4))
 			pci->driver_keep = true;
 		else if (!(p->val_len == 4 && !memcmp(p->val, "vfio", 4)))
-			return vh_fail(err, "driver=%.*s: only vfio or keep", (int)p->val_len, p->val);
+			return vh_fail(err, "driver=%.*s: only vfio or keep", (int)p->val_len,
+				       p->val);
 		return 0;
 	}
 	if (vh_prop_is(p, "vendor-id") || vh_prop_is(p, "device-id") ||
@@ -459,8 +464,10 @@ int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmcon
 			continue;
 		struct vh_err e;
 		if (parse_line(key, value, vm, &e) < 0) {
-			rc = vh_fail(err, "line %d, %s: %s (Proxmox cannot parse this value either: "
-				     "it skips the line)", lineno, key, e.msg);
+			rc = vh_fail(err,
+				     "line %d, %s: %s (Proxmox cannot parse this value either: "
+				     "it skips the line)",
+				     lineno, key, e.msg);
 			break;
 		}
 	}
@@ -487,7 +494,8 @@ static bool node_name_valid(const char *s)
 int vh_host_set_migration(struct vh_host *h, unsigned vmid, const char *node, struct vh_err *err)
 {
 	if (!node_name_valid(node))
-		return vh_fail(err, "PVE_MIGRATED_FROM is not a node name (letters, digits and inner "
+		return vh_fail(err,
+			       "PVE_MIGRATED_FROM is not a node name (letters, digits and inner "
 			       "'-', at most 63)");
 	h->migrating_vmid = vmid;
 	vh_strlcpy(h->migrated_from, node, sizeof(h->migrated_from));
@@ -512,7 +520,8 @@ int vh_vmconf_load(struct vh_host *h, unsigned vmid, struct vh_vmconf *vm, struc
 	size_t len;
 	if (vh_slurp(path, VMCONF_MAX_BYTES, &text, &len) < 0)
 		return vh_fail(err, "%s: %s", path,
-			       errno == ENOENT ? "no such VM config on this node" : strerror(errno));
+			       errno == ENOENT ? "no such VM config on this node"
+					       : strerror(errno));
 	struct vh_err e;
 	int rc = vh_vmconf_parse(text, len, vmid, vm, &e);
 	free(text);

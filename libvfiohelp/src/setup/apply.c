@@ -57,7 +57,8 @@ static int fsync_dir_of(const char *path)
 }
 
 /* Writes path whole or not at all: a crash leaves the old file or the new one. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, struct vh_err *err)
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+			struct vh_err *err)
 {
 	char tmp[PATH_MAX + 16];
 	if (vh_format(tmp, sizeof(tmp), "%s.vfiohelp-new", path) < 0)
@@ -99,7 +100,8 @@ static int put_new(struct vh_host *h, const struct vh_setup_file *f, struct vh_e
 	char path[PATH_MAX];
 	if (vh_host_path(h, path, sizeof(path), "%s", f->path) < 0)
 		return vh_fail(err, "%s: path too long", f->path);
-	return f->new_ ? write_atomic(path, f->new_, f->new_len, f->old_mode, err) : remove_file(path, err);
+	return f->new_ ? write_atomic(path, f->new_, f->new_len, f->old_mode, err)
+		       : remove_file(path, err);
 }
 
 /* The file as it was: its original bytes and mode, or absent. */
@@ -108,7 +110,8 @@ static int put_old(struct vh_host *h, const struct vh_setup_file *f, struct vh_e
 	char path[PATH_MAX];
 	if (vh_host_path(h, path, sizeof(path), "%s", f->path) < 0)
 		return vh_fail(err, "%s: path too long", f->path);
-	return f->existed ? write_atomic(path, f->old, f->old_len, f->old_mode, err) : remove_file(path, err);
+	return f->existed ? write_atomic(path, f->old, f->old_len, f->old_mode, err)
+			  : remove_file(path, err);
 }
 
 /* ---- commands ---- */
@@ -117,7 +120,8 @@ static bool run_in_root(const struct vh_host *h)
 {
 	/* Tests only: a host tree's own stand-ins (<root>/usr/sbin/...) run in
 	 * place of the real programs, so a failing command can be shown. */
-	return !h->live && getenv("VH_SETUP_RUN_IN_ROOT") && !strcmp(getenv("VH_SETUP_RUN_IN_ROOT"), "1");
+	return !h->live && getenv("VH_SETUP_RUN_IN_ROOT") &&
+	       !strcmp(getenv("VH_SETUP_RUN_IN_ROOT"), "1");
 }
 
 static bool commands_run(const struct vh_host *h)
@@ -131,9 +135,11 @@ static bool commands_run(const struct vh_host *h)
 static int run_argv(const struct vh_host *h, char *const argv[], unsigned limit_ms)
 {
 	char prog[PATH_MAX];
-	if (argv[0][0] != '/' || vh_format(prog, sizeof(prog), "%s%s", h->live ? "" : h->root, argv[0]) < 0)
+	if (argv[0][0] != '/' ||
+	    vh_format(prog, sizeof(prog), "%s%s", h->live ? "" : h->root, argv[0]) < 0)
 		return -1;
-	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/root", NULL };
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+				      "HOME=/root", NULL };
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -186,7 +192,8 @@ static int restore_vm_key(const struct vh_host *h, unsigned vmid, const struct v
 	return run_argv(h, v->had_old ? set : del, COMMAND_LIMIT_MS);
 }
 
-static const struct vh_setup_vm *vm_of_command(const struct vh_setup *s, const struct vh_setup_command *c)
+static const struct vh_setup_vm *vm_of_command(const struct vh_setup *s,
+					       const struct vh_setup_command *c)
 {
 	for (size_t i = 0; c->argc == 5 && !strcmp(c->argv[0], "/usr/sbin/qm") && i < s->n_vm; i++)
 		if (c->argv[3][0] == '-' && !strcmp(c->argv[3] + 1, s->vm[i].key))
@@ -211,7 +218,8 @@ static int roll_back(struct vh_host *h, struct vh_setup *s, struct vh_err *err)
 		const struct vh_setup_vm *v = vm_of_command(s, c);
 		int st = v ? restore_vm_key(h, s->vmid, v) : c->regenerates ? run_command(h, c) : 0;
 		if (st != 0 && rc == 0)
-			rc = vh_fail(err, "undoing %s %s failed (exit %d)", c->argv[0], c->argc > 1 ? c->argv[1] : "", st);
+			rc = vh_fail(err, "undoing %s %s failed (exit %d)", c->argv[0],
+				     c->argc > 1 ? c->argv[1] : "", st);
 	}
 	return rc;
 }
@@ -255,7 +263,9 @@ static json_object *journal_json(const struct vh_setup *s, bool undone)
 	for (size_t i = 0; i < s->n_vm; i++) {
 		json_object *j = json_object_new_object();
 		json_object_object_add(j, "key", json_object_new_string(s->vm[i].key));
-		json_object_object_add(j, "old", s->vm[i].had_old ? json_object_new_string(s->vm[i].old) : NULL);
+		json_object_object_add(j, "old",
+				       s->vm[i].had_old ? json_object_new_string(s->vm[i].old)
+							: NULL);
 		json_object_object_add(j, "new", json_object_new_string(s->vm[i].new_));
 		json_object_array_add(vm, j);
 	}
@@ -266,14 +276,17 @@ static json_object *journal_json(const struct vh_setup *s, bool undone)
 	return o;
 }
 
-static int journal_write(struct vh_host *h, const struct vh_setup *s, bool undone, struct vh_err *err)
+static int journal_write(struct vh_host *h, const struct vh_setup *s, bool undone,
+			 struct vh_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	if (journal_dir(h, s->journal, dir, sizeof(dir)) < 0 ||
 	    vh_format(path, sizeof(path), "%s/journal.json", dir) < 0)
 		return vh_fail(err, "journal path too long");
 	json_object *o = journal_json(s, undone);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(o,
+							  JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	int rc = write_atomic(path, text, strlen(text), 0600, err);
 	json_object_put(o);
 	return rc;
@@ -303,14 +316,16 @@ static int journal_create(struct vh_host *h, struct vh_setup *s, struct vh_err *
 	time_t now = time(NULL);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
 	for (int n = 1; n < 100; n++) {
-		snprintf(s->journal, sizeof(s->journal), n == 1 ? "%s-%u" : "%s-%u.%d", stamp, s->vmid, n);
+		snprintf(s->journal, sizeof(s->journal), n == 1 ? "%s-%u" : "%s-%u.%d", stamp,
+			 s->vmid, n);
 		if (journal_dir(h, s->journal, dir, sizeof(dir)) < 0)
 			return vh_fail(err, "journal path too long");
 		mkdirs(dir);
 		if (mkdir(dir, 0700) == 0)
 			return journal_bytes(h, s, err) < 0 ? -1 : journal_write(h, s, false, err);
 		if (errno != EEXIST)
-			return vh_fail(err, "cannot create the journal %s: %s", dir, strerror(errno));
+			return vh_fail(err, "cannot create the journal %s: %s", dir,
+				       strerror(errno));
 	}
 	return vh_fail(err, "too many journals in one second");
 }
@@ -331,8 +346,9 @@ static int apply_steps(struct vh_host *h, struct vh_setup *s, struct vh_err *err
 		c->status = run_command(h, c);
 		c->run = true;
 		if (c->status != 0)
-			return vh_fail(err, "%s%s%s exited with status %d", c->argv[0], c->argc > 1 ? " " : "",
-				       c->argc > 1 ? c->argv[1] : "", c->status);
+			return vh_fail(err, "%s%s%s exited with status %d", c->argv[0],
+				       c->argc > 1 ? " " : "", c->argc > 1 ? c->argv[1] : "",
+				       c->status);
 	}
 	return 0;
 }
@@ -362,7 +378,8 @@ int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err)
 static char *journal_file(const char *dir, const char *name, size_t i, size_t *len)
 {
 	char path[PATH_MAX + 32], *text = NULL;
-	if (vh_format(path, sizeof(path), "%s/%s.%zu", dir, name, i) < 0 || vh_slurp(path, 1u << 20, &text, len) < 0)
+	if (vh_format(path, sizeof(path), "%s/%s.%zu", dir, name, i) < 0 ||
+	    vh_slurp(path, 1u << 20, &text, len) < 0)
 		return NULL;
 	return text;
 }
@@ -371,7 +388,8 @@ static const char *jstr(json_object *o, const char *key)
 {
 	json_object *v;
 	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
+		       ? json_object_get_string(v)
+		       : NULL;
 }
 
 static bool jbool(json_object *o, const char *key)
@@ -401,7 +419,8 @@ static int load_file(struct vh_setup_file *f, json_object *j, const char *dir, s
 static int load_command(struct vh_setup_command *c, json_object *j)
 {
 	json_object *argv, *st;
-	if (!json_object_object_get_ex(j, "argv", &argv) || !json_object_is_type(argv, json_type_array))
+	if (!json_object_object_get_ex(j, "argv", &argv) ||
+	    !json_object_is_type(argv, json_type_array))
 		return -1;
 	memset(c, 0, sizeof(*c));
 	for (size_t k = 0; k < json_object_array_length(argv) && k < VH_SETUP_MAX_ARGV; k++) {
@@ -411,7 +430,8 @@ static int load_command(struct vh_setup_command *c, json_object *j)
 		vh_strlcpy(c->argv[c->argc++], a, sizeof(c->argv[0]));
 	}
 	c->run = jbool(j, "run");
-	c->status = json_object_object_get_ex(j, "status", &st) && st ? json_object_get_int(st) : -1;
+	c->status = json_object_object_get_ex(j, "status", &st) && st ? json_object_get_int(st)
+								      : -1;
 	c->regenerates = jbool(j, "regenerates");
 	return c->argc ? 0 : -1;
 }
@@ -426,25 +446,31 @@ static void load_vm(struct vh_setup_vm *v, json_object *j)
 }
 
 /* A journal back into a plan: what was done, with each file's bytes. */
-static struct vh_setup *journal_load(struct vh_host *h, const char *id, bool *undone, struct vh_err *err)
+static struct vh_setup *journal_load(struct vh_host *h, const char *id, bool *undone,
+				     struct vh_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
-	if (journal_dir(h, id, dir, sizeof(dir)) < 0 || vh_format(path, sizeof(path), "%s/journal.json", dir) < 0) {
+	if (journal_dir(h, id, dir, sizeof(dir)) < 0 ||
+	    vh_format(path, sizeof(path), "%s/journal.json", dir) < 0) {
 		vh_fail(err, "no journal %s", id);
 		return NULL;
 	}
 	json_object *o = json_object_from_file(path), *files, *cmds, *vm, *vmid;
 	struct vh_setup *s = o ? calloc(1, sizeof(*s)) : NULL;
-	bool ok = s && json_object_object_get_ex(o, "files", &files) && json_object_object_get_ex(o, "commands", &cmds) &&
-		  json_object_object_get_ex(o, "vm", &vm) && json_object_object_get_ex(o, "vmid", &vmid) &&
+	bool ok = s && json_object_object_get_ex(o, "files", &files) &&
+		  json_object_object_get_ex(o, "commands", &cmds) &&
+		  json_object_object_get_ex(o, "vm", &vm) &&
+		  json_object_object_get_ex(o, "vmid", &vmid) &&
 		  json_object_array_length(files) <= VH_SETUP_MAX_FILES &&
-		  json_object_array_length(cmds) <= VH_SETUP_MAX_COMMANDS && json_object_array_length(vm) <= VH_SETUP_MAX_VM;
+		  json_object_array_length(cmds) <= VH_SETUP_MAX_COMMANDS &&
+		  json_object_array_length(vm) <= VH_SETUP_MAX_VM;
 	if (ok) {
 		vh_strlcpy(s->journal, id, sizeof(s->journal));
 		s->vmid = (unsigned)json_object_get_int64(vmid);
 		*undone = jbool(o, "undone");
 		for (size_t i = 0; ok && i < json_object_array_length(files); i++, s->n_files++)
-			ok = load_file(&s->files[i], json_object_array_get_idx(files, i), dir, i) == 0;
+			ok = load_file(&s->files[i], json_object_array_get_idx(files, i), dir, i) ==
+			     0;
 		for (size_t i = 0; ok && i < json_object_array_length(cmds); i++, s->n_commands++)
 			ok = load_command(&s->commands[i], json_object_array_get_idx(cmds, i)) == 0;
 		for (size_t i = 0; ok && i < json_object_array_length(vm); i++, s->n_vm++)
@@ -468,7 +494,8 @@ static size_t journal_ids(struct vh_host *h, char ids[][64], size_t max)
 		return 0;
 	DIR *d = opendir(dir);
 	for (struct dirent *e; d && n < max && (e = readdir(d));)
-		if (e->d_name[0] != '.' && vh_is_safe_component(e->d_name) && strlen(e->d_name) < 64)
+		if (e->d_name[0] != '.' && vh_is_safe_component(e->d_name) &&
+		    strlen(e->d_name) < 64)
 			vh_strlcpy(ids[n++], e->d_name, 64);
 	if (d)
 		closedir(d);
@@ -490,7 +517,8 @@ static bool unchanged_since(struct vh_host *h, const struct vh_setup_file *f)
 	if (vh_host_path(h, path, sizeof(path), "%s", f->path) < 0)
 		return false;
 	bool exists = vh_slurp(path, 1u << 20, &now, &len) == 0;
-	bool same = f->new_ ? exists && len == f->new_len && !memcmp(now, f->new_, len) : !exists && errno == ENOENT;
+	bool same = f->new_ ? exists && len == f->new_len && !memcmp(now, f->new_, len)
+			    : !exists && errno == ENOENT;
 	free(now);
 	return same;
 }
@@ -509,26 +537,33 @@ int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *e
 		s = journal_load(h, id, &undone, err);
 	if (!s || undone) {
 		if (s || (!id && !n))
-			vh_fail(err, id ? "journal %s was undone already" : "no setup journal to undo", id);
+			vh_fail(err,
+				id ? "journal %s was undone already" : "no setup journal to undo",
+				id);
 		vh_setup_free(s);
 		return -2;
 	}
 	for (size_t i = 0; i < s->n_files; i++)
 		if (s->files[i].written && !unchanged_since(h, &s->files[i])) {
-			vh_fail(err, "%s changed since setup %s wrote it: not undone (restore it by hand "
-				"from the journal's orig.%zu)", s->files[i].path, s->journal, i);
+			vh_fail(err,
+				"%s changed since setup %s wrote it: not undone (restore it by hand "
+				"from the journal's orig.%zu)",
+				s->files[i].path, s->journal, i);
 			vh_setup_free(s);
 			return -1;
 		}
 	if (!commands_run(h))
 		for (size_t i = 0; i < s->n_commands; i++)
-			s->commands[i].run = false; /* under --root nothing runs, on the way back neither */
+			s->commands[i].run =
+				false; /* under --root nothing runs, on the way back neither */
 	int rc = roll_back(h, s, err);
 	if (rc == 0) {
 		journal_write(h, s, true, NULL);
 		for (size_t i = 0; out && i < s->n_files; i++)
 			if (s->files[i].written)
-				fprintf(out, "%s %s\n", s->files[i].existed ? "restored" : "removed", s->files[i].path);
+				fprintf(out, "%s %s\n",
+					s->files[i].existed ? "restored" : "removed",
+					s->files[i].path);
 	}
 	vh_setup_free(s);
 	return rc;

@@ -53,7 +53,8 @@ static int plan_file(struct vh_setup *s, struct vh_host *h, const char *abs, con
 	size_t old_len = 0;
 	struct stat st;
 	bool existed = stat(path, &st) == 0 && vh_slurp(path, 1u << 20, &old, &old_len) == 0;
-	if ((!existed && !text) || (existed && text && old_len == strlen(text) && !memcmp(old, text, old_len))) {
+	if ((!existed && !text) ||
+	    (existed && text && old_len == strlen(text) && !memcmp(old, text, old_len))) {
 		free(old);
 		return 0;
 	}
@@ -83,7 +84,8 @@ static int plan_file(struct vh_setup *s, struct vh_host *h, const char *abs, con
 static char *host_text(struct vh_host *h, const char *abs)
 {
 	char path[PATH_MAX], *text = NULL;
-	if (vh_host_path(h, path, sizeof(path), "%s", abs) < 0 || vh_slurp(path, 1u << 20, &text, NULL) < 0)
+	if (vh_host_path(h, path, sizeof(path), "%s", abs) < 0 ||
+	    vh_slurp(path, 1u << 20, &text, NULL) < 0)
 		return NULL;
 	return text;
 }
@@ -100,7 +102,8 @@ static void append(char *dst, size_t size, const char *s)
 static bool kernel_before_6_8(const char *kver)
 {
 	unsigned major = 0, minor = 0;
-	return sscanf(kver, "%u.%u", &major, &minor) == 2 && (major < 6 || (major == 6 && minor < 8));
+	return sscanf(kver, "%u.%u", &major, &minor) == 2 &&
+	       (major < 6 || (major == 6 && minor < 8));
 }
 
 /* The options this VM's devices need on this host's kernel, not yet configured. */
@@ -113,7 +116,8 @@ static void needed_options(struct vh_host *h, const struct vh_report *r, const c
 	    !vh_cmdline_has(configured, "intel_iommu=on", NULL, 0)) {
 		append(opts, size, " intel_iommu=on");
 		snprintf(why + strlen(why), wsize - strlen(why),
-			 "Intel's IOMMU is off by default before kernel 6.8 (this host runs %s). ", h->kver);
+			 "Intel's IOMMU is off by default before kernel 6.8 (this host runs %s). ",
+			 h->kver);
 	}
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
@@ -126,13 +130,15 @@ static void needed_options(struct vh_host *h, const struct vh_report *r, const c
 		append(opts, size, " initcall_blacklist=sysfb_init");
 		snprintf(why + strlen(why), wsize - strlen(why),
 			 "The boot framebuffer %s sits in %s's memory; Proxmox kernels build simpledrm in, "
-			 "so only keeping sysfb off frees it. ", fb, d->name);
+			 "so only keeping sysfb off frees it. ",
+			 fb, d->name);
 	}
 }
 
 static int plan_grub(struct vh_setup *s, struct vh_host *h, const char *opts, const char *why)
 {
-	char *old = host_text(h, GRUB_DROPIN), linux_[VH_CMDLINE_MAX] = "", mine[VH_CMDLINE_MAX] = "";
+	char *old = host_text(h, GRUB_DROPIN), linux_[VH_CMDLINE_MAX] = "",
+	     mine[VH_CMDLINE_MAX] = "";
 	if (old)
 		vh_grub_defaults_apply(old, strlen(old), linux_, mine, sizeof(mine));
 	free(old);
@@ -140,31 +146,38 @@ static int plan_grub(struct vh_setup *s, struct vh_host *h, const char *opts, co
 	snprintf(merged, sizeof(merged), "%s%s", vh_strip(mine), opts);
 	snprintf(text, sizeof(text),
 		 "# hookctl setup: kernel options for PCI passthrough (undo: hookctl setup --undo)\n"
-		 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n", vh_strip(merged));
-	snprintf(reason, sizeof(reason), "%sGRUB reads /etc/default/grub.d/*.cfg after /etc/default/grub.", why);
+		 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n",
+		 vh_strip(merged));
+	snprintf(reason, sizeof(reason),
+		 "%sGRUB reads /etc/default/grub.d/*.cfg after /etc/default/grub.", why);
 	int rc = plan_file(s, h, GRUB_DROPIN, text, reason);
 	static const char *const argv[] = { "/usr/sbin/update-grub", NULL };
 	if (rc > 0)
-		vh_setup_add_command(s, "writes the boot menu GRUB reads (and the ESPs' on proxmox-boot-tool hosts)",
-				     true, argv);
+		vh_setup_add_command(
+			s,
+			"writes the boot menu GRUB reads (and the ESPs' on proxmox-boot-tool hosts)",
+			true, argv);
 	return rc < 0 ? -1 : 0;
 }
 
-static int plan_systemd_boot(struct vh_setup *s, struct vh_host *h, const char *opts, const char *why,
-			     struct vh_err *err)
+static int plan_systemd_boot(struct vh_setup *s, struct vh_host *h, const char *opts,
+			     const char *why, struct vh_err *err)
 {
 	char *old = host_text(h, KERNEL_CMDLINE);
 	if (!old)
-		return vh_fail(err, "%s is missing: systemd-boot needs it (with root=) to boot", KERNEL_CMDLINE);
+		return vh_fail(err, "%s is missing: systemd-boot needs it (with root=) to boot",
+			       KERNEL_CMDLINE);
 	size_t n = strcspn(old, "\n");
 	char text[2 * VH_CMDLINE_MAX], reason[512];
 	snprintf(text, sizeof(text), "%.*s%s\n%s", (int)n, old, opts, old[n] ? old + n + 1 : "");
 	free(old);
-	snprintf(reason, sizeof(reason), "%ssystemd-boot reads only the first line of /etc/kernel/cmdline.", why);
+	snprintf(reason, sizeof(reason),
+		 "%ssystemd-boot reads only the first line of /etc/kernel/cmdline.", why);
 	int rc = plan_file(s, h, KERNEL_CMDLINE, text, reason);
 	static const char *const argv[] = { "/usr/sbin/proxmox-boot-tool", "refresh", NULL };
 	if (rc > 0)
-		vh_setup_add_command(s, "copies the kernels and /etc/kernel/cmdline to the ESPs", true, argv);
+		vh_setup_add_command(s, "copies the kernels and /etc/kernel/cmdline to the ESPs",
+				     true, argv);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -181,7 +194,8 @@ static int plan_kernel_options(struct vh_setup *s, struct vh_host *h, const stru
 		return plan_grub(s, h, opts, why);
 	if (s->boot.kind == VH_BOOT_SYSTEMD_BOOT)
 		return plan_systemd_boot(s, h, opts, why, err);
-	return vh_fail(err, "kernel options%s are needed, but the boot loader is unknown: %s", opts, s->boot.why);
+	return vh_fail(err, "kernel options%s are needed, but the boot loader is unknown: %s", opts,
+		       s->boot.why);
 }
 
 /* ---- modules-load.d ---- */
@@ -221,7 +235,8 @@ static bool loaded_at_boot(struct vh_host *h, const char *module)
 	for (struct dirent *e; d && !found && (e = readdir(d));) {
 		char abs[300];
 		size_t l = strlen(e->d_name);
-		if (l > 5 && !strcmp(e->d_name + l - 5, ".conf") && vh_is_safe_component(e->d_name) &&
+		if (l > 5 && !strcmp(e->d_name + l - 5, ".conf") &&
+		    vh_is_safe_component(e->d_name) &&
 		    vh_format(abs, sizeof(abs), "/etc/modules-load.d/%s", e->d_name) >= 0 &&
 		    strcmp(abs, MODULES_FILE))
 			found = listed_in(h, abs, module);
@@ -235,7 +250,8 @@ static int plan_modules_load(struct vh_setup *s, struct vh_host *h)
 {
 	char *old = host_text(h, MODULES_FILE);
 	char text[1024], names[256] = "";
-	snprintf(text, sizeof(text), "%s", old ? old : "# hookctl setup: vfio at every boot (undo: hookctl setup --undo)\n");
+	snprintf(text, sizeof(text), "%s",
+		 old ? old : "# hookctl setup: vfio at every boot (undo: hookctl setup --undo)\n");
 	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++) {
 		const char *m = vh_vfio_modules[i];
 		if (vh_module_state(h, m, NULL) == VH_MOD_BUILTIN || loaded_at_boot(h, m) ||
@@ -250,8 +266,10 @@ static int plan_modules_load(struct vh_setup *s, struct vh_host *h)
 	if (!names[0])
 		return 0;
 	char reason[512];
-	snprintf(reason, sizeof(reason), "%s load at no boot yet; /etc/modules is left as it is (one name a line, "
-		 "read after the root mounts)", names);
+	snprintf(reason, sizeof(reason),
+		 "%s load at no boot yet; /etc/modules is left as it is (one name a line, "
+		 "read after the root mounts)",
+		 names);
 	return plan_file(s, h, MODULES_FILE, text, reason) < 0 ? -1 : 0;
 }
 
@@ -283,7 +301,8 @@ static bool softdep_vfio(struct vh_host *h, const char *driver)
 }
 
 /* Another device on the bus, not the VM's, has vendor:device. */
-static bool id_shared(struct vh_host *h, const struct vh_report *r, uint16_t vendor, uint16_t device)
+static bool id_shared(struct vh_host *h, const struct vh_report *r, uint16_t vendor,
+		      uint16_t device)
 {
 	char dir[PATH_MAX];
 	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
@@ -294,11 +313,15 @@ static bool id_shared(struct vh_host *h, const struct vh_report *r, uint16_t ven
 		struct vh_pci_addr a;
 		char p[PATH_MAX + 300], v[16], dv[16];
 		uint64_t vv, dd;
-		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || vh_report_has_device(r, &a) ||
-		    vh_format(p, sizeof(p), "%s/%s/vendor", dir, e->d_name) < 0 || vh_read_attr(p, v, sizeof(v)) < 0 ||
-		    vh_format(p, sizeof(p), "%s/%s/device", dir, e->d_name) < 0 || vh_read_attr(p, dv, sizeof(dv)) < 0)
+		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 ||
+		    vh_report_has_device(r, &a) ||
+		    vh_format(p, sizeof(p), "%s/%s/vendor", dir, e->d_name) < 0 ||
+		    vh_read_attr(p, v, sizeof(v)) < 0 ||
+		    vh_format(p, sizeof(p), "%s/%s/device", dir, e->d_name) < 0 ||
+		    vh_read_attr(p, dv, sizeof(dv)) < 0)
 			continue;
-		if (!strncmp(v, "0x", 2) && !strncmp(dv, "0x", 2) && vh_parse_hex(v + 2, strlen(v + 2), 0xffff, &vv) == 0 &&
+		if (!strncmp(v, "0x", 2) && !strncmp(dv, "0x", 2) &&
+		    vh_parse_hex(v + 2, strlen(v + 2), 0xffff, &vv) == 0 &&
 		    vh_parse_hex(dv + 2, strlen(dv + 2), 0xffff, &dd) == 0)
 			shared = vv == vendor && dd == device;
 	}
@@ -353,12 +376,14 @@ static void modprobe_text(const char *old, const struct modprobe_want *w, char *
 {
 	text[0] = '\0';
 	bool merged = false;
-	const char *base = old ? old : "# hookctl setup: vfio-pci first (undo: hookctl setup --undo)\n";
+	const char *base = old ? old
+			       : "# hookctl setup: vfio-pci first (undo: hookctl setup --undo)\n";
 	for (const char *l = base; *l;) {
 		size_t n = strcspn(l, "\n");
 		char line[1024];
 		snprintf(line, sizeof(line), "%.*s", (int)n, l);
-		if (w->ids[0] && !strncmp(line, "options vfio-pci ids=", 21) && !strchr(line + 21, ' ')) {
+		if (w->ids[0] && !strncmp(line, "options vfio-pci ids=", 21) &&
+		    !strchr(line + 21, ' ')) {
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), ",%s", w->ids);
 			merged = true;
 		}
@@ -379,7 +404,8 @@ static int plan_modprobe(struct vh_setup *s, struct vh_host *h, const struct vh_
 	struct modprobe_want w = { "", "", "" };
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (r->devices[i].role != VH_ROLE_VFIO || !d || !d->present || d->is_bridge || !d->modalias[0])
+		if (r->devices[i].role != VH_ROLE_VFIO || !d || !d->present || d->is_bridge ||
+		    !d->modalias[0])
 			continue;
 		want_driver(h, d, &w);
 		want_id(h, r, d, &w);
@@ -389,8 +415,8 @@ static int plan_modprobe(struct vh_setup *s, struct vh_host *h, const struct vh_
 	char *old = host_text(h, MODPROBE_FILE), text[4096], reason[768];
 	modprobe_text(old, &w, text, sizeof(text));
 	free(old);
-	snprintf(reason, sizeof(reason), "%s%s%s%s", w.why, w.ids[0] ? "vfio-pci claims " : "", w.ids,
-		 w.ids[0] ? " at boot (no other device of the host has these ids)." : "");
+	snprintf(reason, sizeof(reason), "%s%s%s%s", w.why, w.ids[0] ? "vfio-pci claims " : "",
+		 w.ids, w.ids[0] ? " at boot (no other device of the host has these ids)." : "");
 	return plan_file(s, h, MODPROBE_FILE, text, vh_strip(reason)) < 0 ? -1 : 0;
 }
 
@@ -418,7 +444,8 @@ static bool vm_value(struct vh_host *h, unsigned vmid, const char *key, char *ou
 }
 
 /* "qm set 100 -machine q35   # comment": the key and value, when that is all. */
-static bool parse_qm_fix(const char *fix, unsigned vmid, char *key, size_t ksize, char *value, size_t vsize)
+static bool parse_qm_fix(const char *fix, unsigned vmid, char *key, size_t ksize, char *value,
+			 size_t vsize)
 {
 	char prefix[32];
 	snprintf(prefix, sizeof(prefix), "qm set %u -", vmid);
@@ -437,15 +464,17 @@ static bool parse_qm_fix(const char *fix, unsigned vmid, char *key, size_t ksize
 
 static void plan_vm(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
 {
-	static const enum vh_finding_id mended[] = { VH_F_MACHINE_I440FX, VH_F_BIOS_SEABIOS, VH_F_ROMBAR_ENABLED,
-						     VH_F_PCIE_OFF, VH_F_EFIDISK_MISSING, VH_F_BALLOON_ENABLED };
+	static const enum vh_finding_id mended[] = { VH_F_MACHINE_I440FX,  VH_F_BIOS_SEABIOS,
+						     VH_F_ROMBAR_ENABLED,  VH_F_PCIE_OFF,
+						     VH_F_EFIDISK_MISSING, VH_F_BALLOON_ENABLED };
 	for (size_t i = 0; i < r->n_findings && s->n_vm < VH_SETUP_MAX_VM; i++) {
 		const struct vh_finding *f = &r->findings[i];
 		bool ours = false;
 		for (size_t k = 0; k < VH_ARRAY_SIZE(mended); k++)
 			ours |= f->kind == mended[k];
 		struct vh_setup_vm *v = &s->vm[s->n_vm];
-		if (!ours || !parse_qm_fix(f->fix, r->vmid, v->key, sizeof(v->key), v->new_, sizeof(v->new_)))
+		if (!ours || !parse_qm_fix(f->fix, r->vmid, v->key, sizeof(v->key), v->new_,
+					   sizeof(v->new_)))
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < s->n_vm; k++)
@@ -470,8 +499,11 @@ static void plan_hookscript(struct vh_setup *s, const struct vh_report *r)
 	char vmid[16];
 	snprintf(vmid, sizeof(vmid), "%u", r->vmid);
 	const char *argv[] = { "/usr/sbin/hookctl", "install", vmid, "--apply", NULL };
-	vh_setup_add_command(s, "the VM has no vfio-hook hookscript: install copies it to a snippets storage "
-			     "and registers it with qm set", false, argv);
+	vh_setup_add_command(
+		s,
+		"the VM has no vfio-hook hookscript: install copies it to a snippets storage "
+		"and registers it with qm set",
+		false, argv);
 }
 
 /* ---- the whole plan ---- */
@@ -488,12 +520,16 @@ static void plan_initramfs(struct vh_setup *s, const struct vh_report *r)
 {
 	bool files = false;
 	for (size_t i = 0; i < s->n_files; i++)
-		files |= !strcmp(s->files[i].path, MODPROBE_FILE) || !strcmp(s->files[i].path, MODULES_FILE);
+		files |= !strcmp(s->files[i].path, MODPROBE_FILE) ||
+			 !strcmp(s->files[i].path, MODULES_FILE);
 	if (!files && !has_finding(r, VH_F_INITRAMFS_STALE))
 		return;
 	static const char *const argv[] = { "/usr/sbin/update-initramfs", "-u", "-k", "all", NULL };
-	vh_setup_add_command(s, files ? "the initramfs carries modprobe.d and loads vfio-pci before the host drivers"
-				      : "initramfs-stale: an image holds modprobe.d as it was", true, argv);
+	vh_setup_add_command(
+		s,
+		files ? "the initramfs carries modprobe.d and loads vfio-pci before the host drivers"
+		      : "initramfs-stale: an image holds modprobe.d as it was",
+		true, argv);
 	s->reboot_required = true;
 }
 
@@ -504,7 +540,8 @@ struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm, s
 	vh_policy_free(p);
 	struct vh_setup *s = r ? calloc(1, sizeof(*s)) : NULL;
 	if (r && !r->vm_loaded) {
-		vh_fail(err, "VM %u: %s", vmid, r->n_findings ? r->findings[0].message : "no config");
+		vh_fail(err, "VM %u: %s", vmid,
+			r->n_findings ? r->findings[0].message : "no config");
 		free(s);
 		s = NULL;
 	} else if (r && !s) {
@@ -553,7 +590,8 @@ bool vh_setup_empty(const struct vh_setup *s)
 
 /* ---- output ---- */
 
-static void diff_lines(char **out, size_t *cap, size_t *used, const char *text, size_t len, char sign)
+static void diff_lines(char **out, size_t *cap, size_t *used, const char *text, size_t len,
+		       char sign)
 {
 	for (size_t i = 0; i < len;) {
 		size_t n = 0;
@@ -567,7 +605,8 @@ static void diff_lines(char **out, size_t *cap, size_t *used, const char *text, 
 			*out = grown;
 			*cap = need * 2;
 		}
-		*used += (size_t)snprintf(*out + *used, *cap - *used, "%c%.*s\n", sign, (int)n, text + i);
+		*used += (size_t)snprintf(*out + *used, *cap - *used, "%c%.*s\n", sign, (int)n,
+					  text + i);
 		i += n + 1;
 	}
 }
@@ -587,10 +626,12 @@ static char *file_diff(const struct vh_setup_file *f)
 	char *out = malloc(cap);
 	if (!out)
 		return NULL;
-	size_t a = f->existed ? count_lines(f->old, f->old_len) : 0, b = f->new_ ? count_lines(f->new_, f->new_len) : 0;
+	size_t a = f->existed ? count_lines(f->old, f->old_len) : 0,
+	       b = f->new_ ? count_lines(f->new_, f->new_len) : 0;
 	used = (size_t)snprintf(out, cap, "--- %s%s\n+++ %s%s\n@@ -%zu,%zu +%zu,%zu @@\n",
-				f->existed ? "a" : "/dev/null", f->existed ? f->path : "", f->new_ ? "b" : "/dev/null",
-				f->new_ ? f->path : "", (size_t)(a > 0), a, (size_t)(b > 0), b);
+				f->existed ? "a" : "/dev/null", f->existed ? f->path : "",
+				f->new_ ? "b" : "/dev/null", f->new_ ? f->path : "",
+				(size_t)(a > 0), a, (size_t)(b > 0), b);
 	if (f->existed)
 		diff_lines(&out, &cap, &used, f->old, f->old_len, '-');
 	if (f->new_)
@@ -606,9 +647,11 @@ static const char *action_name(enum vh_file_action a)
 struct json_object *vh_setup_to_json(const struct vh_setup *s)
 {
 	json_object *o = json_object_new_object(), *boot = json_object_new_object();
-	json_object *files = json_object_new_array(), *cmds = json_object_new_array(), *vm = json_object_new_array();
+	json_object *files = json_object_new_array(), *cmds = json_object_new_array(),
+		    *vm = json_object_new_array();
 	json_object_object_add(o, "vmid", json_object_new_int64(s->vmid));
-	json_object_object_add(boot, "kind", json_object_new_string(vh_boot_kind_name(s->boot.kind)));
+	json_object_object_add(boot, "kind",
+			       json_object_new_string(vh_boot_kind_name(s->boot.kind)));
 	json_object_object_add(boot, "why", json_object_new_string(s->boot.why));
 	json_object_object_add(o, "bootloader", boot);
 	for (size_t i = 0; i < s->n_files; i++) {
@@ -636,7 +679,9 @@ struct json_object *vh_setup_to_json(const struct vh_setup *s)
 	for (size_t i = 0; i < s->n_vm; i++) {
 		json_object *j = json_object_new_object();
 		json_object_object_add(j, "key", json_object_new_string(s->vm[i].key));
-		json_object_object_add(j, "old", s->vm[i].had_old ? json_object_new_string(s->vm[i].old) : NULL);
+		json_object_object_add(j, "old",
+				       s->vm[i].had_old ? json_object_new_string(s->vm[i].old)
+							: NULL);
 		json_object_object_add(j, "new", json_object_new_string(s->vm[i].new_));
 		json_object_array_add(vm, j);
 	}
@@ -644,13 +689,15 @@ struct json_object *vh_setup_to_json(const struct vh_setup *s)
 	json_object_object_add(o, "commands", cmds);
 	json_object_object_add(o, "vm", vm);
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(s->reboot_required));
-	json_object_object_add(o, "journal", s->journal[0] ? json_object_new_string(s->journal) : NULL);
+	json_object_object_add(o, "journal",
+			       s->journal[0] ? json_object_new_string(s->journal) : NULL);
 	return o;
 }
 
 void vh_setup_print(const struct vh_setup *s, FILE *out)
 {
-	fprintf(out, "VM %u: boot loader %s (%s)\n", s->vmid, vh_boot_kind_name(s->boot.kind), s->boot.why);
+	fprintf(out, "VM %u: boot loader %s (%s)\n", s->vmid, vh_boot_kind_name(s->boot.kind),
+		s->boot.why);
 	if (vh_setup_empty(s)) {
 		fprintf(out, "nothing to do: every part is in place%s\n",
 			s->reboot_required ? " (a reboot is pending)" : "");
@@ -658,8 +705,8 @@ void vh_setup_print(const struct vh_setup *s, FILE *out)
 	}
 	for (size_t i = 0; i < s->n_files; i++) {
 		char *diff = file_diff(&s->files[i]);
-		fprintf(out, "\n%s %s\n  why: %s\n%s", action_name(s->files[i].action), s->files[i].path,
-			s->files[i].reason, diff ? diff : "");
+		fprintf(out, "\n%s %s\n  why: %s\n%s", action_name(s->files[i].action),
+			s->files[i].path, s->files[i].reason, diff ? diff : "");
 		free(diff);
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
@@ -667,11 +714,15 @@ void vh_setup_print(const struct vh_setup *s, FILE *out)
 		fprintf(out, "\nrun ");
 		for (size_t k = 0; k < c->argc; k++)
 			fprintf(out, "%s%s", k ? " " : "", c->argv[k]);
-		fprintf(out, "%s\n  why: %s\n", !c->run ? "   (not run)" : c->status == 0 ? "   (done)" : "   (FAILED)",
+		fprintf(out, "%s\n  why: %s\n",
+			!c->run          ? "   (not run)"
+			: c->status == 0 ? "   (done)"
+					 : "   (FAILED)",
 			c->reason);
 	}
 	if (s->reboot_required)
-		fprintf(out, "\nthen reboot: kernel options and the initramfs take effect at boot\n");
+		fprintf(out,
+			"\nthen reboot: kernel options and the initramfs take effect at boot\n");
 	if (s->journal[0])
 		fprintf(out, "journal %s (hookctl setup --undo %s)\n", s->journal, s->journal);
 }

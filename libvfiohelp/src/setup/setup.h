@@ -16,16 +16,16 @@
 enum vh_file_action { VH_FILE_CREATE, VH_FILE_MODIFY, VH_FILE_REMOVE };
 
 struct vh_setup_file {
-	char path[128];          /* the host path, "/etc/..." */
+	char path[128]; /* the host path, "/etc/..." */
 	enum vh_file_action action;
 	char reason[512];
 	bool existed;
-	char *old;               /* its bytes now (when existed) */
+	char *old; /* its bytes now (when existed) */
 	size_t old_len;
 	mode_t old_mode;
-	char *new_;              /* what it becomes (NULL: removed) */
+	char *new_; /* what it becomes (NULL: removed) */
 	size_t new_len;
-	bool written;            /* apply wrote it (what a rollback restores) */
+	bool written; /* apply wrote it (what a rollback restores) */
 };
 
 struct vh_setup_command {
@@ -33,8 +33,8 @@ struct vh_setup_command {
 	size_t argc;
 	char reason[256];
 	bool run;
-	int status;              /* -1 not run */
-	bool regenerates;        /* update-initramfs and friends: undone by running again */
+	int status;       /* -1 not run */
+	bool regenerates; /* update-initramfs and friends: undone by running again */
 };
 
 struct vh_setup_vm {
@@ -53,7 +53,7 @@ struct vh_setup {
 	struct vh_setup_command commands[VH_SETUP_MAX_COMMANDS];
 	struct vh_setup_vm vm[VH_SETUP_MAX_VM];
 	bool reboot_required;
-	char journal[64];        /* "" until applied */
+	char journal[64]; /* "" until applied */
 };
 
 /* Adds a command (argv NULL-terminated); false when the plan is full. */

@@ -109,7 +109,8 @@ static void judge_group(struct vh_listed *l, const char *others)
 	int g = l->dev->iommu_group;
 	l->passable = false;
 	if (g < 0)
-		snprintf(l->group_why, sizeof(l->group_why), "no IOMMU group: the IOMMU is off or does "
+		snprintf(l->group_why, sizeof(l->group_why),
+			 "no IOMMU group: the IOMMU is off or does "
 			 "not cover it");
 	else if (never_passed(l->dev))
 		snprintf(l->group_why, sizeof(l->group_why), "a bridge stays with the host");
@@ -117,8 +118,10 @@ static void judge_group(struct vh_listed *l, const char *others)
 		snprintf(l->group_why, sizeof(l->group_why), "%s shares IOMMU group %d", others, g);
 	else {
 		l->passable = true;
-		snprintf(l->group_why, sizeof(l->group_why), "IOMMU group %d holds no other card on a "
-			 "host driver", g);
+		snprintf(l->group_why, sizeof(l->group_why),
+			 "IOMMU group %d holds no other card on a "
+			 "host driver",
+			 g);
 	}
 }
 
@@ -251,7 +254,8 @@ static json_object *listed_json(const struct vh_listed *l)
 	snprintf(buf, sizeof(buf), "0x%06x", dev->class_code);
 	json_object_object_add(o, "class", json_object_new_string(buf));
 	json_object_object_add(o, "name", json_object_new_string(dev->description));
-	json_object_object_add(o, "driver", dev->driver[0] ? json_object_new_string(dev->driver) : NULL);
+	json_object_object_add(o, "driver",
+			       dev->driver[0] ? json_object_new_string(dev->driver) : NULL);
 	json_object_object_add(o, "iommu_group",
 			       dev->iommu_group < 0 ? NULL : json_object_new_int(dev->iommu_group));
 	for (size_t i = 0; i < l->n_members; i++)
@@ -288,7 +292,9 @@ static void print_listed(const struct vh_listed *l, FILE *out)
 		dev->description[0] ? dev->description : "(no name in pci.ids)", dev->vendor,
 		dev->device);
 	fprintf(out, "      driver %s, reset %s", dev->driver[0] ? dev->driver : "(none)",
-		dev->reset_method[0] ? dev->reset_method : dev->has_reset ? "(unknown)" : "(none)");
+		dev->reset_method[0] ? dev->reset_method
+		: dev->has_reset     ? "(unknown)"
+				     : "(none)");
 	if (dev->boot_vga)
 		fprintf(out, ", boot VGA");
 	for (size_t i = 0; i < l->n_used_by; i++)
@@ -372,7 +378,8 @@ void vh_devices_print(const struct vh_devices *d, FILE *out)
 		if (d->list[i].dev->iommu_group >= 0)
 			continue;
 		if (!header)
-			fprintf(out, "No IOMMU group (the IOMMU is off or does not cover these):\n");
+			fprintf(out,
+				"No IOMMU group (the IOMMU is off or does not cover these):\n");
 		header = true;
 		print_listed(&d->list[i], out);
 	}

@@ -52,11 +52,16 @@ json_object *vh_history_to_json(const struct vh_history *hist)
 static const char *state_label(enum vh_task_state s)
 {
 	switch (s) {
-	case VH_TASK_RUNNING: return "RUNNING";
-	case VH_TASK_OK: return "OK";
-	case VH_TASK_WARNINGS: return "WARNINGS";
-	case VH_TASK_REFUSED: return "REFUSED";
-	case VH_TASK_FAILED: return "FAILED";
+	case VH_TASK_RUNNING:
+		return "RUNNING";
+	case VH_TASK_OK:
+		return "OK";
+	case VH_TASK_WARNINGS:
+		return "WARNINGS";
+	case VH_TASK_REFUSED:
+		return "REFUSED";
+	case VH_TASK_FAILED:
+		return "FAILED";
 	}
 	return "?";
 }
@@ -65,7 +70,8 @@ static void format_time(int64_t t, bool date, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	if (!localtime_r(&tt, &tm) || !strftime(buf, size, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
+	if (!localtime_r(&tt, &tm) ||
+	    !strftime(buf, size, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
 		snprintf(buf, size, "@%lld", (long long)t);
 }
 
@@ -115,7 +121,8 @@ void vh_history_print(const struct vh_history *hist, FILE *out)
 	else
 		fprintf(out, "All VMs");
 	if (hist->n == 0) {
-		fprintf(out, ": no starts or stops in /var/log/pve/tasks, nothing in vfio-hook's log\n");
+		fprintf(out,
+			": no starts or stops in /var/log/pve/tasks, nothing in vfio-hook's log\n");
 		return;
 	}
 	fprintf(out, ": %zu", hist->n);

@@ -38,10 +38,10 @@ static json_object *vm_json(const struct vh_report *r)
 		return NULL;
 	const struct vh_vmconf *vm = &r->vm;
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
-	json_object_object_add(o, "machine",
-			       json_object_new_string(machine_name(vm->machine)));
+	json_object_object_add(o, "machine", json_object_new_string(machine_name(vm->machine)));
 	json_object_object_add(o, "bios",
-			       json_object_new_string(vm->bios == VH_BIOS_OVMF ? "ovmf" : "seabios"));
+			       json_object_new_string(vm->bios == VH_BIOS_OVMF ? "ovmf"
+									       : "seabios"));
 	json_object_object_add(o, "efidisk", json_object_new_boolean(vm->has_efidisk));
 	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)vm->memory_mib));
 	for (size_t i = 0; i < vm->n_hostpci; i++)
@@ -73,10 +73,12 @@ json_object *vh_report_to_json(const struct vh_report *r)
 		const struct vh_finding *f = &r->findings[i];
 		json_object *fo = json_object_new_object();
 		json_object_object_add(fo, "id", json_object_new_string(f->id));
-		json_object_object_add(fo, "severity", json_object_new_string(vh_severity_name(f->severity)));
+		json_object_object_add(fo, "severity",
+				       json_object_new_string(vh_severity_name(f->severity)));
 		json_object_object_add(fo, "subject", json_object_new_string(f->subject));
 		json_object_object_add(fo, "message", json_object_new_string(f->message));
-		json_object_object_add(fo, "fix", f->fix[0] ? json_object_new_string(f->fix) : NULL);
+		json_object_object_add(fo, "fix",
+				       f->fix[0] ? json_object_new_string(f->fix) : NULL);
 		json_object_array_add(list, fo);
 	}
 	json_object_object_add(o, "findings", list);
@@ -97,9 +99,12 @@ static const char *const topic_titles[] = {
 static const char *mark(enum vh_severity s)
 {
 	switch (s) {
-	case VH_SEV_ERROR: return "[FAIL]";
-	case VH_SEV_WARN: return "[WARN]";
-	default: return "[info]";
+	case VH_SEV_ERROR:
+		return "[FAIL]";
+	case VH_SEV_WARN:
+		return "[WARN]";
+	default:
+		return "[info]";
 	}
 }
 
@@ -110,11 +115,12 @@ static void print_devices(const struct vh_report *r, FILE *out)
 		if (!d || !d->present) {
 			char name[VH_PCI_ADDR_STRLEN];
 			vh_pci_addr_format(&r->devices[i].addr, name);
-			fprintf(out, "  hostpci%d  %s  (not on this host)\n", r->devices[i].hostpci_index, name);
+			fprintf(out, "  hostpci%d  %s  (not on this host)\n",
+				r->devices[i].hostpci_index, name);
 			continue;
 		}
-		fprintf(out, "  hostpci%d  %s  [%04x:%04x] %s\n", r->devices[i].hostpci_index, d->name,
-			d->vendor, d->device, d->description[0] ? d->description : "");
+		fprintf(out, "  hostpci%d  %s  [%04x:%04x] %s\n", r->devices[i].hostpci_index,
+			d->name, d->vendor, d->device, d->description[0] ? d->description : "");
 		char group[16] = "(none)";
 		if (d->iommu_group >= 0)
 			snprintf(group, sizeof(group), "%d", d->iommu_group);
@@ -130,7 +136,9 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 		fprintf(out, ": %s, %s%s, %llu MiB, %zu hostpci entr%s\n",
 			machine_name(r->vm.machine),
 			r->vm.bios == VH_BIOS_OVMF ? "OVMF" : "SeaBIOS",
-			r->vm.bios == VH_BIOS_OVMF ? (r->vm.has_efidisk ? " with efidisk" : " without efidisk") : "",
+			r->vm.bios == VH_BIOS_OVMF
+				? (r->vm.has_efidisk ? " with efidisk" : " without efidisk")
+				: "",
 			(unsigned long long)r->vm.memory_mib, r->vm.n_hostpci,
 			r->vm.n_hostpci == 1 ? "y" : "ies");
 	else
@@ -163,10 +171,12 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 	if (r->n_unjudged)
 		fprintf(out, "\nNot judged\n");
 	for (size_t i = 0; i < r->n_unjudged; i++)
-		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check, r->unjudged[i].why);
+		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check,
+			r->unjudged[i].why);
 	size_t e = vh_report_count(r, VH_SEV_ERROR), w = vh_report_count(r, VH_SEV_WARN);
-	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s", e ? "the start would be BLOCKED" :
-		"the start would be allowed", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s",
+		e ? "the start would be BLOCKED" : "the start would be allowed", e,
+		e == 1 ? "" : "s", w, w == 1 ? "" : "s");
 	if (r->n_unjudged)
 		fprintf(out, ", %zu not judged", r->n_unjudged);
 	fprintf(out, ")\n");

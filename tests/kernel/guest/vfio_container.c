@@ -47,8 +47,9 @@ int main(int argc, char **argv)
 		return 1;
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	int rc = ioctl(group, VFIO_GROUP_GET_STATUS, &status);
-	printf("group_viable=%s\n", rc < 0 ? outcome(rc)
-				   : (status.flags & VFIO_GROUP_FLAGS_VIABLE) ? "yes" : "no");
+	printf("group_viable=%s\n", rc < 0                                     ? outcome(rc)
+				    : (status.flags & VFIO_GROUP_FLAGS_VIABLE) ? "yes"
+									       : "no");
 	rc = ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
 	printf("set_container=%s\n", outcome(rc));
 	if (rc < 0)

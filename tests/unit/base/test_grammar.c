@@ -42,10 +42,26 @@ static void test_pci_addr_rejects(void **state)
 	static const char *const bad[] = {
 		/* upper-case hex is not in PCIRE; neither is a domain of three digits
 		 * or one wider than 32 bits */
-		"0000:0A:1F.3", "01:00.A", "", "1:00", "01:0", "01:00.g", "000:01:00.0",
+		"0000:0A:1F.3",
+		"01:00.A",
+		"",
+		"1:00",
+		"01:0",
+		"01:00.g",
+		"000:01:00.0",
 		"100000000:01:00.0",
-		"01:00.", "01:00.0 ", " 01:00.0", "01:00.00", "0000:01:00.0:1", "01-00.0", "gg:00.0",
-		"0000:01:00.0\n", "../01:00.0", "01:00;02:00", "0x01:00.0", "+1:00.0",
+		"01:00.",
+		"01:00.0 ",
+		" 01:00.0",
+		"01:00.00",
+		"0000:01:00.0:1",
+		"01-00.0",
+		"gg:00.0",
+		"0000:01:00.0\n",
+		"../01:00.0",
+		"01:00;02:00",
+		"0x01:00.0",
+		"+1:00.0",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct vh_pci_addr a;
@@ -74,8 +90,8 @@ static void test_vmid(void **state)
 	assert_int_equal(vh_vmid_parse("100", &v), 0);
 	assert_int_equal(v, 100);
 	assert_int_equal(vh_vmid_parse("999999999", &v), 0);
-	static const char *const bad[] = { "", "99", "0100", "-100", "+100", "100 ", "1e3",
-					   "1000000000", "100;", "../100", "１００" };
+	static const char *const bad[] = { "",    "99",         "0100", "-100",   "+100",  "100 ",
+					   "1e3", "1000000000", "100;", "../100", "１００" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (vh_vmid_parse(bad[i], &v) == 0)
 			fail_msg("VMID '%s' must be refused", bad[i]);
@@ -99,7 +115,8 @@ static void test_propstr(void **state)
 	struct vh_prop p[VH_MAX_PROPS];
 	size_t n;
 	struct vh_err e;
-	assert_int_equal(vh_propstr_split("01:00,pcie=1,rombar=0", "host", p, VH_MAX_PROPS, &n, &e), 0);
+	assert_int_equal(vh_propstr_split("01:00,pcie=1,rombar=0", "host", p, VH_MAX_PROPS, &n, &e),
+			 0);
 	assert_int_equal(n, 3);
 	assert_true(vh_prop_is(&p[0], "host"));
 	assert_true(vh_prop_is(&p[2], "rombar"));
@@ -129,9 +146,12 @@ static void test_propstr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pci_addr_forms),   cmocka_unit_test(test_pci_addr_rejects),
-		cmocka_unit_test(test_pci_addr_len_bound), cmocka_unit_test(test_vmid),
-		cmocka_unit_test(test_phase),            cmocka_unit_test(test_propstr),
+		cmocka_unit_test(test_pci_addr_forms),
+		cmocka_unit_test(test_pci_addr_rejects),
+		cmocka_unit_test(test_pci_addr_len_bound),
+		cmocka_unit_test(test_vmid),
+		cmocka_unit_test(test_phase),
+		cmocka_unit_test(test_propstr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,7 +71,8 @@ static void test_completion_offers_every_verb_and_option(void **state)
 			char opt[32];
 			sscanf(o + 1, "%31[-a-z]", opt);
 			if (!offers(opts, opt))
-				fail_msg("completion does not offer %s for '%s':\n%s", opt, verb, opts);
+				fail_msg("completion does not offer %s for '%s':\n%s", opt, verb,
+					 opts);
 		}
 		free(opts);
 	}
@@ -107,8 +108,10 @@ static void test_completion_offers_vmids_of_the_host(void **state)
 static void test_man_synopsis_shows_every_verb_and_option(void **state)
 {
 	(void)state;
-	char *usage = usage_text(), *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
-	char *synopsis = strstr(page, ".SH SYNOPSIS\n"), *end = synopsis ? strstr(synopsis, "\n.SH ") : NULL;
+	char *usage = usage_text(),
+	     *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
+	char *synopsis = strstr(page, ".SH SYNOPSIS\n"),
+	     *end = synopsis ? strstr(synopsis, "\n.SH ") : NULL;
 	assert_non_null(end);
 	*end = '\0';
 	for (char *line = strtok(usage, "\n"); line; line = strtok(NULL, "\n")) {
@@ -158,14 +161,16 @@ static void test_each_verb_has_help_and_usage_errors(void **state)
 		assert_int_equal(vh_test_run(help, &out, &err), 0);
 		snprintf(want, sizeof(want), "usage: %s\n", line);
 		if (strncmp(out, want, strlen(want)))
-			fail_msg("'hookctl %s --help' does not start with '%s':\n%s", verb, want, out);
+			fail_msg("'hookctl %s --help' does not start with '%s':\n%s", verb, want,
+				 out);
 		assert_string_equal(err, "");
 		free(out);
 		free(err);
 		const char *bogus[] = { VH_HOOKCTL, verb, "--bogus", NULL };
 		assert_int_equal(vh_test_run(bogus, &out, &err), 2);
 		assert_string_equal(out, "");
-		snprintf(want, sizeof(want), "hookctl %s: unknown option '--bogus'\nusage: %s\n", verb, line);
+		snprintf(want, sizeof(want), "hookctl %s: unknown option '--bogus'\nusage: %s\n",
+			 verb, line);
 		assert_string_equal(err, want);
 		free(out);
 		free(err);
@@ -237,7 +242,8 @@ static void test_man_lists_every_unjudged_check(void **state)
 	static const char *const sources[] = { "eval/checks.c", "eval/checks_health.c",
 					       "eval/checks_entries.c", "eval/checks_setup.c" };
 	char *page = strdup(vh_test_read(VH_TEST_DATA "/..", "man/hookctl.8"));
-	char *section = strstr(page, "\n.SH NOT JUDGED\n"), *end = section ? strstr(section + 1, "\n.SH ") : NULL;
+	char *section = strstr(page, "\n.SH NOT JUDGED\n"),
+	     *end = section ? strstr(section + 1, "\n.SH ") : NULL;
 	assert_non_null(end);
 	end[1] = '\0';
 	int seen = 0;

@@ -165,8 +165,8 @@ static void qm_namespace_child(const char *scratch)
 	if (access("/etc/pve", F_OK) == 0 && mount("none", "/etc/pve", "tmpfs", 0, "mode=0755") < 0)
 		_exit(77);
 	int fd = open("/usr/sbin/qm", O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (fd < 0 || write(fd, script, strlen(script)) != (ssize_t)strlen(script) || close(fd) < 0 ||
-	    mkdir("/var/lib/vz", 0755) < 0)
+	if (fd < 0 || write(fd, script, strlen(script)) != (ssize_t)strlen(script) ||
+	    close(fd) < 0 || mkdir("/var/lib/vz", 0755) < 0)
 		_exit(78);
 	char log[4096];
 	snprintf(log, sizeof(log), "%s/hookctl.out", scratch);
@@ -174,8 +174,8 @@ static void qm_namespace_child(const char *scratch)
 	dup2(lfd, 1);
 	dup2(lfd, 2);
 	char *const argv[] = { VH_HOOKCTL, "install", "100", "--apply", NULL };
-	char *const envp[] = { "PATH=/tmp/evil:/usr/bin:/bin", "SECRET_TOKEN=leaked", "LANG=de_DE.UTF-8",
-			       "LD_LIBRARY_PATH=/tmp/evil", NULL };
+	char *const envp[] = { "PATH=/tmp/evil:/usr/bin:/bin", "SECRET_TOKEN=leaked",
+			       "LANG=de_DE.UTF-8", "LD_LIBRARY_PATH=/tmp/evil", NULL };
 	execve(VH_HOOKCTL, argv, envp);
 	_exit(127);
 }

@@ -33,16 +33,18 @@ static void test_seed_vm100_allowed(void **state)
 	assert_int_equal(r->n_devices, 2);
 	assert_false(vh_report_blocks(r));
 	static const char *const quiet[] = {
-		"vm-config", "iommu-disabled", "device-missing", "mapping-unresolved",
-		"group-not-isolated", "device-in-use", "machine-i440fx", "bios-seabios",
-		"rombar-enabled", "driver-not-vfio", "module-not-loaded",
-		"host-driver-not-blacklisted", "pcie-off", "efidisk-missing", "boot-vga",
-		"balloon-enabled", "memory-insufficient",
+		"vm-config",          "iommu-disabled",      "device-missing",
+		"mapping-unresolved", "group-not-isolated",  "device-in-use",
+		"machine-i440fx",     "bios-seabios",        "rombar-enabled",
+		"driver-not-vfio",    "module-not-loaded",   "host-driver-not-blacklisted",
+		"pcie-off",           "efidisk-missing",     "boot-vga",
+		"balloon-enabled",    "memory-insufficient",
 	};
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		vh_test_expect_none(r, quiet[i]);
 	/* the seed's /etc/modules still lists vfio_virqfd, gone since 6.2 */
-	const struct vh_finding *f = vh_test_expect(r, "module-unknown", "vfio_virqfd", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(r, "module-unknown", "vfio_virqfd",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "merged into vfio");
 	assert_contains(f->fix, "/etc/modules");
 	/* the text report's checklist ticks what passed */
@@ -50,7 +52,8 @@ static void test_seed_vm100_allowed(void **state)
 	for (size_t i = 0; i < r->n_passed; i++) {
 		iommu_ok |= !strcmp(r->passed[i].text, "IOMMU active (ivhd0)");
 		group_ok |= strstr(r->passed[i].text, "IOMMU group 12 holds no other") != NULL;
-		claimed |= strstr(r->passed[i].text, "0000:01:00.0 (10de:2803) is claimed by vfio-pci") != NULL;
+		claimed |= strstr(r->passed[i].text,
+				  "0000:01:00.0 (10de:2803) is claimed by vfio-pci") != NULL;
 	}
 	assert_true(iommu_ok && group_ok && claimed);
 	const struct vh_device *gpu = r->devices[0].dev;
@@ -83,7 +86,7 @@ static void test_seed_vm101_code43_settings(void **state)
 	/* the audio function is not a display device: no ROM BAR finding */
 	assert_null(vh_test_find(r, "rombar-enabled", "0000:01:00.1"));
 	vh_test_expect(r, "balloon-enabled", "balloon", VH_SEV_WARN);
-	vh_test_expect_none(r, "pcie-off");       /* i440fx has no PCIe to ask for */
+	vh_test_expect_none(r, "pcie-off");        /* i440fx has no PCIe to ask for */
 	vh_test_expect_none(r, "efidisk-missing"); /* SeaBIOS needs none */
 	vh_test_eval_done(&ev);
 }
@@ -103,7 +106,8 @@ static void test_seed_vm103_104_mapping_unresolved(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("seed", 103);
-	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "hardware probably changed");
 	assert_contains(f->message, "10de:2504");
 	vh_test_eval_done(&ev);
@@ -117,7 +121,8 @@ static void test_seed_vm105_memory_and_balloon(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("seed", 105);
-	const struct vh_finding *f = vh_test_expect(ev.r, "memory-insufficient", "memory", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "memory-insufficient", "memory",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "65536 MiB");
 	vh_test_expect(ev.r, "balloon-enabled", "balloon", VH_SEV_WARN);
 	vh_test_eval_done(&ev);
@@ -127,7 +132,8 @@ static void test_seed_vm106_versioned_i440fx(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("seed", 106);
-	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "pc-i440fx-8.1");
 	vh_test_expect(ev.r, "bios-seabios", "bios", VH_SEV_ERROR);
 	f = vh_test_expect(ev.r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
@@ -140,7 +146,8 @@ static void test_seed_vm107_device_missing(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("seed", 107);
-	const struct vh_finding *f = vh_test_expect(ev.r, "device-missing", "0000:09:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-missing", "0000:09:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "not on this host");
 	vh_test_eval_done(&ev);
 }
@@ -197,7 +204,8 @@ static void test_nouveau_host(void **state)
 	(void)state;
 	struct vh_test_eval ev = evaluate("nouveau", 100);
 	const struct vh_report *r = ev.r;
-	const struct vh_finding *f = vh_test_expect(r, "driver-not-vfio", "0000:01:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(r, "driver-not-vfio", "0000:01:00.0",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "nouveau");
 	assert_contains(f->fix, "options vfio-pci ids=10de:2803,10de:22bd");
 	f = vh_test_expect(r, "driver-not-vfio", "0000:01:00.1", VH_SEV_WARN);
@@ -224,7 +232,8 @@ static void test_shared_group(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("shared-group", 100);
-	const struct vh_finding *f = vh_test_expect(ev.r, "group-not-isolated", "0000:04:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "group-not-isolated", "0000:04:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "0000:05:00.0 (xhci_hcd)");
 	assert_not_contains(f->message, "0000:06:00.0"); /* no driver: does not count */
 	assert_not_contains(f->message, "0000:04:00.1"); /* the VM gets it */
@@ -258,13 +267,16 @@ static void test_iommu_group_missing(void **state)
 	char path[4200];
 	const char *devs[] = { "0000:01:00.0", "0000:01:00.1" };
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/iommu_group", root, devs[i]);
+		snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/iommu_group", root,
+			 devs[i]);
 		assert_int_equal(unlink(path), 0);
-		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/12/devices/%s", root, devs[i]);
+		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/12/devices/%s", root,
+			 devs[i]);
 		assert_int_equal(unlink(path), 0);
 	}
 	struct vh_test_eval ev = evaluate_on(root, 100, NULL);
-	const struct vh_finding *f = vh_test_expect(ev.r, "iommu-group-missing", "0000:01:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "iommu-group-missing", "0000:01:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "no IOMMU group");
 	vh_test_expect(ev.r, "iommu-group-missing", "0000:01:00.1", VH_SEV_ERROR);
 	vh_test_expect_none(ev.r, "iommu-disabled");
@@ -297,7 +309,8 @@ static void test_x_vga_not_vga(void **state)
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/153.conf", conf);
 
 	struct vh_test_eval ev = evaluate_on(root, 150, NULL);
-	const struct vh_finding *f = vh_test_expect(ev.r, "x-vga-not-vga", "0000:01:00.1", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "x-vga-not-vga", "0000:01:00.1",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "not a VGA controller (class 040300)");
 	assert_contains(f->fix, "qm set 150 -hostpci0");
 	assert_true(vh_report_blocks(ev.r));
@@ -316,7 +329,8 @@ static void test_in_use(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("in-use", 100);
-	const struct vh_finding *f = vh_test_expect(ev.r, "device-in-use", "0000:01:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-in-use", "0000:01:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "VM 200");
 	assert_contains(f->fix, "qm stop 200");
 	/* VM 300's reservation expired long ago */
@@ -383,7 +397,8 @@ static void test_pcie_off_and_efidisk(void **state)
 		      "hostpci0: host=0000:01:00.0;0000:01:00.1,rombar=0\n");
 	struct vh_test_eval ev = evaluate_on(root, 121, NULL);
 	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-off", "hostpci0", VH_SEV_WARN);
-	assert_string_equal(f->fix, "qm set 121 -hostpci0 host=0000:01:00.0;0000:01:00.1,rombar=0,pcie=1");
+	assert_string_equal(f->fix,
+			    "qm set 121 -hostpci0 host=0000:01:00.0;0000:01:00.1,rombar=0,pcie=1");
 	f = vh_test_expect(ev.r, "efidisk-missing", "efidisk0", VH_SEV_WARN);
 	assert_contains(f->fix, "qm set 121 -efidisk0");
 	vh_test_eval_done(&ev);
@@ -444,7 +459,8 @@ static void test_sparse_host(void **state)
 	vh_test_expect_none(ev.r, "module-unknown");
 	vh_test_expect_unjudged(ev.r, "etc-modules", "no module index");
 	vh_test_expect_unjudged(ev.r, "host-drivers", "0000:01:00.0: no module index");
-	const struct vh_finding *f = vh_test_expect(ev.r, "module-not-loaded", "vfio_pci", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "module-not-loaded", "vfio_pci",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "no module index");
 	assert_false(vh_report_blocks(ev.r));
 	vh_test_eval_done(&ev);
@@ -507,9 +523,10 @@ static void test_policy_changes_severity(void **state)
 {
 	(void)state;
 	char *dir = vh_test_scratch_empty();
-	vh_test_write(dir, "p.json",
-		      "{\"severity\": {\"boot-vga\": \"error\"},"
-		      " \"vms\": {\"100\": {\"severity\": {\"host-driver-not-blacklisted\": \"off\"}}}}");
+	vh_test_write(
+		dir, "p.json",
+		"{\"severity\": {\"boot-vga\": \"error\"},"
+		" \"vms\": {\"100\": {\"severity\": {\"host-driver-not-blacklisted\": \"off\"}}}}");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/p.json", dir);
 	struct vh_test_eval ev = evaluate_on(vh_test_host("nouveau"), 100, path);

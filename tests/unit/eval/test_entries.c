@@ -57,7 +57,8 @@ static void test_gpu_on_i440fx_seabios_is_code43(void **state)
 	char *root = host_with_vm("seed", "memory: 2048\nballoon: 0\nhostpci0: 03:00.0\n"
 					  "hostpci1: 01:00\n");
 	struct vh_test_eval ev = eval200(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "machine-i440fx", "machine",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "0000:01:00.0");
 	vh_test_expect(ev.r, "bios-seabios", "bios", VH_SEV_ERROR);
 	vh_test_expect(ev.r, "rombar-enabled", "0000:01:00.0", VH_SEV_ERROR);
@@ -73,12 +74,14 @@ static void test_pcie_needs_q35(void **state)
 	(void)state;
 	char *root = host_with_vm("seed", "balloon: 0\nhostpci0: 03:00.0,pcie=1\n");
 	struct vh_test_eval ev = eval200(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-needs-q35", "hostpci0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "pcie-needs-q35", "hostpci0",
+						    VH_SEV_ERROR);
 	assert_contains(f->fix, "qm set 200 -machine q35");
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 
-	root = host_with_vm("seed", "balloon: 0\nmachine: pc-q35-9.0+pve1\nhostpci0: 03:00.0,pcie=1\n");
+	root = host_with_vm("seed",
+			    "balloon: 0\nmachine: pc-q35-9.0+pve1\nhostpci0: 03:00.0,pcie=1\n");
 	ev = eval200(root);
 	vh_test_expect_none(ev.r, "pcie-needs-q35");
 	vh_test_expect_none(ev.r, "pcie-off");
@@ -123,7 +126,8 @@ static void add_igd(const char *root)
 	const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
 	assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
 	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:00:02.0", root);
-	const char *ln[] = { "/bin/ln", "-s", "../../../devices/pci0000:00/0000:00:02.0", link, NULL };
+	const char *ln[] = { "/bin/ln", "-s", "../../../devices/pci0000:00/0000:00:02.0", link,
+			     NULL };
 	assert_int_equal(vh_test_run(ln, NULL, NULL), 0);
 }
 
@@ -156,8 +160,9 @@ static void test_legacy_igd_rules(void **state)
 					  "hostpci1: 01:00,legacy-igd=1\n");
 	add_igd(root);
 	struct vh_test_eval ev = eval200(root);
-	static const char *const rules[] = { "vga: none", "requires the ROM BAR", "x-vga", "q35",
-					     "only one device", "multifunction", "00:02.0" };
+	static const char *const rules[] = { "vga: none", "requires the ROM BAR", "x-vga",
+					     "q35",       "only one device",      "multifunction",
+					     "00:02.0" };
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		bool named = false;
 		for (size_t j = 0; j < ev.r->n_findings; j++)
@@ -178,8 +183,10 @@ static void test_mdev_available(void **state)
 	char *root = host_with_vm("nouveau", "machine: pc\nballoon: 0\nmemory: 2048\n"
 					     "hostpci0: 01:00.0,mdev=nvidia-63\n"
 					     "hostpci1: 01:00.0,mdev=nvidia-63\n");
-	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
-			    "available_instances", "2\n");
+	vh_test_write(root,
+		      "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+		      "available_instances",
+		      "2\n");
 	struct vh_test_eval ev = eval200(root);
 	/* no driver, group, ROM, Code-43 or sharing verdicts on a vGPU parent */
 	vh_test_expect_none(ev.r, "mdev-unavailable");
@@ -200,8 +207,10 @@ static void test_mdev_unavailable(void **state)
 	char *root = host_with_vm("nouveau", "hostpci0: 01:00.0,mdev=nvidia-63\n"
 					     "hostpci1: 03:00.0,mdev=i915-GVTg_V5_4\n"
 					     "hostpci2: 01:00.0,mdev=nvidia-64\n");
-	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
-			    "available_instances", "0\n");
+	vh_test_write(root,
+		      "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+		      "available_instances",
+		      "0\n");
 	struct vh_test_eval ev = eval200(root);
 	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci0", VH_SEV_ERROR)->message,
 			"no available instance");
@@ -211,8 +220,10 @@ static void test_mdev_unavailable(void **state)
 			"no such mdev type");
 	vh_test_eval_done(&ev);
 	/* the VM's own instance already exists: qemu-server reuses it */
-	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/00000000-0000-0000-0000-000000000200/"
-			    "mdev_type", "");
+	vh_test_write(root,
+		      "sys/bus/pci/devices/0000:01:00.0/00000000-0000-0000-0000-000000000200/"
+		      "mdev_type",
+		      "");
 	ev = eval200(root);
 	assert_null(vh_test_find(ev.r, "mdev-unavailable", "hostpci0"));
 	vh_test_eval_done(&ev);
@@ -242,8 +253,10 @@ static void test_mdev_multifunction_refused(void **state)
 {
 	(void)state;
 	char *root = host_with_vm("nouveau", "hostpci0: 01:00,mdev=nvidia-63\n");
-	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
-			    "available_instances", "2\n");
+	vh_test_write(root,
+		      "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+		      "available_instances",
+		      "2\n");
 	struct vh_test_eval ev = eval200(root);
 	assert_contains(vh_test_expect(ev.r, "mdev-unavailable", "hostpci0", VH_SEV_ERROR)->message,
 			"multifunction");
@@ -273,10 +286,11 @@ static void test_driver_keep(void **state)
 static void test_pve9_config_allowed(void **state)
 {
 	(void)state;
-	char *root = host_with_vm("seed", "bios: ovmf\nefidisk0: local-lvm:vm-200-disk-1,size=4M\n"
-					  "machine: type=pc-q35-10.0+pve1,viommu=intel,aw-bits=39,"
-					  "enable-s3=0\nguest-phys-bits: 39\nballoon: 0\nmemory: 4096\n"
-					  "hostpci0: 0000:01:00,pcie=1,rombar=0,some-future-option=1,\n");
+	char *root = host_with_vm("seed",
+				  "bios: ovmf\nefidisk0: local-lvm:vm-200-disk-1,size=4M\n"
+				  "machine: type=pc-q35-10.0+pve1,viommu=intel,aw-bits=39,"
+				  "enable-s3=0\nguest-phys-bits: 39\nballoon: 0\nmemory: 4096\n"
+				  "hostpci0: 0000:01:00,pcie=1,rombar=0,some-future-option=1,\n");
 	struct vh_test_eval ev = eval200(root);
 	vh_test_expect_none(ev.r, "vm-config");
 	expect_allowed(ev.r);
@@ -310,10 +324,12 @@ static void test_unreadable_group_member_counts(void **state)
 	vh_test_eval_done(&ev);
 	char link[4096];
 	snprintf(link, sizeof(link), "%s/sys/kernel/iommu_groups/13/devices/0000:07:00.0", root);
-	const char *ln[] = { "/bin/ln", "-s", "../../../../devices/pci0000:00/0000:07:00.0", link, NULL };
+	const char *ln[] = { "/bin/ln", "-s", "../../../../devices/pci0000:00/0000:07:00.0", link,
+			     NULL };
 	assert_int_equal(vh_test_run(ln, NULL, NULL), 0);
 	ev = eval200(root);
-	assert_contains(vh_test_expect(ev.r, "group-not-isolated", "0000:02:00.0", VH_SEV_ERROR)->message,
+	assert_contains(vh_test_expect(ev.r, "group-not-isolated", "0000:02:00.0", VH_SEV_ERROR)
+				->message,
 			"0000:07:00.0 (cannot be read)");
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
@@ -322,7 +338,8 @@ static void test_unreadable_group_member_counts(void **state)
 /* ---- mapping alternatives, as choose_hostpci_devices ---- */
 
 #define GPU_MAP "\tmap node=pve,path=0000:01:00,id=10de:2803,subsystem-id=1043:88a1,iommugroup=12\n"
-#define NIC_MAP "\tmap node=pve,path=0000:03:00.0,id=10ec:8168,subsystem-id=1043:8677,iommugroup=14\n"
+#define NIC_MAP \
+	"\tmap node=pve,path=0000:03:00.0,id=10ec:8168,subsystem-id=1043:8677,iommugroup=14\n"
 
 static void test_mapping_first_free_alternative_wins(void **state)
 {
@@ -351,18 +368,21 @@ static void test_mapping_every_map_must_match(void **state)
 	(void)state;
 	char *root = host_with_vm("seed", "hostpci0: mapping=pool\n");
 	/* the second map names a device whose id changed: the start fails */
-	vh_test_write(root, "etc/pve/mapping/pci.cfg",
-		      "pool\n" GPU_MAP
-		      "\tmap node=pve,path=0000:03:00.0,id=8086:10d3,subsystem-id=1043:8677,iommugroup=14\n");
+	vh_test_write(
+		root, "etc/pve/mapping/pci.cfg",
+		"pool\n" GPU_MAP
+		"\tmap node=pve,path=0000:03:00.0,id=8086:10d3,subsystem-id=1043:8677,iommugroup=14\n");
 	struct vh_test_eval ev = eval200(root);
-	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)->message,
+	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)
+				->message,
 			"0000:03:00.0 is 10ec:8168");
 	vh_test_eval_done(&ev);
 	/* a map without subsystem-id for a device that has one is invalid */
 	vh_test_write(root, "etc/pve/mapping/pci.cfg",
 		      "pool\n\tmap node=pve,path=0000:03:00.0,id=10ec:8168,iommugroup=14\n");
 	ev = eval200(root);
-	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)->message,
+	assert_contains(vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR)
+				->message,
 			"subsystem-id");
 	vh_test_eval_done(&ev);
 	/* a map line that does not parse is skipped; the other one is used */
@@ -408,11 +428,13 @@ static void add_nic_copy(const char *root, unsigned bus, unsigned device)
 {
 	char src[4096], dst[4096], link[4096], target[256], cfg[4200];
 	snprintf(src, sizeof(src), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:03:00.0", root);
-	snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0", root, bus);
+	snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0", root,
+		 bus);
 	const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
 	assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
 	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:%02x:00.0", root, bus);
-	snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.0", bus);
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.0",
+		 bus);
 	assert_int_equal(symlink(target, link), 0);
 	snprintf(cfg, sizeof(cfg), "%s/config", dst);
 	FILE *f = fopen(cfg, "r+b");
@@ -422,7 +444,8 @@ static void add_nic_copy(const char *root, unsigned bus, unsigned device)
 	assert_int_equal(fwrite(id, 1, 2, f), 2);
 	fclose(f);
 	char rel[128], hex[16];
-	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0/device", bus);
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.0/device",
+		 bus);
 	snprintf(hex, sizeof(hex), "0x%04x\n", device);
 	vh_test_write(root, rel, hex); /* libpci's sysfs back end reads the id here */
 }
@@ -439,7 +462,8 @@ static void test_ids_line_never_cut(void **state)
 		add_nic_copy(root, 0x20 + i, 0x8100 + i);
 		char addr[32];
 		if ((i + 1) % 15 == 0)
-			snprintf(addr, sizeof(addr), "\nhostpci%u: %02x:00.0", (i + 1) / 15, 0x20 + i);
+			snprintf(addr, sizeof(addr), "\nhostpci%u: %02x:00.0", (i + 1) / 15,
+				 0x20 + i);
 		else
 			snprintf(addr, sizeof(addr), ";%02x:00.0", 0x20 + i);
 		strcat(conf, addr);
@@ -447,7 +471,8 @@ static void test_ids_line_never_cut(void **state)
 	strcat(conf, "\n");
 	vh_test_write(root, "etc/pve/qemu-server/200.conf", conf);
 	struct vh_test_eval ev = eval200(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "driver-not-vfio", "0000:03:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "driver-not-vfio", "0000:03:00.0",
+						    VH_SEV_WARN);
 	const char *ids = strstr(f->fix, "ids=");
 	assert_non_null(ids);
 	ids += 4;
@@ -456,7 +481,8 @@ static void test_ids_line_never_cut(void **state)
 	for (const char *p = ids; p < ids + n;) {
 		size_t len = strcspn(p, ",'");
 		if (len != 9 || p[4] != ':')
-			fail_msg("'%.*s' in the ids= line is not a whole vendor:device", (int)len, p);
+			fail_msg("'%.*s' in the ids= line is not a whole vendor:device", (int)len,
+				 p);
 		p += len + 1;
 	}
 	vh_test_eval_done(&ev);

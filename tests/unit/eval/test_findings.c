@@ -87,7 +87,9 @@ static int differences(const struct listing *l, char *report, size_t size)
 	int diffs = 0;
 	size_t used = 0;
 	report[0] = '\0';
-#define SAY(...) (diffs++, used += (size_t)snprintf(report + used, used < size ? size - used : 0, __VA_ARGS__))
+#define SAY(...)  \
+	(diffs++, \
+	 used += (size_t)snprintf(report + used, used < size ? size - used : 0, __VA_ARGS__))
 	for (size_t i = 0; i < vh_finding_kind_count(); i++) {
 		const struct vh_finding_kind *k = vh_finding_kind_at(i);
 		size_t seen = 0;
@@ -95,8 +97,8 @@ static int differences(const struct listing *l, char *report, size_t size)
 			if (!strcmp(l->at[j].id, k->id)) {
 				seen++;
 				if (strcmp(l->at[j].severity, vh_severity_name(k->severity)))
-					SAY("%s: listed as '%s', the table says %s\n", k->id, l->at[j].severity,
-					    vh_severity_name(k->severity));
+					SAY("%s: listed as '%s', the table says %s\n", k->id,
+					    l->at[j].severity, vh_severity_name(k->severity));
 			}
 		if (seen != 1)
 			SAY("%s: listed %zu times, must be once\n", k->id, seen);
@@ -114,8 +116,9 @@ static void test_table_is_well_formed(void **state)
 	assert_true(vh_finding_kind_count() >= 17); /* the product's first table alone */
 	for (size_t i = 0; i < vh_finding_kind_count(); i++) {
 		const struct vh_finding_kind *k = vh_finding_kind_at(i);
-		assert_true(strlen(k->id) > 2 && strspn(k->id, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
-							 strlen(k->id));
+		assert_true(strlen(k->id) > 2 &&
+			    strspn(k->id, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+				    strlen(k->id));
 		assert_true(strlen(k->meaning) > 10);
 		assert_ptr_equal(vh_finding_kind(k->id), k); /* ids are unique */
 	}
@@ -157,15 +160,20 @@ static void test_differences_are_found(void **state)
 	static char man[65536], readme[65536];
 	size_t m = 0, r = 0;
 	m += (size_t)snprintf(man + m, sizeof(man) - m, ".SH FINDINGS\nintro\n");
-	r += (size_t)snprintf(readme + r, sizeof(readme) - r, "### Findings\n\n| id | default |\n| --- | --- |");
+	r += (size_t)snprintf(readme + r, sizeof(readme) - r,
+			      "### Findings\n\n| id | default |\n| --- | --- |");
 	for (size_t i = 1; i < vh_finding_kind_count(); i++) {
 		const struct vh_finding_kind *k = vh_finding_kind_at(i);
 		const char *sev = i == 1 ? "info" : vh_severity_name(k->severity);
-		m += (size_t)snprintf(man + m, sizeof(man) - m, ".TP\n.B %s\n(%s) %s\n", k->id, sev, k->meaning);
-		r += (size_t)snprintf(readme + r, sizeof(readme) - r, "\n| `%s` | %s | when | fix |", k->id, sev);
+		m += (size_t)snprintf(man + m, sizeof(man) - m, ".TP\n.B %s\n(%s) %s\n", k->id, sev,
+				      k->meaning);
+		r += (size_t)snprintf(readme + r, sizeof(readme) - r,
+				      "\n| `%s` | %s | when | fix |", k->id, sev);
 	}
-	snprintf(man + m, sizeof(man) - m, ".TP\n.B no\\-such\\-finding\n(warn) made up\n.SH FILES\n.TP\n.B x\n");
-	snprintf(readme + r, sizeof(readme) - r, "\n| `no-such-finding` | warn | x | |\n\n## Next\n| `x` | y |\n");
+	snprintf(man + m, sizeof(man) - m,
+		 ".TP\n.B no\\-such\\-finding\n(warn) made up\n.SH FILES\n.TP\n.B x\n");
+	snprintf(readme + r, sizeof(readme) - r,
+		 "\n| `no-such-finding` | warn | x | |\n\n## Next\n| `x` | y |\n");
 	const char *first = vh_finding_kind_at(0)->id, *second = vh_finding_kind_at(1)->id;
 	static struct listing l;
 	char report[8192];

@@ -30,7 +30,8 @@ static void test_interrupt_remapping_missing(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("no-intremap", 100);
-	const struct vh_finding *f = vh_test_expect(ev.r, "interrupt-remapping-missing", "host", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "interrupt-remapping-missing", "host",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "No interrupt remapping support");
 	assert_contains(f->fix, "options vfio_iommu_type1 allow_unsafe_interrupts=1");
 	assert_contains(f->fix, "intremap=off");
@@ -131,10 +132,12 @@ static void test_amd_reset_bug(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("health", 110);
-	const struct vh_finding *f = vh_test_expect(ev.r, "amd-reset-bug", "0000:05:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "amd-reset-bug", "0000:05:00.0",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "1002:731f");
 	assert_contains(f->fix, "vendor-reset");
-	assert_contains(f->fix, "echo device_specific > /sys/bus/pci/devices/0000:05:00.0/reset_method");
+	assert_contains(f->fix,
+			"echo device_specific > /sys/bus/pci/devices/0000:05:00.0/reset_method");
 	/* the card's audio function is not a GPU of the list */
 	assert_null(vh_test_find(ev.r, "amd-reset-bug", "0000:05:00.1"));
 	vh_test_expect_none(ev.r, "reset-unavailable");
@@ -155,7 +158,8 @@ static void test_reset_unavailable(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("health", 112);
-	const struct vh_finding *f = vh_test_expect(ev.r, "reset-unavailable", "0000:07:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "reset-unavailable", "0000:07:00.0",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "no reset_method");
 	assert_contains(f->fix, "post_stop");
 	assert_false(vh_report_blocks(ev.r));
@@ -177,7 +181,8 @@ static void test_device_unresponsive(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("health", 113);
-	const struct vh_finding *f = vh_test_expect(ev.r, "device-unresponsive", "0000:08:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "device-unresponsive", "0000:08:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "D3cold");
 	assert_contains(f->fix, "echo on > /sys/bus/pci/devices/0000:08:00.0/power/control");
 	assert_true(vh_report_blocks(ev.r));
@@ -203,11 +208,13 @@ static void test_device_config_unreadable_not_judged(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("health"));
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:03.6/0000:09:00.0/config", root);
+	snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:03.6/0000:09:00.0/config",
+		 root);
 	assert_int_equal(truncate(path, 1), 0);
 	struct vh_test_eval ev = vh_test_evaluate(root, 114, NULL);
 	vh_test_expect_none(ev.r, "device-unresponsive");
-	vh_test_expect_unjudged(ev.r, "config-space", "0000:09:00.0: its config space cannot be read");
+	vh_test_expect_unjudged(ev.r, "config-space",
+				"0000:09:00.0: its config space cannot be read");
 	assert_false(passed(ev.r, "0000:09:00.0 answers"));
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
@@ -223,9 +230,12 @@ static void test_romfile(void **state)
 	assert_true(passed(ev.r, "romfile /usr/share/kvm/nvidia/ad106.rom exists"));
 	vh_test_eval_done(&ev);
 	ev = evaluate("health", 116);
-	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-missing", "hostpci0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/gp104.rom");
-	assert_string_equal(f->fix, "cp YOUR-DUMP.rom /usr/share/kvm/gp104.rom   # the card's ROM, dumped or from its vendor");
+	assert_string_equal(
+		f->fix,
+		"cp YOUR-DUMP.rom /usr/share/kvm/gp104.rom   # the card's ROM, dumped or from its vendor");
 	assert_true(vh_report_blocks(ev.r));
 	vh_test_eval_done(&ev);
 	/* qemu-server prefixes an absolute path too: QEMU opens
@@ -233,7 +243,8 @@ static void test_romfile(void **state)
 	ev = evaluate("health", 117);
 	f = vh_test_expect(ev.r, "romfile-missing", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "/usr/share/kvm/usr/share/kvm/nvidia/ad106.rom");
-	assert_string_equal(f->fix, "qm set 117 -hostpci0 0000:01:00,pcie=1,rombar=0,romfile=nvidia/ad106.rom");
+	assert_string_equal(
+		f->fix, "qm set 117 -hostpci0 0000:01:00,pcie=1,rombar=0,romfile=nvidia/ad106.rom");
 	vh_test_eval_done(&ev);
 	ev = evaluate("health", 100); /* no romfile */
 	vh_test_expect_none(ev.r, "romfile-missing");
@@ -260,12 +271,14 @@ static void test_vfio_ids_host_device(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = evaluate("health", 118);
-	const struct vh_finding *f = vh_test_expect(ev.r, "vfio-ids-host-device", "0000:0b:00.0", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vfio-ids-host-device", "0000:0b:00.0",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "8086:10d3");
 	assert_contains(f->message, "0000:0a:00.0");
 	assert_contains(f->message, "e1000e");
-	assert_contains(f->fix, "sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)8086:10d3,?/\\1/' "
-				"/etc/modprobe.d/*.conf && update-initramfs -u -k all");
+	assert_contains(f->fix,
+			"sed -i -E '/^options +vfio[-_]pci/s/(ids=([^ ]*,)?)8086:10d3,?/\\1/' "
+			"/etc/modprobe.d/*.conf && update-initramfs -u -k all");
 	assert_false(vh_report_blocks(ev.r));
 	vh_test_eval_done(&ev);
 	/* ids= claims the seed's GPU and audio, and no twin of them exists */
@@ -300,9 +313,12 @@ static void test_ids_in_table_and_readme(void **state)
 		const char *id;
 		enum vh_severity sev;
 	} ids[] = {
-		{ "interrupt-remapping-missing", VH_SEV_ERROR }, { "unsafe-interrupts", VH_SEV_WARN },
-		{ "reset-unavailable", VH_SEV_WARN },            { "amd-reset-bug", VH_SEV_WARN },
-		{ "device-unresponsive", VH_SEV_ERROR },          { "romfile-missing", VH_SEV_ERROR },
+		{ "interrupt-remapping-missing", VH_SEV_ERROR },
+		{ "unsafe-interrupts", VH_SEV_WARN },
+		{ "reset-unavailable", VH_SEV_WARN },
+		{ "amd-reset-bug", VH_SEV_WARN },
+		{ "device-unresponsive", VH_SEV_ERROR },
+		{ "romfile-missing", VH_SEV_ERROR },
 		{ "vfio-ids-host-device", VH_SEV_WARN },
 	};
 	const char *readme = vh_test_read(VH_TEST_DATA "/..", "README.md");

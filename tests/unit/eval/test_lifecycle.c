@@ -48,7 +48,8 @@ static void test_sriov_vfs_in_use(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = sriov(170);
-	const struct vh_finding *f = vh_test_expect(ev.r, "sriov-vfs-in-use", "0000:05:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "sriov-vfs-in-use", "0000:05:00.0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "0000:05:10.0 (VM 200 holds it)");
 	assert_contains(f->message, "0000:05:10.2 (igbvf)");
 	vh_test_eval_done(&ev);
@@ -71,7 +72,8 @@ static void test_vf_not_created(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = sriov(171);
-	const struct vh_finding *f = vh_test_expect(ev.r, "vf-not-created", "0000:05:10.4", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "vf-not-created", "0000:05:10.4",
+						    VH_SEV_ERROR);
 	vh_test_expect_none(ev.r, "device-missing");
 	assert_contains(f->message, "VF 2 of SR-IOV PF 0000:05:00.0");
 	assert_contains(f->fix, "echo 3 > /sys/bus/pci/devices/0000:05:00.0/sriov_numvfs");
@@ -91,10 +93,12 @@ static void test_vf_fixes_never_by_id(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("sriov"));
-	vh_test_write(root, "etc/pve/qemu-server/190.conf", "hostpci0: 0000:05:10.2,pcie=1\n"
+	vh_test_write(root, "etc/pve/qemu-server/190.conf",
+		      "hostpci0: 0000:05:10.2,pcie=1\n"
 		      "machine: q35\nbios: ovmf\nefidisk0: x\nballoon: 0\n");
 	struct vh_test_eval ev = vh_test_evaluate(root, 190, NULL);
-	const struct vh_finding *f = vh_test_expect(ev.r, "driver-not-vfio", "0000:05:10.2", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "driver-not-vfio", "0000:05:10.2",
+						    VH_SEV_WARN);
 	assert_not_contains(f->fix, "ids=");
 	vh_test_expect_none(ev.r, "host-driver-not-blacklisted");
 	for (size_t i = 0; i < ev.r->n_findings; i++)
@@ -149,7 +153,8 @@ static void test_keep_not_vfio(void **state)
 {
 	(void)state;
 	struct vh_test_eval ev = sriov(160);
-	const struct vh_finding *f = vh_test_expect(ev.r, "keep-not-vfio", "0000:05:10.2", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "keep-not-vfio", "0000:05:10.2",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "igbvf");
 	vh_test_eval_done(&ev);
 	ev = sriov(161); /* on vfio-pci */
@@ -176,7 +181,8 @@ static void test_hugepages(void **state)
 	vh_test_expect_none(ev.r, "memory-insufficient");
 	vh_test_eval_done(&ev);
 	ev = sriov(181);
-	const struct vh_finding *f = vh_test_expect(ev.r, "memory-insufficient", "memory", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "memory-insufficient", "memory",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "64 hugepages of 1024 MiB");
 	assert_contains(f->fix, "hugepages-1048576kB/nr_hugepages");
 	vh_test_eval_done(&ev);
@@ -186,7 +192,8 @@ static void test_hugepages(void **state)
 	vh_test_eval_done(&ev);
 	/* the same 28 GiB VM without hugepages exceeds MemAvailable */
 	char *root = vh_test_scratch_copy(vh_test_host("sriov"));
-	vh_test_write(root, "etc/pve/qemu-server/180.conf", "memory: 28672\nnuma: 1\nmachine: q35\n"
+	vh_test_write(root, "etc/pve/qemu-server/180.conf",
+		      "memory: 28672\nnuma: 1\nmachine: q35\n"
 		      "bios: ovmf\nefidisk0: x\nballoon: 0\nhostpci0: 0000:07:00,pcie=1\n");
 	ev = vh_test_evaluate(root, 180, NULL);
 	vh_test_expect(ev.r, "memory-insufficient", "memory", VH_SEV_ERROR);
@@ -202,7 +209,8 @@ static char *seed_vm(const char *conf)
 }
 
 #define GPU_MAP "\tmap node=pve,path=0000:01:00,id=10de:2803,subsystem-id=1043:88a1,iommugroup=12\n"
-#define NIC_MAP "\tmap node=pve,path=0000:03:00.0,id=10ec:8168,subsystem-id=1043:8677,iommugroup=14\n"
+#define NIC_MAP \
+	"\tmap node=pve,path=0000:03:00.0,id=10ec:8168,subsystem-id=1043:8677,iommugroup=14\n"
 
 /* qemu-server walks hostpci0..15 by index: hostpci2's mapping takes the
  * GPU first, so hostpci10 naming the GPU is "assigned more than once". In
@@ -210,8 +218,9 @@ static char *seed_vm(const char *conf)
 static void test_entries_in_index_order(void **state)
 {
 	(void)state;
-	char *root = seed_vm("machine: q35\nbios: ovmf\nefidisk0: x\nballoon: 0\n"
-			     "hostpci10: 0000:01:00,pcie=1,rombar=0\nhostpci2: mapping=pool,pcie=1,rombar=0\n");
+	char *root = seed_vm(
+		"machine: q35\nbios: ovmf\nefidisk0: x\nballoon: 0\n"
+		"hostpci10: 0000:01:00,pcie=1,rombar=0\nhostpci2: mapping=pool,pcie=1,rombar=0\n");
 	vh_test_write(root, "etc/pve/mapping/pci.cfg", "pool\n" GPU_MAP NIC_MAP);
 	struct vh_test_eval ev = vh_test_evaluate(root, 200, NULL);
 	assert_int_equal(ev.r->vm.hostpci[0].index, 2);
@@ -220,8 +229,10 @@ static void test_entries_in_index_order(void **state)
 	assert_int_equal(ev.r->devices[0].hostpci_index, 2);
 	vh_test_eval_done(&ev);
 	/* quiet: the entries the other way round pass over the GPU to the NIC */
-	vh_test_write(root, "etc/pve/qemu-server/200.conf", "machine: q35\nbios: ovmf\nefidisk0: x\n"
-		      "balloon: 0\nhostpci10: mapping=pool,pcie=1\nhostpci2: 0000:01:00,pcie=1,rombar=0\n");
+	vh_test_write(
+		root, "etc/pve/qemu-server/200.conf",
+		"machine: q35\nbios: ovmf\nefidisk0: x\n"
+		"balloon: 0\nhostpci10: mapping=pool,pcie=1\nhostpci2: 0000:01:00,pcie=1,rombar=0\n");
 	ev = vh_test_evaluate(root, 200, NULL);
 	vh_test_expect_none(ev.r, "device-duplicate");
 	vh_test_expect_none(ev.r, "mapping-unresolved");
@@ -233,7 +244,8 @@ static void test_entries_in_index_order(void **state)
 static void test_mapping_pool_of_any_size(void **state)
 {
 	(void)state;
-	char *root = seed_vm("machine: q35\nbios: ovmf\nefidisk0: x\nballoon: 0\nhostpci0: mapping=pool,pcie=1\n");
+	char *root = seed_vm(
+		"machine: q35\nbios: ovmf\nefidisk0: x\nballoon: 0\nhostpci0: mapping=pool,pcie=1\n");
 	char cfg[8192] = "pool\n";
 	for (int i = 0; i < 16; i++)
 		strcat(cfg, GPU_MAP);
@@ -258,7 +270,8 @@ static void test_mapping_mdev_flag(void **state)
 			     "hostpci0: mapping=gpu,pcie=1,rombar=0\n");
 	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n\tmdev 1\n" GPU_MAP);
 	struct vh_test_eval ev = vh_test_evaluate(root, 200, NULL);
-	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0",
+						    VH_SEV_ERROR);
 	assert_contains(f->message, "'mdev' does not match: the mapping says 1");
 	vh_test_eval_done(&ev);
 	vh_test_write(root, "etc/pve/mapping/pci.cfg", "gpu\n\tmdev 0\n" GPU_MAP);
@@ -271,7 +284,8 @@ static void test_mapping_mdev_flag(void **state)
 	vh_test_expect_none(ev.r, "mapping-unresolved");
 	vh_test_eval_done(&ev);
 	/* ...and a start Proxmox refuses for a card that offers them */
-	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-1/name", "x\n");
+	vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-1/name",
+		      "x\n");
 	ev = vh_test_evaluate(root, 200, NULL);
 	f = vh_test_expect(ev.r, "mapping-unresolved", "hostpci0", VH_SEV_ERROR);
 	assert_contains(f->message, "the mapping says 0 (no mdev line) but 0000:01:00.0 offers");
@@ -290,11 +304,14 @@ static void test_group_of_any_size(void **state)
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	for (int i = 0; i < 78; i++) {
 		char rel[128];
-		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/12/devices/0000:%02x:00.0", 0x40 + i);
-		vh_test_write(root, rel, ""); /* not a device: cannot be read, counts against isolation */
+		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/12/devices/0000:%02x:00.0",
+			 0x40 + i);
+		vh_test_write(root, rel,
+			      ""); /* not a device: cannot be read, counts against isolation */
 	}
 	struct vh_test_eval ev = vh_test_evaluate(root, 100, NULL);
-	const struct vh_finding *f = vh_test_expect(ev.r, "group-not-isolated", "0000:01:00.0", VH_SEV_ERROR);
+	const struct vh_finding *f = vh_test_expect(ev.r, "group-not-isolated", "0000:01:00.0",
+						    VH_SEV_ERROR);
 	assert_not_contains(f->message, "cannot list");
 	assert_contains(f->message, "00.0 (cannot be read)");
 	vh_test_eval_done(&ev);
@@ -311,7 +328,9 @@ static void test_migration_config(void **state)
 	assert_non_null(h);
 	struct vh_vmconf *vm = malloc(sizeof(*vm));
 	assert_int_equal(vh_vmconf_load(h, 150, vm, &err), -1);
-	static const char *const bad[] = { "../pve", "pve2/..", "-pve", "pve-", "", "a b", "pve2\n" };
+	static const char *const bad[] = {
+		"../pve", "pve2/..", "-pve", "pve-", "", "a b", "pve2\n"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(vh_host_set_migration(h, 150, bad[i], &err), -1);
 	assert_int_equal(vh_host_set_migration(h, 150, "pve2", &err), 0);
@@ -352,7 +371,8 @@ static void test_migration_hook(void **state)
 static void test_cmdline_names_pidfile(void **state)
 {
 	(void)state;
-	static const char ok1[] = "/usr/bin/kvm\0-id\0200\0-pidfile\0/var/run/qemu-server/200.pid\0-daemonize";
+	static const char ok1[] =
+		"/usr/bin/kvm\0-id\0200\0-pidfile\0/var/run/qemu-server/200.pid\0-daemonize";
 	static const char ok2[] = "kvm\0--pidfile\0/var/run/qemu-server/200.pid";
 	static const char other[] = "kvm\0-pidfile\0/var/run/qemu-server/201.pid\0";
 	static const char prefix[] = "kvm\0-pidfile\0/var/run/qemu-server/200.pidx\0";
@@ -375,20 +395,26 @@ static void test_cmdline_names_pidfile(void **state)
 static void test_quiet_elsewhere(void **state)
 {
 	(void)state;
-	static const struct { const char *tree; unsigned vmid; } cases[] = {
-		{ "seed", 100 }, { "legacy-kernel", 100 }, { "nouveau", 100 }, { "health", 110 },
-		{ "in-use", 200 },
+	static const struct {
+		const char *tree;
+		unsigned vmid;
+	} cases[] = {
+		{ "seed", 100 },   { "legacy-kernel", 100 }, { "nouveau", 100 },
+		{ "health", 110 }, { "in-use", 200 },
 	};
-	static const char *const ids[] = { "sriov-vfs-in-use", "vf-not-created", "keep-not-vfio",
-					   "device-unresponsive", "memory-insufficient", "device-in-use" };
+	static const char *const ids[] = { "sriov-vfs-in-use",    "vf-not-created",
+					   "keep-not-vfio",       "device-unresponsive",
+					   "memory-insufficient", "device-in-use" };
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct vh_test_eval ev = vh_test_evaluate(vh_test_host(cases[c].tree), cases[c].vmid, NULL);
+		struct vh_test_eval ev = vh_test_evaluate(vh_test_host(cases[c].tree),
+							  cases[c].vmid, NULL);
 		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 			vh_test_expect_none(ev.r, ids[i]);
 		vh_test_eval_done(&ev);
 	}
-	char *root = seed_vm("machine: type=pc-q35-10.0+pve1,viommu=intel\nbios: ovmf\nefidisk0: x\n"
-			     "balloon: 0\nhostpci0: 0000:01:00,pcie=1,rombar=0,driver=keep\n");
+	char *root = seed_vm(
+		"machine: type=pc-q35-10.0+pve1,viommu=intel\nbios: ovmf\nefidisk0: x\n"
+		"balloon: 0\nhostpci0: 0000:01:00,pcie=1,rombar=0,driver=keep\n");
 	struct vh_test_eval ev = vh_test_evaluate(root, 200, NULL);
 	expect_allowed(ev.r);
 	vh_test_expect_none(ev.r, "keep-not-vfio");

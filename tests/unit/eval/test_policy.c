@@ -41,12 +41,13 @@ static void test_global_and_per_vm(void **state)
 	(void)state;
 	char *dir = vh_test_scratch_empty();
 	struct vh_err e;
-	struct vh_policy *p = load(dir,
-				   "{\"severity\": {\"boot-vga\": \"error\", \"balloon-enabled\": \"off\"},\n"
-				   " \"post_stop\": \"reset\", \"timeout_ms\": 2500,\n"
-				   " \"vms\": {\"100\": {\"post_stop\": \"return\", \"reset\": false,\n"
-				   "                   \"severity\": {\"boot-vga\": \"info\"}}}}\n",
-				   &e);
+	struct vh_policy *p =
+		load(dir,
+		     "{\"severity\": {\"boot-vga\": \"error\", \"balloon-enabled\": \"off\"},\n"
+		     " \"post_stop\": \"reset\", \"timeout_ms\": 2500,\n"
+		     " \"vms\": {\"100\": {\"post_stop\": \"return\", \"reset\": false,\n"
+		     "                   \"severity\": {\"boot-vga\": \"info\"}}}}\n",
+		     &e);
 	assert_non_null(p);
 	assert_int_equal(vh_policy_post_stop(p, 100), VH_POST_STOP_RETURN);
 	assert_int_equal(vh_policy_post_stop(p, 101), VH_POST_STOP_RESET);

@@ -44,7 +44,8 @@ static void write_archive(int fd, const struct member *m, size_t n, int filter)
 		archive_entry_set_perm(e, 0644);
 		archive_entry_set_size(e, (la_int64_t)strlen(m[i].data));
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-		assert_int_equal(archive_write_data(a, m[i].data, strlen(m[i].data)), (la_ssize_t)strlen(m[i].data));
+		assert_int_equal(archive_write_data(a, m[i].data, strlen(m[i].data)),
+				 (la_ssize_t)strlen(m[i].data));
 		archive_entry_free(e);
 	}
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
@@ -64,8 +65,10 @@ static void make_image(const char *root, enum layout lay, const struct member *m
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	static const struct member early[] = {
-		{ "kernel/x86/microcode/AuthenticAMD.bin", "\x01\x02microcode TRAILER!!! inside data" },
-		{ "etc/modprobe.d/early-only.conf", "# in the early archive, which the kernel unpacks too\n" },
+		{ "kernel/x86/microcode/AuthenticAMD.bin",
+		  "\x01\x02microcode TRAILER!!! inside data" },
+		{ "etc/modprobe.d/early-only.conf",
+		  "# in the early archive, which the kernel unpacks too\n" },
 	};
 	if (lay == EARLY_ZSTD || lay == EARLY_GZIP) {
 		write_archive(fd, early, 2, ARCHIVE_FILTER_NONE);
@@ -74,7 +77,8 @@ static void make_image(const char *root, enum layout lay, const struct member *m
 		assert_int_equal(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
 	}
 	int filter = lay == EARLY_GZIP || lay == GZIP_ONLY ? ARCHIVE_FILTER_GZIP
-		   : lay == PLAIN_ONLY ? ARCHIVE_FILTER_NONE : ARCHIVE_FILTER_ZSTD;
+		     : lay == PLAIN_ONLY                   ? ARCHIVE_FILTER_NONE
+							   : ARCHIVE_FILTER_ZSTD;
 	write_archive(fd, m, n, filter);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/boot/vmlinuz-" KVER, root);
@@ -84,7 +88,8 @@ static void make_image(const char *root, enum layout lay, const struct member *m
 /* What mkinitramfs copies from the seed's disk, as on disk. */
 static size_t seed_members(const char *root, struct member *m, char bufs[][512])
 {
-	static const char *const files[] = { "etc/modprobe.d/blacklist-nvidia.conf", "etc/modprobe.d/vfio.conf",
+	static const char *const files[] = { "etc/modprobe.d/blacklist-nvidia.conf",
+					     "etc/modprobe.d/vfio.conf",
 					     "etc/modprobe.d/pve-blacklist.conf" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(bufs[i], 512, "%s", vh_test_read(root, files[i]));
@@ -108,7 +113,8 @@ static const struct vh_finding *stale(const char *root)
 static void test_image_layouts(void **state)
 {
 	(void)state;
-	static const enum layout lays[] = { EARLY_ZSTD, EARLY_GZIP, ZSTD_ONLY, GZIP_ONLY, PLAIN_ONLY };
+	static const enum layout lays[] = { EARLY_ZSTD, EARLY_GZIP, ZSTD_ONLY, GZIP_ONLY,
+					    PLAIN_ONLY };
 	for (size_t l = 0; l < 5; l++) {
 		char *root = vh_test_scratch_copy(vh_test_host("seed"));
 		struct member m[4];
@@ -158,7 +164,8 @@ static void test_added_and_removed(void **state)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/etc/modprobe.d/blacklist-nvidia.conf", root);
 	unlink(path);
-	assert_contains(stale(root)->message, "blacklist-nvidia.conf is in the image but no longer on disk");
+	assert_contains(stale(root)->message,
+			"blacklist-nvidia.conf is in the image but no longer on disk");
 	/* A file without .conf is in neither comparison, as mkinitramfs skips it. */
 	vh_test_write(root, "etc/modprobe.d/blacklist-nvidia.conf", bufs[0]);
 	vh_test_write(root, "etc/modprobe.d/vfio", "options vfio-pci ids=10de:2803\n");
@@ -219,7 +226,8 @@ static void test_verdict_cache(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(image, sizeof(image), "%s/boot/initrd.img-" KVER, root);
 	assert_null(stale(root));
-	assert_contains(vh_test_read(root, "run/vfiohelp/initramfs.verdict"), "vfiohelp-initramfs 1 ");
+	assert_contains(vh_test_read(root, "run/vfiohelp/initramfs.verdict"),
+			"vfiohelp-initramfs 1 ");
 	struct stat st;
 	assert_int_equal(stat(image, &st), 0);
 	int fd = open(image, O_WRONLY);
@@ -254,7 +262,9 @@ static void grub_host(const char *root, const char *proc, const char *dflt)
 {
 	char text[1024];
 	vh_test_write(root, "proc/cmdline", proc);
-	snprintf(text, sizeof(text), "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"%s\"\nGRUB_CMDLINE_LINUX=\"\"\n", dflt);
+	snprintf(text, sizeof(text),
+		 "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"%s\"\nGRUB_CMDLINE_LINUX=\"\"\n",
+		 dflt);
 	vh_test_write(root, "etc/default/grub", text);
 }
 
@@ -262,28 +272,34 @@ static void test_cmdline_pending(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	grub_host(root, "BOOT_IMAGE=/boot/vmlinuz-" KVER " root=/dev/mapper/pve-root ro quiet\n", "quiet");
+	grub_host(root, "BOOT_IMAGE=/boot/vmlinuz-" KVER " root=/dev/mapper/pve-root ro quiet\n",
+		  "quiet");
 	struct vh_test_eval ev = eval_on(root);
 	vh_test_expect_none(ev.r, "cmdline-pending");
 	vh_test_expect_none(ev.r, "cmdline-ignored");
 	vh_test_eval_done(&ev);
 	/* a drop-in adds an option: pending until update-grub and a reboot */
-	vh_test_write(root, "etc/default/grub.d/vfiohelp.cfg",
-		      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT initcall_blacklist=sysfb_init\"\n");
+	vh_test_write(
+		root, "etc/default/grub.d/vfiohelp.cfg",
+		"GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT initcall_blacklist=sysfb_init\"\n");
 	ev = eval_on(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "cmdline-pending", "cmdline", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "cmdline-pending", "cmdline",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "adds initcall_blacklist=sysfb_init");
 	assert_string_equal(f->fix, "update-grub && reboot");
 	vh_test_eval_done(&ev);
 	/* booted with it: quiet */
-	vh_test_write(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-" KVER " ro quiet initcall_blacklist=sysfb_init\n");
+	vh_test_write(root, "proc/cmdline",
+		      "BOOT_IMAGE=/boot/vmlinuz-" KVER " ro quiet initcall_blacklist=sysfb_init\n");
 	ev = eval_on(root);
 	vh_test_expect_none(ev.r, "cmdline-pending");
 	vh_test_eval_done(&ev);
 	/* an option removed from the config but still running */
-	vh_test_write(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz ro quiet initcall_blacklist=sysfb_init iommu=pt\n");
+	vh_test_write(root, "proc/cmdline",
+		      "BOOT_IMAGE=/boot/vmlinuz ro quiet initcall_blacklist=sysfb_init iommu=pt\n");
 	ev = eval_on(root);
-	assert_contains(vh_test_expect(ev.r, "cmdline-pending", "cmdline", VH_SEV_WARN)->message, "drops iommu=pt");
+	assert_contains(vh_test_expect(ev.r, "cmdline-pending", "cmdline", VH_SEV_WARN)->message,
+			"drops iommu=pt");
 	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
@@ -294,14 +310,19 @@ static void test_cmdline_ignored_on_grub(void **state)
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	/* A ZFS host booting GRUB (BIOS): /etc/kernel/cmdline is the installer's, and unread. */
 	vh_test_write(root, "etc/kernel/proxmox-boot-uuids", "1234-ABCD\n");
-	grub_host(root, "BOOT_IMAGE=/ROOT/pve-1@/boot/vmlinuz-" KVER " root=ZFS=rpool/ROOT/pve-1 boot=zfs\n", "quiet");
+	grub_host(root,
+		  "BOOT_IMAGE=/ROOT/pve-1@/boot/vmlinuz-" KVER
+		  " root=ZFS=rpool/ROOT/pve-1 boot=zfs\n",
+		  "quiet");
 	vh_test_write(root, "etc/kernel/cmdline", "root=ZFS=rpool/ROOT/pve-1 boot=zfs\n");
 	struct vh_test_eval ev = eval_on(root);
 	vh_test_expect_none(ev.r, "cmdline-ignored");
 	vh_test_eval_done(&ev);
-	vh_test_write(root, "etc/kernel/cmdline", "root=ZFS=rpool/ROOT/pve-1 boot=zfs initcall_blacklist=sysfb_init\n");
+	vh_test_write(root, "etc/kernel/cmdline",
+		      "root=ZFS=rpool/ROOT/pve-1 boot=zfs initcall_blacklist=sysfb_init\n");
 	ev = eval_on(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "cmdline-ignored", "/etc/kernel/cmdline", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "cmdline-ignored", "/etc/kernel/cmdline",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "grub-proxmox-boot");
 	assert_contains(f->fix, "/etc/default/grub.d/vfiohelp.cfg");
 	vh_test_eval_done(&ev);
@@ -314,7 +335,8 @@ static void test_cmdline_ignored_on_systemd_boot(void **state)
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	vh_test_write(root, "etc/kernel/proxmox-boot-uuids", "1234-ABCD\n");
 	vh_test_write(root, "sys/firmware/efi/fw_platform_size", "64\n");
-	vh_test_write(root, "proc/cmdline", "initrd=\\EFI\\proxmox\\" KVER "\\initrd.img-" KVER
+	vh_test_write(root, "proc/cmdline",
+		      "initrd=\\EFI\\proxmox\\" KVER "\\initrd.img-" KVER
 		      " root=ZFS=rpool/ROOT/pve-1 boot=zfs\n");
 	vh_test_write(root, "etc/kernel/cmdline", "root=ZFS=rpool/ROOT/pve-1 boot=zfs\n");
 	vh_test_write(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
@@ -323,12 +345,15 @@ static void test_cmdline_ignored_on_systemd_boot(void **state)
 	vh_test_expect_none(ev.r, "cmdline-pending");
 	vh_test_eval_done(&ev);
 	vh_test_write(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\"\n");
-	vh_test_write(root, "etc/kernel/cmdline", "root=ZFS=rpool/ROOT/pve-1 boot=zfs\ninitcall_blacklist=sysfb_init\n");
+	vh_test_write(root, "etc/kernel/cmdline",
+		      "root=ZFS=rpool/ROOT/pve-1 boot=zfs\ninitcall_blacklist=sysfb_init\n");
 	ev = eval_on(root);
-	const struct vh_finding *g = vh_test_expect(ev.r, "cmdline-ignored", "/etc/default/grub", VH_SEV_WARN);
+	const struct vh_finding *g = vh_test_expect(ev.r, "cmdline-ignored", "/etc/default/grub",
+						    VH_SEV_WARN);
 	assert_contains(g->message, "iommu=pt");
 	assert_contains(g->message, "systemd-boot");
-	const struct vh_finding *k = vh_test_expect(ev.r, "cmdline-ignored", "/etc/kernel/cmdline", VH_SEV_WARN);
+	const struct vh_finding *k = vh_test_expect(ev.r, "cmdline-ignored", "/etc/kernel/cmdline",
+						    VH_SEV_WARN);
 	assert_contains(k->message, "after its first line");
 	/* what line 1 says is what boots: nothing pending from the other lines */
 	vh_test_expect_none(ev.r, "cmdline-pending");
@@ -346,16 +371,20 @@ static void test_modprobe_line_ignored(void **state)
 	vh_test_expect_none(ev.r, "modprobe-line-ignored");
 	vh_test_eval_done(&ev);
 	vh_test_write(root, "etc/modprobe.d/vfio", "options vfio-pci ids=10de:2803\n");
-	vh_test_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci \\\n disable_vga=1\nids=10de:2803,10de:22bd\n");
+	vh_test_write(root, "etc/modprobe.d/vfio.conf",
+		      "options vfio-pci \\\n disable_vga=1\nids=10de:2803,10de:22bd\n");
 	ev = eval_on(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "modprobe-line-ignored", "/etc/modprobe.d/vfio", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "modprobe-line-ignored",
+						    "/etc/modprobe.d/vfio", VH_SEV_WARN);
 	assert_contains(f->message, "lacks .conf");
 	f = vh_test_expect(ev.r, "modprobe-line-ignored", "/etc/modprobe.d/vfio.conf", VH_SEV_WARN);
-	assert_contains(f->message, "line 3: 'ids=10de:2803,10de:22bd' stands on a line of its own");
+	assert_contains(f->message,
+			"line 3: 'ids=10de:2803,10de:22bd' stands on a line of its own");
 	vh_test_eval_done(&ev);
 	/* a file without .conf holding only comments is no finding */
 	vh_test_write(root, "etc/modprobe.d/vfio", "# nothing here\n");
-	vh_test_write(root, "etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:2803,10de:22bd\n");
+	vh_test_write(root, "etc/modprobe.d/vfio.conf",
+		      "options vfio-pci ids=10de:2803,10de:22bd\n");
 	ev = eval_on(root);
 	vh_test_expect_none(ev.r, "modprobe-line-ignored");
 	vh_test_eval_done(&ev);
@@ -370,9 +399,11 @@ static void test_modules_line_invalid(void **state)
 	struct vh_test_eval ev = eval_on(root);
 	vh_test_expect_none(ev.r, "modules-line-invalid");
 	vh_test_eval_done(&ev);
-	vh_test_write(root, "etc/modules-load.d/vfio.conf", "vfio\nvfio_pci ids=10de:2803\nvfio_virqfd\n");
+	vh_test_write(root, "etc/modules-load.d/vfio.conf",
+		      "vfio\nvfio_pci ids=10de:2803\nvfio_virqfd\n");
 	ev = eval_on(root);
-	const struct vh_finding *f = vh_test_expect(ev.r, "modules-line-invalid", "vfio_pci", VH_SEV_WARN);
+	const struct vh_finding *f = vh_test_expect(ev.r, "modules-line-invalid", "vfio_pci",
+						    VH_SEV_WARN);
 	assert_contains(f->message, "line 2 (vfio_pci) carries arguments");
 	f = vh_test_expect(ev.r, "modules-line-invalid", "vfio_virqfd", VH_SEV_WARN);
 	assert_contains(f->message, "names no module of this kernel");
@@ -394,20 +425,23 @@ static void test_grammars(void **state)
 {
 	(void)state;
 	struct vh_bad_line bad[8];
-	const char *mp = "# c\n\nblacklist\nblacklist nouveau\noptions vfio-pci\nsoftdep nouveau pre: vfio-pci\n"
-			 "alias x\ninclude /etc/x\nfoo bar\n";
+	const char *mp =
+		"# c\n\nblacklist\nblacklist nouveau\noptions vfio-pci\nsoftdep nouveau pre: vfio-pci\n"
+		"alias x\ninclude /etc/x\nfoo bar\n";
 	assert_int_equal(vh_modprobe_bad_lines(mp, strlen(mp), bad, 8), 5);
 	assert_int_equal(bad[0].line, 3);
 	assert_int_equal(bad[1].line, 5);
 	assert_int_equal(bad[4].line, 9);
 	char l[4096] = "", d[4096] = "", rel[4096];
-	const char *g = "GRUB_CMDLINE_LINUX_DEFAULT='quiet'\nexport GRUB_CMDLINE_LINUX=\"root=x\"\n"
-			"GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} intel_iommu=on\" # c\n"
-			"  GRUB_CMDLINE_LINUX_DEFAULT=$GRUB_CMDLINE_LINUX_DEFAULT\\ iommu=pt\n";
+	const char *g =
+		"GRUB_CMDLINE_LINUX_DEFAULT='quiet'\nexport GRUB_CMDLINE_LINUX=\"root=x\"\n"
+		"GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} intel_iommu=on\" # c\n"
+		"  GRUB_CMDLINE_LINUX_DEFAULT=$GRUB_CMDLINE_LINUX_DEFAULT\\ iommu=pt\n";
 	vh_grub_defaults_apply(g, strlen(g), l, d, sizeof(l));
 	assert_string_equal(l, "root=x");
 	assert_string_equal(d, "quiet intel_iommu=on iommu=pt");
-	vh_cmdline_relevant("BOOT_IMAGE=/x ro quiet intel_iommu=on vfio-pci.ids=1:2 iommu=pt vfio=1", rel, sizeof(rel));
+	vh_cmdline_relevant("BOOT_IMAGE=/x ro quiet intel_iommu=on vfio-pci.ids=1:2 iommu=pt vfio=1",
+			    rel, sizeof(rel));
 	assert_string_equal(rel, "intel_iommu=on vfio-pci.ids=1:2 iommu=pt");
 	struct vh_modules_line ml[4];
 	const char *mods = "; c\n# c\nvfio\n  vfio_pci  \nbad/name\n";

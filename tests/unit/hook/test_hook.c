@@ -166,14 +166,16 @@ static void test_prestart_bind_fails_and_rolls_back(void **state)
 	assert_int_equal(hook(root, "100", "pre-start", &out), 1);
 	assert_prefixed(out);
 	/* it tried the kernel's way: override, unbind, probe */
-	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/unbind"), "0000:01:00.0");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/unbind"),
+			    "0000:01:00.0");
 	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers_probe"), "0000:01:00.0");
 	/* noticed nothing happened, rolled back, refused */
 	assert_contains(out, "error bind 0000:01:00.0: 0000:01:00.0 is still on nouveau");
 	assert_contains(out, "rolled back 0000:01:00.0 to nouveau");
 	assert_contains(last_line(out), "start refused: repairs failed and were undone");
 	/* driver_override is cleared again (a lone newline is how sysfs clears it) */
-	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"), "\n");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/driver_override"),
+			    "\n");
 	/* the audio function was never touched: the first failure stopped the moves */
 	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.1/driver_override"),
 			    "(null)\n");
@@ -253,7 +255,7 @@ static void test_hostile_arguments(void **state)
 
 /* A state as pre-start writes it for the seed's card (this tree has no
  * boot id): function 0 came from `drv`, with its vendor:device `id`. */
-#define SEED_STATE(drv, boot, id)                                                              \
+#define SEED_STATE(drv, boot, id)                                                                 \
 	"{\"vmid\":100,\"time\":1762000000,\"boot_id\":\"" boot "\",\"devices\":["                \
 	"{\"addr\":\"0000:01:00.0\",\"id\":\"" id "\",\"driver\":\"" drv "\",\"override\":\"\"}," \
 	"{\"addr\":\"0000:01:00.1\",\"id\":\"10de:22bd\",\"driver\":\"vfio-pci\",\"override\":\"\"}]}"
@@ -262,7 +264,8 @@ static void test_post_stop_return_gives_back(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": false}");
+	vh_test_write(root, "etc/pve/vfiohelp.json",
+		      "{\"post_stop\": \"return\", \"reset\": false}");
 	/* nouveau is loaded on this host (its driver directory exists) */
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/bind", "");
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/unbind", "");
@@ -272,7 +275,8 @@ static void test_post_stop_return_gives_back(void **state)
 	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
 	assert_prefixed(out);
 	/* the kernel's way back: unbind from vfio-pci, clear override, bind nouveau */
-	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/vfio-pci/unbind"), "0000:01:00.0");
+	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/vfio-pci/unbind"),
+			    "0000:01:00.0");
 	assert_string_equal(vh_test_read(root, "sys/bus/pci/drivers/nouveau/bind"), "0000:01:00.0");
 	/* a tree has no kernel: the hook says the device is not back */
 	assert_contains(out, "warn return 0000:01:00.0:");
@@ -291,7 +295,8 @@ static void test_corrupt_and_planted_state(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\"}");
-	vh_test_write(root, "run/vfiohelp/100.json", "{\"vmid\":100,\"devices\":[{\"addr\":\"../../x\"");
+	vh_test_write(root, "run/vfiohelp/100.json",
+		      "{\"vmid\":100,\"devices\":[{\"addr\":\"../../x\"");
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/run/vfiohelp", root);
 	chmod(dir, 0700);
@@ -310,7 +315,8 @@ static void test_corrupt_and_planted_state(void **state)
 	assert_int_equal(hook(root, "100", "post-stop", &out), 0);
 	assert_contains(out, "warn state: /run/vfiohelp/100.json:");
 	free(out);
-	assert_string_equal(vh_test_read(root, "secret"), "{\"vmid\":100,\"time\":1,\"devices\":[]}");
+	assert_string_equal(vh_test_read(root, "secret"),
+			    "{\"vmid\":100,\"time\":1,\"devices\":[]}");
 	/* a state directory that is a symlink is refused */
 	char *root2 = vh_test_scratch_copy(vh_test_host("seed"));
 	char run[4096];
@@ -404,7 +410,9 @@ static void test_reset_leaves_out_bus_reset(void **state)
 	assert_int_equal(symlink("../../../../bus/pci/drivers/xhci_hcd", link), 0);
 	char *out;
 	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
-	assert_contains(out, "reset 0000:01:00.0 (pm; no bus reset: 0000:01:01.0 (xhci_hcd) share the bus)");
+	assert_contains(
+		out,
+		"reset 0000:01:00.0 (pm; no bus reset: 0000:01:01.0 (xhci_hcd) share the bus)");
 	assert_string_equal(vh_test_read(root, gpu), "pm bus");
 	assert_string_equal(vh_test_read(root, "sys/bus/pci/devices/0000:01:00.0/reset"), "1");
 	free(out);
@@ -422,7 +430,8 @@ static void test_reset_leaves_out_bus_reset(void **state)
 static char *seed_returning(void)
 {
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": true}");
+	vh_test_write(root, "etc/pve/vfiohelp.json",
+		      "{\"post_stop\": \"return\", \"reset\": true}");
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/bind", "");
 	vh_test_write(root, "sys/bus/pci/drivers/nouveau/unbind", "");
 	return root;
@@ -450,7 +459,8 @@ static void test_post_stop_distrusts_state(void **state)
 	};
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
 		char *root = seed_returning();
-		vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": false}");
+		vh_test_write(root, "etc/pve/vfiohelp.json",
+			      "{\"post_stop\": \"return\", \"reset\": false}");
 		vh_test_write(root, "run/vfiohelp/100.json", forged[i]);
 		char *out;
 		assert_int_equal(hook(root, "100", "post-stop", &out), 0);
@@ -485,12 +495,18 @@ static void test_post_stop_leaves_card_of_running_vm(void **state)
 
 /* Every file through which the hook could change the nouveau host's card. */
 static const char *const card_files[] = {
-	"sys/bus/pci/devices/0000:01:00.0/driver_override", "sys/bus/pci/devices/0000:01:00.0/reset",
-	"sys/bus/pci/devices/0000:01:00.0/reset_method", "sys/bus/pci/devices/0000:01:00.1/driver_override",
-	"sys/bus/pci/devices/0000:01:00.1/reset", "sys/bus/pci/drivers/nouveau/bind",
-	"sys/bus/pci/drivers/nouveau/unbind", "sys/bus/pci/drivers/snd_hda_intel/unbind",
-	"sys/bus/pci/drivers_probe", "sys/bus/pci/drivers/vfio-pci/bind",
-	"sys/bus/pci/drivers/vfio-pci/unbind", "sys/bus/pci/drivers/vfio-pci/new_id",
+	"sys/bus/pci/devices/0000:01:00.0/driver_override",
+	"sys/bus/pci/devices/0000:01:00.0/reset",
+	"sys/bus/pci/devices/0000:01:00.0/reset_method",
+	"sys/bus/pci/devices/0000:01:00.1/driver_override",
+	"sys/bus/pci/devices/0000:01:00.1/reset",
+	"sys/bus/pci/drivers/nouveau/bind",
+	"sys/bus/pci/drivers/nouveau/unbind",
+	"sys/bus/pci/drivers/snd_hda_intel/unbind",
+	"sys/bus/pci/drivers_probe",
+	"sys/bus/pci/drivers/vfio-pci/bind",
+	"sys/bus/pci/drivers/vfio-pci/unbind",
+	"sys/bus/pci/drivers/vfio-pci/new_id",
 };
 
 /* driver=keep devices and mdev parents get no write at all, in any phase,
@@ -508,27 +524,36 @@ static void test_keep_and_mdev_never_written(void **state)
 	for (size_t c = 0; c < sizeof(confs) / sizeof(confs[0]); c++) {
 		char *root = nouveau_with_vfio_loaded();
 		vh_test_write(root, "etc/pve/qemu-server/200.conf", confs[c]);
-		vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"reset\": true}");
-		vh_test_write(root, "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
-				    "available_instances", "4\n");
+		vh_test_write(root, "etc/pve/vfiohelp.json",
+			      "{\"post_stop\": \"return\", \"reset\": true}");
+		vh_test_write(root,
+			      "sys/bus/pci/devices/0000:01:00.0/mdev_supported_types/nvidia-63/"
+			      "available_instances",
+			      "4\n");
 		char *before[sizeof(card_files) / sizeof(card_files[0])];
 		for (size_t i = 0; i < sizeof(card_files) / sizeof(card_files[0]); i++)
-			before[i] = strdup(exists(root, card_files[i]) ? vh_test_read(root, card_files[i]) : "-");
+			before[i] = strdup(exists(root, card_files[i])
+						   ? vh_test_read(root, card_files[i])
+						   : "-");
 		for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++) {
 			char *out;
 			int rc = hook(root, "200", phases[p], &out);
 			/* driver=keep on nouveau: QEMU could not open the group (keep-not-vfio) */
 			bool refused = c == 0 && p == 0;
-			if (rc != (refused ? 1 : 0) || (refused && !strstr(out, "error keep-not-vfio")))
+			if (rc != (refused ? 1 : 0) ||
+			    (refused && !strstr(out, "error keep-not-vfio")))
 				fail_msg("config %zu, %s: exit %d:\n%s", c, phases[p], rc, out);
 			assert_not_contains(out, "vfio-hook: moved ");
 			assert_not_contains(out, "vfio-hook: reset 0000");
 			free(out);
 		}
 		for (size_t i = 0; i < sizeof(card_files) / sizeof(card_files[0]); i++) {
-			const char *now = exists(root, card_files[i]) ? vh_test_read(root, card_files[i]) : "-";
+			const char *now = exists(root, card_files[i])
+						  ? vh_test_read(root, card_files[i])
+						  : "-";
 			if (strcmp(before[i], now))
-				fail_msg("config %zu: %s was written: '%s' -> '%s'", c, card_files[i], before[i], now);
+				fail_msg("config %zu: %s was written: '%s' -> '%s'", c,
+					 card_files[i], before[i], now);
 			free(before[i]);
 		}
 		vh_test_scratch_free(root);
@@ -562,7 +587,8 @@ static void test_sigterm_waits_for_rollback(void **state)
 	/* the phase ran to its end: the stuck device left alone, its record kept
 	 * for the admin, the refusal logged */
 	const char *log = vh_test_read(root, "var/log/vfiohelp/hook.log");
-	assert_contains(log, "rollback 0000:01:00.0 deferred: its driver did not let go within 1500 ms");
+	assert_contains(log,
+			"rollback 0000:01:00.0 deferred: its driver did not let go within 1500 ms");
 	assert_contains(log, "pre-start VM 100: start refused");
 	assert_contains(vh_test_read(root, "run/vfiohelp/100.json"), "\"driver\":\"nouveau\"");
 	release_fifo(fifo);
@@ -582,18 +608,21 @@ static void test_too_many_devices_refused(void **state)
 		if (slot % 16)
 			snprintf(line, sizeof(line), ";%02x:00", 0x20 + slot);
 		else
-			snprintf(line, sizeof(line), "%shostpci%d: %02x:00", slot ? "\n" : "", slot / 16,
-				 0x20 + slot);
+			snprintf(line, sizeof(line), "%shostpci%d: %02x:00", slot ? "\n" : "",
+				 slot / 16, 0x20 + slot);
 		strcat(conf, line);
 		for (int fn = 0; fn < 8; fn++) {
 			char src[4096], dst[4096], link[4096], target[256];
 			snprintf(src, sizeof(src), "%s/%s", root, nic);
-			snprintf(dst, sizeof(dst), "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d", root,
+			snprintf(dst, sizeof(dst),
+				 "%s/sys/devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d", root,
 				 0x20 + slot, fn);
 			const char *cp[] = { "/bin/cp", "-a", src, dst, NULL };
 			assert_int_equal(vh_test_run(cp, NULL, NULL), 0);
-			snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:%02x:00.%d", root, 0x20 + slot, fn);
-			snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d",
+			snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:%02x:00.%d", root,
+				 0x20 + slot, fn);
+			snprintf(target, sizeof(target),
+				 "../../../devices/pci0000:00/0000:00:01.3/0000:%02x:00.%d",
 				 0x20 + slot, fn);
 			assert_int_equal(symlink(target, link), 0);
 		}
@@ -642,7 +671,8 @@ static void test_libkmod_never_prints(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
 	char conf[4096];
-	snprintf(conf, sizeof(conf), "%sgarbage line\n", vh_test_read(root, "etc/modprobe.d/vfio.conf"));
+	snprintf(conf, sizeof(conf), "%sgarbage line\n",
+		 vh_test_read(root, "etc/modprobe.d/vfio.conf"));
 	vh_test_write(root, "etc/modprobe.d/vfio.conf", conf);
 	const char *argv[] = { VH_VFIO_HOOK, "--root", root, "100", "pre-start", NULL };
 	char *out, *err;

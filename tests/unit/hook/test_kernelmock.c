@@ -29,7 +29,6 @@
 
 /* ---- trees ---- */
 
-
 static char *tree_with_vfio(const char *host, const char *policy)
 {
 	char *root = vh_test_scratch_copy(vh_test_host(host));
@@ -96,7 +95,8 @@ static void assert_bound(const char *root, const char *addr, const char *drv, co
 		fail_msg("%s: on '%s' with override '%s'; expected '%s' with override '%s'\nwrites:\n%s",
 			 addr, b.driver, b.override, drv, override, vh_test_mock_writes(root));
 	if (drv[0] && !driver_lists(root, drv, addr))
-		fail_msg("%s: its driver link names %s but drivers/%s/%s is missing", addr, drv, drv, addr);
+		fail_msg("%s: its driver link names %s but drivers/%s/%s is missing", addr, drv,
+			 drv, addr);
 }
 
 static bool file_exists(const char *root, const char *rel)
@@ -120,7 +120,8 @@ static int run(const char *root, const char *vmid, const char *phase, const char
 	struct vh_test_proc p;
 	vh_test_mock_hook(root, vmid, phase, env, LIMIT_MS, &p);
 	if (p.exit_ms < 0)
-		fail_msg("vfio-hook %s %s did not exit within %d ms:\n%s", vmid, phase, LIMIT_MS, p.out);
+		fail_msg("vfio-hook %s %s did not exit within %d ms:\n%s", vmid, phase, LIMIT_MS,
+			 p.out);
 	if (out)
 		*out = p.out;
 	else
@@ -270,8 +271,8 @@ static void assert_no_write_in_any_phase(const char *entry)
 		char *out;
 		run(root, "100", all_phases[i], NULL, &out);
 		if (vh_test_mock_write_count(root))
-			fail_msg("'%s': %s wrote to sysfs:\n%s\nhook said:\n%s", entry, all_phases[i],
-				 vh_test_mock_writes(root), out);
+			fail_msg("'%s': %s wrote to sysfs:\n%s\nhook said:\n%s", entry,
+				 all_phases[i], vh_test_mock_writes(root), out);
 		free(out);
 	}
 	assert_bound(root, "0000:01:00.0", "nouveau", "");
@@ -333,8 +334,9 @@ static void check_bound(struct faults *f, unsigned n, const char *root, const ch
 	struct binding b;
 	binding_of(root, addr, &b);
 	if (strcmp(b.driver, drv) || strcmp(b.override, override))
-		fault(f, "write %u failed: %s ends on '%s' with override '%s', not '%s' with '%s'\n", n,
-		      addr, b.driver, b.override, drv, override);
+		fault(f,
+		      "write %u failed: %s ends on '%s' with override '%s', not '%s' with '%s'\n",
+		      n, addr, b.driver, b.override, drv, override);
 }
 
 static void test_prestart_nth_write_fails(void **state)
@@ -365,7 +367,8 @@ static void test_prestart_nth_write_fails(void **state)
 		if (file_exists(root, "dev/vfio/12"))
 			fault(&f, "write %u failed: /dev/vfio/12 is left\n", n);
 		if (file_exists(root, "run/vfiohelp/100.json"))
-			fault(&f, "write %u failed: the state file is left after a full rollback\n", n);
+			fault(&f, "write %u failed: the state file is left after a full rollback\n",
+			      n);
 		free(out);
 		vh_test_scratch_free(root);
 	}
@@ -390,7 +393,9 @@ static bool is_returned(const char *root, const char *addr, const char *drv)
 
 static const char *where(const char *root, const char *addr, const char *drv)
 {
-	return is_returned(root, addr, drv) ? "returned" : is_moved(root, addr) ? "on vfio-pci" : "HALF MOVED";
+	return is_returned(root, addr, drv) ? "returned"
+	       : is_moved(root, addr)       ? "on vfio-pci"
+					    : "HALF MOVED";
 }
 
 static void test_poststop_nth_write_fails(void **state)
@@ -414,17 +419,23 @@ static void test_poststop_nth_write_fails(void **state)
 		snprintf(fail, sizeof(fail), "VH_MOCK_FAIL_WRITE=%u", n);
 		const char *env[] = { fail, "VH_MOCK_FAIL_ERRNO=EBUSY", NULL };
 		assert_int_equal(run(root, "100", "post-stop", env, &out), 0);
-		const char *gpu = where(root, GPU, "nouveau"), *audio = where(root, AUDIO, "snd_hda_intel");
-		print_message("post-stop, write %u of %u fails: GPU %s, audio %s\n", n, total, gpu, audio);
+		const char *gpu = where(root, GPU, "nouveau"),
+			   *audio = where(root, AUDIO, "snd_hda_intel");
+		print_message("post-stop, write %u of %u fails: GPU %s, audio %s\n", n, total, gpu,
+			      audio);
 		if (!strcmp(gpu, "HALF MOVED") || !strcmp(audio, "HALF MOVED"))
-			fault(&f, "write %u failed: a device is half moved (GPU %s, audio %s)\n", n, gpu, audio);
+			fault(&f, "write %u failed: a device is half moved (GPU %s, audio %s)\n", n,
+			      gpu, audio);
 		/* What was not returned is still recorded, so a later post-stop can. */
 		bool all_back = !strcmp(gpu, "returned") && !strcmp(audio, "returned");
 		bool state_kept = file_exists(root, "run/vfiohelp/100.json");
 		if (!all_back && !state_kept)
-			fault(&f, "write %u failed: a device was not returned and the state was cleared\n", n);
+			fault(&f,
+			      "write %u failed: a device was not returned and the state was cleared\n",
+			      n);
 		if (all_back && state_kept)
-			fault(&f, "write %u failed: every device is back but the state was kept\n", n);
+			fault(&f, "write %u failed: every device is back but the state was kept\n",
+			      n);
 		free(out);
 		vh_test_scratch_free(root);
 	}
@@ -483,17 +494,20 @@ static void test_reset_narrowing_writes_fail(void **state)
 		snprintf(fail, sizeof(fail), "VH_MOCK_FAIL_WRITE=%u", n);
 		const char *env[] = { fail, NULL };
 		int rc = run(root, "100", "pre-start", env, &out);
-		print_message("reset write %u fails: exit %d, reset_method '%.*s', %d resets\n", n, rc,
-			      (int)strcspn(reset_method_of(root, GPU), "\n"), reset_method_of(root, GPU),
-			      resets_of(root, GPU));
+		print_message("reset write %u fails: exit %d, reset_method '%.*s', %d resets\n", n,
+			      rc, (int)strcspn(reset_method_of(root, GPU), "\n"),
+			      reset_method_of(root, GPU), resets_of(root, GPU));
 		/* a reset only after reset_method was narrowed to "pm" */
 		const char *w = vh_test_mock_writes(root);
 		const char *narrowed = strstr(w, "0000:01:00.0/reset_method\tpm\tok\n");
 		const char *reset = strstr(w, "0000:01:00.0/reset\t1\tok\n");
 		if (reset && (!narrowed || narrowed > reset))
-			fail_msg("write %u failed: the GPU was reset with the bus method allowed:\n%s", n, w);
+			fail_msg("write %u failed: the GPU was reset with the bus method allowed:\n%s",
+				 n, w);
 		if (n == 1) {
-			assert_contains(out, "info reset 0000:01:00.0 skipped: cannot leave out the bus reset");
+			assert_contains(
+				out,
+				"info reset 0000:01:00.0 skipped: cannot leave out the bus reset");
 			assert_int_equal(resets_of(root, GPU), 0);
 		}
 		if (n == 2) /* the reset itself failed: the start is refused */
@@ -596,9 +610,10 @@ static void test_hung_unbind_releases_output_and_lock(void **state)
 	const char *env[] = { "VH_MOCK_HANG_WRITE=2", "VH_MOCK_HANG_SECONDS=10", NULL };
 	struct vh_test_proc p;
 	vh_test_mock_hook(root, "100", "pre-start", env, 8000, &p);
-	print_message("hung unbind: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n", p.status,
-		      p.exit_ms, p.eof_ms);
-	assert_contains(vh_test_mock_writes(root), "2\tsys/bus/pci/drivers/nouveau/unbind\t0000:01:00.0\thang\n");
+	print_message("hung unbind: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n",
+		      p.status, p.exit_ms, p.eof_ms);
+	assert_contains(vh_test_mock_writes(root),
+			"2\tsys/bus/pci/drivers/nouveau/unbind\t0000:01:00.0\thang\n");
 	assert_true(p.exit_ms >= 0);
 	assert_int_equal(p.status, 1);
 	assert_contains(p.out, "did not finish within 500 ms");
@@ -606,7 +621,8 @@ static void test_hung_unbind_releases_output_and_lock(void **state)
 	if (p.eof_ms < 0 || p.eof_ms > p.exit_ms + 1000) {
 		vh_test_mock_kill_hung(root);
 		fail_msg("the hook exited after %ld ms but its stdout stayed open (EOF: %ld ms): a process "
-			 "left behind holds it", p.exit_ms, p.eof_ms);
+			 "left behind holds it",
+			 p.exit_ms, p.eof_ms);
 	}
 	vh_test_proc_free(&p);
 	/* The next VM's hook: not locked out. */
@@ -631,16 +647,19 @@ static void test_hung_unbind_with_device_lock(void **state)
 	(void)state;
 	char *root = tree_with_vfio("nouveau", "{\"timeout_ms\": 500}");
 	add_nic_vm(root);
-	const char *env[] = { "VH_MOCK_HANG_WRITE=2", "VH_MOCK_HANG_SECONDS=10", "VH_MOCK_HANG_LOCKS=1", NULL };
+	const char *env[] = { "VH_MOCK_HANG_WRITE=2", "VH_MOCK_HANG_SECONDS=10",
+			      "VH_MOCK_HANG_LOCKS=1", NULL };
 	struct vh_test_proc p;
 	vh_test_mock_hook(root, "100", "pre-start", env, 6000, &p);
-	print_message("hung unbind, device locked: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n",
-		      p.status, p.exit_ms, p.eof_ms);
+	print_message(
+		"hung unbind, device locked: pre-start exit %d after %ld ms, stdout EOF after %ld ms\n",
+		p.status, p.exit_ms, p.eof_ms);
 	const char *w = vh_test_mock_writes(root);
 	if (p.exit_ms < 0 || p.status != 1 || p.eof_ms < 0 || p.eof_ms > p.exit_ms + 1000) {
 		vh_test_mock_kill_hung(root);
 		fail_msg("pre-start over a locked hung device: exit %d after %ld ms, EOF after %ld ms:\n%s\n"
-			 "writes:\n%s", p.status, p.exit_ms, p.eof_ms, p.out, w);
+			 "writes:\n%s",
+			 p.status, p.exit_ms, p.eof_ms, p.out, w);
 	}
 	assert_contains(p.out, "start refused");
 	vh_test_proc_free(&p);
@@ -675,8 +694,9 @@ static void test_hung_write_keeps_no_inherited_descriptor(void **state)
 	assert_contains(vh_test_mock_writes(root), "\thang\n");
 	assert_int_equal(p.status, 1);
 	if (!eof)
-		fail_msg("a descriptor the hook inherited is still open 1 s after the hook exited: the hung "
-			 "writer kept it");
+		fail_msg(
+			"a descriptor the hook inherited is still open 1 s after the hook exited: the hung "
+			"writer kept it");
 	vh_test_proc_free(&p);
 	vh_test_scratch_free(root);
 }

@@ -65,14 +65,17 @@ static char *stress_host(void)
 {
 	char *root = vh_test_scratch_copy(vh_test_host("nouveau"));
 	vh_test_load_vfio(root);
-	vh_test_write(root, "etc/pve/vfiohelp.json", "{\"post_stop\": \"return\", \"timeout_ms\": 20000}");
+	vh_test_write(root, "etc/pve/vfiohelp.json",
+		      "{\"post_stop\": \"return\", \"timeout_ms\": 20000}");
 	char conf[8192];
-	snprintf(conf, sizeof(conf), "%s", vh_test_read(root, "etc/pve/nodes/pve/qemu-server/100.conf"));
+	snprintf(conf, sizeof(conf), "%s",
+		 vh_test_read(root, "etc/pve/nodes/pve/qemu-server/100.conf"));
 	char *line = strstr(conf, "hostpci0: "), *end = line ? strchr(line, '\n') : NULL;
 	assert_non_null(end);
 	for (size_t i = 0; i < sizeof(vms) / sizeof(vms[0]); i++) {
 		char text[8192], rel[128];
-		snprintf(text, sizeof(text), "%.*shostpci0: %s%s", (int)(line - conf), conf, vms[i].hostpci0, end);
+		snprintf(text, sizeof(text), "%.*shostpci0: %s%s", (int)(line - conf), conf,
+			 vms[i].hostpci0, end);
 		snprintf(rel, sizeof(rel), "etc/pve/nodes/pve/qemu-server/%s.conf", vms[i].vmid);
 		vh_test_write(root, rel, text);
 	}
@@ -141,14 +144,16 @@ static void run_round(const char *root, const char *outdir, unsigned round, unsi
 		}
 		for (unsigned i = 0; i < WORKERS; i++)
 			if (runs[i].pid == pid) {
-				runs[i].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				runs[i].status = WIFEXITED(status) ? WEXITSTATUS(status)
+								   : 128 + WTERMSIG(status);
 				left--;
 			}
 	}
 	for (unsigned i = 0; left && i < WORKERS; i++)
 		kill(runs[i].pid, SIGKILL);
 	if (left)
-		fail_msg("round %u: %u of %d hooks did not finish within %d ms", round, left, WORKERS, ROUND_MS);
+		fail_msg("round %u: %u of %d hooks did not finish within %d ms", round, left,
+			 WORKERS, ROUND_MS);
 	print_message("round %u: %d hooks in %ld ms\n", round, WORKERS, ms_since(&t0));
 }
 
@@ -159,7 +164,8 @@ static void check_run(const char *outdir, const struct run *r)
 		fail_msg("VM %s %s exited %d:\n%s", r->vmid, r->phase, r->status, text);
 	for (const char *l = text; *l;) {
 		if (strncmp(l, "vfio-hook:", 10))
-			fail_msg("VM %s %s printed a line without the prefix: %.80s", r->vmid, r->phase, l);
+			fail_msg("VM %s %s printed a line without the prefix: %.80s", r->vmid,
+				 r->phase, l);
 		const char *nl = strchr(l, '\n');
 		l = nl ? nl + 1 : l + strlen(l);
 	}
@@ -189,9 +195,12 @@ static unsigned check_hook_log(const char *root)
 		if (!o || !json_object_is_type(o, json_type_object))
 			fail_msg("hook.log line %u is not one JSON object (%s): %.200s", n,
 				 json_tokener_error_desc(jerr), line);
-		if (!json_object_object_get_ex(o, "vmid", &v) || !json_object_object_get_ex(o, "phase", &v) ||
-		    !json_object_object_get_ex(o, "exit", &v) || !json_object_object_get_ex(o, "lines", &v))
-			fail_msg("hook.log line %u lacks vmid, phase, exit or lines: %.200s", n, line);
+		if (!json_object_object_get_ex(o, "vmid", &v) ||
+		    !json_object_object_get_ex(o, "phase", &v) ||
+		    !json_object_object_get_ex(o, "exit", &v) ||
+		    !json_object_object_get_ex(o, "lines", &v))
+			fail_msg("hook.log line %u lacks vmid, phase, exit or lines: %.200s", n,
+				 line);
 		json_object_put(o);
 	}
 	free(line);
@@ -199,7 +208,8 @@ static unsigned check_hook_log(const char *root)
 	return n;
 }
 
-static void binding(const char *root, const char *addr, char *drv, size_t dsize, char *ov, size_t osize)
+static void binding(const char *root, const char *addr, char *drv, size_t dsize, char *ov,
+		    size_t osize)
 {
 	char path[4096], target[4096], rel[256];
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/driver", root, addr);
@@ -222,13 +232,16 @@ static void check_devices_whole(const char *root)
 		binding(root, devices[i].addr, drv, sizeof(drv), ov, sizeof(ov));
 		bool on_vfio = !strcmp(drv, "vfio-pci") && !strcmp(ov, "vfio-pci");
 		bool on_host = !strcmp(drv, devices[i].host_driver) && !ov[0];
-		print_message("%s: %s, override '%s'\n", devices[i].addr, drv[0] ? drv : "no driver", ov);
+		print_message("%s: %s, override '%s'\n", devices[i].addr,
+			      drv[0] ? drv : "no driver", ov);
 		if (!on_vfio && !on_host)
-			fail_msg("%s is half moved: driver '%s', override '%s'\nwrites:\n%s", devices[i].addr, drv, ov,
-				 vh_test_mock_writes(root));
-		snprintf(back, sizeof(back), "%s/sys/bus/pci/drivers/%s/%s", root, drv, devices[i].addr);
+			fail_msg("%s is half moved: driver '%s', override '%s'\nwrites:\n%s",
+				 devices[i].addr, drv, ov, vh_test_mock_writes(root));
+		snprintf(back, sizeof(back), "%s/sys/bus/pci/drivers/%s/%s", root, drv,
+			 devices[i].addr);
 		if (lstat(back, &st) < 0)
-			fail_msg("%s names %s but the driver does not list it", devices[i].addr, drv);
+			fail_msg("%s names %s but the driver does not list it", devices[i].addr,
+				 drv);
 	}
 }
 
@@ -250,8 +263,8 @@ static void stress(unsigned fail_every)
 	unsigned failed = 0;
 	for (const char *p = w; (p = strstr(p, "\tEIO\n")); p++)
 		failed++;
-	print_message("%u hook runs, %u hook.log lines, %u sysfs writes (%u failed)\n", ROUNDS * WORKERS,
-		      lines, vh_test_mock_write_count(root), failed);
+	print_message("%u hook runs, %u hook.log lines, %u sysfs writes (%u failed)\n",
+		      ROUNDS * WORKERS, lines, vh_test_mock_write_count(root), failed);
 	assert_int_equal(lines, ROUNDS * WORKERS);
 	/* the stress proves something only if devices were written to (and, with
 	 * faults, if writes failed) */

@@ -100,8 +100,9 @@ static void test_cmdline_short_still_quiet(void **state)
 static void test_policy_parse(void **state)
 {
 	(void)state;
-	static const char text[] = "{\"post_stop\": \"return\", \"vms\": {\"100\": {\"timeout_ms\": 500}}}"
-				   " junk after the length";
+	static const char text[] =
+		"{\"post_stop\": \"return\", \"vms\": {\"100\": {\"timeout_ms\": 500}}}"
+		" junk after the length";
 	size_t len = strlen(text) - strlen(" junk after the length");
 	struct vh_err e = { 0 };
 	struct vh_policy *p = vh_policy_parse("t.json", text, len, &e);
@@ -152,7 +153,9 @@ static void test_mapping_parse(void **state)
 	size_t n;
 	bool section;
 	struct vh_err e = { 0 };
-	assert_int_equal(vh_mapping_parse(text, strlen(text), "rtx4060", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(text, strlen(text), "rtx4060", "pve", maps, 4, &n,
+					  &section, &e),
+			 0);
 	assert_true(section);
 	assert_int_equal(n, 1);
 	assert_string_equal(maps[0].node, "pve");
@@ -163,29 +166,40 @@ static void test_mapping_parse(void **state)
 	assert_true(maps[0].has_group);
 	assert_int_equal(maps[0].group, 12);
 	/* the other order of keys */
-	assert_int_equal(vh_mapping_parse(text, strlen(text), "oldgpu", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(text, strlen(text), "oldgpu", "pve", maps, 4, &n,
+					  &section, &e),
+			 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(maps[0].id, "10de:2504");
 	/* a map for another node only */
-	assert_int_equal(vh_mapping_parse(text, strlen(text), "othernode", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(text, strlen(text), "othernode", "pve", maps, 4, &n,
+					  &section, &e),
+			 0);
 	assert_true(section);
 	assert_int_equal(n, 0);
-	assert_int_equal(vh_mapping_parse(text, strlen(text), "nosuch", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(text, strlen(text), "nosuch", "pve", maps, 4, &n,
+					  &section, &e),
+			 0);
 	assert_false(section);
 	/* len bounds the text: "rtx4060" cut off before its map line */
 	size_t cut = (size_t)(strstr(text, "\tmap node=pve,path") - text);
-	assert_int_equal(vh_mapping_parse(text, cut, "rtx4060", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(text, cut, "rtx4060", "pve", maps, 4, &n, &section, &e),
+			 0);
 	assert_true(section);
 	assert_int_equal(n, 0);
 	/* a map line that does not parse is skipped, as Proxmox skips it */
 	static const char bad[] = "gpu\n\tmap node=pve,path=0000:01:00,id=10de\n"
 				  "\tmap node=pve,path=0000:02:00,id=10de:2803\n";
-	assert_int_equal(vh_mapping_parse(bad, strlen(bad), "gpu", "pve", maps, 4, &n, &section, &e), 0);
+	assert_int_equal(vh_mapping_parse(bad, strlen(bad), "gpu", "pve", maps, 4, &n, &section,
+					  &e),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(maps[0].paths[0].bus, 2);
 	/* a NUL byte is refused, not a silent end of the file */
 	static const char nul[] = "gpu\n\tmap node=pve,path=0000:01:00,id=10de:2803\n\0more";
-	assert_int_equal(vh_mapping_parse(nul, sizeof(nul) - 1, "gpu", "pve", maps, 4, &n, &section, &e), -1);
+	assert_int_equal(vh_mapping_parse(nul, sizeof(nul) - 1, "gpu", "pve", maps, 4, &n, &section,
+					  &e),
+			 -1);
 	assert_contains(e.msg, "NUL");
 }
 
@@ -200,8 +214,12 @@ static void test_meminfo_parse(void **state)
 	assert_int_equal(avail, 25174344 / 1024);
 	assert_int_equal(total, 32794012 / 1024);
 	/* MemAvailable is on line 3: a text that ends before it lacks it */
-	assert_int_equal(vh_meminfo_parse(text, (size_t)(strstr(text, "MemAvailable") - text), &avail, &total), -1);
-	assert_int_equal(vh_meminfo_parse("MemTotal: 1 kB\nMemAvailable: 2 MB\n", 35, &avail, &total), -1);
+	assert_int_equal(vh_meminfo_parse(text, (size_t)(strstr(text, "MemAvailable") - text),
+					  &avail, &total),
+			 -1);
+	assert_int_equal(vh_meminfo_parse("MemTotal: 1 kB\nMemAvailable: 2 MB\n", 35, &avail,
+					  &total),
+			 -1);
 }
 
 static void test_cpuinfo_vendor(void **state)
@@ -212,21 +230,25 @@ static void test_cpuinfo_vendor(void **state)
 	const char *intel = vh_test_read(vh_test_host("shared-group"), "proc/cpuinfo");
 	assert_int_equal(vh_cpuinfo_vendor(intel, strlen(intel)), VH_CPU_INTEL);
 	static const char text[] = "processor\t: 0\nvendor_id\t: GenuineIntel\n";
-	assert_int_equal(vh_cpuinfo_vendor(text, (size_t)(strstr(text, "Intel") - text)), VH_CPU_UNKNOWN);
+	assert_int_equal(vh_cpuinfo_vendor(text, (size_t)(strstr(text, "Intel") - text)),
+			 VH_CPU_UNKNOWN);
 }
 
 static void test_iomem_framebuffer(void **state)
 {
 	(void)state;
 	char *iomem = strdup(vh_test_read(vh_test_host("nouveau"), "proc/iomem"));
-	const char *res = vh_test_read(vh_test_host("nouveau"), "sys/bus/pci/devices/0000:01:00.0/resource");
+	const char *res = vh_test_read(vh_test_host("nouveau"),
+				       "sys/bus/pci/devices/0000:01:00.0/resource");
 	char name[32] = "";
-	assert_true(vh_iomem_framebuffer(iomem, strlen(iomem), res, strlen(res), name, sizeof(name)));
+	assert_true(
+		vh_iomem_framebuffer(iomem, strlen(iomem), res, strlen(res), name, sizeof(name)));
 	assert_string_equal(name, "efifb");
 	/* the seed's GPU is not the boot display: no framebuffer in its BARs */
 	char *seed_iomem = strdup(vh_test_read(vh_test_host("seed"), "proc/iomem"));
 	res = vh_test_read(vh_test_host("seed"), "sys/bus/pci/devices/0000:01:00.0/resource");
-	assert_false(vh_iomem_framebuffer(seed_iomem, strlen(seed_iomem), res, strlen(res), name, sizeof(name)));
+	assert_false(vh_iomem_framebuffer(seed_iomem, strlen(seed_iomem), res, strlen(res), name,
+					  sizeof(name)));
 	free(seed_iomem);
 	free(iomem);
 }
@@ -241,26 +263,31 @@ static void test_proc_modules(void **state)
 	assert_false(vh_proc_modules_has(text, strlen(text), "vfio_pc"));
 	static const char two[] = "kvm 1 0 - Live 0x0\nvfio 2 0 - Live 0x0";
 	assert_true(vh_proc_modules_has(two, sizeof(two) - 1, "vfio"));
-	assert_false(vh_proc_modules_has(two, sizeof(two) - 1 - strlen("vfio 2 0 - Live 0x0"), "vfio"));
+	assert_false(
+		vh_proc_modules_has(two, sizeof(two) - 1 - strlen("vfio 2 0 - Live 0x0"), "vfio"));
 }
 
 static void test_reservations_parse(void **state)
 {
 	(void)state;
-	const char *text = vh_test_read(vh_test_host("in-use"), "run/qemu-server/pci-id-reservations");
+	const char *text = vh_test_read(vh_test_host("in-use"),
+					"run/qemu-server/pci-id-reservations");
 	struct vh_reservation r[4];
 	size_t n;
-	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.0", 100, r, 4, &n), 0);
+	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.0", 100, r, 4, &n),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(r[0].vmid, 200);
 	assert_true(r[0].by_pid);
 	assert_int_equal(r[0].pid, 4242);
-	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.1", 100, r, 4, &n), 0);
+	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.1", 100, r, 4, &n),
+			 0);
 	assert_int_equal(n, 1);
 	assert_false(r[0].by_pid);
 	assert_int_equal(r[0].until, 1700000000);
 	/* the VM's own reservation does not count */
-	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.0", 200, r, 4, &n), 0);
+	assert_int_equal(vh_reservations_parse(text, strlen(text), "0000:01:00.0", 200, r, 4, &n),
+			 0);
 	assert_int_equal(n, 0);
 	static const char bad[] = "0000:01:00.0 200 pid:x\n0000:01:00.0 2x0 pid:1\n"
 				  "0000:01:00.0 200 pid:1 more\n0000:01:00.0 201 time:5\n";
@@ -312,7 +339,9 @@ static void test_history_parse_matches_load(void **state)
 	(void)state;
 	const char *root = vh_test_host("seed");
 	static const char *const paths[] = {
-		"/var/log/pve/tasks/index", "/var/log/pve/tasks/active", "/var/log/vfiohelp/hook.log",
+		"/var/log/pve/tasks/index",
+		"/var/log/pve/tasks/active",
+		"/var/log/vfiohelp/hook.log",
 		"/var/log/pve/tasks/0/UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",
 		"/var/log/pve/tasks/0/UPID:pve:0000B0C1:00152A10:69060A90:qmshutdown:100:root@pam:",
 		"/var/log/pve/tasks/0/UPID:pve:0000C2D3:0017B000:690618A0:qmstart:100:root@pam:",
@@ -333,7 +362,8 @@ static void test_history_parse_matches_load(void **state)
 	assert_true(vh_history_count(loaded) >= 4);
 	assert_int_equal(vh_history_count(parsed), vh_history_count(loaded));
 	for (size_t i = 0; i < vh_history_count(loaded); i++) {
-		const struct vh_task *a = vh_history_task(loaded, i), *b = vh_history_task(parsed, i);
+		const struct vh_task *a = vh_history_task(loaded, i),
+				     *b = vh_history_task(parsed, i);
 		assert_string_equal(vh_task_upid(a), vh_task_upid(b));
 		assert_string_equal(vh_task_status(a), vh_task_status(b));
 		assert_int_equal(vh_task_state(a), vh_task_state(b));
@@ -347,7 +377,8 @@ static void test_history_parse_matches_load(void **state)
 	assert_int_equal(vh_history_count(bare), vh_history_count(parsed));
 	bool noted = false;
 	for (size_t i = 0; i < vh_history_note_count(bare); i++)
-		noted |= strstr(vh_history_note(bare, i), "no task log /var/log/pve/tasks/") != NULL;
+		noted |= strstr(vh_history_note(bare, i), "no task log /var/log/pve/tasks/") !=
+			 NULL;
 	assert_true(noted);
 	vh_history_free(bare);
 	vh_history_free(parsed);

@@ -4,30 +4,29 @@
 
 #include <string.h>
 
-static const char cfg[] =
-	"# storages of this node\n"
-	"dir: local\n"
-	"\tpath /var/lib/vz\n"
-	"\tcontent iso,vztmpl,backup,snippets\n"
-	"\n"
-	"lvmthin:local-lvm\n"
-	"\tthinpool data\n"
-	"\tcontent rootdir,images\n"
-	"\n"
-	"dir: with-space  \n"
-	"    path /srv/my storage\n"
-	"    content snippetsx,images\n"
-	"\n"
-	"dir: local\n"
-	"\tpath /elsewhere\n"
-	"\n"
-	"dir: ended\n"
-	"\tcontent images\n"
-	"\n"
-	"\tpath /not/in/a/section\n"
-	"nfs: nas\n"
-	"\tserver 10.0.0.2\n"
-	"\tcontent snippets\n";
+static const char cfg[] = "# storages of this node\n"
+			  "dir: local\n"
+			  "\tpath /var/lib/vz\n"
+			  "\tcontent iso,vztmpl,backup,snippets\n"
+			  "\n"
+			  "lvmthin:local-lvm\n"
+			  "\tthinpool data\n"
+			  "\tcontent rootdir,images\n"
+			  "\n"
+			  "dir: with-space  \n"
+			  "    path /srv/my storage\n"
+			  "    content snippetsx,images\n"
+			  "\n"
+			  "dir: local\n"
+			  "\tpath /elsewhere\n"
+			  "\n"
+			  "dir: ended\n"
+			  "\tcontent images\n"
+			  "\n"
+			  "\tpath /not/in/a/section\n"
+			  "nfs: nas\n"
+			  "\tserver 10.0.0.2\n"
+			  "\tcontent snippets\n";
 
 static struct vh_storage parse(const char *id, int want)
 {
@@ -60,8 +59,8 @@ static void test_header_grammar(void **state)
 {
 	(void)state;
 	struct vh_storage st;
-	const char *bad[] = { "dir local\n\tpath /x\n", ": local\n\tpath /x\n", "dir: local extra\n",
-			      "dir:\n\tpath /x\n", " dir: local\n" };
+	const char *bad[] = { "dir local\n\tpath /x\n", ": local\n\tpath /x\n",
+			      "dir: local extra\n", "dir:\n\tpath /x\n", " dir: local\n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(vh_storage_parse(bad[i], strlen(bad[i]), "local", &st), -1);
 	const char nul[] = "dir: lo\0cal\n\tpath /x\n";
@@ -118,8 +117,9 @@ static void test_snippets_dir(void **state)
 	assert_contains(err.msg, "not a directory storage");
 	assert_int_equal(snippets_dir(root, "../x", out, &err), -1);
 	assert_contains(err.msg, "not a storage id");
-	vh_test_write(root, "etc/pve/storage.cfg", "dir: up\n\tpath /srv/../etc\n\tcontent snippets\n"
-			  "\ndir: rel\n\tpath srv\n\tcontent snippets\n");
+	vh_test_write(root, "etc/pve/storage.cfg",
+		      "dir: up\n\tpath /srv/../etc\n\tcontent snippets\n"
+		      "\ndir: rel\n\tpath srv\n\tcontent snippets\n");
 	assert_int_equal(snippets_dir(root, "up", out, &err), -1);
 	assert_int_equal(snippets_dir(root, "rel", out, &err), -1);
 	vh_test_scratch_free(root);

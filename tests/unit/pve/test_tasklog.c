@@ -78,7 +78,9 @@ static void test_upid_valid(void **state)
 	assert_int_equal(u.subdir, '0');
 
 	/* 9-digit pstart, a token user, a node with a dash, an empty id */
-	assert_int_equal(parse("UPID:pve-2:0000A600:100140000:69060C2A:qmstart:101:user@pve!token1:", &u), 0);
+	assert_int_equal(parse("UPID:pve-2:0000A600:100140000:69060C2A:qmstart:101:user@pve!token1:",
+			       &u),
+			 0);
 	assert_int_equal(u.pstart, 0x100140000ull);
 	assert_string_equal(u.user, "user@pve!token1");
 	assert_int_equal(u.subdir, 'A');
@@ -99,18 +101,18 @@ static void test_upid_invalid(void **state)
 		"",
 		"UPID:",
 		"upid:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",
-		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam",     /* no final ':' */
-		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:x:",  /* a field too many */
-		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:",             /* no user */
-		"UPID:pve:A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",        /* short pid */
-		"UPID:pve:0000A1B2:0012C3D4A1:6905FC80:qmstart:100:root@pam:",  /* 10-digit pstart */
-		"UPID:pve:0000A1B2:0012C3D4:6905FC8:qmstart:100:root@pam:",     /* short starttime */
-		"UPID:pve:0000A1B2:0012C3D4:6905FCXX:qmstart:100:root@pam:",    /* not hex */
-		"UPID:-pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",   /* node grammar */
+		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam",    /* no final ':' */
+		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:x:", /* a field too many */
+		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:",            /* no user */
+		"UPID:pve:A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",       /* short pid */
+		"UPID:pve:0000A1B2:0012C3D4A1:6905FC80:qmstart:100:root@pam:", /* 10-digit pstart */
+		"UPID:pve:0000A1B2:0012C3D4:6905FC8:qmstart:100:root@pam:",    /* short starttime */
+		"UPID:pve:0000A1B2:0012C3D4:6905FCXX:qmstart:100:root@pam:",   /* not hex */
+		"UPID:-pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",  /* node grammar */
 		"UPID:pve-:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",
 		"UPID:p_e:0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",
 		"UPID::0000A1B2:0012C3D4:6905FC80:qmstart:100:root@pam:",
-		"UPID:pve:0000A1B2:0012C3D4:6905FC80::100:root@pam:",           /* no type */
+		"UPID:pve:0000A1B2:0012C3D4:6905FC80::100:root@pam:", /* no type */
 		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:../../etc:root@pam:",
 		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:1 0:root@pam:",
 		"UPID:pve:0000A1B2:0012C3D4:6905FC80:qm\tstart:100:root@pam:",
@@ -123,7 +125,8 @@ static void test_upid_invalid(void **state)
 
 	/* a UPID is a file name: 255 bytes at most */
 	char longer[400];
-	snprintf(longer, sizeof(longer), "UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:%0250d:", 7);
+	snprintf(longer, sizeof(longer),
+		 "UPID:pve:0000A1B2:0012C3D4:6905FC80:qmstart:100:%0250d:", 7);
 	assert_int_equal(parse(longer, &u), -1);
 }
 
@@ -203,7 +206,8 @@ static void test_every_vm_and_limit(void **state)
 		vm101 += vh_task_vmid(t) == 101;
 		started += !strcmp(vh_task_upid(t), UPID_STARTED);
 		if (i)
-			assert_true(vh_task_start(t) <= vh_task_start(vh_history_task(hist, i - 1)));
+			assert_true(vh_task_start(t) <=
+				    vh_task_start(vh_history_task(hist, i - 1)));
 	}
 	assert_int_equal(vm101, 4);
 	assert_int_equal(started, 1);
@@ -295,8 +299,10 @@ static void test_same_second_order(void **state)
 	char text[1024] = "";
 	for (int i = 0; i < 4; i++) {
 		char line[256];
-		snprintf(line, sizeof(line), "{\"time\": 1762000000, \"vmid\": 103, \"phase\": \"%s\", "
-			 "\"exit\": 0, \"verdict\": null, \"lines\": []}\n", phases[i]);
+		snprintf(line, sizeof(line),
+			 "{\"time\": 1762000000, \"vmid\": 103, \"phase\": \"%s\", "
+			 "\"exit\": 0, \"verdict\": null, \"lines\": []}\n",
+			 phases[i]);
 		strcat(text, line);
 	}
 	vh_test_write(root, "var/log/vfiohelp/hook.log", text);
@@ -384,13 +390,19 @@ static void test_cli_human(void **state)
 	assert_contains(out, "!! REFUSED   qmstart        VM 100  2025-11-01 12:26:40 .. 12:26:41");
 	assert_contains(out, "status: hookscript error for 100 on pre-start: command "
 			     "'/var/lib/vz/snippets/vfio-hook 100 pre-start' failed: exit code 1");
-	assert_contains(out, "      vfio-hook: error machine-i440fx machine: VM 100 uses the i440fx");
+	assert_contains(out,
+			"      vfio-hook: error machine-i440fx machine: VM 100 uses the i440fx");
 	assert_contains(out, "      vfio-hook:   fix: qm set 100 -machine q35");
-	assert_contains(out, "   RUNNING   qmstart        VM 100  2025-11-01 14:26:40 .. (running)");
-	assert_contains(out, "   OK        hook:post-stop VM 100  2025-11-01 13:26:54  (vfio-hook's own log)");
+	assert_contains(out,
+			"   RUNNING   qmstart        VM 100  2025-11-01 14:26:40 .. (running)");
+	assert_contains(
+		out,
+		"   OK        hook:post-stop VM 100  2025-11-01 13:26:54  (vfio-hook's own log)");
 	assert_not_contains(out, "vzdump");
 	assert_not_contains(out, "VM 101");
-	assert_contains(err, "hookctl log: note: /var/log/pve/tasks/index line 8: not a task line, skipped");
+	assert_contains(
+		err,
+		"hookctl log: note: /var/log/pve/tasks/index line 8: not a task line, skipped");
 	/* the refused start comes after the later start */
 	assert_true(strstr(out, UPID_STARTED) < strstr(out, UPID_REFUSED));
 	free(out);
@@ -486,16 +498,11 @@ int main(void)
 {
 	setenv("TZ", "UTC", 1); /* the human view prints local time */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_upid_valid),
-		cmocka_unit_test(test_upid_invalid),
-		cmocka_unit_test(test_vm100_story),
-		cmocka_unit_test(test_every_vm_and_limit),
-		cmocka_unit_test(test_scratch_cases),
-		cmocka_unit_test(test_same_second_order),
-		cmocka_unit_test(test_huge_log),
-		cmocka_unit_test(test_cli_human),
-		cmocka_unit_test(test_cli_json),
-		cmocka_unit_test(test_cli_usage),
+		cmocka_unit_test(test_upid_valid),    cmocka_unit_test(test_upid_invalid),
+		cmocka_unit_test(test_vm100_story),   cmocka_unit_test(test_every_vm_and_limit),
+		cmocka_unit_test(test_scratch_cases), cmocka_unit_test(test_same_second_order),
+		cmocka_unit_test(test_huge_log),      cmocka_unit_test(test_cli_human),
+		cmocka_unit_test(test_cli_json),      cmocka_unit_test(test_cli_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,13 +14,14 @@ static void test_seed_config(void **state)
 	(void)state;
 	struct vh_vmconf vm;
 	struct vh_err e;
-	const char *conf = "#Emby media server\n#with the RTX 4060 Ti\n"
-			   "bios: ovmf\nboot: order=scsi0\ncores: 4\n"
-			   "efidisk0: local-lvm:vm-100-disk-1,efitype=4m,pre-enrolled-keys=1,size=4M\n"
-			   "hookscript: local:snippets/vfio-hook\n"
-			   "hostpci0: 0000:01:00,pcie=1,rombar=0\nmachine: q35\nmemory: 8192\n"
-			   "balloon: 0\nname: emby\nscsi0: local-lvm:vm-100-disk-0,size=64G\n"
-			   "\n[before-gpu]\nmemory: 4096\nhostpci1: 02:00.0\nbios: seabios\n";
+	const char
+		*conf = "#Emby media server\n#with the RTX 4060 Ti\n"
+			"bios: ovmf\nboot: order=scsi0\ncores: 4\n"
+			"efidisk0: local-lvm:vm-100-disk-1,efitype=4m,pre-enrolled-keys=1,size=4M\n"
+			"hookscript: local:snippets/vfio-hook\n"
+			"hostpci0: 0000:01:00,pcie=1,rombar=0\nmachine: q35\nmemory: 8192\n"
+			"balloon: 0\nname: emby\nscsi0: local-lvm:vm-100-disk-0,size=64G\n"
+			"\n[before-gpu]\nmemory: 4096\nhostpci1: 02:00.0\nbios: seabios\n";
 	assert_int_equal(parse(conf, &vm, &e), 0);
 	assert_int_equal(vm.machine, VH_MACHINE_Q35);
 	assert_int_equal(vm.bios, VH_BIOS_OVMF);
@@ -108,11 +109,12 @@ static void test_hostpci_forms(void **state)
 	(void)state;
 	struct vh_vmconf vm;
 	struct vh_err e;
-	const char *conf = "hostpci0: host=0000:01:00.0;0000:01:00.1,pcie=on,x-vga=1\n"
-			   "hostpci3: mapping=rtx4060,rombar=0,driver=keep\n"
-			   "hostpci15: 02:00.0,romfile=vbios.rom,legacy-igd=0,vendor-id=0x10de,"
-			   "device-id=0x2803,sub-vendor-id=0x1043,sub-device-id=0x88a1,mdev=nvidia-63\n"
-			   "hostpci16: 03:00.0\n"; /* not a key Proxmox has: ignored */
+	const char *conf =
+		"hostpci0: host=0000:01:00.0;0000:01:00.1,pcie=on,x-vga=1\n"
+		"hostpci3: mapping=rtx4060,rombar=0,driver=keep\n"
+		"hostpci15: 02:00.0,romfile=vbios.rom,legacy-igd=0,vendor-id=0x10de,"
+		"device-id=0x2803,sub-vendor-id=0x1043,sub-device-id=0x88a1,mdev=nvidia-63\n"
+		"hostpci16: 03:00.0\n"; /* not a key Proxmox has: ignored */
 	assert_int_equal(parse(conf, &vm, &e), 0);
 	assert_int_equal(vm.n_hostpci, 3);
 	assert_int_equal(vm.hostpci[0].n_addrs, 2);
@@ -205,7 +207,9 @@ static void test_ignores_unknown_lines(void **state)
 	struct vh_err e;
 	/* Proxmox ignores lines it cannot parse; so does the library. */
 	assert_int_equal(parse("this is not a key\nUPPER: 1\nnet0: virtio=AA:BB,bridge=vmbr0\n"
-			       "bios: ovmf\n", &vm, &e), 0);
+			       "bios: ovmf\n",
+			       &vm, &e),
+			 0);
 	assert_int_equal(vm.bios, VH_BIOS_OVMF);
 }
 
@@ -217,17 +221,17 @@ static void test_pve9_and_edge_forms(void **state)
 	struct vh_vmconf vm;
 	struct vh_err e;
 	const char *conf = "bios: ovmf\n"
-			   "hostpci0: 00:ff.1,driver=keep\n"          /* dev > 1f: parses */
+			   "hostpci0: 00:ff.1,driver=keep\n" /* dev > 1f: parses */
 			   "hostpci1: d0:13.0,pcie=1,driver=vfio\n"
 			   "hostpci2: 00:f4.0\n"
-			   "hostpci4: d0:17.0,pcie=1,rombar=0,\n"      /* trailing comma */
-			   "hostpci5: 01:00,,x-vga=1\n"                /* doubled comma */
+			   "hostpci4: d0:17.0,pcie=1,rombar=0,\n" /* trailing comma */
+			   "hostpci5: 01:00,,x-vga=1\n"           /* doubled comma */
 			   "hostpci6: 02:00.0,romfile=nvidia/gp104.rom\n"
-			   "hostpci7: 10000:e1:00.0\n"                 /* Intel VMD domain */
+			   "hostpci7: 10000:e1:00.0\n" /* Intel VMD domain */
 			   "hostpci8: 03:00.0,some-future-option=yes\n"
 			   "hostpci9: 00:02.0,legacy-igd=on\n"
 			   "machine: q35,viommu=intel,aw-bits=39\n"
-			   "memory: 8388608\n"                          /* 8 TiB: above 4178944 */
+			   "memory: 8388608\n" /* 8 TiB: above 4178944 */
 			   "balloon: 5000000\n"
 			   "guest-phys-bits: 39\n";
 	assert_int_equal(parse(conf, &vm, &e), 0);
@@ -257,8 +261,9 @@ static void test_sections_as_proxmox(void **state)
 	assert_int_equal(vm.n_hostpci, 1);
 	/* any header ends the VM's own section: snapshot (trailing blanks
 	 * allowed), [PENDING], [special:cloudinit], an unknown one */
-	static const char *const headers[] = { "[snap1]  ", "[PENDING]", "[special:cloudinit]",
-					       "[special:fleecing]", "[weird name!]", "[]" };
+	static const char *const headers[] = { "[snap1]  ",           "[PENDING]",
+					       "[special:cloudinit]", "[special:fleecing]",
+					       "[weird name!]",       "[]" };
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
 		char conf[256];
 		snprintf(conf, sizeof(conf), "bios: ovmf\n%s\nhostpci0: 01:00\nbios: seabios\n",
@@ -282,9 +287,12 @@ static void test_sections_as_proxmox(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed_config),    cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_machine_forms),  cmocka_unit_test(test_hostpci_forms),
-		cmocka_unit_test(test_hostile),        cmocka_unit_test(test_garbage_never_crashes),
+		cmocka_unit_test(test_seed_config),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_machine_forms),
+		cmocka_unit_test(test_hostpci_forms),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_ignores_unknown_lines),
 		cmocka_unit_test(test_pve9_and_edge_forms),
 		cmocka_unit_test(test_sections_as_proxmox),

@@ -32,8 +32,9 @@ static int hash_one(const char *path, const struct stat *st, int type, struct FT
 		h = (h ^ (unsigned char)c) * 1099511628211ull;
 	if (f)
 		fclose(f);
-	listing_used += (size_t)snprintf(listing + listing_used, sizeof(listing) - listing_used, "%s %o %016llx\n",
-					 path + root_len, (unsigned)(st->st_mode & 07777), h);
+	listing_used += (size_t)snprintf(listing + listing_used, sizeof(listing) - listing_used,
+					 "%s %o %016llx\n", path + root_len,
+					 (unsigned)(st->st_mode & 07777), h);
 	return 0;
 }
 
@@ -91,7 +92,8 @@ static json_object *plan_json(const char *root)
 static const char *kind_of(json_object *o)
 {
 	json_object *b, *k;
-	assert_true(json_object_object_get_ex(o, "bootloader", &b) && json_object_object_get_ex(b, "kind", &k));
+	assert_true(json_object_object_get_ex(o, "bootloader", &b) &&
+		    json_object_object_get_ex(b, "kind", &k));
 	return json_object_get_string(k);
 }
 
@@ -127,7 +129,8 @@ static const struct {
 } trees[] = {
 	{ "setup-grub", "grub", "/etc/default/grub.d/vfiohelp.cfg", "/usr/sbin/update-grub" },
 	{ "setup-sdboot", "systemd-boot", "/etc/kernel/cmdline", "/usr/sbin/proxmox-boot-tool" },
-	{ "setup-zfs-grub", "grub-proxmox-boot", "/etc/default/grub.d/vfiohelp.cfg", "/usr/sbin/update-grub" },
+	{ "setup-zfs-grub", "grub-proxmox-boot", "/etc/default/grub.d/vfiohelp.cfg",
+	  "/usr/sbin/update-grub" },
 };
 
 static void test_plan_names_loader_and_files(void **state)
@@ -152,7 +155,8 @@ static void test_plan_names_loader_and_files(void **state)
 		assert_contains(text, "options vfio-pci ids=10de:2803,10de:22bd");
 		assert_not_contains(text, "/tests/hosts/"); /* host paths, never under the root */
 		/* the files the other loader reads are left alone */
-		assert_not_contains(text, t == 1 ? "grub.d/vfiohelp.cfg" : "\"/etc/kernel/cmdline\"");
+		assert_not_contains(text,
+				    t == 1 ? "grub.d/vfiohelp.cfg" : "\"/etc/kernel/cmdline\"");
 		json_object_put(o);
 	}
 }
@@ -174,12 +178,15 @@ static void test_apply_then_undo_is_byte_identical(void **state)
 	for (size_t t = 0; t < 3; t++) {
 		char *root = vh_test_scratch_copy(vh_test_host(trees[t].host));
 		char *before = etc_hashes(root), *out = NULL;
-		assert_int_equal(setup(root, (const char *[]){ "100", "--apply", "--json", NULL }, &out, NULL), 0);
+		assert_int_equal(setup(root, (const char *[]){ "100", "--apply", "--json", NULL },
+				       &out, NULL),
+				 0);
 		assert_contains(out, "\"journal\": \"");
 		free(out);
 		char *applied = etc_hashes(root);
 		assert_string_not_equal(before, applied);
-		assert_contains(vh_test_read(root, "etc/modprobe.d/vfiohelp.conf"), "softdep snd_hda_intel pre: vfio-pci\n");
+		assert_contains(vh_test_read(root, "etc/modprobe.d/vfiohelp.conf"),
+				"softdep snd_hda_intel pre: vfio-pci\n");
 		/* a finished host plans nothing */
 		json_object *again = plan_json(root);
 		assert_int_equal(count(again, "files"), 0);
@@ -213,7 +220,8 @@ static void test_undo_refuses_changed_file(void **state)
 	assert_contains(err, "/etc/modprobe.d/vfiohelp.conf changed since");
 	free(err);
 	/* nothing was restored: the other files still hold what setup wrote */
-	assert_contains(vh_test_read(root, "etc/default/grub.d/vfiohelp.cfg"), "initcall_blacklist=sysfb_init");
+	assert_contains(vh_test_read(root, "etc/default/grub.d/vfiohelp.cfg"),
+			"initcall_blacklist=sysfb_init");
 	vh_test_scratch_free(root);
 }
 
@@ -244,13 +252,16 @@ static void test_failing_command_leaves_all(void **state)
 	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
 	char stub[4096];
 	vh_test_write(root, "usr/sbin/update-grub", "#!/bin/sh\necho ran >> \"$0.log\"\n");
-	vh_test_write(root, "usr/sbin/update-initramfs", "#!/bin/sh\n[ \"$PATH\" = /usr/sbin:/usr/bin:/sbin:/bin ] && exit 1\nexit 3\n");
+	vh_test_write(root, "usr/sbin/update-initramfs",
+		      "#!/bin/sh\n[ \"$PATH\" = /usr/sbin:/usr/bin:/sbin:/bin ] && exit 1\nexit 3\n");
 	snprintf(stub, sizeof(stub), "%s/usr/sbin/update-grub", root);
 	chmod(stub, 0755);
 	snprintf(stub, sizeof(stub), "%s/usr/sbin/update-initramfs", root);
 	chmod(stub, 0755);
 	char *before = etc_hashes(root);
-	const char *argv[] = { VH_HOOKCTL, "setup", "--root", root, "100", "--apply", "--json", NULL };
+	const char *argv[] = {
+		VH_HOOKCTL, "setup", "--root", root, "100", "--apply", "--json", NULL
+	};
 	const char *env[] = { "VH_SETUP_RUN_IN_ROOT=1", NULL };
 	struct vh_test_proc p;
 	vh_test_run_env(argv, env, 30000, &p);
@@ -269,10 +280,17 @@ static void test_failing_command_leaves_all(void **state)
 static void test_usage(void **state)
 {
 	(void)state;
-	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ NULL }, NULL, NULL), 2);
-	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ "100", "--undo", "--list", NULL }, NULL, NULL), 2);
-	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ "999", NULL }, NULL, NULL), 2);
-	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ "--undo", "../x", NULL }, NULL, NULL), 2);
+	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ NULL }, NULL, NULL),
+			 2);
+	assert_int_equal(setup(vh_test_host("setup-grub"),
+			       (const char *[]){ "100", "--undo", "--list", NULL }, NULL, NULL),
+			 2);
+	assert_int_equal(setup(vh_test_host("setup-grub"), (const char *[]){ "999", NULL }, NULL,
+			       NULL),
+			 2);
+	assert_int_equal(setup(vh_test_host("setup-grub"),
+			       (const char *[]){ "--undo", "../x", NULL }, NULL, NULL),
+			 2);
 }
 
 int main(void)

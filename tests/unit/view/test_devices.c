@@ -120,7 +120,8 @@ static void compare_with_sysfs(const char *host)
 			assert_string_equal(joined(d, "group_members"), "");
 		} else {
 			target[len] = '\0';
-			assert_int_equal(json_object_get_int(json_object_object_get(d, "iommu_group")),
+			assert_int_equal(json_object_get_int(
+						 json_object_object_get(d, "iommu_group")),
 					 atoi(strrchr(target, '/') + 1));
 			assert_contains(joined(d, "group_members"), e->d_name);
 		}
@@ -133,7 +134,7 @@ static void compare_with_sysfs(const char *host)
 static void test_every_host_matches_its_sysfs(void **state)
 {
 	(void)state;
-	static const char *const hosts[] = { "seed", "nouveau", "shared-group", "no-iommu",
+	static const char *const hosts[] = { "seed",   "nouveau",       "shared-group", "no-iommu",
 					     "in-use", "legacy-kernel", "health" };
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
 		compare_with_sysfs(hosts[i]);
@@ -185,7 +186,8 @@ static void test_group_passable(void **state)
 	gpu = device(o, "0000:01:00.0");
 	assert_false(json_object_get_boolean(json_object_object_get(gpu, "group_isolated")));
 	assert_true(passable(gpu));
-	assert_string_equal(str(gpu, "group_why"), "IOMMU group 12 holds no other card on a host driver");
+	assert_string_equal(str(gpu, "group_why"),
+			    "IOMMU group 12 holds no other card on a host driver");
 	json_object_put(o);
 	o = devices_json("no-iommu");
 	gpu = device(o, "0000:01:00.0");
@@ -205,8 +207,10 @@ static void test_running_vm_and_boot_vga(void **state)
 	assert_null(json_object_object_get(device(o, "0000:01:00.1"), "running_in"));
 	json_object_put(o);
 	o = devices_json("nouveau");
-	assert_true(json_object_get_boolean(json_object_object_get(device(o, "0000:01:00.0"), "boot_vga")));
-	assert_false(json_object_get_boolean(json_object_object_get(device(o, "0000:01:00.1"), "boot_vga")));
+	assert_true(json_object_get_boolean(
+		json_object_object_get(device(o, "0000:01:00.0"), "boot_vga")));
+	assert_false(json_object_get_boolean(
+		json_object_object_get(device(o, "0000:01:00.1"), "boot_vga")));
 	json_object_put(o);
 	o = devices_json("no-iommu");
 	json_object *d = device(o, "0000:01:00.0");
@@ -215,7 +219,8 @@ static void test_running_vm_and_boot_vga(void **state)
 	json_object_put(o);
 	o = devices_json("health");
 	assert_string_equal(joined(device(o, "0000:07:00.0"), "reset_methods"), "");
-	assert_string_equal(joined(device(o, "0000:06:00.0"), "reset_methods"), "device_specific,pm");
+	assert_string_equal(joined(device(o, "0000:06:00.0"), "reset_methods"),
+			    "device_specific,pm");
 	json_object_put(o);
 }
 
@@ -226,16 +231,23 @@ static void test_text_view(void **state)
 	char *out = NULL;
 	assert_int_equal(vh_test_run(argv, &out, NULL), 0);
 	assert_contains(out, "IOMMU Group 12: 2 devices\n");
-	assert_contains(out, "  0000:01:00.0 [0300]: NVIDIA Corporation AD106 [GeForce RTX 4060 Ti] [10de:2803]\n");
+	assert_contains(
+		out,
+		"  0000:01:00.0 [0300]: NVIDIA Corporation AD106 [GeForce RTX 4060 Ti] [10de:2803]\n");
 	assert_contains(out, "driver vfio-pci, reset flr, passed by VM 100, 101, 102, 105, 106\n");
 	assert_contains(out, "11 PCI functions\n");
-	assert_contains(out, "passed by VM 100, 101, 102, 105\n  Assessment: group 12 can be passed whole\n");
+	assert_contains(
+		out,
+		"passed by VM 100, 101, 102, 105\n  Assessment: group 12 can be passed whole\n");
 	free(out);
-	const char *shared[] = { VH_HOOKCTL, "devices", "--root", vh_test_host("shared-group"), NULL };
+	const char *shared[] = { VH_HOOKCTL, "devices", "--root", vh_test_host("shared-group"),
+				 NULL };
 	assert_int_equal(vh_test_run(shared, &out, NULL), 0);
-	assert_contains(out, "      driver (none), reset pm bus\n  Assessment: 0000:04:00 cannot be passed "
-			     "whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n  Assessment: 0000:06:00 "
-			     "cannot be passed whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n\n");
+	assert_contains(
+		out,
+		"      driver (none), reset pm bus\n  Assessment: 0000:04:00 cannot be passed "
+		"whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n  Assessment: 0000:06:00 "
+		"cannot be passed whole: 0000:05:00.0 (xhci_hcd) shares IOMMU group 1\n\n");
 	assert_not_contains(out, "Assessment: group 1 ");
 	assert_not_contains(out, "Assessment: group 0 "); /* the host bridge's group */
 	free(out);
@@ -247,7 +259,9 @@ static void test_text_view(void **state)
 static void test_check_text_group_none(void **state)
 {
 	(void)state;
-	const char *argv[] = { VH_HOOKCTL, "check", "100", "--root", vh_test_host("no-iommu"), NULL };
+	const char *argv[] = {
+		VH_HOOKCTL, "check", "100", "--root", vh_test_host("no-iommu"), NULL
+	};
 	char *out = NULL;
 	assert_int_equal(vh_test_run(argv, &out, NULL), 1);
 	assert_contains(out, "driver (none), IOMMU group (none)\n");

@@ -29,10 +29,9 @@ static const struct kernel_param_ops release_ops = { .set = release_set };
 module_param_cb(release, &release_ops, NULL, 0200);
 MODULE_PARM_DESC(release, "write anything: the hung remove() calls return (the test's cleanup)");
 
-static const struct pci_device_id hangdrv_ids[] = {
-	{ PCI_DEVICE(0x1b36, 0x0005) }, /* QEMU pci-testdev */
-	{ }
-};
+static const struct pci_device_id hangdrv_ids[] = { { PCI_DEVICE(0x1b36,
+								 0x0005) }, /* QEMU pci-testdev */
+						    {} };
 MODULE_DEVICE_TABLE(pci, hangdrv_ids);
 
 static int hangdrv_probe(struct pci_dev *pdev, const struct pci_device_id *id)
