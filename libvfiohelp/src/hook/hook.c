@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 #include "hook/bind.h"
+#include "hook/phase.h"
 #include "eval/checks.h"
 #include "host/iommu.h"
 #include "host/system.h"
@@ -46,25 +47,7 @@ const char *vh_phase_name(enum vh_phase p)
 	return phase_names[p];
 }
 
-struct hook {
-	struct vh_host *h;
-	struct vh_policy *policy;
-	unsigned vmid;
-	enum vh_phase phase;
-	FILE *out;
-	json_object *lines;
-	unsigned timeout_ms;
-	int state_dir;
-	const char *verdict;
-	bool rollback_failed;           /* keep the state: it still knows the original drivers */
-	char stuck[VH_PCI_ADDR_STRLEN]; /* a device whose write timed out: its driver hangs */
-	/* the VM's devices in this phase: the evaluation's at pre-start, the
-	 * state's at post-stop (a bus reset leaves them out of its users) */
-	const struct vh_report *r;
-	const struct vh_state *st;
-};
-
-static bool ours(const struct hook *hk, const struct vh_pci_addr *a)
+bool vh_hook_ours(const struct hook *hk, const struct vh_pci_addr *a)
 {
 	char name[VH_PCI_ADDR_STRLEN];
 	vh_pci_addr_format(a, name);
@@ -72,8 +55,7 @@ static bool ours(const struct hook *hk, const struct vh_pci_addr *a)
 }
 
 /* One line of output: stdout (the task log), syslog, and the hook log. */
-static void say(struct hook *hk, const char *fmt, ...) VH_PRINTF(2, 3);
-static void say(struct hook *hk, const char *fmt, ...)
+void vh_hook_say(struct hook *hk, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -96,14 +78,14 @@ static void print_findings(struct hook *hk, const struct vh_report *r)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct vh_finding *f = &r->findings[i];
-		say(hk, "%s %s %s: %s", vh_severity_name(f->severity), f->id, f->subject,
-		    f->message);
+		vh_hook_say(hk, "%s %s %s: %s", vh_severity_name(f->severity), f->id, f->subject,
+			    f->message);
 		if (f->fix[0])
-			say(hk, "  fix: %s", f->fix);
+			vh_hook_say(hk, "  fix: %s", f->fix);
 	}
 	/* what could not be judged is said too: the task log is where the admin looks */
 	for (size_t i = 0; i < r->n_unjudged; i++)
-		say(hk, "info not judged %s: %s", r->unjudged[i].check, r->unjudged[i].why);
+		vh_hook_say(hk, "info not judged %s: %s", r->unjudged[i].check, r->unjudged[i].why);
 }
 
 /* ---- pre-start ---- */
@@ -148,11 +130,11 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 			continue;
 		if (vh_module_load(hk->h, vh_vfio_modules[i], &e) < 0 ||
 		    vh_module_loaded(hk->h, vh_vfio_modules[i], &is_loaded, &e) < 0 || !is_loaded) {
-			say(hk, "error module-not-loaded %s: %s", vh_vfio_modules[i],
-			    e.msg[0] ? e.msg : "not loaded after the attempt");
+			vh_hook_say(hk, "error module-not-loaded %s: %s", vh_vfio_modules[i],
+				    e.msg[0] ? e.msg : "not loaded after the attempt");
 			return -1;
 		}
-		say(hk, "loaded kernel module %s", vh_vfio_modules[i]);
+		vh_hook_say(hk, "loaded kernel module %s", vh_vfio_modules[i]);
 		(*loaded)++;
 	}
 	return 0;
@@ -161,7 +143,7 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 /* The devices the hook may write to: present and passed through vfio-pci.
  * driver=keep devices and mdev parents are never rebound, reset or
  * returned, in any phase. */
-static bool hook_may_touch(const struct vh_vm_device *vd)
+bool vh_hook_may_touch(const struct vh_vm_device *vd)
 {
 	return vd->dev && vd->dev->present && vd->role == VH_ROLE_VFIO;
 }
@@ -181,8 +163,10 @@ static void keep_matching_records(struct hook *hk, struct vh_state *st)
 		    d->vendor == sd->vendor && d->device == sd->device)
 			st->devices[kept++] = *sd;
 		else
-			say(hk, "state record of %s dropped: the address no longer holds %04x:%04x",
-			    sd->addr, sd->vendor, sd->device);
+			vh_hook_say(
+				hk,
+				"state record of %s dropped: the address no longer holds %04x:%04x",
+				sd->addr, sd->vendor, sd->device);
 	}
 	st->n_devices = kept;
 }
@@ -195,7 +179,7 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 {
 	struct vh_err e;
 	if (vh_state_load(hk->state_dir, hk->vmid, st, &e) < 0)
-		say(hk, "warn state: %s", e.msg);
+		vh_hook_say(hk, "warn state: %s", e.msg);
 	char boot_id[sizeof(st->boot_id)];
 	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
 	if (strcmp(st->boot_id, boot_id))
@@ -206,7 +190,7 @@ static int record_originals(struct hook *hk, const struct vh_report *r, struct v
 	vh_strlcpy(st->boot_id, boot_id, sizeof(st->boot_id));
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
-		if (!hook_may_touch(&r->devices[i]) || vh_state_find(st, d->name))
+		if (!vh_hook_may_touch(&r->devices[i]) || vh_state_find(st, d->name))
 			continue;
 		if (st->n_devices == VH_STATE_MAX_DEVICES)
 			return vh_fail(err, "the state can record %d devices; VM %u has more",
@@ -241,31 +225,32 @@ static void rollback(struct hook *hk, const struct vh_state *st, char moved[][VH
 			 * which puts the device back once the driver lets go. */
 			hk->rollback_failed = true;
 			if (vh_restore_detached(hk->h, sd->addr, sd->driver, sd->override) == 0) {
-				say(hk,
-				    "error rollback %s deferred: its driver did not let go within %u ms; "
-				    "a detached helper holding none of the hook's descriptors puts it back "
-				    "on %s once it does",
-				    sd->addr, hk->timeout_ms,
-				    sd->driver[0] ? sd->driver : "no driver");
+				vh_hook_say(
+					hk,
+					"error rollback %s deferred: its driver did not let go within %u ms; "
+					"a detached helper holding none of the hook's descriptors puts it back "
+					"on %s once it does",
+					sd->addr, hk->timeout_ms,
+					sd->driver[0] ? sd->driver : "no driver");
 				continue;
 			}
-			say(hk, "error rollback %s: its driver did not let go within %u ms",
-			    sd->addr, hk->timeout_ms);
-			say(hk,
-			    "  fix: once dmesg shows the driver let go: echo '%s' > "
-			    "/sys/bus/pci/devices/%s/driver_override && echo %s > "
-			    "/sys/bus/pci/drivers_probe   # or reboot",
-			    sd->override, sd->addr, sd->addr);
+			vh_hook_say(hk, "error rollback %s: its driver did not let go within %u ms",
+				    sd->addr, hk->timeout_ms);
+			vh_hook_say(hk,
+				    "  fix: once dmesg shows the driver let go: echo '%s' > "
+				    "/sys/bus/pci/devices/%s/driver_override && echo %s > "
+				    "/sys/bus/pci/drivers_probe   # or reboot",
+				    sd->override, sd->addr, sd->addr);
 			continue;
 		}
 		if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms,
 				      &e) < 0) {
 			hk->rollback_failed = true;
-			say(hk, "error rollback %s: %s; check it with: lspci -k -s %s", sd->addr,
-			    e.msg, sd->addr);
+			vh_hook_say(hk, "error rollback %s: %s; check it with: lspci -k -s %s",
+				    sd->addr, e.msg, sd->addr);
 		} else
-			say(hk, "rolled back %s to %s", sd->addr,
-			    sd->driver[0] ? sd->driver : "no driver");
+			vh_hook_say(hk, "rolled back %s to %s", sd->addr,
+				    sd->driver[0] ? sd->driver : "no driver");
 	}
 }
 
@@ -277,22 +262,23 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
 		char cur[64];
-		if (!hook_may_touch(&r->devices[i]))
+		if (!vh_hook_may_touch(&r->devices[i]))
 			continue;
 		vh_current_driver(hk->h, d->name, cur, sizeof(cur));
 		if (!strcmp(cur, "vfio-pci"))
 			continue;
 		if (n_moved == VH_STATE_MAX_DEVICES) { /* pre_start counted; never reached */
-			say(hk, "error bind %s: more than %d devices to move", d->name,
-			    VH_STATE_MAX_DEVICES);
+			vh_hook_say(hk, "error bind %s: more than %d devices to move", d->name,
+				    VH_STATE_MAX_DEVICES);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
 		if (d->sriov_numvfs) { /* sriov-vfs-in-use refuses first; never reached */
-			say(hk,
-			    "error bind %s: an SR-IOV PF with %u VFs enabled: unbinding its driver "
-			    "removes them",
-			    d->name, d->sriov_numvfs);
+			vh_hook_say(
+				hk,
+				"error bind %s: an SR-IOV PF with %u VFs enabled: unbinding its driver "
+				"removes them",
+				d->name, d->sriov_numvfs);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
@@ -301,176 +287,18 @@ static int move_devices(struct hook *hk, const struct vh_report *r, const struct
 		if (vh_bind_vfio(hk->h, d->name, hk->timeout_ms, &e) < 0) {
 			if (e.code == ETIMEDOUT)
 				vh_strlcpy(hk->stuck, d->name, sizeof(hk->stuck));
-			say(hk, "error bind %s: %s", d->name, e.msg);
-			say(hk, "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver",
-			    cur[0] ? cur : "vfio-pci", d->name);
+			vh_hook_say(hk, "error bind %s: %s", d->name, e.msg);
+			vh_hook_say(hk,
+				    "  fix: check dmesg for %s; 'lspci -k -s %s' shows its driver",
+				    cur[0] ? cur : "vfio-pci", d->name);
 			rollback(hk, st, moved, n_moved);
 			return -1;
 		}
-		say(hk, "moved %s from %s to vfio-pci", d->name, cur[0] ? cur : "no driver");
+		vh_hook_say(hk, "moved %s from %s to vfio-pci", d->name,
+			    cur[0] ? cur : "no driver");
 	}
 	*n_moved_out = (unsigned)n_moved;
 	return 0;
-}
-
-/* Another VM owns the device now (pve/ownership.h): a post-stop that runs
- * after another VM started on the card must not reset or unbind it under
- * that guest. */
-static bool owned_elsewhere(struct hook *hk, const struct vh_pci_addr *a, char *who, size_t size)
-{
-	struct vh_holder o;
-	if (!vh_device_owner(hk->h, a, hk->vmid, hk->state_dir, &o))
-		return false;
-	vh_holder_describe(&o, who, size);
-	return true;
-}
-
-/* Devices on d's bus, other than the VM's, that a host driver is using:
- * a secondary bus reset would reset them too. Read from the directory of
- * the bridge above d (one readdir, not a bus scan). */
-static size_t host_users_on_bus(struct hook *hk, const struct vh_device *d, char *names,
-				size_t size)
-{
-	char dir[PATH_MAX], parent[VH_PCI_ADDR_STRLEN];
-	size_t n = 0, used = 0;
-	names[0] = '\0';
-	vh_pci_addr_format(&d->parent, parent);
-	if (vh_host_path(hk->h, dir, sizeof(dir), "/sys/bus/pci/devices/%s", parent) < 0)
-		return 0;
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	while (dp && (e = readdir(dp))) {
-		struct vh_pci_addr a;
-		char drv[64];
-		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func ||
-		    a.bus != d->addr.bus)
-			continue;
-		char link[PATH_MAX];
-		drv[0] = '\0';
-		if (vh_format(link, sizeof(link), "%s/%s/driver", dir, e->d_name) >= 0 &&
-		    vh_link_basename(link, drv, sizeof(drv)) < 0)
-			drv[0] = '\0';
-		char who[128];
-		if (ours(hk, &a) ||
-		    (vh_driver_harmless(drv) && !owned_elsewhere(hk, &a, who, sizeof(who))))
-			continue; /* a VF on vfio-pci in another VM is a user too */
-		if (!drv[0])
-			vh_strlcpy(drv, "in use by another VM", sizeof(drv));
-		n++;
-		if (used < size)
-			used += (size_t)snprintf(names + used, size - used, "%s%s (%s)",
-						 used ? ", " : "", e->d_name, drv);
-	}
-	if (dp)
-		closedir(dp);
-	return n;
-}
-
-/* reset_method without "bus": "pm bus" -> "pm"; "" when bus was all. */
-static void without_bus(const char *methods, char *out, size_t size)
-{
-	size_t used = 0;
-	out[0] = '\0';
-	for (const char *p = methods; *p;) {
-		size_t n = strcspn(p, " ");
-		if (n && !(n == 3 && !strncmp(p, "bus", 3)) && used + n + 2 < size)
-			used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? " " : "",
-						 (int)n, p);
-		p += n + (p[n] == ' ');
-	}
-}
-
-/* Says why a reset failed; at pre-start that refuses the start. */
-static int reset_failed(struct hook *hk, const struct vh_device *d, const char *why, bool fatal)
-{
-	say(hk, "%s reset %s: %s", fatal ? "error" : "warn", d->name, why);
-	if (fatal)
-		say(hk,
-		    "  fix: check dmesg for %s; to start without the hook's reset (Proxmox resets "
-		    "the device itself), set \"reset\": false in /etc/pve/vfiohelp.json",
-		    d->name);
-	return -1;
-}
-
-/* Resets d with the kernel's methods, leaving out the bus reset while the
- * host uses another device on the bus: reset_method is narrowed for the
- * reset and put back afterwards. -1 when a write failed. */
-static int reset_one(struct hook *hk, const struct vh_device *d, bool fatal)
-{
-	char users[256], narrow[128], path[PATH_MAX], why[1200];
-	struct vh_err e;
-	bool has_bus = strstr(d->reset_method, "bus") != NULL;
-	if (!has_bus || !d->has_parent || !host_users_on_bus(hk, d, users, sizeof(users))) {
-		if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
-			return reset_failed(hk, d, e.msg, fatal);
-		say(hk, "reset %s (%s)", d->name, d->reset_method);
-		return 0;
-	}
-	without_bus(d->reset_method, narrow, sizeof(narrow));
-	if (!narrow[0]) {
-		say(hk,
-		    "info reset %s skipped: only a bus reset is possible and it would also reset %s",
-		    d->name, users);
-		return 0;
-	}
-	if (vh_host_path(hk->h, path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
-			 d->name) < 0 ||
-	    vh_sysfs_write(path, narrow, hk->timeout_ms, &e) < 0) {
-		say(hk,
-		    "info reset %s skipped: cannot leave out the bus reset that would also reset %s",
-		    d->name, users);
-		return 0;
-	}
-	int rc = 0;
-	if (vh_reset_device(hk->h, d->name, hk->timeout_ms, &e) < 0)
-		rc = reset_failed(hk, d, e.msg, fatal);
-	else
-		say(hk, "reset %s (%s; no bus reset: %s share the bus)", d->name, narrow, users);
-	if (vh_sysfs_write(path, d->reset_method, hk->timeout_ms, &e) < 0) {
-		snprintf(why, sizeof(why), "could not restore reset_method '%s': %s",
-			 d->reset_method, e.msg);
-		rc = reset_failed(hk, d, why, fatal);
-	}
-	return rc;
-}
-
-/* Resets one of the VM's devices unless another VM holds it or it is a PF
- * whose VFs are enabled (a PF reset removes them); -1 when it failed. */
-static int reset_device(struct hook *hk, const struct vh_device *d, bool fatal)
-{
-	char who[128];
-	if (d->is_bridge)
-		return 0;
-	if (owned_elsewhere(hk, &d->addr, who, sizeof(who))) {
-		say(hk, "info reset %s skipped: %s", d->name, who);
-		return 0;
-	}
-	if (d->sriov_numvfs) {
-		say(hk,
-		    "info reset %s skipped: it is an SR-IOV PF with %u VFs enabled, which a reset "
-		    "would remove",
-		    d->name, d->sriov_numvfs);
-		return 0;
-	}
-	if (!d->has_reset || !d->reset_method[0]) {
-		say(hk, "info reset %s: the kernel offers no reset for it; QEMU starts it as it is",
-		    d->name);
-		return 0;
-	}
-	return reset_one(hk, d, fatal);
-}
-
-/* Resets the VM's devices if the policy says so; returns how many resets
- * failed. At pre-start a failed reset refuses the start. */
-static size_t reset_devices(struct hook *hk, const struct vh_report *r)
-{
-	size_t failed = 0;
-	if (!vh_policy_reset(hk->policy, hk->vmid))
-		return 0;
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (hook_may_touch(&r->devices[i]) && reset_device(hk, r->devices[i].dev, true) < 0)
-			failed++;
-	return failed;
 }
 
 /* Puts every device the state records back where it was. */
@@ -487,10 +315,11 @@ static int pre_start(struct hook *hk)
 	struct vh_err e;
 	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
 	if (!r) {
-		say(hk, "error evaluation: %s", e.msg);
+		vh_hook_say(hk, "error evaluation: %s", e.msg);
 		hk->verdict = "block";
-		say(hk, "pre-start VM %u: start refused: the hook could not evaluate the host",
-		    hk->vmid);
+		vh_hook_say(hk,
+			    "pre-start VM %u: start refused: the hook could not evaluate the host",
+			    hk->vmid);
 		return 1;
 	}
 	print_findings(hk, r);
@@ -499,22 +328,24 @@ static int pre_start(struct hook *hk)
 	size_t blocking = unrepairable_errors(hk, r);
 	if (blocking) {
 		hk->verdict = "block";
-		say(hk,
-		    "pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
-		    hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
+		vh_hook_say(
+			hk,
+			"pre-start VM %u: start refused before any change (%zu error%s, %zu warning%s)",
+			hk->vmid, errors, errors == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
 		hk->r = NULL;
 		vh_report_free(r);
 		return 1;
 	}
 	size_t n_touch = 0;
 	for (size_t i = 0; i < r->n_devices; i++)
-		n_touch += hook_may_touch(&r->devices[i]);
+		n_touch += vh_hook_may_touch(&r->devices[i]);
 	if (n_touch > VH_STATE_MAX_DEVICES) {
 		hk->verdict = "block";
-		say(hk,
-		    "error devices: VM %u has %zu devices to bind; the hook can track at most %d",
-		    hk->vmid, n_touch, VH_STATE_MAX_DEVICES);
-		say(hk, "pre-start VM %u: start refused before any change", hk->vmid);
+		vh_hook_say(
+			hk,
+			"error devices: VM %u has %zu devices to bind; the hook can track at most %d",
+			hk->vmid, n_touch, VH_STATE_MAX_DEVICES);
+		vh_hook_say(hk, "pre-start VM %u: start refused before any change", hk->vmid);
 		hk->r = NULL;
 		vh_report_free(r);
 		return 1;
@@ -525,10 +356,10 @@ static int pre_start(struct hook *hk)
 	if (!rc)
 		rc = load_modules(hk, &n_loaded);
 	if (!rc && (rc = record_originals(hk, r, st, &e)) < 0)
-		say(hk, "error state: %s", e.msg);
+		vh_hook_say(hk, "error state: %s", e.msg);
 	if (!rc)
 		rc = move_devices(hk, r, st, &n_moved);
-	if (!rc && reset_devices(hk, r) > 0) {
+	if (!rc && vh_hook_reset_devices(hk, r) > 0) {
 		rollback_recorded(hk, st);
 		rc = -1;
 	}
@@ -539,11 +370,12 @@ static int pre_start(struct hook *hk)
 		if (!hk->rollback_failed)
 			vh_state_clear(hk->state_dir, hk->vmid);
 		hk->verdict = "block";
-		say(hk,
-		    "pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
-		    "%zu warning%s)",
-		    hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
-		    warns == 1 ? "" : "s");
+		vh_hook_say(
+			hk,
+			"pre-start VM %u: start refused: repairs failed and were undone (%zu error%s, "
+			"%zu warning%s)",
+			hk->vmid, errors ? errors : 1, errors > 1 ? "s" : "", warns,
+			warns == 1 ? "" : "s");
 		free(st);
 		return 1;
 	}
@@ -556,9 +388,10 @@ static int pre_start(struct hook *hk)
 		if (after)
 			for (size_t i = 0; i < after->n_findings; i++)
 				if (after->findings[i].severity == VH_SEV_ERROR)
-					say(hk, "error %s %s: %s (after repairs)",
-					    after->findings[i].id, after->findings[i].subject,
-					    after->findings[i].message);
+					vh_hook_say(hk, "error %s %s: %s (after repairs)",
+						    after->findings[i].id,
+						    after->findings[i].subject,
+						    after->findings[i].message);
 		rollback_recorded(hk, st);
 		if (!hk->rollback_failed)
 			vh_state_clear(hk->state_dir, hk->vmid);
@@ -566,12 +399,13 @@ static int pre_start(struct hook *hk)
 	vh_report_free(after);
 	free(st);
 	hk->verdict = left ? "block" : "allow";
-	say(hk,
-	    "pre-start VM %u: start %s (%zu error%s, %zu warning%s; %u module%s loaded, %u device%s "
-	    "moved to vfio-pci)",
-	    hk->vmid, left ? "refused" : "allowed", left, left == 1 ? "" : "s", warns,
-	    warns == 1 ? "" : "s", n_loaded, n_loaded == 1 ? "" : "s", n_moved,
-	    n_moved == 1 ? "" : "s");
+	vh_hook_say(
+		hk,
+		"pre-start VM %u: start %s (%zu error%s, %zu warning%s; %u module%s loaded, %u device%s "
+		"moved to vfio-pci)",
+		hk->vmid, left ? "refused" : "allowed", left, left == 1 ? "" : "s", warns,
+		warns == 1 ? "" : "s", n_loaded, n_loaded == 1 ? "" : "s", n_moved,
+		n_moved == 1 ? "" : "s");
 	return left ? 1 : 0;
 }
 
@@ -612,7 +446,7 @@ static int post_start(struct hook *hk)
 	struct vh_err e;
 	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
 	if (!r) {
-		say(hk, "warn post-start: %s", e.msg);
+		vh_hook_say(hk, "warn post-start: %s", e.msg);
 		return 0;
 	}
 	for (size_t i = 0; i < r->n_devices; i++) {
@@ -622,20 +456,20 @@ static int post_start(struct hook *hk)
 		if (!d->present)
 			continue;
 		if (strcmp(d->driver, "vfio-pci"))
-			say(hk, "warn %s is on %s, not vfio-pci, while VM %u runs", d->name,
-			    d->driver[0] ? d->driver : "no driver", hk->vmid);
+			vh_hook_say(hk, "warn %s is on %s, not vfio-pci, while VM %u runs", d->name,
+				    d->driver[0] ? d->driver : "no driver", hk->vmid);
 		if (d->iommu_group < 0)
 			continue;
 		bool node = vh_host_path(hk->h, dev_vfio, sizeof(dev_vfio), "/dev/vfio/%d",
 					 d->iommu_group) == 0 &&
 			    vh_path_exists(dev_vfio);
 		bool held = qemu_holds_group(hk, d->iommu_group, &pid);
-		say(hk, "%s %s: on %s, /dev/vfio/%d %s, %s", held ? "ok" : "warn", d->name,
-		    d->driver[0] ? d->driver : "no driver", d->iommu_group,
-		    node ? "present" : "missing",
-		    held  ? "held by QEMU"
-		    : pid ? "not held by QEMU"
-			  : "no QEMU pid file");
+		vh_hook_say(hk, "%s %s: on %s, /dev/vfio/%d %s, %s", held ? "ok" : "warn", d->name,
+			    d->driver[0] ? d->driver : "no driver", d->iommu_group,
+			    node ? "present" : "missing",
+			    held  ? "held by QEMU"
+			    : pid ? "not held by QEMU"
+				  : "no QEMU pid file");
 	}
 	vh_report_free(r);
 	return 0;
@@ -665,7 +499,7 @@ static const struct vh_device *recorded_device(struct hook *hk, const struct vh_
 		       NULL;
 	if (vh_current_driver(hk->h, sd->addr, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci"))
 		return snprintf(why, size, "it is not on vfio-pci now"), NULL;
-	if (owned_elsewhere(hk, &a, who, sizeof(who)))
+	if (vh_hook_owned_elsewhere(hk, &a, who, sizeof(who)))
 		return snprintf(why, size, "%s", who), NULL;
 	return d;
 }
@@ -678,23 +512,23 @@ static bool stop_device(struct hook *hk, const struct vh_state_device *sd, enum 
 	struct vh_err e;
 	const struct vh_device *d = recorded_device(hk, sd, why, sizeof(why));
 	if (!d) {
-		say(hk, "%s left alone, its record kept: %s", sd->addr, why);
+		vh_hook_say(hk, "%s left alone, its record kept: %s", sd->addr, why);
 		return false;
 	}
 	if (action != VH_POST_STOP_KEEP && vh_policy_reset(hk->policy, hk->vmid))
-		reset_device(hk, d, false);
+		vh_hook_reset_device(hk, d, false);
 	if (action != VH_POST_STOP_RETURN)
 		return true;
 	if (!strcmp(sd->driver, "vfio-pci")) {
-		say(hk, "%s stays on vfio-pci: it had vfio-pci before pre-start", sd->addr);
+		vh_hook_say(hk, "%s stays on vfio-pci: it had vfio-pci before pre-start", sd->addr);
 		return true;
 	}
 	/* no driver before (a fresh VF, a device no host driver takes): unbound again */
 	if (vh_restore_driver(hk->h, sd->addr, sd->driver, sd->override, hk->timeout_ms, &e) < 0) {
-		say(hk, "warn return %s: %s", sd->addr, e.msg);
+		vh_hook_say(hk, "warn return %s: %s", sd->addr, e.msg);
 		return false;
 	}
-	say(hk, "returned %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
+	vh_hook_say(hk, "returned %s to %s", sd->addr, sd->driver[0] ? sd->driver : "no driver");
 	return true;
 }
 
@@ -704,8 +538,8 @@ static bool state_of_this_boot(struct hook *hk, const struct vh_state *st)
 	vh_boot_id(hk->h, boot_id, sizeof(boot_id));
 	if (!strcmp(st->boot_id, boot_id))
 		return true;
-	say(hk, "state of VM %u is from another boot (%s); nothing in it is returned", hk->vmid,
-	    st->boot_id[0] ? st->boot_id : "no boot id");
+	vh_hook_say(hk, "state of VM %u is from another boot (%s); nothing in it is returned",
+		    hk->vmid, st->boot_id[0] ? st->boot_id : "no boot id");
 	return false;
 }
 
@@ -717,32 +551,32 @@ static int post_stop(struct hook *hk)
 	struct vh_state *st = calloc(1, sizeof(*st));
 	int have = st ? vh_state_load(hk->state_dir, hk->vmid, st, &e) : -1;
 	if (have < 0)
-		say(hk, "warn state: %s", st ? e.msg : "out of memory");
+		vh_hook_say(hk, "warn state: %s", st ? e.msg : "out of memory");
 	enum vh_post_stop action = vh_policy_post_stop(hk->policy, hk->vmid);
 	size_t kept = 0;
 	if (have > 0 && state_of_this_boot(hk, st)) {
 		hk->st = st;
 		if (action != VH_POST_STOP_RETURN)
-			say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)", hk->vmid,
-			    action == VH_POST_STOP_KEEP ? "keep" : "reset");
+			vh_hook_say(hk, "devices of VM %u stay on vfio-pci (policy post_stop=%s)",
+				    hk->vmid, action == VH_POST_STOP_KEEP ? "keep" : "reset");
 		for (size_t i = 0; i < st->n_devices; i++)
 			if (!stop_device(hk, &st->devices[i], action))
 				st->devices[kept++] = st->devices[i];
 		st->n_devices = kept;
 	} else if (have <= 0)
-		say(hk, "nothing to return: %s",
-		    have == 0 ? "pre-start moved no device of this VM"
-			      : "the state cannot be read");
+		vh_hook_say(hk, "nothing to return: %s",
+			    have == 0 ? "pre-start moved no device of this VM"
+				      : "the state cannot be read");
 	if (kept && vh_state_save(hk->state_dir, st, &e) == 0)
-		say(hk, "state of VM %u kept: %zu device%s not returned", hk->vmid, kept,
-		    kept == 1 ? "" : "s");
+		vh_hook_say(hk, "state of VM %u kept: %zu device%s not returned", hk->vmid, kept,
+			    kept == 1 ? "" : "s");
 	else if (kept)
-		say(hk, "warn state: %s", e.msg);
+		vh_hook_say(hk, "warn state: %s", e.msg);
 	else
 		vh_state_clear(hk->state_dir, hk->vmid);
 	hk->st = NULL;
 	free(st);
-	say(hk, "post-stop VM %u: done", hk->vmid);
+	vh_hook_say(hk, "post-stop VM %u: done", hk->vmid);
 	return 0;
 }
 
@@ -786,13 +620,14 @@ static int run_locked(struct hook *hk)
 	hk->state_dir = vh_state_dir_open(hk->h, &e);
 	int lock = hk->state_dir >= 0 ? vh_lock_take(hk->state_dir, lock_wait_ms(hk), &e) : -1;
 	if (lock < 0) {
-		say(hk, "error lock: %s", e.msg);
+		vh_hook_say(hk, "error lock: %s", e.msg);
 		if (hk->state_dir >= 0)
 			close(hk->state_dir);
 		if (hk->phase == VH_PHASE_PRE_START) {
 			hk->verdict = "block";
-			say(hk, "pre-start VM %u: start refused: no state directory or lock",
-			    hk->vmid);
+			vh_hook_say(hk,
+				    "pre-start VM %u: start refused: no state directory or lock",
+				    hk->vmid);
 			return 1;
 		}
 		return 0;
@@ -826,10 +661,12 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 	if (!hk.policy) {
 		/* A policy that cannot be read means the admin's intent is unknown:
 		 * refuse to start rather than guess. */
-		say(&hk, "error policy: %s", e.msg);
+		vh_hook_say(&hk, "error policy: %s", e.msg);
 		if (phase == VH_PHASE_PRE_START) {
 			hk.verdict = "block";
-			say(&hk, "pre-start VM %u: start refused: fix the policy file first", vmid);
+			vh_hook_say(&hk,
+				    "pre-start VM %u: start refused: fix the policy file first",
+				    vmid);
 			rc = 1;
 		}
 	} else {
@@ -839,9 +676,10 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 		else if (phase == VH_PHASE_POST_START)
 			rc = post_start(&hk);
 		else
-			say(&hk,
-			    "pre-stop VM %u: nothing to do; devices stay on vfio-pci until post-stop",
-			    vmid);
+			vh_hook_say(
+				&hk,
+				"pre-stop VM %u: nothing to do; devices stay on vfio-pci until post-stop",
+				vmid);
 	}
 	write_hook_log(&hk, rc);
 	json_object_put(hk.lines);
