@@ -31,6 +31,14 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
  * could not be read. Never a finding, so never blocks a start. */
 void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ...) VH_PRINTF(3, 4);
 
+/* checks_vm.c: the VM's settings and its memory */
+void vh_check_vm_settings(struct vh_eval *ev);
+void vh_check_memory(struct vh_eval *ev);
+/* "qm set VMID -hostpciN <entry>" with pcie=1 and rombar=0 as asked, every
+ * other option kept; the form of the command when the entry does not fit. */
+void vh_hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci, bool want_pcie,
+		    bool want_rombar_off, char *fix, size_t size);
+
 /* The rules of the VM's entries (checks_entries.c), once its devices are read. */
 void vh_check_code43(struct vh_eval *ev);
 void vh_check_legacy_igd(struct vh_eval *ev);
