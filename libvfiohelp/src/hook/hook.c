@@ -30,50 +30,6 @@
 
 #include <json-c/json.h>
 
-static const char *const phase_names[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
-
-int vh_phase_parse(const char *s, enum vh_phase *out)
-{
-	for (size_t i = 0; i < VH_ARRAY_SIZE(phase_names); i++)
-		if (!strcmp(s, phase_names[i])) {
-			*out = (enum vh_phase)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *vh_phase_name(enum vh_phase p)
-{
-	return phase_names[p];
-}
-
-bool vh_hook_ours(const struct hook *hk, const struct vh_pci_addr *a)
-{
-	char name[VH_PCI_ADDR_STRLEN];
-	vh_pci_addr_format(a, name);
-	return (hk->r && vh_report_has_device(hk->r, a)) || (hk->st && vh_state_find(hk->st, name));
-}
-
-/* One line of output: stdout (the task log), syslog, and the hook log. */
-void vh_hook_say(struct hook *hk, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* One event, one line: a newline inside a message would forge another,
-	 * and an escape sequence from a config value would reach a terminal. */
-	vh_sanitize(msg);
-	fprintf(hk->out, "vfio-hook: %s\n", msg);
-	fflush(hk->out);
-	if (vh_host_is_live(hk->h))
-		syslog(LOG_INFO, "VM %u %s: %s", hk->vmid, phase_names[hk->phase], msg);
-	char line[1100];
-	snprintf(line, sizeof(line), "vfio-hook: %s", msg);
-	json_object_array_add(hk->lines, json_object_new_string(line));
-}
-
 static void print_findings(struct hook *hk, const struct vh_report *r)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -138,14 +94,6 @@ static int load_modules(struct hook *hk, unsigned *loaded)
 		(*loaded)++;
 	}
 	return 0;
-}
-
-/* The devices the hook may write to: present and passed through vfio-pci.
- * driver=keep devices and mdev parents are never rebound, reset or
- * returned, in any phase. */
-bool vh_hook_may_touch(const struct vh_vm_device *vd)
-{
-	return vd->dev && vd->dev->present && vd->role == VH_ROLE_VFIO;
 }
 
 /* A leftover record (a start that failed after pre-start runs no
@@ -587,7 +535,7 @@ static void write_hook_log(struct hook *hk, int rc)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "vmid", json_object_new_int64(hk->vmid));
-	json_object_object_add(o, "phase", json_object_new_string(phase_names[hk->phase]));
+	json_object_object_add(o, "phase", json_object_new_string(vh_phase_name(hk->phase)));
 	json_object_object_add(o, "exit", json_object_new_int(rc));
 	json_object_object_add(o, "verdict",
 			       hk->verdict ? json_object_new_string(hk->verdict) : NULL);

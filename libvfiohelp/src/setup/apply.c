@@ -236,7 +236,7 @@ static int journal_dir(struct vh_host *h, const char *id, char *out, size_t size
 static json_object *journal_json(const struct vh_setup *s, bool undone)
 {
 	json_object *o = json_object_new_object(), *files = json_object_new_array();
-	json_object *cmds = json_object_new_array(), *vm = json_object_new_array();
+	json_object *cmds = json_object_new_array();
 	json_object_object_add(o, "id", json_object_new_string(s->journal));
 	json_object_object_add(o, "vmid", json_object_new_int64(s->vmid));
 	for (size_t i = 0; i < s->n_files; i++) {
@@ -250,25 +250,12 @@ static json_object *journal_json(const struct vh_setup *s, bool undone)
 		json_object_array_add(files, j);
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
-		const struct vh_setup_command *c = &s->commands[i];
-		json_object *j = json_object_new_object(), *argv = json_object_new_array();
-		for (size_t k = 0; k < c->argc; k++)
-			json_object_array_add(argv, json_object_new_string(c->argv[k]));
-		json_object_object_add(j, "argv", argv);
-		json_object_object_add(j, "run", json_object_new_boolean(c->run));
-		json_object_object_add(j, "status", c->run ? json_object_new_int(c->status) : NULL);
-		json_object_object_add(j, "regenerates", json_object_new_boolean(c->regenerates));
+		json_object *j = vh_setup_command_json(&s->commands[i]);
+		json_object_object_add(j, "regenerates",
+				       json_object_new_boolean(s->commands[i].regenerates));
 		json_object_array_add(cmds, j);
 	}
-	for (size_t i = 0; i < s->n_vm; i++) {
-		json_object *j = json_object_new_object();
-		json_object_object_add(j, "key", json_object_new_string(s->vm[i].key));
-		json_object_object_add(j, "old",
-				       s->vm[i].had_old ? json_object_new_string(s->vm[i].old)
-							: NULL);
-		json_object_object_add(j, "new", json_object_new_string(s->vm[i].new_));
-		json_object_array_add(vm, j);
-	}
+	json_object *vm = vh_setup_vm_json(s);
 	json_object_object_add(o, "files", files);
 	json_object_object_add(o, "commands", cmds);
 	json_object_object_add(o, "vm", vm);

@@ -639,6 +639,34 @@ static char *file_diff(const struct vh_setup_file *f)
 	return out;
 }
 
+/* One command as the plan and the journal show it: argv, run, status. */
+struct json_object *vh_setup_command_json(const struct vh_setup_command *c)
+{
+	json_object *j = json_object_new_object(), *argv = json_object_new_array();
+	for (size_t k = 0; k < c->argc; k++)
+		json_object_array_add(argv, json_object_new_string(c->argv[k]));
+	json_object_object_add(j, "argv", argv);
+	json_object_object_add(j, "run", json_object_new_boolean(c->run));
+	json_object_object_add(j, "status", c->run ? json_object_new_int(c->status) : NULL);
+	return j;
+}
+
+/* The VM keys the plan changes: key, old (null when unset), new. */
+struct json_object *vh_setup_vm_json(const struct vh_setup *s)
+{
+	json_object *vm = json_object_new_array();
+	for (size_t i = 0; i < s->n_vm; i++) {
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "key", json_object_new_string(s->vm[i].key));
+		json_object_object_add(j, "old",
+				       s->vm[i].had_old ? json_object_new_string(s->vm[i].old)
+							: NULL);
+		json_object_object_add(j, "new", json_object_new_string(s->vm[i].new_));
+		json_object_array_add(vm, j);
+	}
+	return vm;
+}
+
 static const char *action_name(enum vh_file_action a)
 {
 	return a == VH_FILE_CREATE ? "create" : a == VH_FILE_MODIFY ? "modify" : "remove";
@@ -647,8 +675,7 @@ static const char *action_name(enum vh_file_action a)
 struct json_object *vh_setup_to_json(const struct vh_setup *s)
 {
 	json_object *o = json_object_new_object(), *boot = json_object_new_object();
-	json_object *files = json_object_new_array(), *cmds = json_object_new_array(),
-		    *vm = json_object_new_array();
+	json_object *files = json_object_new_array(), *cmds = json_object_new_array();
 	json_object_object_add(o, "vmid", json_object_new_int64(s->vmid));
 	json_object_object_add(boot, "kind",
 			       json_object_new_string(vh_boot_kind_name(s->boot.kind)));
@@ -666,25 +693,11 @@ struct json_object *vh_setup_to_json(const struct vh_setup *s)
 		json_object_array_add(files, j);
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
-		const struct vh_setup_command *c = &s->commands[i];
-		json_object *j = json_object_new_object(), *argv = json_object_new_array();
-		for (size_t k = 0; k < c->argc; k++)
-			json_object_array_add(argv, json_object_new_string(c->argv[k]));
-		json_object_object_add(j, "argv", argv);
-		json_object_object_add(j, "reason", json_object_new_string(c->reason));
-		json_object_object_add(j, "run", json_object_new_boolean(c->run));
-		json_object_object_add(j, "status", c->run ? json_object_new_int(c->status) : NULL);
+		json_object *j = vh_setup_command_json(&s->commands[i]);
+		json_object_object_add(j, "reason", json_object_new_string(s->commands[i].reason));
 		json_object_array_add(cmds, j);
 	}
-	for (size_t i = 0; i < s->n_vm; i++) {
-		json_object *j = json_object_new_object();
-		json_object_object_add(j, "key", json_object_new_string(s->vm[i].key));
-		json_object_object_add(j, "old",
-				       s->vm[i].had_old ? json_object_new_string(s->vm[i].old)
-							: NULL);
-		json_object_object_add(j, "new", json_object_new_string(s->vm[i].new_));
-		json_object_array_add(vm, j);
-	}
+	json_object *vm = vh_setup_vm_json(s);
 	json_object_object_add(o, "files", files);
 	json_object_object_add(o, "commands", cmds);
 	json_object_object_add(o, "vm", vm);

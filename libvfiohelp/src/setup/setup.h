@@ -60,4 +60,8 @@ struct vh_setup {
 bool vh_setup_add_command(struct vh_setup *s, const char *reason, bool regenerates,
 			  const char *const *argv);
 
+/* JSON pieces the plan (plan.c) and the journal (apply.c) share. */
+struct json_object *vh_setup_command_json(const struct vh_setup_command *c);
+struct json_object *vh_setup_vm_json(const struct vh_setup *s);
+
 #endif
