@@ -12,6 +12,7 @@
  * default. A per-VM value wins over the global one.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "host/host.h"
 #include "eval/policy.h"
 
@@ -41,7 +42,7 @@ struct policy_scope {
 };
 
 struct vh_policy {
-	size_t n_scopes; /* scopes[0] is global */
+	size_t n_scopes, cap_scopes; /* scopes[0] is global */
 	struct policy_scope *scopes;
 };
 
@@ -121,10 +122,8 @@ static int parse_vms(json_object *obj, struct vh_policy *p, struct vh_err *err)
 		unsigned vmid;
 		if (vh_vmid_parse(key, &vmid) < 0)
 			return vh_fail(err, "vms: '%s' is not a VMID", key);
-		struct policy_scope *grown = realloc(p->scopes, (p->n_scopes + 1) * sizeof(*grown));
-		if (!grown)
+		if (VH_ARRAY_ROOM(p->scopes, p->cap_scopes, p->n_scopes) < 0)
 			return vh_fail(err, "out of memory");
-		p->scopes = grown;
 		struct policy_scope *sc = &p->scopes[p->n_scopes++];
 		memset(sc, 0, sizeof(*sc));
 		sc->vmid = vmid;
@@ -232,7 +231,7 @@ static struct vh_policy *policy_empty(void)
 		return NULL;
 	}
 	if (p)
-		p->n_scopes = 1;
+		p->n_scopes = p->cap_scopes = 1;
 	return p;
 }
 

@@ -23,7 +23,7 @@ struct vh_host {
 
 	/* devices read so far (pcidev.c) */
 	struct vh_device **devices;
-	size_t n_devices;
+	size_t n_devices, cap_devices;
 
 	/* libkmod (kmods.c): opened on first use */
 	struct kmod_ctx *kmod;

@@ -5,6 +5,7 @@
  * find the compressed main archive behind an early-microcode one.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "host/host.h"
 #include "host/bootloader.h"
 #include "host/initramfs.h"
@@ -47,15 +48,9 @@ static int conf_add(struct vh_conf_set *s, const char *key, char *data, size_t l
 		free(data);
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		void *grown = realloc(s->f, cap * sizeof(*s->f));
-		if (!grown) {
-			free(data);
-			return -1;
-		}
-		s->f = grown;
-		s->cap = cap;
+	if (VH_ARRAY_ROOM(s->f, s->cap, s->n) < 0) {
+		free(data);
+		return -1;
 	}
 	struct vh_conf_file *f = &s->f[s->n++];
 	vh_strlcpy(f->key, key, sizeof(f->key));

@@ -4,6 +4,7 @@
  * for a device's MSI/INTx) or allowed unremapped.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "host/host.h"
 #include "host/iommu.h"
 #include "host/kmods.h"
@@ -65,17 +66,12 @@ int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr **out, siz
 		/* Members are PCI functions; anything else is not ours to judge. */
 		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
 			continue;
-		if (*count == cap) {
-			struct vh_pci_addr *grown = realloc(*out,
-							    (cap = cap ? cap * 2 : 16) * sizeof(a));
-			if (!grown) {
-				closedir(d);
-				free(*out);
-				*out = NULL;
-				*count = 0;
-				return vh_fail(err, "out of memory");
-			}
-			*out = grown;
+		if (VH_ARRAY_ROOM(*out, cap, *count) < 0) {
+			closedir(d);
+			free(*out);
+			*out = NULL;
+			*count = 0;
+			return vh_fail(err, "out of memory");
 		}
 		(*out)[(*count)++] = a;
 	}

@@ -5,6 +5,7 @@
  * scan, so a pre-start costs what the VM's devices and groups cost.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "host/host.h"
 #include "host/pcidev.h"
 
@@ -271,15 +272,11 @@ const struct vh_device *vh_host_device(struct vh_host *h, const struct vh_pci_ad
 			return h->devices[i];
 
 	struct vh_device *dev = calloc(1, sizeof(*dev));
-	struct vh_device **grown = realloc(h->devices, (h->n_devices + 1) * sizeof(*grown));
-	if (!dev || !grown) {
+	if (!dev || VH_ARRAY_ROOM(h->devices, h->cap_devices, h->n_devices) < 0) {
 		free(dev);
-		if (grown)
-			h->devices = grown;
 		vh_fail(err, "out of memory");
 		return NULL;
 	}
-	h->devices = grown;
 	dev->addr = key;
 	vh_pci_addr_format(&key, dev->name);
 	if (read_device(h, dev, err) < 0) {

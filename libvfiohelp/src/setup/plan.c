@@ -5,6 +5,7 @@
  * runs anything.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/kmods.h"
@@ -598,13 +599,8 @@ static void diff_lines(char **out, size_t *cap, size_t *used, const char *text, 
 		while (i + n < len && text[i + n] != '\n')
 			n++;
 		size_t need = *used + n + 3;
-		if (need > *cap) {
-			char *grown = realloc(*out, need * 2);
-			if (!grown)
-				return;
-			*out = grown;
-			*cap = need * 2;
-		}
+		if (vh_array_reserve(out, cap, need, 1, 256) < 0)
+			return;
 		*used += (size_t)snprintf(*out + *used, *cap - *used, "%c%.*s\n", sign, (int)n,
 					  text + i);
 		i += n + 1;
