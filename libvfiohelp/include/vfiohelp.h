@@ -71,6 +71,10 @@ VH_EXPORT const char *vh_host_root(const struct vh_host *h);
 /* Device names from pci.ids (1.3 MB to load) are for people: off by default,
  * turned on by a caller that prints them. */
 VH_EXPORT void vh_host_want_names(struct vh_host *h, bool want);
+/* Whether evaluations may keep their caches in /run/vfiohelp (the initramfs
+ * verdict). Off by default: hookctl check changes nothing; the hookscript
+ * turns it on, so a pre-start reads an image only after it changed. */
+VH_EXPORT void vh_host_keep_caches(struct vh_host *h, bool keep);
 /* True when root is "/": only then can modules be loaded into the kernel. */
 VH_EXPORT bool vh_host_is_live(const struct vh_host *h);
 

@@ -90,6 +90,8 @@ static void measure_quiet(const char *root)
 {
 	struct vh_err err;
 	struct vh_host *h = vh_host_new(root, &err);
+	if (h)
+		vh_host_keep_caches(h, true); /* as the hookscript's pre-start does */
 	struct vh_policy *p = h ? vh_policy_load(h, NULL, &err) : NULL;
 	struct vh_report *r = p ? vh_evaluate(h, 100, p, &err) : NULL;
 	if (!r) {

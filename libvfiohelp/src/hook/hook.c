@@ -591,6 +591,7 @@ int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid, enum 
 {
 	struct hook hk = { .h = h, .vmid = vmid, .phase = phase, .out = out, .state_dir = -1 };
 	struct vh_err e;
+	vh_host_keep_caches(h, true); /* the hook keeps /run/vfiohelp; check never writes */
 	/* A SIGTERM between an unbind and its probe would leave a device with no
 	 * driver: termination waits until the phase is done, state written and
 	 * logged. Every write is bounded, so the wait is too. */

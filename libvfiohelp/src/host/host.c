@@ -57,6 +57,11 @@ void vh_host_free(struct vh_host *h)
 	free(h);
 }
 
+void vh_host_keep_caches(struct vh_host *h, bool keep)
+{
+	h->write_caches = keep;
+}
+
 void vh_host_want_names(struct vh_host *h, bool want)
 {
 	h->want_names = want;

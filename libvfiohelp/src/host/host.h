@@ -14,6 +14,9 @@ struct vh_host {
 	char root[PATH_MAX]; /* "" for the live system */
 	bool live;
 	bool want_names; /* look devices up in pci.ids */
+	/* the hook keeps caches in /run/vfiohelp (the initramfs verdict); the
+	 * dry run (hookctl check) only reads them: it changes nothing */
+	bool write_caches;
 
 	/* libpci (pcidev.c): opened on the first device read. Its error
 	 * callback must not return, so it longjmps back to pci_guard. */

@@ -442,7 +442,8 @@ static bool cache_load(struct vh_host *h, uint64_t key, struct vh_initramfs_judg
 static void cache_store(struct vh_host *h, uint64_t key, const struct vh_initramfs_judgement *j)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	if (!cache_path(h, path, sizeof(path)) || vh_format(tmp, sizeof(tmp), "%s.tmp", path) < 0)
+	if (!h->write_caches || !cache_path(h, path, sizeof(path)) ||
+	    vh_format(tmp, sizeof(tmp), "%s.tmp", path) < 0)
 		return;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
