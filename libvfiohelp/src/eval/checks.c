@@ -182,7 +182,7 @@ static bool read_devices(struct vh_eval *ev, struct vh_err *err)
 
 static void check_iommu(struct vh_eval *ev, bool *active)
 {
-	char unit[64] = "", cmdline[4096];
+	char unit[64] = "", cmdline[VH_CMDLINE_MAX];
 	struct vh_err e;
 	if (vh_iommu_active(ev->h, active, unit, sizeof(unit), &e) < 0)
 		*active = false;

@@ -53,6 +53,7 @@ void vh_host_free(struct vh_host *h)
 		free(h->devices[i]);
 	free(h->devices);
 	free(h->proc_modules);
+	free(h->cmdline);
 	free(h->running.list);
 	free(h);
 }

@@ -31,6 +31,9 @@ struct vh_host {
 	/* libkmod (kmods.c): opened on first use */
 	struct kmod_ctx *kmod;
 	char kver[128];
+	/* /proc/cmdline, read once: the IOMMU, boot-loader and setup checks all
+	 * ask for it, and it cannot change while the host runs */
+	char *cmdline;
 	char *proc_modules; /* <root>/proc/modules, read once */
 
 	/* the devices running VMs' configs pass (pve/ownership.c), read once */

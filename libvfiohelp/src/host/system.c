@@ -19,11 +19,18 @@
 int vh_cmdline_read(struct vh_host *h, char *buf, size_t size, struct vh_err *err)
 {
 	char path[PATH_MAX];
+	buf[0] = '\0';
+	if (h->cmdline) {
+		vh_strlcpy(buf, h->cmdline, size);
+		return 0;
+	}
 	if (vh_host_path(h, path, sizeof(path), "/proc/cmdline") < 0 ||
 	    vh_read_attr(path, buf, size) < 0) {
 		buf[0] = '\0';
 		return vh_fail(err, "cannot read %s", path);
 	}
+	if (size >= VH_CMDLINE_MAX) /* the whole line: worth keeping for the next caller */
+		h->cmdline = strdup(buf);
 	return 0;
 }
 
