@@ -9,6 +9,11 @@ VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev lib
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux)
 # Building and checking the Debian package (scripts/package.sh).
 VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)
+# The cluster tests: Proxmox's pmxcfs built from ../shared/third_party/ (its
+# -dev packages), run over FUSE, and corosync for the three-node cluster.
+VFIOHELP_CLUSTER_PACKAGES=(libcpg-dev libcmap-dev libcorosync-common-dev libquorum-dev libqb-dev
+                           libfuse-dev libglib2.0-dev libsqlite3-dev librrd-dev corosync fuse
+                           iproute2)
 
 # The kernel bench finds its kernels through apt's package lists.
 vfiohelp_apt_lists() {

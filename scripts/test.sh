@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}" "${VFIOHELP_DEB_PACKAGES[@]}"
+vfiohelp_install "${VFIOHELP_PACKAGES[@]}" "${VFIOHELP_BENCH_PACKAGES[@]}" "${VFIOHELP_DEB_PACKAGES[@]}" \
+	"${VFIOHELP_CLUSTER_PACKAGES[@]}"
 vfiohelp_apt_lists
 jobs=$(nproc)
 

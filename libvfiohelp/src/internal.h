@@ -43,6 +43,8 @@ int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid);
 bool vh_is_safe_relpath(const char *s);
 
 /* ---- PCI addresses (pciaddr.c) ---- */
+/* Bus order (domain, bus, device, function), for qsort and bsearch. */
+int vh_pci_addr_compare(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
 /* An address list as Proxmox writes it, PCIRE(;PCIRE)* (hostpci's host=,
  * a mapping's path=): at most max addresses into out, their count in *n. */
 int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, size_t max,

@@ -92,6 +92,16 @@ void vh_pci_addr_format(const struct vh_pci_addr *a, char out[VH_PCI_ADDR_STRLEN
 		 a->has_func ? a->func & 0xfu : 0u);
 }
 
+int vh_pci_addr_compare(const struct vh_pci_addr *x, const struct vh_pci_addr *y)
+{
+	/* domains are 32 bits wide (VMD): compare the domain apart */
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	unsigned kx = (unsigned)x->bus << 8 | x->dev << 3 | x->func;
+	unsigned ky = (unsigned)y->bus << 8 | y->dev << 3 | y->func;
+	return kx < ky ? -1 : kx > ky;
+}
+
 bool vh_pci_addr_equal(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev &&

@@ -61,5 +61,8 @@ void vh_check_health(struct vh_eval *ev, bool iommu_active);
 /* checks_setup.c: a host setup half done (initramfs, command line,
  * modprobe.d and modules-load.d lines the tools ignore). */
 void vh_check_setup(struct vh_eval *ev);
+/* The setup checks alone, at their default severities (no policy): what a
+ * node's inventory records of its setup. */
+struct vh_report *vh_setup_state(struct vh_host *h, struct vh_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 
@@ -232,20 +233,17 @@ static const char *nvidia_type_problem(struct vh_eval *ev, const char *dev, unsi
 static const char *mdev_type_problem(struct vh_eval *ev, const struct vh_vm_device *vd,
 				     const struct vh_hostpci *pci)
 {
-	const char *type = pci->mdev;
-	const char *dev = vd->dev->name;
-	char rel[256], uuid[64];
-	long long avail;
-	if (!device_has(ev->h, dev, "mdev_supported_types"))
+	char uuid[64];
+	long long avail = 0;
+	enum vh_mdev_state st = vh_mdev_type(ev->h, vd->dev, pci->mdev, &avail);
+	if (st == VH_MDEV_NO_TYPES)
 		return "the device offers no mediated device types (no mdev_supported_types)";
-	snprintf(rel, sizeof(rel), "mdev_supported_types/%s", type);
-	if (!device_has(ev->h, dev, rel))
+	if (st == VH_MDEV_NO_TYPE)
 		return "the device has no such mdev type";
 	snprintf(uuid, sizeof(uuid), "%08d-0000-0000-0000-%012u", pci->index, ev->r->vmid);
-	if (device_has(ev->h, dev, uuid))
+	if (device_has(ev->h, vd->dev->name, uuid))
 		return NULL;
-	snprintf(rel, sizeof(rel), "mdev_supported_types/%s/", type);
-	if (!read_number(ev, dev, rel, "available_instances", &avail))
+	if (st == VH_MDEV_UNREADABLE)
 		return "its available_instances cannot be read";
 	return avail < 1 ? "the type has no available instance left" : NULL;
 }

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "eval/checks.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/bootloader.h"
 #include "host/initramfs.h"
@@ -247,10 +248,44 @@ static void check_modules_load(struct vh_eval *ev)
 		closedir(d);
 }
 
+/* A node judged from its inventory: the setup findings it judged itself
+ * from its own files, weighed by this cluster's policy. */
+static void replay_setup(struct vh_eval *ev, const struct vh_facts *f)
+{
+	for (size_t i = 0; i < f->n_setup; i++)
+		vh_eval_finding(ev, f->setup[i].kind, f->setup[i].subject, f->setup[i].fix, "%s",
+				f->setup[i].message);
+	if (!f->n_setup)
+		vh_eval_passed(ev, VH_TOPIC_HOST, "node %s judged its host setup complete",
+			       f->node);
+}
+
 void vh_check_setup(struct vh_eval *ev)
 {
+	const struct vh_facts *f = vh_host_facts(ev->h);
+	if (f) {
+		replay_setup(ev, f);
+		return;
+	}
 	check_initramfs(ev);
 	check_cmdline(ev);
 	check_modprobe_files(ev);
 	check_modules_load(ev);
+}
+
+struct vh_report *vh_setup_state(struct vh_host *h, struct vh_err *err)
+{
+	struct vh_report *r = calloc(1, sizeof(*r));
+	if (!r) {
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	struct vh_eval ev = { .h = h, .r = r };
+	vh_check_setup(&ev);
+	if (ev.oom) {
+		vh_report_free(r);
+		vh_fail(err, "out of memory");
+		return NULL;
+	}
+	return r;
 }

@@ -3,6 +3,7 @@
  * lazily opened handles (libpci, libkmod) and caches hanging off it.
  */
 #include "internal.h"
+#include "host/facts.h"
 #include "host/host.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@ void vh_host_free(struct vh_host *h)
 	if (!h)
 		return;
 	vh_pci_close(h);
+	vh_facts_free(h->facts);
 	if (h->kmod)
 		kmod_unref(h->kmod);
 	for (size_t i = 0; i < h->n_devices; i++)

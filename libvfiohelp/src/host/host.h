@@ -9,6 +9,7 @@
 
 struct pci_access;
 struct kmod_ctx;
+struct vh_facts;
 
 struct vh_host {
 	char root[PATH_MAX]; /* "" for the live system */
@@ -17,6 +18,9 @@ struct vh_host {
 	/* the hook keeps caches in /run/vfiohelp (the initramfs verdict); the
 	 * dry run (hookctl check) only reads them: it changes nothing */
 	bool write_caches;
+	/* a node judged from its inventory (facts.h): every host question is
+	 * answered from these, and only /etc/pve resolves under the root */
+	struct vh_facts *facts;
 
 	/* libpci (pcidev.c): opened on the first device read. Its error
 	 * callback must not return, so it longjmps back to pci_guard. */

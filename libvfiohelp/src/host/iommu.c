@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "base/array.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/iommu.h"
 #include "host/kmods.h"
@@ -39,6 +40,11 @@ static bool first_entry(const char *dir, char *name, size_t size)
 int vh_iommu_active(struct vh_host *h, bool *active, char *unit, size_t size, struct vh_err *err)
 {
 	char cls[PATH_MAX], groups[PATH_MAX], any[256];
+	if (h->facts) {
+		*active = h->facts->iommu_on;
+		vh_strlcpy(unit, h->facts->iommu_unit, size);
+		return 0;
+	}
 	if (vh_host_path(h, cls, sizeof(cls), "/sys/class/iommu") < 0 ||
 	    vh_host_path(h, groups, sizeof(groups), "/sys/kernel/iommu_groups") < 0)
 		return vh_fail(err, "path too long");
@@ -51,6 +57,8 @@ int vh_group_members(struct vh_host *h, int group, struct vh_pci_addr **out, siz
 {
 	char dir[PATH_MAX];
 	size_t cap = 0;
+	if (h->facts)
+		return vh_facts_group_members(h->facts, group, out, count, err);
 	*count = 0;
 	*out = NULL;
 	if (vh_host_path(h, dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", group) < 0)
@@ -83,6 +91,8 @@ size_t vh_device_functions(struct vh_host *h, const struct vh_pci_addr *slot,
 			   struct vh_pci_addr *out, size_t max)
 {
 	size_t n = 0;
+	if (h->facts)
+		return vh_facts_slot_functions(h->facts, slot, out, max);
 	for (uint8_t f = 0; f < 8 && n < max; f++) {
 		struct vh_pci_addr a = *slot;
 		char name[VH_PCI_ADDR_STRLEN], path[PATH_MAX];
@@ -113,6 +123,13 @@ int vh_interrupts_remapped(struct vh_host *h, bool *remapped, struct vh_err *err
 	char path[PATH_MAX], *text;
 	size_t len;
 	*remapped = false;
+	if (h->facts && h->facts->intremap < 0)
+		return vh_failc(err, ENOENT, "node %s could not read its /proc/interrupts",
+				h->facts->node);
+	if (h->facts) {
+		*remapped = h->facts->intremap == 1;
+		return 0;
+	}
 	if (vh_host_path(h, path, sizeof(path), "/proc/interrupts") < 0)
 		return vh_fail(err, "path too long");
 	if (vh_slurp(path, 4u << 20, &text, &len) < 0)
@@ -130,6 +147,10 @@ static bool yes(const char *v)
 bool vh_unsafe_interrupts(struct vh_host *h, enum vh_unsafe_source *source)
 {
 	char path[PATH_MAX], value[16];
+	if (h->facts) {
+		*source = h->facts->unsafe_source;
+		return h->facts->unsafe_interrupts;
+	}
 	if (vh_host_path(h, path, sizeof(path),
 			 "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts") == 0 &&
 	    vh_read_attr(path, value, sizeof(value)) == 0) {

@@ -7,6 +7,7 @@
  * /proc/modules itself (grammar: "name size refcount deps state offset").
  */
 #include "internal.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/kmods.h"
 
@@ -125,6 +126,10 @@ static bool module_name_equal(const char *a, size_t alen, const char *b)
 
 int vh_module_loaded(struct vh_host *h, const char *name, bool *loaded, struct vh_err *err)
 {
+	if (h->facts) {
+		*loaded = vh_facts_module(h->facts, name) == VH_MOD_LOADED;
+		return 0;
+	}
 	if (read_proc_modules(h, err) < 0)
 		return -1;
 	*loaded = false;
@@ -173,6 +178,8 @@ bool vh_kmod_indexed(struct vh_host *h)
 enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct vh_err *err)
 {
 	bool loaded;
+	if (h->facts)
+		return vh_facts_module(h->facts, name);
 	if (vh_module_loaded(h, name, &loaded, err) < 0)
 		return VH_MOD_ERROR;
 	if (loaded)

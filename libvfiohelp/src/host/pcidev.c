@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "base/array.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/pcidev.h"
 
@@ -247,6 +248,14 @@ static void read_attrs(struct vh_host *h, const char *dir, struct vh_device *dev
 static int read_device(struct vh_host *h, struct vh_device *dev, struct vh_err *err)
 {
 	char dir[PATH_MAX];
+	if (h->facts) {
+		const struct vh_fact_device *fd = vh_facts_device(h->facts, &dev->addr);
+		dev->iommu_group = -1;
+		dev->pcie_port_type = -1;
+		if (fd)
+			*dev = fd->dev;
+		return 0;
+	}
 	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices/%s", dev->name) < 0)
 		return vh_fail(err, "%s: path too long under root %s", dev->name, h->root);
 	dev->iommu_group = -1;
@@ -298,6 +307,16 @@ int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
 {
 	char path[PATH_MAX];
 	unsigned char id[2];
+	if (h->facts) {
+		struct vh_pci_addr a;
+		const struct vh_fact_device *fd =
+			vh_pci_addr_parse(addr, strlen(addr), &a) == 0 ? vh_facts_device(h->facts, &a)
+								       : NULL;
+		if (!fd)
+			return -1;
+		*vendor = fd->answers ? fd->dev.vendor : 0xffff;
+		return 0;
+	}
 	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/config", addr) < 0)
 		return -1;
 	int fd = vh_open_regular(path);
@@ -314,6 +333,8 @@ int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
 size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_addr *out, size_t max)
 {
 	size_t n = 0;
+	if (h->facts)
+		return vh_facts_pf_vfs(h->facts, &pf->addr, out, max);
 	for (unsigned i = 0; i < pf->sriov_numvfs && n < max; i++) {
 		char path[PATH_MAX], name[32];
 		struct vh_pci_addr a;
@@ -324,6 +345,11 @@ size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_ad
 			out[n++] = a;
 	}
 	return n;
+}
+
+static int addr_compare(const void *a, const void *b)
+{
+	return vh_pci_addr_compare(a, b);
 }
 
 static unsigned routing_id(const struct vh_pci_addr *a)
@@ -347,25 +373,132 @@ static bool in_vf_range(const struct vh_device *pf, const struct vh_pci_addr *a,
 bool vh_vf_slot(struct vh_host *h, const struct vh_pci_addr *a, struct vh_pci_addr *pf_out,
 		unsigned *index, unsigned *numvfs)
 {
-	char dir[PATH_MAX];
-	if (a->dev > 0x1f || a->func > 7 ||
-	    vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
+	struct vh_pci_addr *bus;
+	size_t n;
+	if (a->dev > 0x1f || a->func > 7 || vh_bus_addresses(h, &bus, &n, NULL) < 0)
 		return false;
-	DIR *dp = opendir(dir);
-	struct dirent *e;
 	bool found = false;
-	while (dp && !found && (e = readdir(dp))) {
-		struct vh_pci_addr pa;
+	for (size_t i = 0; i < n && !found; i++) {
 		const struct vh_device *pf;
-		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &pa) < 0 || !pa.has_func ||
-		    pa.domain != a->domain || !(pf = vh_host_device(h, &pa, NULL)) || !pf->is_pf)
+		if (bus[i].domain != a->domain || !(pf = vh_host_device(h, &bus[i], NULL)) ||
+		    !pf->is_pf)
 			continue;
 		if ((found = in_vf_range(pf, a, index))) {
-			*pf_out = pa;
+			*pf_out = bus[i];
 			*numvfs = pf->sriov_numvfs;
 		}
 	}
+	free(bus);
+	return found;
+}
+
+/* The addresses under /sys/bus/pci/devices (or in the facts), sorted. */
+int vh_bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, struct vh_err *err)
+{
+	char dir[PATH_MAX];
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (h->facts) {
+		for (size_t i = 0; i < h->facts->n_devices; i++) {
+			if (VH_ARRAY_ROOM(*out, cap, *n) < 0)
+				return vh_fail(err, "out of memory");
+			(*out)[(*n)++] = h->facts->devices[i].dev.addr;
+		}
+		return 0;
+	}
+	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
+		return vh_fail(err, "path too long under %s", vh_host_root(h));
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return vh_fail(err, "cannot list %s: %s", dir, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		struct vh_pci_addr a;
+		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
+			continue;
+		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
+			closedir(dp);
+			return vh_fail(err, "out of memory");
+		}
+		(*out)[(*n)++] = a;
+	}
+	closedir(dp);
+	qsort(*out, *n, sizeof(**out), addr_compare);
+	return 0;
+}
+
+/* ---- mdev types ---- */
+
+static bool read_count(const char *path, long long *out)
+{
+	char buf[64];
+	uint64_t v;
+	if (vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), INT32_MAX, &v) < 0)
+		return false;
+	*out = (long long)v;
+	return true;
+}
+
+enum vh_mdev_state vh_mdev_type(struct vh_host *h, const struct vh_device *d, const char *type,
+				long long *available)
+{
+	char path[PATH_MAX];
+	if (h->facts) {
+		int rc = vh_facts_mdev(h->facts, &d->addr, type, available);
+		return rc == -1 ? VH_MDEV_NO_TYPES : rc == -2 ? VH_MDEV_NO_TYPE : VH_MDEV_OK;
+	}
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
+			 d->name) < 0 ||
+	    !vh_path_exists(path))
+		return VH_MDEV_NO_TYPES;
+	if (!vh_is_safe_component(type) ||
+	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types/%s",
+			 d->name, type) < 0 ||
+	    !vh_path_exists(path))
+		return VH_MDEV_NO_TYPE;
+	if (vh_host_path(h, path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/mdev_supported_types/%s/available_instances",
+			 d->name, type) < 0 ||
+	    !read_count(path, available))
+		return VH_MDEV_UNREADABLE;
+	return VH_MDEV_OK;
+}
+
+static int mdev_order(const void *a, const void *b)
+{
+	return strcmp(((const struct vh_fact_mdev *)a)->type, ((const struct vh_fact_mdev *)b)->type);
+}
+
+int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_mdev **out,
+		  size_t *n, struct vh_err *err)
+{
+	char dir[PATH_MAX];
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices/%s/mdev_supported_types",
+			 d->name) < 0)
+		return 0;
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	while (dp && (e = readdir(dp))) {
+		long long avail;
+		if (e->d_name[0] == '.' ||
+		    strlen(e->d_name) >= sizeof((*out)->type) ||
+		    vh_mdev_type(h, d, e->d_name, &avail) != VH_MDEV_OK)
+			continue;
+		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
+			closedir(dp);
+			return vh_fail(err, "out of memory");
+		}
+		vh_strlcpy((*out)[*n].type, e->d_name, sizeof((*out)->type));
+		(*out)[(*n)++].available = avail;
+	}
 	if (dp)
 		closedir(dp);
-	return found;
+	if (*n)
+		qsort(*out, *n, sizeof(**out), mdev_order);
+	return 0;
 }

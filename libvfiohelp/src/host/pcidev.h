@@ -18,4 +18,18 @@ size_t vh_pf_vfs(struct vh_host *h, const struct vh_device *pf, struct vh_pci_ad
 bool vh_vf_slot(struct vh_host *h, const struct vh_pci_addr *a, struct vh_pci_addr *pf,
 		unsigned *index, unsigned *numvfs);
 
+/* A classic mdev parent's type (mdev_supported_types/<type>): VH_MDEV_OK
+ * with its available_instances. */
+enum vh_mdev_state { VH_MDEV_OK, VH_MDEV_NO_TYPES, VH_MDEV_NO_TYPE, VH_MDEV_UNREADABLE };
+enum vh_mdev_state vh_mdev_type(struct vh_host *h, const struct vh_device *d, const char *type,
+				long long *available);
+/* Every mdev type the device offers with its available_instances, sorted
+ * by name; *out is the caller's to free (NULL, 0 for none). */
+struct vh_fact_mdev;
+int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_mdev **out,
+		  size_t *n, struct vh_err *err);
+
+/* Every PCI function of the host, in bus order: *out is the caller's to free. */
+int vh_bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, struct vh_err *err);
+
 #endif

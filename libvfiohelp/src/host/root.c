@@ -1,11 +1,13 @@
 /*
  * The root directory every host path is resolved under (--root): the one
  * seam through which the library reads and writes the host. It depends on
- * nothing but the context's root, so every other file may use it.
+ * nothing but the context's root (and whether the host is known by its
+ * facts: host/facts.h), so every other file may use it.
  */
 #include "internal.h"
 #include "host/host.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,5 +34,11 @@ int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fm
 	va_end(ap);
 	if (n < 0 || (size_t)n >= size - rl)
 		return -1;
+	/* A node known by its inventory has no files here but the cluster
+	 * file system's: its own /sys, /proc and /etc are the facts. */
+	if (h->facts && strncmp(buf + rl, "/etc/pve/", 9) != 0) {
+		errno = ENOENT;
+		return -1;
+	}
 	return 0;
 }

@@ -3,6 +3,7 @@
  * command line, memory, the CPU vendor, boot framebuffers and the node name.
  */
 #include "internal.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/system.h"
 
@@ -110,6 +111,8 @@ enum vh_cpu_vendor vh_cpu_vendor(struct vh_host *h)
 {
 	char path[PATH_MAX], text[4096];
 	ssize_t len;
+	if (h->facts)
+		return h->facts->cpu;
 	if (vh_host_path(h, path, sizeof(path), "/proc/cpuinfo") < 0 ||
 	    (len = vh_read_file(path, text, sizeof(text))) < 0)
 		return VH_CPU_UNKNOWN;
@@ -179,6 +182,14 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 	char path[PATH_MAX], resource[4096], *iomem;
 	size_t iomem_len;
 	ssize_t resource_len;
+	struct vh_pci_addr a;
+	if (h->facts) {
+		const struct vh_fact_device *fd =
+			vh_pci_addr_parse(addr, strlen(addr), &a) == 0 ? vh_facts_device(h->facts, &a)
+								       : NULL;
+		vh_strlcpy(name, fd ? fd->framebuffer : "", size);
+		return fd && fd->framebuffer[0];
+	}
 	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/resource", addr) < 0 ||
 	    (resource_len = vh_read_file(path, resource, sizeof(resource))) < 0)
 		return false;
@@ -202,6 +213,10 @@ bool vh_is_pve_node(struct vh_host *h)
 int vh_node_name(struct vh_host *h, char *buf, size_t size, struct vh_err *err)
 {
 	char path[PATH_MAX];
+	if (h->facts) {
+		vh_strlcpy(buf, h->facts->node, size);
+		return 0;
+	}
 	if (vh_host_path(h, path, sizeof(path), "/etc/hostname") < 0 ||
 	    vh_read_attr(path, buf, size) < 0)
 		return vh_fail(err, "cannot read the node name from %s", path);

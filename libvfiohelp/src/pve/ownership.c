@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 #include "base/array.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "pve/mapping.h"
 #include "pve/ownership.h"
@@ -320,6 +321,14 @@ bool vh_device_owner(struct vh_host *h, const struct vh_pci_addr *a, unsigned se
 	char name[VH_PCI_ADDR_STRLEN];
 	vh_pci_addr_format(a, name);
 	*out = (struct vh_holder){ .kind = VH_HOLD_NONE };
+	const struct vh_facts *f = vh_host_facts(h);
+	if (f) { /* a node known by its inventory: the holder it recorded */
+		const struct vh_fact_device *fd = vh_facts_device(f, a);
+		if (!fd || !fd->held_by || fd->held_by == self)
+			return false;
+		*out = (struct vh_holder){ .kind = VH_HOLD_RUNNING, .vmid = fd->held_by };
+		return true;
+	}
 	return reserved(h, name, self, out) || running_config(h, a, self, out) ||
 	       running_state(h, state_dir, name, self, out);
 }

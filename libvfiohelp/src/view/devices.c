@@ -9,6 +9,7 @@
 #include "eval/checks.h"
 #include "host/host.h"
 #include "host/iommu.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 #include "pve/mapping.h"
@@ -45,41 +46,7 @@ struct vh_devices {
 
 static int addr_order(const void *a, const void *b)
 {
-	const struct vh_pci_addr *x = a, *y = b;
-	/* domains are 32 bits wide (VMD): compare the domain apart */
-	if (x->domain != y->domain)
-		return x->domain < y->domain ? -1 : 1;
-	unsigned kx = (unsigned)x->bus << 8 | x->dev << 3 | x->func;
-	unsigned ky = (unsigned)y->bus << 8 | y->dev << 3 | y->func;
-	return kx < ky ? -1 : kx > ky;
-}
-
-/* The addresses under /sys/bus/pci/devices, sorted. */
-static int bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, struct vh_err *err)
-{
-	char dir[PATH_MAX];
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (vh_host_path(h, dir, sizeof(dir), "/sys/bus/pci/devices") < 0)
-		return vh_fail(err, "path too long under %s", vh_host_root(h));
-	DIR *dp = opendir(dir);
-	if (!dp)
-		return vh_fail(err, "cannot list %s: %s", dir, strerror(errno));
-	struct dirent *e;
-	while ((e = readdir(dp))) {
-		struct vh_pci_addr a;
-		if (vh_pci_addr_parse(e->d_name, strlen(e->d_name), &a) < 0 || !a.has_func)
-			continue;
-		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
-			closedir(dp);
-			return vh_fail(err, "out of memory");
-		}
-		(*out)[(*n)++] = a;
-	}
-	closedir(dp);
-	qsort(*out, *n, sizeof(**out), addr_order);
-	return 0;
+	return vh_pci_addr_compare(a, b);
 }
 
 /* Bridges, the host bridge included (class 06): the kernel keeps them, no
@@ -167,7 +134,7 @@ struct vh_devices *vh_devices_load(struct vh_host *h, struct vh_err *err)
 	struct vh_pci_addr *addrs;
 	size_t n;
 	struct vh_vm_uses uses;
-	if (bus_addresses(h, &addrs, &n, err) < 0)
+	if (vh_bus_addresses(h, &addrs, &n, err) < 0)
 		return NULL;
 	struct vh_devices *d = calloc(1, sizeof(*d));
 	if (d)
