@@ -23,6 +23,8 @@ static const struct option_def options[] = {
 	{ "--undo", VH_OPT_UNDO, NULL,
 	  "restore a setup journal (the newest, or the ID given) byte for byte" },
 	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
+	{ "--publish", VH_OPT_PUBLISH, NULL,
+	  "write it to /etc/pve/nodes/NODE/vfiohelp-inventory.json when it changed" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
 	{ "-h", VH_OPT_HELP, NULL, NULL },
 	{ "--version", VH_OPT_VERSION, NULL, "the program's version" },
@@ -64,6 +66,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 		break;
 	case VH_OPT_LIST:
 		cli->list = true;
+		break;
+	case VH_OPT_PUBLISH:
+		cli->publish = true;
 		break;
 	case VH_OPT_VERSION:
 		cli->version = true;

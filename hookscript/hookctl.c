@@ -11,7 +11,7 @@
 
 /* Every verb, in the order `hookctl help` lists them. Adding a verb is its
  * file (hookctl_<name>.c, defining hookctl_<name>_verb) and its name here. */
-#define HOOKCTL_VERBS(X) X(check) X(devices) X(log) X(setup) X(install)
+#define HOOKCTL_VERBS(X) X(check) X(devices) X(log) X(setup) X(install) X(inventory) X(where)
 
 #define DECLARE_VERB(name) extern const struct hookctl_verb hookctl_##name##_verb;
 HOOKCTL_VERBS(DECLARE_VERB)

@@ -13,6 +13,8 @@
  *   vh_hook_*           the hookscript's repairs (bind, reset, give back)
  *   vh_history_*        the Proxmox task logs and the hook's own log
  *   vh_devices_*        every PCI function of the host (hookctl devices)
+ *   vh_inventory_*      a node's passthrough facts on /etc/pve (hookctl inventory)
+ *   vh_where_*          where in the cluster a VM can start (hookctl where)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
  * caller's struct vh_err with a code (an errno value: ETIMEDOUT for a write
@@ -278,6 +280,10 @@ enum vh_finding_id {
 	VH_F_CMDLINE_IGNORED,
 	VH_F_MODPROBE_LINE_IGNORED,
 	VH_F_MODULES_LINE_INVALID,
+	/* the cluster (cluster/where.c): hookctl where only */
+	VH_F_INVENTORY_MISSING,
+	VH_F_HA_TARGET_CANNOT_START,
+	VH_F_HA_MAPPING_UNCOVERED,
 	VH_F_COUNT
 };
 
@@ -509,6 +515,51 @@ VH_EXPORT int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_er
 VH_EXPORT int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *err);
 /* {"journals": [{"id", "vmid", "files", "commands", "undone"}]}, newest first. */
 VH_EXPORT struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err);
+
+/* ------------------------------------------------------------------------
+ * The cluster (cluster/): each node publishes its passthrough facts to the
+ * cluster file system, /etc/pve/nodes/NODE/vfiohelp-inventory.json; any
+ * node judges a VM against every node's facts with the checks `check` runs.
+ */
+struct vh_inventory;
+
+/* This host's facts: node name, kernel, boot id, IOMMU, vfio modules, every
+ * PCI function (identity, group, driver, reset, SR-IOV, mdev types, holder)
+ * and the setup findings. Reads the whole bus. */
+VH_EXPORT struct vh_inventory *vh_inventory_take(struct vh_host *h, struct vh_err *err);
+VH_EXPORT void vh_inventory_free(struct vh_inventory *inv);
+/* product.md's object, "made_at" included; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_inventory_to_json(const struct vh_inventory *inv);
+VH_EXPORT void vh_inventory_print(const struct vh_inventory *inv, FILE *out);
+
+enum vh_publish {
+	VH_PUBLISHED,          /* written (temporary file, then rename) */
+	VH_PUBLISH_UNCHANGED,  /* the published file says the same: nothing written */
+	VH_PUBLISH_NO_QUORUM,  /* /etc/pve is read-only: this node has no quorum */
+};
+/* Writes the inventory to /etc/pve/nodes/NODE/ under the host's root when
+ * it changed. -1 when it cannot: no such directory (pmxcfs not running),
+ * over 1 MiB (EFBIG), an I/O error. */
+VH_EXPORT int vh_inventory_publish(struct vh_host *h, const struct vh_inventory *inv,
+				   enum vh_publish *out, struct vh_err *err);
+
+/* Where VM vmid can start: a verdict per node of the cluster (.members),
+ * each judged from the node's inventory by vh_evaluate's checks (the local
+ * node from the live host), the HA rules that may put it where it cannot
+ * start, and whether it can migrate live. */
+struct vh_where;
+
+VH_EXPORT struct vh_where *vh_where_judge(struct vh_host *h, unsigned vmid, const char *policy_path,
+					  struct vh_err *err);
+VH_EXPORT void vh_where_free(struct vh_where *w);
+/* product.md's exit status: 0 some node other than the owner can start it
+ * (or the VM is not clustered), 1 none can. */
+VH_EXPORT int vh_where_status(const struct vh_where *w);
+/* {"vmid", "owner", "quorate", "nodes": [{"node", "online", "inventory_age_s",
+ * "verdict", "findings"}], "ha": {"managed", "allowed_nodes", "findings"},
+ * "migration": {...}}; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_where_to_json(const struct vh_where *w);
+VH_EXPORT void vh_where_print(const struct vh_where *w, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ if [[ $1 == 9 ]] && ! pkg-config --atleast-version=2.76 glib-2.0; then
 	echo '#define g_string_free_and_steal(s) g_string_free((s), 0)' >"$out.tmp/glib-compat.h"
 	cc="gcc -include $out.tmp/glib-compat.h"
 fi
-make -s -C "$out.tmp/src/pmxcfs" CC="$cc" pmxcfs create_pmxcfs_db >"$out.tmp/build.log" 2>&1 ||
+make -s -C "$out.tmp/src/pmxcfs" CC="$cc" pmxcfs >"$out.tmp/build.log" 2>&1 ||
 	{ tail -20 "$out.tmp/build.log" >&2; exit 1; }
 rm -rf "$out"
 mv "$out.tmp" "$out"

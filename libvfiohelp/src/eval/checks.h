@@ -31,6 +31,11 @@ void vh_eval_passed(struct vh_eval *ev, enum vh_topic topic, const char *fmt, ..
  * could not be read. Never a finding, so never blocks a start. */
 void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ...) VH_PRINTF(3, 4);
 
+/* One finding as product.md's JSON object {"id", "severity", "subject",
+ * "message", "fix"} (findings.c): the report's and `where`'s. */
+struct json_object;
+struct json_object *vh_finding_json(const struct vh_finding *f);
+
 /* checks_vm.c: the VM's settings and its memory */
 void vh_check_vm_settings(struct vh_eval *ev);
 void vh_check_memory(struct vh_eval *ev);

@@ -182,20 +182,6 @@ void vh_check_x_vga(struct vh_eval *ev)
 
 /* ---- mdev (Intel GVT-g, NVIDIA vGPU) ---- */
 
-static bool read_number(struct vh_eval *ev, const char *dev, const char *rel, const char *type,
-			long long *out)
-{
-	char path[PATH_MAX], buf[64];
-	uint64_t v;
-	if (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s%s", dev, rel,
-			 type) < 0 ||
-	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
-	    vh_parse_uint(buf, strlen(buf), INT32_MAX, &v) < 0)
-		return false;
-	*out = (long long)v;
-	return true;
-}
-
 static bool device_has(struct vh_host *h, const char *dev, const char *rel)
 {
 	char path[PATH_MAX];
@@ -207,25 +193,17 @@ static bool device_has(struct vh_host *h, const char *dev, const char *rel)
  * creatable_vgpu_types table of "ID : name" lines. */
 static const char *nvidia_type_problem(struct vh_eval *ev, const char *dev, unsigned long model)
 {
-	char path[PATH_MAX], *text;
-	long long current;
-	if (!read_number(ev, dev, "nvidia/current_vgpu_type", "", &current))
+	struct vh_vgpu v;
+	if (!vh_nvidia_vgpu(ev->h, dev, &v) || v.current < 0)
 		return "it has no nvidia/current_vgpu_type (no NVIDIA vGPU sysfs API)";
-	if (current == (long long)model)
+	if (v.current == (long long)model)
 		return NULL;
-	if (vh_host_path(ev->h, path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", dev) < 0 ||
-	    vh_slurp(path, 1u << 16, &text, NULL) < 0)
+	if (!v.creatable_read)
 		return "its nvidia/creatable_vgpu_types cannot be read";
-	bool found = false;
-	for (char *l = text; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		uint64_t id;
-		size_t n = strspn(l, "0123456789");
-		if (n && vh_parse_uint(l, n, UINT32_MAX, &id) == 0 && id == model)
-			found = true;
-	}
-	free(text);
-	return found ? NULL : "the type is not among its creatable vGPU types";
+	for (size_t i = 0; i < v.n_creatable; i++)
+		if (v.creatable[i] == model)
+			return NULL;
+	return "the type is not among its creatable vGPU types";
 }
 
 /* The mdev_supported_types/<type> of a classic mdev parent, or the VM's own

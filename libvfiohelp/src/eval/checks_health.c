@@ -10,6 +10,7 @@
  */
 #include "internal.h"
 #include "eval/checks.h"
+#include "host/facts.h"
 #include "host/iommu.h"
 #include "host/pcidev.h"
 #include "host/system.h"
@@ -309,6 +310,12 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 	 * absolute one too (PCI.pm, print_hostpci_devices); the config parser
 	 * took only plain components, so the path stays under that directory. */
 	const char *rel = pci->romfile + strspn(pci->romfile, "/");
+	const struct vh_facts *f = vh_host_facts(ev->h);
+	if (f) { /* another node's /usr/share/kvm is not in its inventory */
+		vh_eval_unjudged(ev, "romfile", "%s romfile=%s: node %s's /usr/share/kvm/ is not in "
+				 "its inventory", key, pci->romfile, f->node);
+		return;
+	}
 	if (!vh_is_safe_relpath(rel) ||
 	    vh_host_path(ev->h, path, sizeof(path), "/usr/share/kvm/%s", rel) < 0) {
 		vh_eval_unjudged(ev, "romfile",

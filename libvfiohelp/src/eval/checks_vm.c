@@ -100,27 +100,13 @@ void vh_check_vm_settings(struct vh_eval *ev)
 		check_entry_settings(ev, &vm->hostpci[i]);
 }
 
-/* A number in /sys/kernel/mm/hugepages/hugepages-<kB>kB/<name>; -1 when
- * the host has no such page size. */
-static long long hugepage_count(struct vh_host *h, unsigned size_mib, const char *name)
-{
-	char path[PATH_MAX], buf[32];
-	uint64_t v;
-	if (vh_host_path(h, path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%ukB/%s",
-			 size_mib * 1024, name) < 0 ||
-	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
-	    vh_parse_uint(buf, strlen(buf), INT64_MAX, &v) < 0)
-		return -1;
-	return (long long)v;
-}
-
 /* hugepages_size: "any" takes 1 GiB pages when the host has them and the
  * memory is a multiple of 1 GiB, else 2 MiB pages; 0 with why set. */
 static unsigned hugepage_size(struct vh_eval *ev, const char **why)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
-	bool has2 = hugepage_count(ev->h, 2, "free_hugepages") >= 0;
-	bool has1g = hugepage_count(ev->h, 1024, "free_hugepages") >= 0;
+	bool has2 = vh_hugepage_count(ev->h, 2, "free_hugepages") >= 0;
+	bool has1g = vh_hugepage_count(ev->h, 1024, "free_hugepages") >= 0;
 	unsigned want = vm->hugepages_mib;
 	if (vm->hugepages_any)
 		want = has1g && vm->memory_mib % 1024 == 0 ? 1024 : 2;
@@ -161,7 +147,7 @@ static void check_hugepages(struct vh_eval *ev, uint64_t avail)
 				(unsigned long long)vm->memory_mib, why);
 		return;
 	}
-	long long free_pages = hugepage_count(ev->h, size, "free_hugepages");
+	long long free_pages = vh_hugepage_count(ev->h, size, "free_hugepages");
 	unsigned long long need = vm->memory_mib / size;
 	unsigned long long missing = free_pages >= (long long)need
 					     ? 0
@@ -177,7 +163,7 @@ static void check_hugepages(struct vh_eval *ev, uint64_t avail)
 	snprintf(fix, sizeof(fix),
 		 "echo %llu > /sys/kernel/mm/hugepages/hugepages-%ukB/nr_hugepages   "
 		 "# at boot: hugepages= on the kernel command line",
-		 (unsigned long long)(hugepage_count(ev->h, size, "nr_hugepages") +
+		 (unsigned long long)(vh_hugepage_count(ev->h, size, "nr_hugepages") +
 				      (long long)missing),
 		 size * 1024);
 	vh_eval_finding(

@@ -5,8 +5,11 @@
  * against it (tests/unit/test_findings.c).
  */
 #include "internal.h"
+#include "eval/checks.h"
 
 #include <string.h>
+
+#include <json-c/json.h>
 
 #define E VH_SEV_ERROR
 #define W VH_SEV_WARN
@@ -103,6 +106,14 @@ static const struct vh_finding_kind kinds[] = {
 					 "a modprobe.d line libkmod rejects, or modprobe lines in a file whose name lacks .conf" },
 	[VH_F_MODULES_LINE_INVALID] = { "modules-line-invalid", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE,
 					"a line of /etc/modules or modules-load.d that names no module of this kernel or carries arguments" },
+	/* the cluster: hookctl where */
+	[VH_F_INVENTORY_MISSING] = { "inventory-missing", I, VH_TOPIC_HOST, VH_REPAIR_NONE,
+				     "a node has published no inventory that can be read: where cannot judge it" },
+	[VH_F_HA_TARGET_CANNOT_START] = { "ha-target-cannot-start", E, VH_TOPIC_HOST,
+					  VH_REPAIR_NONE,
+					  "HA may start or recover the VM on a node where it cannot start" },
+	[VH_F_HA_MAPPING_UNCOVERED] = { "ha-mapping-uncovered", W, VH_TOPIC_HOST, VH_REPAIR_NONE,
+					"a mapping= entry has maps on nodes HA never starts the VM on" },
 };
 
 #undef E
@@ -134,4 +145,15 @@ const struct vh_finding_kind *vh_finding_kind(const char *id)
 		if (kinds[i].id && !strcmp(kinds[i].id, id))
 			return &kinds[i];
 	return NULL;
+}
+
+struct json_object *vh_finding_json(const struct vh_finding *f)
+{
+	json_object *fo = json_object_new_object();
+	json_object_object_add(fo, "id", json_object_new_string(f->id));
+	json_object_object_add(fo, "severity", json_object_new_string(vh_severity_name(f->severity)));
+	json_object_object_add(fo, "subject", json_object_new_string(f->subject));
+	json_object_object_add(fo, "message", json_object_new_string(f->message));
+	json_object_object_add(fo, "fix", f->fix[0] ? json_object_new_string(f->fix) : NULL);
+	return fo;
 }

@@ -16,7 +16,7 @@ void vh_facts_free(struct vh_facts *f)
 	if (!f)
 		return;
 	for (size_t i = 0; i < f->n_devices; i++)
-		free(f->devices[i].mdev);
+		free(f->devices[i].mdev), free(f->devices[i].vgpu);
 	free(f->devices);
 	free(f->setup);
 	free(f->cmdline);

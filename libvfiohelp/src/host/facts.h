@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "host/iommu.h"
 #include "host/kmods.h"
+#include "host/pcidev.h"
 #include "host/system.h"
 
 /* An mdev type a device offers and how many more instances it can make. */
@@ -29,6 +30,7 @@ struct vh_fact_device {
 	unsigned held_by;      /* the VM holding it when the facts were taken, 0 */
 	struct vh_fact_mdev *mdev;
 	size_t n_mdev;
+	struct vh_vgpu *vgpu; /* NVIDIA's vGPU sysfs API, NULL without one */
 };
 
 /* A finding of the host's setup (checks_setup.c) as the node judged it:
@@ -38,6 +40,11 @@ struct vh_fact_finding {
 	char subject[64];
 	char message[512];
 	char fix[768];
+};
+
+/* One hugepage size's pool: nr -1 when the host has no such size. */
+struct vh_fact_hugepages {
+	long long nr, free;
 };
 
 struct vh_facts {
@@ -53,6 +60,10 @@ struct vh_facts {
 	enum vh_module_state vfio[VH_VFIO_MODULE_COUNT]; /* vh_vfio_modules' order */
 	char *cmdline;
 	enum vh_cpu_vendor cpu;
+	/* MemTotal; MemAvailable in whole GiB, rounded down: a figure that does
+	 * not change the inventory at every page the host allocates. 0: unknown */
+	uint64_t mem_total_mib, mem_available_mib;
+	struct vh_fact_hugepages hugepages[2]; /* 2 MiB, 1 GiB */
 	struct vh_fact_device *devices; /* in address order */
 	size_t n_devices, cap_devices;
 	struct vh_fact_finding *setup;

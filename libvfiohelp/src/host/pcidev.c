@@ -502,3 +502,48 @@ int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_m
 		qsort(*out, *n, sizeof(**out), mdev_order);
 	return 0;
 }
+
+/* ---- NVIDIA vGPU ---- */
+
+static void read_creatable(const char *path, struct vh_vgpu *out)
+{
+	char *text;
+	if (vh_slurp(path, 1u << 16, &text, NULL) < 0)
+		return;
+	out->creatable_read = true;
+	for (char *l = text; l && *l && out->n_creatable < VH_VGPU_MAX_TYPES;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		uint64_t id;
+		size_t n = strspn(l, "0123456789");
+		if (n && vh_parse_uint(l, n, UINT32_MAX, &id) == 0)
+			out->creatable[out->n_creatable++] = (unsigned long)id;
+	}
+	free(text);
+}
+
+bool vh_nvidia_vgpu(struct vh_host *h, const char *dev, struct vh_vgpu *out)
+{
+	char path[PATH_MAX];
+	memset(out, 0, sizeof(*out));
+	out->current = -1;
+	if (h->facts) {
+		struct vh_pci_addr a;
+		const struct vh_fact_device *fd =
+			vh_pci_addr_parse(dev, strlen(dev), &a) == 0 ? vh_facts_device(h->facts, &a)
+								     : NULL;
+		if (!fd || !fd->vgpu)
+			return false;
+		*out = *fd->vgpu;
+		return true;
+	}
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia", dev) < 0 ||
+	    !vh_path_exists(path))
+		return false;
+	if (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia/current_vgpu_type",
+			 dev) == 0)
+		read_count(path, &out->current);
+	if (vh_host_path(h, path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", dev) == 0)
+		read_creatable(path, out);
+	return true;
+}

@@ -29,6 +29,18 @@ struct vh_fact_mdev;
 int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_mdev **out,
 		  size_t *n, struct vh_err *err);
 
+/* NVIDIA's vGPU sysfs API (kernels 6.8+): a device's nvidia/ directory with
+ * current_vgpu_type and the creatable_vgpu_types table ("ID : name"). */
+#define VH_VGPU_MAX_TYPES 64
+struct vh_vgpu {
+	long long current;   /* -1 when current_vgpu_type cannot be read */
+	bool creatable_read; /* creatable_vgpu_types could be read */
+	size_t n_creatable;
+	unsigned long creatable[VH_VGPU_MAX_TYPES];
+};
+/* false when the device has no nvidia/ directory. */
+bool vh_nvidia_vgpu(struct vh_host *h, const char *dev, struct vh_vgpu *out);
+
 /* Every PCI function of the host, in bus order: *out is the caller's to free. */
 int vh_bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, struct vh_err *err);
 

@@ -36,7 +36,8 @@ int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fm
 		return -1;
 	/* A node known by its inventory has no files here but the cluster
 	 * file system's: its own /sys, /proc and /etc are the facts. */
-	if (h->facts && strncmp(buf + rl, "/etc/pve/", 9) != 0) {
+	const char *abs = buf + rl;
+	if (h->facts && strcmp(abs, "/etc/pve") != 0 && strncmp(abs, "/etc/pve/", 9) != 0) {
 		errno = ENOENT;
 		return -1;
 	}

@@ -90,6 +90,14 @@ int vh_meminfo(struct vh_host *h, uint64_t *available_mib, uint64_t *total_mib, 
 {
 	char path[PATH_MAX], text[8192];
 	ssize_t len;
+	if (h->facts && !h->facts->mem_total_mib)
+		return vh_failc(err, ENOENT, "node %s could not read its /proc/meminfo",
+				h->facts->node);
+	if (h->facts) {
+		*available_mib = h->facts->mem_available_mib;
+		*total_mib = h->facts->mem_total_mib;
+		return 0;
+	}
 	if (vh_host_path(h, path, sizeof(path), "/proc/meminfo") < 0 ||
 	    (len = vh_read_file(path, text, sizeof(text))) < 0)
 		return vh_fail(err, "cannot read %s", path);
@@ -105,6 +113,26 @@ enum vh_cpu_vendor vh_cpuinfo_vendor(const char *text, size_t len)
 	if (memmem(text, len, "AuthenticAMD", 12) || memmem(text, len, "HygonGenuine", 12))
 		return VH_CPU_AMD;
 	return VH_CPU_UNKNOWN;
+}
+
+long long vh_hugepage_count(struct vh_host *h, unsigned size_mib, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	if (h->facts) {
+		const struct vh_fact_hugepages *p = size_mib == 2      ? &h->facts->hugepages[0]
+						    : size_mib == 1024 ? &h->facts->hugepages[1]
+								       : NULL;
+		if (!p || p->nr < 0)
+			return -1;
+		return !strcmp(name, "free_hugepages") ? p->free : p->nr;
+	}
+	if (vh_host_path(h, path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%ukB/%s",
+			 size_mib * 1024, name) < 0 ||
+	    vh_read_attr(path, buf, sizeof(buf)) < 0 ||
+	    vh_parse_uint(buf, strlen(buf), INT64_MAX, &v) < 0)
+		return -1;
+	return (long long)v;
 }
 
 enum vh_cpu_vendor vh_cpu_vendor(struct vh_host *h)

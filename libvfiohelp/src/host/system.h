@@ -18,6 +18,11 @@ bool vh_cmdline_has(const char *cmdline, const char *param, char *value, size_t 
 int vh_meminfo(struct vh_host *h, uint64_t *available_mib, uint64_t *total_mib, struct vh_err *err);
 int vh_meminfo_parse(const char *text, size_t len, uint64_t *available_mib, uint64_t *total_mib);
 
+/* A number in /sys/kernel/mm/hugepages/hugepages-<kB>kB/<name>
+ * ("free_hugepages", "nr_hugepages"); -1 when the host has no such page
+ * size (2 and 1024 MiB pages are the ones Proxmox uses). */
+long long vh_hugepage_count(struct vh_host *h, unsigned size_mib, const char *name);
+
 /* From the vendor_id in /proc/cpuinfo (vh_cpuinfo_vendor: its text). */
 enum vh_cpu_vendor { VH_CPU_UNKNOWN, VH_CPU_INTEL, VH_CPU_AMD };
 enum vh_cpu_vendor vh_cpu_vendor(struct vh_host *h);

@@ -16,6 +16,7 @@
  * skipped, as Proxmox skips it.
  */
 #include "internal.h"
+#include "host/facts.h"
 #include "host/host.h"
 #include "host/iommu.h"
 #include "host/system.h"
@@ -185,9 +186,9 @@ static size_t count_words(const char *text, const char *word)
 	return n;
 }
 
-/* The section's "mdev 0|1" property: -1 when the mapping has none. */
-static int mdev_flag(const char *text, const char *id)
+int vh_mapping_text_flag(const char *text, const char *id, const char *key)
 {
+	size_t kn = strlen(key);
 	bool in_section = false;
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		size_t n = strcspn(l, "\n"), idn = strlen(id);
@@ -197,8 +198,8 @@ static int mdev_flag(const char *text, const char *id)
 			continue;
 		}
 		const char *b = l + strspn(l, " \t");
-		if (in_section && !strncmp(b, "mdev", 4) && (b[4] == ' ' || b[4] == '\t')) {
-			const char *v = b + 4 + strspn(b + 4, " \t");
+		if (in_section && !strncmp(b, key, kn) && (b[kn] == ' ' || b[kn] == '\t')) {
+			const char *v = b + kn + strspn(b + kn, " \t");
 			return v[0] == '1' ? 1 : 0;
 		}
 	}
@@ -213,6 +214,13 @@ static int mdev_flag(const char *text, const char *id)
 static bool offers_mdev(struct vh_host *h, const char *name)
 {
 	char path[PATH_MAX];
+	const struct vh_facts *f = vh_host_facts(h);
+	struct vh_pci_addr a;
+	if (f) { /* a node known by its inventory: the mdev types it listed */
+		const struct vh_fact_device *d =
+			vh_pci_addr_parse(name, strlen(name), &a) == 0 ? vh_facts_device(f, &a) : NULL;
+		return d && (d->n_mdev > 0 || d->vgpu);
+	}
 	return (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
 			     name) == 0 &&
 		vh_path_exists(path)) ||
@@ -292,6 +300,17 @@ static int choose_map(struct vh_host *h, const struct pool *p, vh_mapping_taken_
 			p->id, p->n, p->node);
 }
 
+int vh_mapping_flag(struct vh_host *h, const char *id, const char *key)
+{
+	char path[PATH_MAX], *text;
+	if (vh_host_path(h, path, sizeof(path), "/etc/pve/mapping/pci.cfg") < 0 ||
+	    vh_slurp(path, 1u << 20, &text, NULL) < 0)
+		return -1;
+	int flag = vh_mapping_text_flag(text, id, key);
+	free(text);
+	return flag;
+}
+
 int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn taken, void *ctx,
 		       struct vh_pci_addr *addrs, size_t max, size_t *count, size_t *n_alternatives,
 		       struct vh_err *err)
@@ -310,7 +329,7 @@ int vh_mapping_resolve(struct vh_host *h, const char *id, vh_mapping_taken_fn ta
 	/* a pool has as many maps as it likes: room for every "map" word */
 	size_t cap = count_words(text, "map") + 1;
 	p.maps = calloc(cap, sizeof(*p.maps));
-	p.mdev = mdev_flag(text, id);
+	p.mdev = vh_mapping_text_flag(text, id, "mdev");
 	int rc = p.maps ? vh_mapping_parse(text, len, id, p.node, p.maps, cap, &p.n, &p.section, &e)
 			: vh_failc(&e, ENOMEM, "out of memory");
 	free(text);

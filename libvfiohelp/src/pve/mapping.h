@@ -23,6 +23,13 @@ int vh_mapping_parse(const char *text, size_t len, const char *id, const char *n
 		     struct vh_map_entry *maps, size_t max, size_t *count, bool *section_found,
 		     struct vh_err *err);
 
+/* A section's "KEY 0|1" property ("mdev", "live-migration-capable") in
+ * pci.cfg's text: 1, 0, or -1 when the section has no such line. */
+int vh_mapping_text_flag(const char *text, const char *id, const char *key);
+/* The same read from the host's /etc/pve/mapping/pci.cfg (-1 also when
+ * the file cannot be read). */
+int vh_mapping_flag(struct vh_host *h, const char *id, const char *key);
+
 /* Whether an address is already used (by an earlier entry of the VM) or
  * held by another VM: such an alternative is passed over. */
 typedef bool (*vh_mapping_taken_fn)(void *ctx, const struct vh_pci_addr *a);

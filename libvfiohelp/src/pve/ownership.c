@@ -6,6 +6,7 @@
 #include "base/array.h"
 #include "host/facts.h"
 #include "host/host.h"
+#include "host/pcidev.h"
 #include "pve/mapping.h"
 #include "pve/ownership.h"
 #include "pve/state.h"
@@ -149,13 +150,6 @@ static bool reserved(struct vh_host *h, const char *addr, unsigned self, struct 
 
 /* ---- which VMs' configs pass which devices ---- */
 
-static bool device_has(struct vh_host *h, const char *dev, const char *rel)
-{
-	char path[PATH_MAX];
-	return vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, rel) == 0 &&
-	       vh_path_exists(path);
-}
-
 bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned long *model)
 {
 	char name[VH_PCI_ADDR_STRLEN], *end;
@@ -164,7 +158,8 @@ bool vh_mdev_is_nvidia(struct vh_host *h, const struct vh_hostpci *pci, unsigned
 		return false;
 	unsigned long m = strtoul(pci->mdev + 7, &end, 10);
 	vh_pci_addr_format(&pci->addrs[0], name);
-	if (*end || !device_has(h, name, "nvidia"))
+	struct vh_vgpu v;
+	if (*end || !vh_nvidia_vgpu(h, name, &v))
 		return false;
 	if (model)
 		*model = m;

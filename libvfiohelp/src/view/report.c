@@ -1,5 +1,6 @@
 /* The report as the contract's JSON object and as the admin's text. */
 #include "internal.h"
+#include "eval/checks.h"
 
 #include <string.h>
 
@@ -69,18 +70,8 @@ json_object *vh_report_to_json(const struct vh_report *r)
 	json_object_object_add(o, "verdict",
 			       json_object_new_string(vh_report_blocks(r) ? "block" : "allow"));
 	json_object_object_add(o, "vm", vm_json(r));
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		json_object *fo = json_object_new_object();
-		json_object_object_add(fo, "id", json_object_new_string(f->id));
-		json_object_object_add(fo, "severity",
-				       json_object_new_string(vh_severity_name(f->severity)));
-		json_object_object_add(fo, "subject", json_object_new_string(f->subject));
-		json_object_object_add(fo, "message", json_object_new_string(f->message));
-		json_object_object_add(fo, "fix",
-				       f->fix[0] ? json_object_new_string(f->fix) : NULL);
-		json_object_array_add(list, fo);
-	}
+	for (size_t i = 0; i < r->n_findings; i++)
+		json_object_array_add(list, vh_finding_json(&r->findings[i]));
 	json_object_object_add(o, "findings", list);
 	json_object_object_add(o, "unjudged", unjudged_json(r));
 	return o;
