@@ -282,6 +282,7 @@ enum vh_finding_id {
 	VH_F_MODULES_LINE_INVALID,
 	/* the cluster (cluster/where.c): hookctl where only */
 	VH_F_INVENTORY_MISSING,
+	VH_F_DEVICE_DIFFERS,
 	VH_F_HA_TARGET_CANNOT_START,
 	VH_F_HA_MAPPING_UNCOVERED,
 	VH_F_COUNT

@@ -16,9 +16,9 @@ struct vh_cluster_node {
 };
 
 struct vh_cluster {
-	char local[VH_NODE_MAX]; /* .members' nodename, else /etc/hostname's */
-	bool clustered;          /* .members has a cluster section */
-	bool quorate;            /* ... saying quorate: 1 (a single node is) */
+	char local[VH_NODE_MAX];       /* .members' nodename, else /etc/hostname's */
+	bool clustered;                /* .members has a cluster section */
+	bool quorate;                  /* ... saying quorate: 1 (a single node is) */
 	struct vh_cluster_node *nodes; /* sorted by name */
 	size_t n, cap;
 };
@@ -38,10 +38,10 @@ int vh_vm_owner(struct vh_host *h, const struct vh_cluster *c, unsigned vmid, ch
 /* What HA does with a VM (ha/resources.cfg; PVE 8 ha/groups.cfg, PVE 9
  * ha/rules.cfg node-affinity rules). */
 struct vh_ha {
-	bool managed;     /* a vm: section whose state is not "ignored" */
+	bool managed; /* a vm: section whose state is not "ignored" */
 	char state[32];
-	char why[256];    /* which group or rule decides, and how */
-	bool any_node;    /* unrestricted group, non-strict rule, or none */
+	char why[256];              /* which group or rule decides, and how */
+	bool any_node;              /* unrestricted group, non-strict rule, or none */
 	char (*nodes)[VH_NODE_MAX]; /* the group's or rule's nodes */
 	size_t n_nodes;
 };

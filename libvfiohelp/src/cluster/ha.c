@@ -161,13 +161,17 @@ static int from_group(const char *groups, const char *group, struct vh_ha *out)
 {
 	char nodes[4096] = "", v[16];
 	bool found = groups && section_value(groups, "group", group, "nodes", nodes, sizeof(nodes));
-	bool restricted = found && section_value(groups, "group", group, "restricted", v, sizeof(v)) &&
+	bool restricted = found &&
+			  section_value(groups, "group", group, "restricted", v, sizeof(v)) &&
 			  !strcmp(v, "1");
 	if (parse_nodes(nodes, out) < 0)
 		return -1;
 	out->any_node = !restricted;
 	snprintf(out->why, sizeof(out->why), "%s group %s (ha/groups.cfg)%s",
-		 !found ? "missing" : restricted ? "restricted" : "unrestricted", group,
+		 !found       ? "missing"
+		 : restricted ? "restricted"
+			      : "unrestricted",
+		 group,
 		 restricted ? "" : ": HA may run it on any node when the group's nodes are down");
 	return 0;
 }

@@ -31,12 +31,12 @@ static const char *const module_states[] = {
 	[VH_MOD_LOADED] = "loaded",
 	[VH_MOD_BUILTIN] = "builtin",
 };
-static const char *const cpu_names[] = { [VH_CPU_UNKNOWN] = "unknown",
-					 [VH_CPU_INTEL] = "intel",
-					 [VH_CPU_AMD] = "amd" };
-static const char *const unsafe_sources[] = { [VH_UNSAFE_DEFAULT] = "default",
-					      [VH_UNSAFE_PARAM] = "parameter",
-					      [VH_UNSAFE_MODPROBE] = "modprobe.d" };
+static const char *const cpu_names[] = {
+	[VH_CPU_UNKNOWN] = "unknown", [VH_CPU_INTEL] = "intel", [VH_CPU_AMD] = "amd"
+};
+static const char *const unsafe_sources[] = {
+	[VH_UNSAFE_DEFAULT] = "default", [VH_UNSAFE_PARAM] = "parameter", [VH_UNSAFE_MODPROBE] = "modprobe.d"
+};
 
 static const unsigned hugepage_mib[2] = { 2, 1024 };
 
@@ -254,7 +254,8 @@ static json_object *device_json(const struct vh_fact_device *fd)
 		json_object *v = json_object_new_object(), *c = json_object_new_array();
 		json_object_object_add(v, "current", json_object_new_int64(fd->vgpu->current));
 		for (size_t i = 0; i < fd->vgpu->n_creatable; i++)
-			json_object_array_add(c, json_object_new_int64((int64_t)fd->vgpu->creatable[i]));
+			json_object_array_add(c, json_object_new_int64(
+							 (int64_t)fd->vgpu->creatable[i]));
 		json_object_object_add(v, "creatable", fd->vgpu->creatable_read ? c : NULL);
 		if (!fd->vgpu->creatable_read)
 			json_object_put(c);
@@ -307,7 +308,8 @@ static json_object *iommu_json(const struct vh_facts *f)
 	put_str(o, "unit", f->iommu_unit);
 	json_object_object_add(o, "interrupt_remapping",
 			       f->intremap < 0 ? NULL : json_object_new_boolean(f->intremap));
-	json_object_object_add(o, "unsafe_interrupts", json_object_new_boolean(f->unsafe_interrupts));
+	json_object_object_add(o, "unsafe_interrupts",
+			       json_object_new_boolean(f->unsafe_interrupts));
 	json_object_object_add(o, "unsafe_source",
 			       json_object_new_string(unsafe_sources[f->unsafe_source]));
 	return o;
@@ -453,13 +455,14 @@ static int parse_vgpu(json_object *o, struct vh_fact_device *fd)
 	if (!(fd->vgpu = calloc(1, sizeof(*fd->vgpu))))
 		return -1;
 	fd->vgpu->current = get_int(v, "current", -1);
-	if (!json_object_object_get_ex(v, "creatable", &c) || !json_object_is_type(c, json_type_array))
+	if (!json_object_object_get_ex(v, "creatable", &c) ||
+	    !json_object_is_type(c, json_type_array))
 		return 0;
 	fd->vgpu->creatable_read = true;
 	size_t n = json_object_array_length(c);
 	for (size_t i = 0; i < n && fd->vgpu->n_creatable < VH_VGPU_MAX_TYPES; i++)
-		fd->vgpu->creatable[fd->vgpu->n_creatable++] =
-			(unsigned long)json_object_get_int64(json_object_array_get_idx(c, i));
+		fd->vgpu->creatable[fd->vgpu->n_creatable++] = (unsigned long)json_object_get_int64(
+			json_object_array_get_idx(c, i));
 	return 0;
 }
 
@@ -482,10 +485,11 @@ static int parse_device(json_object *o, struct vh_fact_device *fd, struct vh_err
 	struct vh_device *d = &fd->dev;
 	uint64_t cls;
 	const char *c = get_str(o, "class");
-	if (!get_addr(o, "address", &d->addr) || !get_pair(o, "vendor_device", &d->vendor, &d->device) ||
+	if (!get_addr(o, "address", &d->addr) ||
+	    !get_pair(o, "vendor_device", &d->vendor, &d->device) ||
 	    vh_parse_hex(c, strlen(c), 0xffffff, &cls) < 0)
-		return vh_failc(err, EINVAL, "%s: a function without address, vendor_device or class",
-				origin);
+		return vh_failc(err, EINVAL,
+				"%s: a function without address, vendor_device or class", origin);
 	vh_pci_addr_format(&d->addr, d->name);
 	d->present = true;
 	d->class_code = (uint32_t)cls;
@@ -543,7 +547,8 @@ static int parse_devices(json_object *root, struct vh_facts *f, const char *orig
 static int parse_setup(json_object *root, struct vh_facts *f, struct vh_err *err)
 {
 	json_object *a;
-	if (!json_object_object_get_ex(root, "setup", &a) || !json_object_is_type(a, json_type_array))
+	if (!json_object_object_get_ex(root, "setup", &a) ||
+	    !json_object_is_type(a, json_type_array))
 		return 0;
 	size_t n = json_object_array_length(a);
 	if (n && !(f->setup = calloc(n, sizeof(*f->setup))))
@@ -575,7 +580,8 @@ static void parse_node(json_object *root, struct vh_facts *f)
 	int cpu = name_index(cpu_names, VH_ARRAY_SIZE(cpu_names), get_str(root, "cpu"));
 	f->cpu = cpu < 0 ? VH_CPU_UNKNOWN : (enum vh_cpu_vendor)cpu;
 	if (json_object_object_get_ex(root, "memory", &mem)) {
-		long long total = get_int(mem, "total_mib", 0), avail = get_int(mem, "available_mib", 0);
+		long long total = get_int(mem, "total_mib", 0),
+			  avail = get_int(mem, "available_mib", 0);
 		f->mem_total_mib = total > 0 ? (uint64_t)total : 0;
 		f->mem_available_mib = avail > 0 ? (uint64_t)avail : 0;
 	}
@@ -646,7 +652,9 @@ void vh_inventory_print(const struct vh_inventory *inv, FILE *out)
 	fprintf(out, "Node %s, kernel %s, boot %s\n", f->node, f->kernel, f->boot_id);
 	fprintf(out, "IOMMU: %s%s%s, interrupt remapping %s\n", iommu_kind(f),
 		f->iommu_unit[0] ? " " : "", f->iommu_unit,
-		f->intremap < 0 ? "unknown" : f->intremap ? "on" : "off");
+		f->intremap < 0 ? "unknown"
+		: f->intremap   ? "on"
+				: "off");
 	fprintf(out, "vfio modules:");
 	for (size_t i = 0; i < VH_VFIO_MODULE_COUNT; i++)
 		fprintf(out, " %s %s", vh_vfio_modules[i], module_states[f->vfio[i]]);
@@ -655,12 +663,14 @@ void vh_inventory_print(const struct vh_inventory *inv, FILE *out)
 		const struct vh_fact_device *fd = &f->devices[i];
 		const struct vh_device *d = &fd->dev;
 		fprintf(out, "  %s %04x:%04x [%06x] group %d, %s, reset %s", d->name, d->vendor,
-			d->device, d->class_code, d->iommu_group, d->driver[0] ? d->driver : "no driver",
+			d->device, d->class_code, d->iommu_group,
+			d->driver[0] ? d->driver : "no driver",
 			d->reset_method[0] ? d->reset_method : "none");
 		if (d->is_pf)
 			fprintf(out, ", VFs %u/%u", d->sriov_numvfs, d->sriov_totalvfs);
 		for (size_t m = 0; m < fd->n_mdev; m++)
-			fprintf(out, ", mdev %s (%lld free)", fd->mdev[m].type, fd->mdev[m].available);
+			fprintf(out, ", mdev %s (%lld free)", fd->mdev[m].type,
+				fd->mdev[m].available);
 		if (fd->held_by)
 			fprintf(out, ", held by VM %u", fd->held_by);
 		fputc('\n', out);

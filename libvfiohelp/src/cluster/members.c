@@ -73,11 +73,12 @@ int vh_members_parse(const char *text, size_t len, struct vh_cluster *c, struct 
 		json_object_put(root);
 		return vh_failc(err, EINVAL, ".members is not a JSON object");
 	}
-	if (json_object_object_get_ex(root, "nodename", &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(root, "nodename", &v) &&
+	    json_object_is_type(v, json_type_string))
 		vh_strlcpy(c->local, json_object_get_string(v), sizeof(c->local));
 	c->clustered = json_object_object_get_ex(root, "cluster", &cl);
-	c->quorate = !c->clustered || (json_object_object_get_ex(cl, "quorate", &v) &&
-				       json_object_get_int(v) == 1);
+	c->quorate = !c->clustered ||
+		     (json_object_object_get_ex(cl, "quorate", &v) && json_object_get_int(v) == 1);
 	int rc = 0;
 	if (json_object_object_get_ex(root, "nodelist", &list) &&
 	    json_object_is_type(list, json_type_object)) {
@@ -102,8 +103,9 @@ static int add_node_dirs(struct vh_host *h, struct vh_cluster *c, struct vh_err 
 		return vh_failc(err, ENAMETOOLONG, "/etc/pve/nodes: path too long");
 	DIR *d = opendir(dir);
 	if (!d)
-		return vh_fail(err, "cannot list %s: %s (is /etc/pve mounted? systemctl status "
-				    "pve-cluster)",
+		return vh_fail(err,
+			       "cannot list %s: %s (is /etc/pve mounted? systemctl status "
+			       "pve-cluster)",
 			       dir, strerror(errno));
 	struct dirent *e;
 	int rc = 0;

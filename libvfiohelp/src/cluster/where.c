@@ -11,6 +11,7 @@
 #include "cluster/inventory.h"
 #include "eval/checks.h"
 #include "host/facts.h"
+#include "host/pcidev.h"
 #include "pve/mapping.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@ struct where_node {
 	long long age; /* seconds since the inventory was made, -1 without one */
 	enum verdict verdict;
 	struct vh_report *report; /* NULL when unknown */
+	struct vh_host *host;     /* what judged it: the live host, or its facts (ours) */
 	struct findings own;      /* inventory-missing */
 };
 
@@ -53,11 +55,11 @@ struct vh_where {
 };
 
 static void add_finding(struct findings *fs, const struct vh_policy *p, unsigned vmid,
-			enum vh_finding_id id, const char *subject, const char *fix, const char *fmt,
-			...) VH_PRINTF(7, 8);
+			enum vh_finding_id id, const char *subject, const char *fix,
+			const char *fmt, ...) VH_PRINTF(7, 8);
 static void add_finding(struct findings *fs, const struct vh_policy *p, unsigned vmid,
-			enum vh_finding_id id, const char *subject, const char *fix, const char *fmt,
-			...)
+			enum vh_finding_id id, const char *subject, const char *fix,
+			const char *fmt, ...)
 {
 	const struct vh_finding_kind *k = vh_finding_kind_of(id);
 	enum vh_severity sev = vh_policy_severity(p, vmid, k->id, k->severity);
@@ -123,14 +125,87 @@ static void judge_node(struct vh_where *w, struct vh_host *h, const struct vh_po
 	 * (/etc/pve/qemu-server is the local node's) */
 	vh_host_set_migration(nh, w->vmid, w->owner, NULL);
 	n->report = vh_evaluate(nh, w->vmid, p, &err);
-	if (!n->local)
-		vh_host_free(nh);
+	n->host = nh;
 	if (!n->report) {
 		add_finding(&n->own, p, w->vmid, VH_F_INVENTORY_MISSING, n->cn->name, NULL,
 			    "node %s cannot be judged: %s", n->cn->name, err.msg);
 		return;
 	}
 	n->verdict = vh_report_blocks(n->report) ? V_CANNOT : V_CAN;
+}
+
+/* ---- host= entries: an address is a device of one node ---- */
+
+static const struct vh_device *report_device(const struct vh_report *r, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; r && i < r->n_devices; i++)
+		if (vh_pci_addr_equal(&r->devices[i].addr, a))
+			return r->devices[i].dev;
+	return NULL;
+}
+
+static bool same_card(const struct vh_device *a, const struct vh_device *b)
+{
+	return a->vendor == b->vendor && a->device == b->device &&
+	       a->subsys_vendor == b->subsys_vendor && a->subsys_device == b->subsys_device;
+}
+
+/* "; the card is at 0000:02:00.0 there" when the node has it elsewhere. */
+static void where_is(struct vh_host *nh, const struct vh_device *card, const char *node, char *buf,
+		     size_t size)
+{
+	struct vh_pci_addr *bus;
+	size_t n;
+	if (!nh || vh_bus_addresses(nh, &bus, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct vh_device *d = vh_host_device(nh, &bus[i], NULL);
+		if (d && d->present && same_card(d, card)) {
+			snprintf(buf, size, "; %s has that card at %s", node, d->name);
+			break;
+		}
+	}
+	free(bus);
+}
+
+/* product.md: a host= entry can start on a node only where its address
+ * holds the owner's card (vendor:device and subsystem). The facts of that
+ * node say where the card is instead, when it has one. */
+static void compare_with_owner(struct vh_where *w, const struct vh_policy *p,
+			       const struct vh_report *owner, struct where_node *n)
+{
+	for (size_t i = 0; i < owner->n_devices && n->report; i++) {
+		const struct vh_vm_device *vd = &owner->devices[i];
+		const struct vh_hostpci *pci = vh_report_hostpci(owner, vd->hostpci_index);
+		const struct vh_device *mine = vd->dev,
+				       *theirs = report_device(n->report, &vd->addr);
+		if (!pci || pci->has_mapping || !mine || !mine->present || !theirs ||
+		    !theirs->present || same_card(mine, theirs))
+			continue;
+		char key[16], elsewhere[96] = "";
+		snprintf(key, sizeof(key), "hostpci%d", vd->hostpci_index);
+		where_is(n->host, mine, n->cn->name, elsewhere, sizeof(elsewhere));
+		add_finding(&n->own, p, w->vmid, VH_F_DEVICE_DIFFERS, key,
+			    "pvesh create /cluster/mapping/pci ...   # a mapping naming the card "
+			    "on each node, then hostpciN: mapping=ID",
+			    "%s passes %s, which is %04x:%04x (subsystem %04x:%04x) on %s but "
+			    "%04x:%04x (subsystem %04x:%04x) on %s%s",
+			    key, mine->name, mine->vendor, mine->device, mine->subsys_vendor,
+			    mine->subsys_device, w->owner, theirs->vendor, theirs->device,
+			    theirs->subsys_vendor, theirs->subsys_device, n->cn->name, elsewhere);
+		n->verdict = V_CANNOT;
+	}
+}
+
+static void compare_devices(struct vh_where *w, const struct vh_policy *p)
+{
+	const struct vh_report *owner = NULL;
+	for (size_t i = 0; i < w->c.n; i++)
+		if (w->nodes[i].owner)
+			owner = w->nodes[i].report;
+	for (size_t i = 0; owner && i < w->c.n; i++)
+		if (!w->nodes[i].owner)
+			compare_with_owner(w, p, owner, &w->nodes[i]);
 }
 
 /* ---- HA ---- */
@@ -243,6 +318,7 @@ static int judge_all(struct vh_where *w, struct vh_host *h, const struct vh_poli
 		n->age = -1;
 		judge_node(w, h, p, n);
 	}
+	compare_devices(w, p);
 	if (vh_ha_load(h, &w->c, w->vmid, &w->ha, err) < 0)
 		return -1;
 	const struct vh_vmconf *vm = NULL;
@@ -271,7 +347,8 @@ struct vh_where *vh_where_judge(struct vh_host *h, unsigned vmid, const char *po
 	}
 	struct vh_policy *p = NULL;
 	if (vh_vm_owner(h, &w->c, vmid, w->owner, sizeof(w->owner)) < 0)
-		vh_failc(err, ENOENT, "VM %u has no config under /etc/pve/nodes/*/qemu-server/", vmid);
+		vh_failc(err, ENOENT, "VM %u has no config under /etc/pve/nodes/*/qemu-server/",
+			 vmid);
 	else if (!(w->nodes = calloc(w->c.n, sizeof(*w->nodes))) ||
 		 !(w->offline_to = calloc(w->c.n, sizeof(*w->offline_to))))
 		vh_fail(err, "out of memory");
@@ -290,6 +367,8 @@ void vh_where_free(struct vh_where *w)
 		return;
 	for (size_t i = 0; w->nodes && i < w->c.n; i++) {
 		vh_report_free(w->nodes[i].report);
+		if (!w->nodes[i].local)
+			vh_host_free(w->nodes[i].host);
 		free(w->nodes[i].own.list);
 	}
 	free(w->nodes);
@@ -413,8 +492,10 @@ void vh_where_print(const struct vh_where *w, FILE *out)
 		else if (n->age >= 0)
 			snprintf(age, sizeof(age), "inventory %llds old", n->age);
 		fprintf(out, "  %-16s %-8s %-22s %s%s\n", n->cn->name,
-			n->cn->online < 0 ? "?" : n->cn->online ? "online" : "offline", age,
-			verdict_names[n->verdict], n->owner ? " (owner)" : "");
+			n->cn->online < 0 ? "?"
+			: n->cn->online   ? "online"
+					  : "offline",
+			age, verdict_names[n->verdict], n->owner ? " (owner)" : "");
 		print_findings(n->own.list, n->own.n, out);
 		if (n->report)
 			print_findings(n->report->findings, n->report->n_findings, out);

@@ -109,6 +109,8 @@ static const struct vh_finding_kind kinds[] = {
 	/* the cluster: hookctl where */
 	[VH_F_INVENTORY_MISSING] = { "inventory-missing", I, VH_TOPIC_HOST, VH_REPAIR_NONE,
 				     "a node has published no inventory that can be read: where cannot judge it" },
+	[VH_F_DEVICE_DIFFERS] = { "device-differs", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+				  "a host= address names another device on this node than on the VM's owner" },
 	[VH_F_HA_TARGET_CANNOT_START] = { "ha-target-cannot-start", E, VH_TOPIC_HOST,
 					  VH_REPAIR_NONE,
 					  "HA may start or recover the VM on a node where it cannot start" },

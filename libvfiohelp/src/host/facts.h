@@ -24,10 +24,10 @@ struct vh_fact_mdev {
 };
 
 struct vh_fact_device {
-	struct vh_device dev;  /* every field the checks read */
-	bool answers;          /* its config space gives its vendor id now */
-	char framebuffer[32];  /* a host framebuffer in its BARs, "" none */
-	unsigned held_by;      /* the VM holding it when the facts were taken, 0 */
+	struct vh_device dev; /* every field the checks read */
+	bool answers;         /* its config space gives its vendor id now */
+	char framebuffer[32]; /* a host framebuffer in its BARs, "" none */
+	unsigned held_by;     /* the VM holding it when the facts were taken, 0 */
 	struct vh_fact_mdev *mdev;
 	size_t n_mdev;
 	struct vh_vgpu *vgpu; /* NVIDIA's vGPU sysfs API, NULL without one */
@@ -64,7 +64,7 @@ struct vh_facts {
 	 * not change the inventory at every page the host allocates. 0: unknown */
 	uint64_t mem_total_mib, mem_available_mib;
 	struct vh_fact_hugepages hugepages[2]; /* 2 MiB, 1 GiB */
-	struct vh_fact_device *devices; /* in address order */
+	struct vh_fact_device *devices;        /* in address order */
 	size_t n_devices, cap_devices;
 	struct vh_fact_finding *setup;
 	size_t n_setup, cap_setup;
@@ -78,8 +78,7 @@ void vh_host_use_facts(struct vh_host *h, struct vh_facts *f);
 const struct vh_facts *vh_host_facts(const struct vh_host *h);
 
 /* The device at a (function 0 when a has none), NULL when absent. */
-const struct vh_fact_device *vh_facts_device(const struct vh_facts *f,
-					     const struct vh_pci_addr *a);
+const struct vh_fact_device *vh_facts_device(const struct vh_facts *f, const struct vh_pci_addr *a);
 /* The answers of the host functions, for their facts branch. */
 int vh_facts_group_members(const struct vh_facts *f, int group, struct vh_pci_addr **out,
 			   size_t *count, struct vh_err *err);

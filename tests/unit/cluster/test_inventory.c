@@ -23,7 +23,7 @@
 
 /* Read from node files outside /etc/pve that an inventory does not carry. */
 static const char *const node_file_findings[] = {
-	"module-unknown",      /* /etc/modules against the kernel's module index */
+	"module-unknown",              /* /etc/modules against the kernel's module index */
 	"host-driver-not-blacklisted", /* libkmod: modalias -> drivers, modprobe.d */
 	"vfio-ids-host-device",        /* modprobe.d ids= */
 	"romfile-missing",             /* /usr/share/kvm: unjudged on another node */
@@ -100,7 +100,8 @@ static void judge_tree_both_ways(const char *tree, size_t *judged)
 		finding_list(a, la, sizeof(la), true);
 		finding_list(b, lb, sizeof(lb), true);
 		if (!same)
-			fail_msg("%s VM %u:\n  host files: %s\n  inventory:  %s", tree, vmid, la, lb);
+			fail_msg("%s VM %u:\n  host files: %s\n  inventory:  %s", tree, vmid, la,
+				 lb);
 		vh_report_free(a);
 		vh_report_free(b);
 		(*judged)++;
