@@ -13,7 +13,7 @@ VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)
 # -dev packages), run over FUSE, and corosync for the three-node cluster.
 VFIOHELP_CLUSTER_PACKAGES=(libcpg-dev libcmap-dev libcorosync-common-dev libquorum-dev libqb-dev
                            libfuse-dev libglib2.0-dev libsqlite3-dev librrd-dev corosync fuse
-                           iproute2)
+                           iproute2 jq)
 
 # The kernel bench finds its kernels through apt's package lists.
 vfiohelp_apt_lists() {
