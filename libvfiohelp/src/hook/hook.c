@@ -581,6 +581,7 @@ static int run_locked(struct hook *hk)
 		return 0;
 	}
 	int rc = hk->phase == VH_PHASE_PRE_START ? pre_start(hk) : post_stop(hk);
+	vh_hook_publish(hk);
 	close(lock);
 	close(hk->state_dir);
 	return rc;

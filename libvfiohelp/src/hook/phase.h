@@ -37,6 +37,10 @@ bool vh_hook_ours(const struct hook *hk, const struct vh_pci_addr *a);
 /* The hook may rebind, reset or return the device (its role is VFIO). */
 bool vh_hook_may_touch(const struct vh_vm_device *vd);
 
+/* publish.c: the node's inventory to /etc/pve/nodes/NODE/ when it changed;
+ * only the hook log hears of it. */
+void vh_hook_publish(struct hook *hk);
+
 /* reset.c */
 /* Another VM holds, reserves or records the device; who says which. */
 bool vh_hook_owned_elsewhere(struct hook *hk, const struct vh_pci_addr *a, char *who, size_t size);

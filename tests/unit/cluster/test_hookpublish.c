@@ -1,0 +1,101 @@
+/*
+ * vfio-hook publishes the node's inventory after pre-start and post-stop,
+ * only when it changed, and only the hook log hears of it: the task log's
+ * last line stays the verdict, and a node without /etc/pve/nodes/NODE
+ * starts its VMs as before.
+ */
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define INVENTORY "etc/pve/nodes/pve/vfiohelp-inventory.json"
+
+static bool exists(const char *root, const char *rel)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return stat(path, &st) == 0;
+}
+
+static size_t count(const char *text, const char *word)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, word)); p += strlen(word))
+		n++;
+	return n;
+}
+
+/* Runs a phase through the kernel stand-in: exit 0, the verdict the last
+ * line of the task log, nothing of the inventory in it. */
+static void hook(const char *root, const char *phase, const char *verdict)
+{
+	struct vh_test_proc p;
+	vh_test_mock_hook(root, "100", phase, NULL, 60000, &p);
+	assert_int_equal(p.status, 0);
+	size_t len = strlen(p.out);
+	while (len && p.out[len - 1] == '\n')
+		p.out[--len] = '\0';
+	const char *last = strrchr(p.out, '\n');
+	assert_non_null(strstr(last ? last : p.out, verdict));
+	assert_int_equal(count(p.out, "inventory"), 0);
+	vh_test_proc_free(&p);
+}
+
+static void test_hook_publishes_when_changed(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	assert_false(exists(root, INVENTORY));
+	hook(root, "pre-start", "start allowed");
+	assert_true(exists(root, INVENTORY));
+	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
+			       "inventory published"),
+			 1);
+	char *first = strdup(vh_test_read(root, INVENTORY));
+	assert_non_null(strstr(first, "\"node\":\"pve\""));
+	sleep(1); /* a new made_at, were it written again */
+	hook(root, "pre-start", "start allowed");
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_string_equal(vh_test_read(root, INVENTORY), first);
+	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
+			       "inventory published"),
+			 1);
+	/* the host changed (its command line): published again at the next phase */
+	vh_test_write(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz amd_iommu=on\n");
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_string_not_equal(vh_test_read(root, INVENTORY), first);
+	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
+			       "inventory published"),
+			 2);
+	free(first);
+	vh_test_scratch_free(root);
+}
+
+/* A node whose name has no directory under /etc/pve/nodes (not in a
+ * cluster the way pmxcfs shows it): the VM starts, the hook log says why
+ * nothing was published. */
+static void test_node_without_pve_dir_starts_as_before(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	vh_test_write(root, "etc/hostname", "pve2\n");
+	hook(root, "pre-start", "start allowed");
+	assert_non_null(strstr(vh_test_read(root, "var/log/vfiohelp/hook.log"),
+			       "inventory not published: /"));
+	assert_false(exists(root, "etc/pve/nodes/pve2/vfiohelp-inventory.json"));
+	vh_test_scratch_free(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hook_publishes_when_changed),
+		cmocka_unit_test(test_node_without_pve_dir_starts_as_before),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
