@@ -161,7 +161,8 @@ static void where_is(struct vh_host *nh, const struct vh_device *card, const cha
 	for (size_t i = 0; i < n; i++) {
 		const struct vh_device *d = vh_host_device(nh, &bus[i], NULL);
 		if (d && d->present && same_card(d, card)) {
-			snprintf(buf, size, "; %s has that card at %s", node, d->name);
+			if (vh_format(buf, size, "; %s has that card at %s", node, d->name) < 0)
+				buf[0] = '\0';
 			break;
 		}
 	}
@@ -182,7 +183,7 @@ static void compare_with_owner(struct vh_where *w, const struct vh_policy *p,
 		if (!pci || pci->has_mapping || !mine || !mine->present || !theirs ||
 		    !theirs->present || same_card(mine, theirs))
 			continue;
-		char key[16], elsewhere[96] = "";
+		char key[24], elsewhere[96] = "";
 		snprintf(key, sizeof(key), "hostpci%d", vd->hostpci_index);
 		where_is(n->host, mine, n->cn->name, elsewhere, sizeof(elsewhere));
 		add_finding(&n->own, p, w->vmid, VH_F_DEVICE_DIFFERS, key,
