@@ -163,7 +163,8 @@ all_online() { on "$1" cat /etc/pve/.members | jq -e '[.nodelist[].online] == [1
 for n in "${NODES[@]}"; do wait_for 20 "$n sees three online" all_online "$n"; done
 
 tree() { echo "$VH_WORK/$1.tree"; }
-on pve1 mkdir -p /etc/pve/nodes/pve1/qemu-server
+# each node's directory, as pve-cluster's start (pvecm updatecerts) makes it
+for n in "${NODES[@]}"; do on "$n" mkdir -p "/etc/pve/nodes/$n/qemu-server"; done
 on pve1 cp "$VH_SRC/tests/hosts/seed/etc/pve/nodes/pve/qemu-server/100.conf" /etc/pve/nodes/pve1/qemu-server/
 for n in "${NODES[@]}"; do
 	out=$(on "$n" "$hookctl" inventory --publish --root "$(tree "$n")" 2>&1) &&
