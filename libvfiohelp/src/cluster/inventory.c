@@ -268,16 +268,47 @@ static json_object *device_json(const struct vh_fact_device *fd)
 	return o;
 }
 
-/* "groups": {"14": ["0000:01:00.0", "0000:01:00.1"]}: each group's members,
- * for a reader; the facts take a device's group from its own entry. */
+static int int_order(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* How many of the sorted ids[0..n) are g. */
+static size_t count_of(const int *ids, size_t n, int g)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) { /* the first id >= g */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < g)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = lo;
+	while (k < n && ids[k] == g)
+		k++;
+	return k - lo;
+}
+
+/* "groups": {"12": ["0000:01:00.0", "0000:01:00.1"]}: the members of each
+ * group of more than one function, for a reader (a group of one is its
+ * function's own: an SR-IOV host has thousands); the facts take a device's
+ * group from its own entry. */
 static json_object *groups_json(const struct vh_facts *f)
 {
 	json_object *g = json_object_new_object();
+	int *ids = malloc((f->n_devices ? f->n_devices : 1) * sizeof(*ids));
+	if (!ids)
+		return g;
+	for (size_t i = 0; i < f->n_devices; i++)
+		ids[i] = f->devices[i].dev.iommu_group;
+	qsort(ids, f->n_devices, sizeof(*ids), int_order);
 	for (size_t i = 0; i < f->n_devices; i++) {
 		const struct vh_device *d = &f->devices[i].dev;
 		char key[16];
 		json_object *members;
-		if (d->iommu_group < 0)
+		if (d->iommu_group < 0 || count_of(ids, f->n_devices, d->iommu_group) < 2)
 			continue;
 		snprintf(key, sizeof(key), "%d", d->iommu_group);
 		if (!json_object_object_get_ex(g, key, &members)) {
@@ -286,6 +317,7 @@ static json_object *groups_json(const struct vh_facts *f)
 		}
 		json_object_array_add(members, json_object_new_string(d->name));
 	}
+	free(ids);
 	return g;
 }
 
