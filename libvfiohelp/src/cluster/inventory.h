@@ -22,6 +22,12 @@ struct vh_inventory {
 struct json_object;
 struct json_object *vh_inventory_json(const struct vh_inventory *inv, bool with_time);
 
+/* A digest of what changes on a running node (the bus's functions, which
+ * driver holds which, modules, running VMs, reservations, memory, boot id),
+ * read without reading each device: equal digests, and the inventory has
+ * not changed the ways a running node changes it. */
+int vh_inventory_signature(struct vh_host *h, char *out, size_t size);
+
 /* Facts from an inventory's JSON text; NULL with err naming what is wrong. */
 struct vh_facts *vh_facts_parse(const char *text, size_t len, const char *origin,
 				struct vh_err *err);

@@ -7,10 +7,13 @@
  * temporary file written with one write() and renamed over the old one.
  */
 #include "internal.h"
+#include "base/array.h"
 #include "cluster/inventory.h"
+#include "host/system.h"
 #include "host/facts.h"
 #include "host/host.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -125,4 +128,93 @@ int vh_inventory_publish(struct vh_host *h, const struct vh_inventory *inv, enum
 		rc = put_file(dir, text, len, out, err);
 	json_object_put(o);
 	return rc;
+}
+
+/* ---- what may have changed, cheaply ---- */
+
+struct fnv {
+	uint64_t h;
+};
+
+static void fnv_add(struct fnv *f, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		f->h = (f->h ^ p[i]) * 0x100000001b3ull;
+}
+
+static void add_file(struct vh_host *h, struct fnv *f, const char *abs)
+{
+	char path[PATH_MAX], *text;
+	size_t len;
+	fnv_add(f, abs, strlen(abs) + 1);
+	if (vh_host_path(h, path, sizeof(path), "%s", abs) == 0 &&
+	    vh_slurp(path, 4u << 20, &text, &len) == 0) {
+		fnv_add(f, text, len);
+		free(text);
+	}
+}
+
+/* A directory's entry names, sorted (readdir's order is the file system's). */
+static int name_order(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_dir(struct vh_host *h, struct fnv *f, const char *abs, bool descend)
+{
+	char path[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	fnv_add(f, abs, strlen(abs) + 1);
+	DIR *d = vh_host_path(h, path, sizeof(path), "%s", abs) == 0 ? opendir(path) : NULL;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || VH_ARRAY_ROOM(names, cap, n) < 0)
+			continue;
+		if (!(names[n] = strdup(e->d_name)))
+			continue;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof(*names), name_order);
+	for (size_t i = 0; i < n; i++) {
+		char sub[PATH_MAX];
+		fnv_add(f, names[i], strlen(names[i]) + 1);
+		if (descend && vh_format(sub, sizeof(sub), "%s/%s", abs, names[i]) >= 0)
+			add_dir(h, f, sub, false);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* What changes on a running node, read without touching each device: the
+ * functions on the bus (VFs come and go), which driver holds which (every
+ * driver's directory lists its devices), the loaded modules, the running
+ * VMs and the reservations, memory and hugepages. The facts that do not
+ * change while the node runs (ids, groups, capabilities) are keyed by the
+ * boot id. A few hundred reads whatever the size of the bus. */
+int vh_inventory_signature(struct vh_host *h, char *out, size_t size)
+{
+	struct fnv f = { 0xcbf29ce484222325ull };
+	static const char *const files[] = {
+		"/proc/sys/kernel/random/boot_id",
+		"/proc/modules",
+		"/proc/cmdline",
+		"/run/qemu-server/pci-id-reservations",
+		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
+		"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages",
+	};
+	for (size_t i = 0; i < VH_ARRAY_SIZE(files); i++)
+		add_file(h, &f, files[i]);
+	add_dir(h, &f, "/sys/bus/pci/devices", false);
+	add_dir(h, &f, "/sys/bus/pci/drivers", true);
+	add_dir(h, &f, "/run/qemu-server", false);
+	uint64_t avail, total;
+	if (vh_meminfo(h, &avail, &total, NULL) == 0) {
+		avail -= avail % 1024; /* as the inventory rounds it */
+		fnv_add(&f, &avail, sizeof(avail));
+	}
+	return vh_format(out, size, "%016llx", (unsigned long long)f.h) < 0 ? -1 : 0;
 }

@@ -3,8 +3,14 @@
  * pre-start and post-stop, the phases that move devices between drivers,
  * still under the hook's lock. It never changes the phase's verdict and
  * never writes to the task log: a node without /etc/pve/nodes/NODE or
- * without quorum keeps its old inventory, and the hook log says why. When
- * nothing changed it writes nothing (cluster/publish.c compares first).
+ * without quorum keeps its old inventory, and the hook log says why.
+ *
+ * Cheap when nothing changed: the digest of what changes on a running node
+ * (vh_inventory_signature: the bus, the drivers' devices, modules, running
+ * VMs, reservations, memory; a few hundred reads whatever the bus's size)
+ * is kept in /run/vfiohelp/inventory.sig after each publication; equal,
+ * and the inventory is not taken at all. Different, and it is taken and
+ * compared with the published one, which is written only if it differs.
  */
 #include "internal.h"
 #include "cluster/inventory.h"
@@ -12,7 +18,12 @@
 #include "host/host.h"
 #include "host/kmods.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SIG_FILE "inventory.sig"
 
 static void note(struct hook *hk, const char *what, const char *why)
 {
@@ -22,10 +33,40 @@ static void note(struct hook *hk, const char *what, const char *why)
 	json_object_array_add(hk->lines, json_object_new_string(line));
 }
 
+static bool same_sig(int dir, const char *sig)
+{
+	char old[64];
+	int fd = openat(dir, SIG_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, old, sizeof(old) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	old[n] = '\0';
+	return !strcmp(old, sig);
+}
+
+static void keep_sig(int dir, const char *sig)
+{
+	int fd = openat(dir, SIG_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return;
+	bool ok = write(fd, sig, strlen(sig)) == (ssize_t)strlen(sig);
+	if (close(fd) == 0 && ok)
+		renameat(dir, SIG_FILE ".tmp", dir, SIG_FILE);
+	else
+		unlinkat(dir, SIG_FILE ".tmp", 0);
+}
+
 void vh_hook_publish(struct hook *hk)
 {
 	struct vh_err e;
-	enum vh_publish res;
+	enum vh_publish res = VH_PUBLISH_NO_QUORUM; /* stays so when publishing fails */
+	char sig[32] = "";
+	if (vh_inventory_signature(hk->h, sig, sizeof(sig)) == 0 && same_sig(hk->state_dir, sig))
+		return; /* nothing a running node changes has changed */
 	/* the phase moved devices and loaded modules: read them afresh */
 	vh_host_forget_devices(hk->h);
 	vh_kmods_forget_loaded(hk->h);
@@ -36,5 +77,7 @@ void vh_hook_publish(struct hook *hk)
 		note(hk, "not published", "no quorum (/etc/pve is read-only)");
 	else if (res == VH_PUBLISHED)
 		note(hk, "published", NULL);
+	if (inv && (res == VH_PUBLISHED || res == VH_PUBLISH_UNCHANGED) && sig[0])
+		keep_sig(hk->state_dir, sig);
 	vh_inventory_free(inv);
 }

@@ -76,6 +76,29 @@ static void test_hook_publishes_when_changed(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* The digest kept in /run/vfiohelp: equal, and the inventory is not even
+ * taken (a published file removed behind the hook's back stays removed);
+ * a driver moved, and it is taken and published again. */
+static void test_nothing_changed_takes_nothing(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed")), path[4200];
+	hook(root, "pre-start", "start allowed");
+	assert_true(exists(root, "run/vfiohelp/inventory.sig"));
+	snprintf(path, sizeof(path), "%s/%s", root, INVENTORY);
+	assert_int_equal(unlink(path), 0);
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_false(exists(root, INVENTORY));
+	/* the NIC leaves r8169 for vfio-pci (its drivers/ entry moves) */
+	char from[4200], to[4200];
+	snprintf(from, sizeof(from), "%s/sys/bus/pci/drivers/r8169/0000:03:00.0", root);
+	snprintf(to, sizeof(to), "%s/sys/bus/pci/drivers/vfio-pci/0000:03:00.0", root);
+	assert_int_equal(rename(from, to), 0);
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_true(exists(root, INVENTORY));
+	vh_test_scratch_free(root);
+}
+
 /* A node whose name has no directory under /etc/pve/nodes (not in a
  * cluster the way pmxcfs shows it): the VM starts, the hook log says why
  * nothing was published. */
@@ -96,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hook_publishes_when_changed),
 		cmocka_unit_test(test_node_without_pve_dir_starts_as_before),
+		cmocka_unit_test(test_nothing_changed_takes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
