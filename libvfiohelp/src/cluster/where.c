@@ -507,4 +507,11 @@ void vh_where_print(const struct vh_where *w, FILE *out)
 		w->local_resources[0] || w->live_blockers[0] ? "refused by Proxmox: " : "allowed",
 		w->local_resources[0] ? "local resources " : "",
 		w->local_resources[0] ? w->local_resources : w->live_blockers);
+	fprintf(out, "Offline migration to:");
+	size_t n = 0;
+	for (size_t i = 0; i < w->c.n; i++)
+		if (w->offline_to[i])
+			fprintf(out, " %s", w->c.nodes[i].name), n++;
+	fprintf(out, "%s\n", n ? "" : w->local_resources[0] ? " none (host= entries stay on their node)"
+							      : " none");
 }
