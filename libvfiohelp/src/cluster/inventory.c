@@ -572,7 +572,8 @@ static int parse_devices(json_object *root, struct vh_facts *f, const char *orig
 		f->n_devices++;
 	}
 	/* the device lookup searches by address */
-	qsort(f->devices, f->n_devices, sizeof(*f->devices), device_order);
+	if (f->n_devices)
+		qsort(f->devices, f->n_devices, sizeof(*f->devices), device_order);
 	return 0;
 }
 

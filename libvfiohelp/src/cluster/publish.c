@@ -178,7 +178,8 @@ static void add_dir(struct vh_host *h, struct fnv *f, const char *abs, bool desc
 	}
 	if (d)
 		closedir(d);
-	qsort(names, n, sizeof(*names), name_order);
+	if (n)
+		qsort(names, n, sizeof(*names), name_order);
 	for (size_t i = 0; i < n; i++) {
 		char sub[PATH_MAX];
 		fnv_add(f, names[i], strlen(names[i]) + 1);

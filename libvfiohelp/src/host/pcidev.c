@@ -424,7 +424,8 @@ int vh_bus_addresses(struct vh_host *h, struct vh_pci_addr **out, size_t *n, str
 		(*out)[(*n)++] = a;
 	}
 	closedir(dp);
-	qsort(*out, *n, sizeof(**out), addr_compare);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), addr_compare);
 	return 0;
 }
 
