@@ -30,6 +30,10 @@ char *vh_strip(char *s);
 /* Replaces control characters (a terminal escape sequence in a config
  * value, a newline that would forge a log line) with '?', in place. */
 void vh_sanitize(char *s);
+/* FNV-1a, 64 bits: h folded with p[0..n) (start from VH_FNV1A_BASIS). A
+ * digest for caches, not against an adversary. */
+#define VH_FNV1A_BASIS 0xcbf29ce484222325ull
+uint64_t vh_fnv1a(uint64_t h, const void *p, size_t n);
 /* Unsigned decimal, no sign, no spaces, no overflow past max. */
 int vh_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 /* Hexadecimal without "0x", at most max. */

@@ -61,6 +61,14 @@ int vh_format(char *buf, size_t size, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= size) ? -1 : n;
 }
 
+uint64_t vh_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
 char *vh_strip(char *s)
 {
 	while (isspace((unsigned char)*s))

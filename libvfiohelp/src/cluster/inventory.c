@@ -204,6 +204,33 @@ static void put_pair(json_object *o, const char *key, uint16_t a, uint16_t b)
 	put_str(o, key, s);
 }
 
+/* What a device offers to mediated devices: mdev types, NVIDIA's vGPU. */
+static void mediated_json(json_object *o, const struct vh_fact_device *fd)
+{
+	if (fd->n_mdev) {
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < fd->n_mdev; i++) {
+			json_object *m = json_object_new_object();
+			put_str(m, "type", fd->mdev[i].type);
+			json_object_object_add(m, "available",
+					       json_object_new_int64(fd->mdev[i].available));
+			json_object_array_add(a, m);
+		}
+		json_object_object_add(o, "mdev_types", a);
+	}
+	if (fd->vgpu) {
+		json_object *v = json_object_new_object(), *c = json_object_new_array();
+		json_object_object_add(v, "current", json_object_new_int64(fd->vgpu->current));
+		for (size_t i = 0; i < fd->vgpu->n_creatable; i++)
+			json_object_array_add(c, json_object_new_int64(
+							 (int64_t)fd->vgpu->creatable[i]));
+		json_object_object_add(v, "creatable", fd->vgpu->creatable_read ? c : NULL);
+		if (!fd->vgpu->creatable_read)
+			json_object_put(c);
+		json_object_object_add(o, "nvidia_vgpu", v);
+	}
+}
+
 static json_object *device_json(const struct vh_fact_device *fd)
 {
 	const struct vh_device *d = &fd->dev;
@@ -239,28 +266,7 @@ static json_object *device_json(const struct vh_fact_device *fd)
 		json_object_object_add(s, "stride", json_object_new_int((int)d->sriov_stride));
 		json_object_object_add(o, "sriov", s);
 	}
-	if (fd->n_mdev) {
-		json_object *a = json_object_new_array();
-		for (size_t i = 0; i < fd->n_mdev; i++) {
-			json_object *m = json_object_new_object();
-			put_str(m, "type", fd->mdev[i].type);
-			json_object_object_add(m, "available",
-					       json_object_new_int64(fd->mdev[i].available));
-			json_object_array_add(a, m);
-		}
-		json_object_object_add(o, "mdev_types", a);
-	}
-	if (fd->vgpu) {
-		json_object *v = json_object_new_object(), *c = json_object_new_array();
-		json_object_object_add(v, "current", json_object_new_int64(fd->vgpu->current));
-		for (size_t i = 0; i < fd->vgpu->n_creatable; i++)
-			json_object_array_add(c, json_object_new_int64(
-							 (int64_t)fd->vgpu->creatable[i]));
-		json_object_object_add(v, "creatable", fd->vgpu->creatable_read ? c : NULL);
-		if (!fd->vgpu->creatable_read)
-			json_object_put(c);
-		json_object_object_add(o, "nvidia_vgpu", v);
-	}
+	mediated_json(o, fd);
 	if (!fd->answers)
 		json_object_object_add(o, "answers", json_object_new_boolean(0));
 	put_str(o, "framebuffer", fd->framebuffer);

@@ -138,9 +138,7 @@ struct fnv {
 
 static void fnv_add(struct fnv *f, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++)
-		f->h = (f->h ^ p[i]) * 0x100000001b3ull;
+	f->h = vh_fnv1a(f->h, data, len);
 }
 
 static void add_file(struct vh_host *h, struct fnv *f, const char *abs)
@@ -198,7 +196,7 @@ static void add_dir(struct vh_host *h, struct fnv *f, const char *abs, bool desc
  * boot id. A few hundred reads whatever the size of the bus. */
 int vh_inventory_signature(struct vh_host *h, char *out, size_t size)
 {
-	struct fnv f = { 0xcbf29ce484222325ull };
+	struct fnv f = { VH_FNV1A_BASIS };
 	static const char *const files[] = {
 		"/proc/sys/kernel/random/boot_id",
 		"/proc/modules",

@@ -360,9 +360,7 @@ struct cache_key {
 
 static void hash_bytes(struct cache_key *k, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		k->hash = (k->hash ^ b[i]) * 1099511628211ull; /* FNV-1a */
+	k->hash = vh_fnv1a(k->hash, p, n);
 }
 
 static void hash_stat(struct cache_key *k, const char *path)
