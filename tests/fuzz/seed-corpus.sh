@@ -118,3 +118,17 @@ dev1='{"addr":"0000:01:00.1","id":"10de:22bd","driver":"vfio-pci","override":""}
 printf '{"vmid":100,"time":1762000000,"boot_id":"","devices":[%s,%s]}' "$dev0" "$dev1" | seed state seed
 printf '{"vmid":100,"time":1,"boot_id":"4f1c2a9e-7b3d-4c1e-9a2f-0d5e6b7c8a91","devices":[]}' | seed state empty
 printf '{"vmid":101,"time":1,"boot_id":"","devices":[]}' | seed state other-vm
+
+# cluster: byte 0 picks the parser. Inventories (byte 0) as hookctl writes
+# them, when a built hookctl is named: HOOKCTL=build/hookscript/hookctl
+if [[ -n ${HOOKCTL:-} ]]; then
+	for t in seed sriov shared-group no-iommu health; do
+		{ printf '\000'; "$HOOKCTL" inventory --root "$hosts/$t" --json |
+			jq -c '.made_at = 1765000000 | .boot_id = ""'; } | seed cluster "inventory-$t"
+	done
+fi
+printf '\001{"nodename": "pve1", "version": 5, "cluster": {"name": "c", "version": 3, "nodes": 3, "quorate": 1}, "nodelist": {"pve1": {"id": 1, "online": 1, "ip": "10.0.0.1"}, "pve2": {"id": 2, "online": 0, "ip": "10.0.0.2"}}}' | seed cluster members-quorate
+printf '\001{"nodename": "pve1", "version": 5, "cluster": {"name": "c", "version": 3, "nodes": 3, "quorate": 0}, "nodelist": {"pve1": {"id": 1, "online": 1, "ip": "10.0.0.1"}}}' | seed cluster members-no-quorum
+printf '\001{\n"nodename": "pve",\n"version": 0\n}\n' | seed cluster members-local
+printf '\002vm: 100\n\tgroup gpu\n\tstate started\n\036group: gpu\n\tnodes pve:2,pve2\n\trestricted 1\n\036' | seed cluster ha-pve8
+printf '\002vm: 100\n\tstate started\n\036\036node-affinity: gpu\n\tnodes pve3,pve2\n\tresources vm:100,vm:101\n\tstrict 1\n\taffinity negative\n' | seed cluster ha-pve9
