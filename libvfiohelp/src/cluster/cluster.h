@@ -23,9 +23,9 @@ struct vh_cluster {
 	size_t n, cap;
 };
 
-/* The nodes: .members' nodelist and every directory under /etc/pve/nodes/.
- * online only from a quorate .members: without quorum the file keeps the
- * last state it knew (proxmox-facts.md). */
+/* The nodes: .members' nodelist, or without one (no cluster) every
+ * directory under /etc/pve/nodes/. online only from a quorate .members:
+ * without quorum the file keeps the last state it knew (proxmox-facts.md). */
 int vh_cluster_load(struct vh_host *h, struct vh_cluster *c, struct vh_err *err);
 void vh_cluster_free(struct vh_cluster *c);
 /* The text-level parser of .members (text[0..len)). */

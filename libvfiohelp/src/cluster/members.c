@@ -2,7 +2,10 @@
  * The cluster's nodes as pmxcfs shows them: /etc/pve/.members (JSON:
  * nodename, cluster {name, quorate}, nodelist {NAME: {id, online, ip}}) and
  * the node directories under /etc/pve/nodes/, which hold every node that
- * ever joined. A VM's owner is the node whose directory holds its config
+ * ever joined: a removed node's directory stays until the admin deletes it,
+ * so in a cluster only .members' nodelist counts (the nodelist is the
+ * cluster's configuration: it holds without quorum too); without one (a
+ * single node, pmxcfs -l) the directories do. A VM's owner is the node whose directory holds its config
  * (a migration renames it from one node's qemu-server/ to another's).
  */
 #include "internal.h"
@@ -135,7 +138,7 @@ int vh_cluster_load(struct vh_host *h, struct vh_cluster *c, struct vh_err *err)
 		vh_cluster_free(c);
 		return -1;
 	}
-	if (add_node_dirs(h, c, err) < 0 || add_node(c, c->local, -1) < 0) {
+	if ((!c->n && add_node_dirs(h, c, err) < 0) || add_node(c, c->local, -1) < 0) {
 		vh_cluster_free(c);
 		return -1;
 	}

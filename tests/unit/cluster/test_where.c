@@ -409,6 +409,8 @@ static void test_members_trusted_only_while_quorate(void **state)
 	vh_test_write(root, "etc/pve/.members", text);
 	json_object *o = where(100, NULL);
 	assert_true(json_object_get_boolean(json_object_object_get(o, "quorate")));
+	/* the nodelist is the cluster: pve4..pve6's directories are leftovers */
+	assert_int_equal(json_object_array_length(json_object_object_get(o, "nodes")), 3);
 	assert_true(json_object_object_get_ex(node_of(o, "pve2"), "online", &on));
 	assert_false(json_object_get_boolean(on));
 	assert_true(json_object_get_boolean(json_object_object_get(node_of(o, "pve3"), "online")));
