@@ -581,7 +581,7 @@ static int run_locked(struct hook *hk)
 		return 0;
 	}
 	int rc = hk->phase == VH_PHASE_PRE_START ? pre_start(hk) : post_stop(hk);
-	vh_hook_publish(hk);
+	vh_hook_publish(hk, hk->phase == VH_PHASE_PRE_START && rc == 0);
 	close(lock);
 	close(hk->state_dir);
 	return rc;

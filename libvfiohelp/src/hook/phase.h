@@ -38,8 +38,9 @@ bool vh_hook_ours(const struct hook *hk, const struct vh_pci_addr *a);
 bool vh_hook_may_touch(const struct vh_vm_device *vd);
 
 /* publish.c: the node's inventory to /etc/pve/nodes/NODE/ when it changed;
- * only the hook log hears of it. */
-void vh_hook_publish(struct hook *hk);
+ * only the hook log hears of it. starting: the pre-start allowed the start,
+ * so the VM's devices are published as held by it. */
+void vh_hook_publish(struct hook *hk, bool starting);
 
 /* reset.c */
 /* Another VM holds, reserves or records the device; who says which. */

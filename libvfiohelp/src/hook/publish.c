@@ -11,9 +11,15 @@
  * is kept in /run/vfiohelp/inventory.sig after each publication; equal,
  * and the inventory is not taken at all. Different, and it is taken and
  * compared with the published one, which is written only if it differs.
+ *
+ * A start the pre-start allowed is about to hold the VM's devices: they are
+ * published as held by it (QEMU's pid file, which would say so, comes only
+ * after the hook), and the digest says "VM N starting", so the post-stop's
+ * differs and publishes them free again.
  */
 #include "internal.h"
 #include "cluster/inventory.h"
+#include "host/facts.h"
 #include "hook/phase.h"
 #include "host/host.h"
 #include "host/kmods.h"
@@ -60,17 +66,37 @@ static void keep_sig(int dir, const char *sig)
 		unlinkat(dir, SIG_FILE ".tmp", 0);
 }
 
-void vh_hook_publish(struct hook *hk)
+/* The devices the starting VM takes (not a shared mdev parent), as held by it. */
+static void mark_starting(struct hook *hk, struct vh_facts *f)
+{
+	struct vh_err e;
+	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	for (size_t i = 0; r && i < r->n_devices; i++) {
+		if (r->devices[i].role == VH_ROLE_MDEV_PARENT)
+			continue;
+		for (size_t k = 0; k < f->n_devices; k++)
+			if (vh_pci_addr_equal(&f->devices[k].dev.addr, &r->devices[i].addr))
+				f->devices[k].held_by = hk->vmid;
+	}
+	vh_report_free(r);
+}
+
+void vh_hook_publish(struct hook *hk, bool starting)
 {
 	struct vh_err e;
 	enum vh_publish res = VH_PUBLISH_NO_QUORUM; /* stays so when publishing fails */
-	char sig[32] = "";
-	if (vh_inventory_signature(hk->h, sig, sizeof(sig)) == 0 && same_sig(hk->state_dir, sig))
+	char sig[48] = "", plain[32];
+	if (vh_inventory_signature(hk->h, plain, sizeof(plain)) == 0 &&
+	    vh_format(sig, sizeof(sig), starting ? "%s+%u" : "%s", plain, hk->vmid) < 0)
+		sig[0] = '\0';
+	if (sig[0] && same_sig(hk->state_dir, sig))
 		return; /* nothing a running node changes has changed */
 	/* the phase moved devices and loaded modules: read them afresh */
 	vh_host_forget_devices(hk->h);
 	vh_kmods_forget_loaded(hk->h);
 	struct vh_inventory *inv = vh_inventory_take(hk->h, &e);
+	if (inv && starting)
+		mark_starting(hk, inv->facts);
 	if (!inv || vh_inventory_publish(hk->h, inv, &res, &e) < 0)
 		note(hk, "not published", e.msg);
 	else if (res == VH_PUBLISH_NO_QUORUM)

@@ -58,20 +58,31 @@ static void test_hook_publishes_when_changed(void **state)
 			 1);
 	char *first = strdup(vh_test_read(root, INVENTORY));
 	assert_non_null(strstr(first, "\"node\":\"pve\""));
+	/* the starting VM holds its GPU and the GPU's audio function */
+	assert_int_equal(count(first, "\"held_by\":100"), 2);
 	sleep(1); /* a new made_at, were it written again */
 	hook(root, "pre-start", "start allowed");
-	hook(root, "post-stop", "post-stop VM 100: done");
 	assert_string_equal(vh_test_read(root, INVENTORY), first);
 	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
 			       "inventory published"),
 			 1);
+	/* stopped: free again */
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_int_equal(count(vh_test_read(root, INVENTORY), "\"held_by\""), 0);
+	free(first);
+	first = strdup(vh_test_read(root, INVENTORY));
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_string_equal(vh_test_read(root, INVENTORY), first);
+	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
+			       "inventory published"),
+			 2);
 	/* the host changed (its command line): published again at the next phase */
 	vh_test_write(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz amd_iommu=on\n");
 	hook(root, "post-stop", "post-stop VM 100: done");
 	assert_string_not_equal(vh_test_read(root, INVENTORY), first);
 	assert_int_equal(count(vh_test_read(root, "var/log/vfiohelp/hook.log"),
 			       "inventory published"),
-			 2);
+			 3);
 	free(first);
 	vh_test_scratch_free(root);
 }
@@ -84,6 +95,7 @@ static void test_nothing_changed_takes_nothing(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed")), path[4200];
 	hook(root, "pre-start", "start allowed");
+	hook(root, "post-stop", "post-stop VM 100: done");
 	assert_true(exists(root, "run/vfiohelp/inventory.sig"));
 	snprintf(path, sizeof(path), "%s/%s", root, INVENTORY);
 	assert_int_equal(unlink(path), 0);
@@ -96,6 +108,20 @@ static void test_nothing_changed_takes_nothing(void **state)
 	assert_int_equal(rename(from, to), 0);
 	hook(root, "post-stop", "post-stop VM 100: done");
 	assert_true(exists(root, INVENTORY));
+	vh_test_scratch_free(root);
+}
+
+/* A refused start holds nothing: VM 101 (i440fx with an NVIDIA GPU). */
+static void test_refused_start_holds_nothing(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	struct vh_test_proc p;
+	vh_test_mock_hook(root, "101", "pre-start", NULL, 60000, &p);
+	assert_int_equal(p.status, 1);
+	vh_test_proc_free(&p);
+	assert_true(exists(root, INVENTORY));
+	assert_int_equal(count(vh_test_read(root, INVENTORY), "\"held_by\""), 0);
 	vh_test_scratch_free(root);
 }
 
@@ -120,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_hook_publishes_when_changed),
 		cmocka_unit_test(test_node_without_pve_dir_starts_as_before),
 		cmocka_unit_test(test_nothing_changed_takes_nothing),
+		cmocka_unit_test(test_refused_start_holds_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
