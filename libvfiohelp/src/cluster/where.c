@@ -26,9 +26,11 @@
 enum verdict { V_UNKNOWN, V_CAN, V_CANNOT };
 static const char *const verdict_names[] = { "unknown", "can-start", "cannot-start" };
 
+/* Findings of where's own (a node, HA), recorded by the evaluation's
+ * vh_eval_finding: the policy's severity, the table's topic, sanitized. */
 struct findings {
-	struct vh_finding *list;
-	size_t n, cap;
+	struct vh_report r; /* only its findings */
+	struct vh_eval ev;
 };
 
 struct where_node {
@@ -54,30 +56,10 @@ struct vh_where {
 	bool *offline_to;          /* per node: every mapping has a map there */
 };
 
-static void add_finding(struct findings *fs, const struct vh_policy *p, unsigned vmid,
-			enum vh_finding_id id, const char *subject, const char *fix,
-			const char *fmt, ...) VH_PRINTF(7, 8);
-static void add_finding(struct findings *fs, const struct vh_policy *p, unsigned vmid,
-			enum vh_finding_id id, const char *subject, const char *fix,
-			const char *fmt, ...)
+static void findings_init(struct findings *fs, const struct vh_policy *p, unsigned vmid)
 {
-	const struct vh_finding_kind *k = vh_finding_kind_of(id);
-	enum vh_severity sev = vh_policy_severity(p, vmid, k->id, k->severity);
-	if (sev == VH_SEV_OFF || VH_ARRAY_ROOM(fs->list, fs->cap, fs->n) < 0)
-		return;
-	struct vh_finding *f = &fs->list[fs->n++];
-	memset(f, 0, sizeof(*f));
-	f->kind = id;
-	vh_strlcpy(f->id, k->id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = k->topic;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	vh_sanitize(f->message);
+	fs->r.vmid = vmid;
+	fs->ev = (struct vh_eval){ .policy = p, .r = &fs->r };
 }
 
 /* ---- one node ---- */
@@ -113,9 +95,9 @@ static void judge_node(struct vh_where *w, struct vh_host *h, const struct vh_po
 	long long made_at = 0;
 	struct vh_host *nh = n->local ? h : inventory_host(h, n->cn->name, &made_at, &err);
 	if (!nh) {
-		add_finding(&n->own, p, w->vmid, VH_F_INVENTORY_MISSING, n->cn->name,
-			    "hookctl inventory --publish   # on that node",
-			    "node %s cannot be judged: %s", n->cn->name, err.msg);
+		vh_eval_finding(&n->own.ev, VH_F_INVENTORY_MISSING, n->cn->name,
+				"hookctl inventory --publish   # on that node",
+				"node %s cannot be judged: %s", n->cn->name, err.msg);
 		return;
 	}
 	n->age = n->local ? 0 : (long long)time(NULL) - made_at;
@@ -127,8 +109,8 @@ static void judge_node(struct vh_where *w, struct vh_host *h, const struct vh_po
 	n->report = vh_evaluate(nh, w->vmid, p, &err);
 	n->host = nh;
 	if (!n->report) {
-		add_finding(&n->own, p, w->vmid, VH_F_INVENTORY_MISSING, n->cn->name, NULL,
-			    "node %s cannot be judged: %s", n->cn->name, err.msg);
+		vh_eval_finding(&n->own.ev, VH_F_INVENTORY_MISSING, n->cn->name, NULL,
+				"node %s cannot be judged: %s", n->cn->name, err.msg);
 		return;
 	}
 	n->verdict = vh_report_blocks(n->report) ? V_CANNOT : V_CAN;
@@ -172,8 +154,8 @@ static void where_is(struct vh_host *nh, const struct vh_device *card, const cha
 /* product.md: a host= entry can start on a node only where its address
  * holds the owner's card (vendor:device and subsystem). The facts of that
  * node say where the card is instead, when it has one. */
-static void compare_with_owner(struct vh_where *w, const struct vh_policy *p,
-			       const struct vh_report *owner, struct where_node *n)
+static void compare_with_owner(struct vh_where *w, const struct vh_report *owner,
+			       struct where_node *n)
 {
 	for (size_t i = 0; i < owner->n_devices && n->report; i++) {
 		const struct vh_vm_device *vd = &owner->devices[i];
@@ -186,19 +168,20 @@ static void compare_with_owner(struct vh_where *w, const struct vh_policy *p,
 		char key[24], elsewhere[96] = "";
 		snprintf(key, sizeof(key), "hostpci%d", vd->hostpci_index);
 		where_is(n->host, mine, n->cn->name, elsewhere, sizeof(elsewhere));
-		add_finding(&n->own, p, w->vmid, VH_F_DEVICE_DIFFERS, key,
-			    "pvesh create /cluster/mapping/pci ...   # a mapping naming the card "
-			    "on each node, then hostpciN: mapping=ID",
-			    "%s passes %s, which is %04x:%04x (subsystem %04x:%04x) on %s but "
-			    "%04x:%04x (subsystem %04x:%04x) on %s%s",
-			    key, mine->name, mine->vendor, mine->device, mine->subsys_vendor,
-			    mine->subsys_device, w->owner, theirs->vendor, theirs->device,
-			    theirs->subsys_vendor, theirs->subsys_device, n->cn->name, elsewhere);
+		vh_eval_finding(&n->own.ev, VH_F_DEVICE_DIFFERS, key,
+				"pvesh create /cluster/mapping/pci ...   # a mapping naming the card "
+				"on each node, then hostpciN: mapping=ID",
+				"%s passes %s, which is %04x:%04x (subsystem %04x:%04x) on %s but "
+				"%04x:%04x (subsystem %04x:%04x) on %s%s",
+				key, mine->name, mine->vendor, mine->device, mine->subsys_vendor,
+				mine->subsys_device, w->owner, theirs->vendor, theirs->device,
+				theirs->subsys_vendor, theirs->subsys_device, n->cn->name,
+				elsewhere);
 		n->verdict = V_CANNOT;
 	}
 }
 
-static void compare_devices(struct vh_where *w, const struct vh_policy *p)
+static void compare_devices(struct vh_where *w)
 {
 	const struct vh_report *owner = NULL;
 	for (size_t i = 0; i < w->c.n; i++)
@@ -206,7 +189,7 @@ static void compare_devices(struct vh_where *w, const struct vh_policy *p)
 			owner = w->nodes[i].report;
 	for (size_t i = 0; owner && i < w->c.n; i++)
 		if (!w->nodes[i].owner)
-			compare_with_owner(w, p, owner, &w->nodes[i]);
+			compare_with_owner(w, owner, &w->nodes[i]);
 }
 
 /* ---- HA ---- */
@@ -222,18 +205,17 @@ static bool mapping_has_node(const char *pci_cfg, const char *id, const char *no
 	       n > 0;
 }
 
-static void judge_ha(struct vh_where *w, const struct vh_policy *p, const struct vh_vmconf *vm,
-		     const char *pci_cfg)
+static void judge_ha(struct vh_where *w, const struct vh_vmconf *vm, const char *pci_cfg)
 {
 	if (!w->ha.managed)
 		return;
 	for (size_t i = 0; i < w->c.n; i++) {
 		const struct where_node *n = &w->nodes[i];
 		if (n->verdict == V_CANNOT && vh_ha_allows(&w->ha, n->cn->name))
-			add_finding(&w->ha_findings, p, w->vmid, VH_F_HA_TARGET_CANNOT_START,
-				    n->cn->name, NULL,
-				    "HA may start VM %u on %s (%s), where it cannot start", w->vmid,
-				    n->cn->name, w->ha.why);
+			vh_eval_finding(&w->ha_findings.ev, VH_F_HA_TARGET_CANNOT_START,
+					n->cn->name, NULL,
+					"HA may start VM %u on %s (%s), where it cannot start",
+					w->vmid, n->cn->name, w->ha.why);
 	}
 	if (w->ha.any_node || !vm)
 		return;
@@ -245,11 +227,11 @@ static void judge_ha(struct vh_where *w, const struct vh_policy *p, const struct
 			const char *node = w->c.nodes[i].name;
 			if (mapping_has_node(pci_cfg, pci->mapping, node) &&
 			    !vh_ha_allows(&w->ha, node))
-				add_finding(&w->ha_findings, p, w->vmid, VH_F_HA_MAPPING_UNCOVERED,
-					    node, NULL,
-					    "mapping %s (hostpci%d) has a device on %s, but %s "
-					    "never starts VM %u there",
-					    pci->mapping, pci->index, node, w->ha.why, w->vmid);
+				vh_eval_finding(&w->ha_findings.ev, VH_F_HA_MAPPING_UNCOVERED, node,
+						NULL,
+						"mapping %s (hostpci%d) has a device on %s, but %s "
+						"never starts VM %u there",
+						pci->mapping, pci->index, node, w->ha.why, w->vmid);
 		}
 	}
 }
@@ -317,9 +299,11 @@ static int judge_all(struct vh_where *w, struct vh_host *h, const struct vh_poli
 		n->local = !strcmp(n->cn->name, w->c.local);
 		n->owner = !strcmp(n->cn->name, w->owner);
 		n->age = -1;
+		findings_init(&n->own, p, w->vmid);
 		judge_node(w, h, p, n);
 	}
-	compare_devices(w, p);
+	findings_init(&w->ha_findings, p, w->vmid);
+	compare_devices(w);
 	if (vh_ha_load(h, &w->c, w->vmid, &w->ha, err) < 0)
 		return -1;
 	const struct vh_vmconf *vm = NULL;
@@ -327,7 +311,7 @@ static int judge_all(struct vh_where *w, struct vh_host *h, const struct vh_poli
 		if (w->nodes[i].report && w->nodes[i].report->vm_loaded)
 			vm = &w->nodes[i].report->vm;
 	char *pci_cfg = read_pci_cfg(h);
-	judge_ha(w, p, vm, pci_cfg);
+	judge_ha(w, vm, pci_cfg);
 	judge_migration(w, h, vm, pci_cfg);
 	free(pci_cfg);
 	return 0;
@@ -370,11 +354,11 @@ void vh_where_free(struct vh_where *w)
 		vh_report_free(w->nodes[i].report);
 		if (!w->nodes[i].local)
 			vh_host_free(w->nodes[i].host);
-		free(w->nodes[i].own.list);
+		free(w->nodes[i].own.r.findings);
 	}
 	free(w->nodes);
 	free(w->offline_to);
-	free(w->ha_findings.list);
+	free(w->ha_findings.r.findings);
 	vh_ha_free(&w->ha);
 	vh_cluster_free(&w->c);
 	free(w);
@@ -395,8 +379,8 @@ int vh_where_status(const struct vh_where *w)
 static json_object *findings_json(const struct where_node *n)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < n->own.n; i++)
-		json_object_array_add(a, vh_finding_json(&n->own.list[i]));
+	for (size_t i = 0; i < n->own.r.n_findings; i++)
+		json_object_array_add(a, vh_finding_json(&n->own.r.findings[i]));
 	for (size_t i = 0; n->report && i < n->report->n_findings; i++)
 		json_object_array_add(a, vh_finding_json(&n->report->findings[i]));
 	return a;
@@ -420,8 +404,8 @@ static json_object *ha_json(const struct vh_where *w)
 			json_object_array_add(allowed, json_object_new_string(w->c.nodes[i].name));
 	json_object_object_add(o, "allowed_nodes", allowed);
 	json_object *f = json_object_new_array();
-	for (size_t i = 0; i < w->ha_findings.n; i++)
-		json_object_array_add(f, vh_finding_json(&w->ha_findings.list[i]));
+	for (size_t i = 0; i < w->ha_findings.r.n_findings; i++)
+		json_object_array_add(f, vh_finding_json(&w->ha_findings.r.findings[i]));
 	json_object_object_add(o, "findings", f);
 	return o;
 }
@@ -497,12 +481,12 @@ void vh_where_print(const struct vh_where *w, FILE *out)
 			: n->cn->online   ? "online"
 					  : "offline",
 			age, verdict_names[n->verdict], n->owner ? " (owner)" : "");
-		print_findings(n->own.list, n->own.n, out);
+		print_findings(n->own.r.findings, n->own.r.n_findings, out);
 		if (n->report)
 			print_findings(n->report->findings, n->report->n_findings, out);
 	}
 	fprintf(out, "HA: %s\n", w->ha.managed ? w->ha.why : "not managed");
-	print_findings(w->ha_findings.list, w->ha_findings.n, out);
+	print_findings(w->ha_findings.r.findings, w->ha_findings.r.n_findings, out);
 	fprintf(out, "Live migration: %s%s%s\n",
 		w->local_resources[0] || w->live_blockers[0] ? "refused by Proxmox: " : "allowed",
 		w->local_resources[0] ? "local resources " : "",
@@ -512,6 +496,8 @@ void vh_where_print(const struct vh_where *w, FILE *out)
 	for (size_t i = 0; i < w->c.n; i++)
 		if (w->offline_to[i])
 			fprintf(out, " %s", w->c.nodes[i].name), n++;
-	fprintf(out, "%s\n", n ? "" : w->local_resources[0] ? " none (host= entries stay on their node)"
-							      : " none");
+	fprintf(out, "%s\n",
+		n                       ? ""
+		: w->local_resources[0] ? " none (host= entries stay on their node)"
+					: " none");
 }
