@@ -14,6 +14,7 @@
 
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,18 @@ static void test_local_verdict_is_checks(void **state)
 		vh_report_free(r);
 		vh_host_free(h);
 	}
+}
+
+/* No node has its config: nothing to judge (hookctl where exits 2). */
+static void test_vm_on_no_node(void **state)
+{
+	(void)state;
+	struct vh_err err;
+	struct vh_host *h = vh_host_new(root, &err);
+	assert_null(vh_where_judge(h, 999, NULL, &err));
+	assert_int_equal(err.code, ENOENT);
+	assert_non_null(strstr(err.msg, "VM 999 has no config"));
+	vh_host_free(h);
 }
 
 static void test_none_elsewhere_is_status_1(void **state)
@@ -432,6 +445,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_node_judged_from_its_inventory),
 		cmocka_unit_test(test_local_verdict_is_checks),
+		cmocka_unit_test(test_vm_on_no_node),
 		cmocka_unit_test(test_none_elsewhere_is_status_1),
 		cmocka_unit_test(test_vm_that_moved),
 		cmocka_unit_test(test_ha_groups_pve8),
