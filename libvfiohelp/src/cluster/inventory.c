@@ -683,6 +683,27 @@ struct vh_facts *vh_facts_parse(const char *text, size_t len, const char *origin
 	return f;
 }
 
+struct vh_inventory *vh_inventory_published(struct vh_host *h, struct vh_err *err)
+{
+	char node[64], path[PATH_MAX], *text;
+	size_t len;
+	if (vh_node_name(h, node, sizeof(node), err) < 0 ||
+	    vh_host_path(h, path, sizeof(path), "/etc/pve/nodes/%s/%s", node, VH_INVENTORY_FILE) <
+		    0 ||
+	    vh_slurp(path, VH_INVENTORY_MAX, &text, &len) < 0)
+		return NULL;
+	struct vh_inventory *inv = calloc(1, sizeof(*inv));
+	if (inv)
+		inv->facts = vh_facts_parse(text, len, path, err);
+	free(text);
+	if (!inv || !inv->facts || strcmp(inv->facts->node, node)) {
+		vh_inventory_free(inv);
+		return NULL;
+	}
+	inv->facts->made_at = (long long)time(NULL);
+	return inv;
+}
+
 /* ---- the admin's text ---- */
 
 void vh_inventory_print(const struct vh_inventory *inv, FILE *out)

@@ -28,6 +28,10 @@ struct json_object *vh_inventory_json(const struct vh_inventory *inv, bool with_
  * not changed the ways a running node changes it. */
 int vh_inventory_signature(struct vh_host *h, char *out, size_t size);
 
+/* This node's published inventory, made now (the hook patches the VMs
+ * that hold devices into it); NULL when there is none that parses. */
+struct vh_inventory *vh_inventory_published(struct vh_host *h, struct vh_err *err);
+
 /* Facts from an inventory's JSON text; NULL with err naming what is wrong. */
 struct vh_facts *vh_facts_parse(const char *text, size_t len, const char *origin,
 				struct vh_err *err);

@@ -14,8 +14,10 @@
  *
  * A start the pre-start allowed is about to hold the VM's devices: they are
  * published as held by it (QEMU's pid file, which would say so, comes only
- * after the hook), and the digest says "VM N starting", so the post-stop's
- * differs and publishes them free again.
+ * after the hook), and the digest kept says "VM N starting"; its post-stop
+ * publishes them free again. When that is all that changed (the digest but
+ * for the starting VM is the kept one), the published inventory is patched:
+ * the bus is not read.
  */
 #include "internal.h"
 #include "cluster/inventory.h"
@@ -39,18 +41,16 @@ static void note(struct hook *hk, const char *what, const char *why)
 	json_object_array_add(hk->lines, json_object_new_string(line));
 }
 
-static bool same_sig(int dir, const char *sig)
+/* The digest kept at the last publication, "" when none. */
+static void read_sig(int dir, char *buf, size_t size)
 {
-	char old[64];
+	buf[0] = '\0';
 	int fd = openat(dir, SIG_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, old, sizeof(old) - 1);
+		return;
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
-		return false;
-	old[n] = '\0';
-	return !strcmp(old, sig);
+	buf[n > 0 ? n : 0] = '\0';
 }
 
 static void keep_sig(int dir, const char *sig)
@@ -66,13 +66,17 @@ static void keep_sig(int dir, const char *sig)
 		unlinkat(dir, SIG_FILE ".tmp", 0);
 }
 
-/* The devices the starting VM takes (not a shared mdev parent), as held by it. */
-static void mark_starting(struct hook *hk, struct vh_facts *f)
+/* The VM's devices as held by it when it starts, free when it stops (its
+ * pid file, which would tell, exists only between the two). */
+static void mark_vm(struct hook *hk, struct vh_facts *f, bool starting)
 {
 	struct vh_err e;
-	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
+	for (size_t k = 0; k < f->n_devices; k++)
+		if (f->devices[k].held_by == hk->vmid)
+			f->devices[k].held_by = 0;
+	struct vh_report *r = starting ? vh_evaluate(hk->h, hk->vmid, hk->policy, &e) : NULL;
 	for (size_t i = 0; r && i < r->n_devices; i++) {
-		if (r->devices[i].role == VH_ROLE_MDEV_PARENT)
+		if (r->devices[i].role == VH_ROLE_MDEV_PARENT) /* shared, not taken */
 			continue;
 		for (size_t k = 0; k < f->n_devices; k++)
 			if (vh_pci_addr_equal(&f->devices[k].dev.addr, &r->devices[i].addr))
@@ -85,18 +89,27 @@ void vh_hook_publish(struct hook *hk, bool starting)
 {
 	struct vh_err e;
 	enum vh_publish res = VH_PUBLISH_NO_QUORUM; /* stays so when publishing fails */
-	char sig[48] = "", plain[32];
-	if (vh_inventory_signature(hk->h, plain, sizeof(plain)) == 0 &&
+	char sig[48] = "", plain[32] = "", kept[64];
+	read_sig(hk->state_dir, kept, sizeof(kept));
+	if (vh_inventory_signature(hk->h, plain, sizeof(plain)) < 0 ||
 	    vh_format(sig, sizeof(sig), starting ? "%s+%u" : "%s", plain, hk->vmid) < 0)
-		sig[0] = '\0';
-	if (sig[0] && same_sig(hk->state_dir, sig))
+		sig[0] = plain[0] = '\0';
+	if (sig[0] && !strcmp(kept, sig))
 		return; /* nothing a running node changes has changed */
-	/* the phase moved devices and loaded modules: read them afresh */
-	vh_host_forget_devices(hk->h);
-	vh_kmods_forget_loaded(hk->h);
-	struct vh_inventory *inv = vh_inventory_take(hk->h, &e);
-	if (inv && starting)
-		mark_starting(hk, inv->facts);
+	/* only a VM started or stopped since: the published inventory, its
+	 * holders changed; anything else: the host read again */
+	struct vh_inventory *inv = NULL;
+	if (plain[0] && !strncmp(kept, plain, strlen(plain)) &&
+	    (kept[strlen(plain)] == '\0' || kept[strlen(plain)] == '+'))
+		inv = vh_inventory_published(hk->h, &e);
+	if (!inv) {
+		/* the phase moved devices and loaded modules: read them afresh */
+		vh_host_forget_devices(hk->h);
+		vh_kmods_forget_loaded(hk->h);
+		inv = vh_inventory_take(hk->h, &e);
+	}
+	if (inv)
+		mark_vm(hk, inv->facts, starting);
 	if (!inv || vh_inventory_publish(hk->h, inv, &res, &e) < 0)
 		note(hk, "not published", e.msg);
 	else if (res == VH_PUBLISH_NO_QUORUM)

@@ -111,6 +111,27 @@ static void test_nothing_changed_takes_nothing(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* A stop after a start with nothing else changed: the published inventory
+ * is patched (the VM's devices free again), the bus is not read: a fact the
+ * digest does not cover, changed meanwhile, is not in it; the next change
+ * the digest sees reads the bus and brings it. */
+static void test_start_stop_patches_without_reading_the_bus(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	hook(root, "pre-start", "start allowed");
+	assert_int_equal(count(vh_test_read(root, INVENTORY), "\"held_by\":100"), 2);
+	vh_test_write(root, "sys/bus/pci/devices/0000:04:00.0/reset_method", "bus\n");
+	hook(root, "post-stop", "post-stop VM 100: done");
+	const char *inv = vh_test_read(root, INVENTORY);
+	assert_int_equal(count(inv, "\"held_by\""), 0);
+	assert_int_equal(count(inv, "\"reset_methods\":\"bus\""), 0);
+	vh_test_write(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz amd_iommu=on\n");
+	hook(root, "post-stop", "post-stop VM 100: done");
+	assert_int_equal(count(vh_test_read(root, INVENTORY), "\"reset_methods\":\"bus\""), 1);
+	vh_test_scratch_free(root);
+}
+
 /* A refused start holds nothing: VM 101 (i440fx with an NVIDIA GPU). */
 static void test_refused_start_holds_nothing(void **state)
 {
@@ -147,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_node_without_pve_dir_starts_as_before),
 		cmocka_unit_test(test_nothing_changed_takes_nothing),
 		cmocka_unit_test(test_refused_start_holds_nothing),
+		cmocka_unit_test(test_start_stop_patches_without_reading_the_bus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
