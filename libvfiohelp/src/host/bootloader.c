@@ -141,7 +141,8 @@ void vh_grub_cmdline(struct vh_host *h, char *out, size_t size)
 	free(text);
 	for (size_t i = 0; i < n; i++) {
 		char abs[300];
-		snprintf(abs, sizeof(abs), "/etc/default/grub.d/%s", names[i]);
+		if (vh_format(abs, sizeof(abs), "/etc/default/grub.d/%s", names[i]) < 0)
+			continue; /* names are < 256 bytes: cannot happen */
 		if ((text = read_conf(h, abs, &len)))
 			vh_grub_defaults_apply(text, len, linux_, dflt, sizeof(linux_));
 		free(text);
