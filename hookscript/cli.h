@@ -17,6 +17,7 @@ enum vh_cli_flag {
 	VH_OPT_NO_VM = 1 << 8,   /* --no-vm */
 	VH_OPT_UNDO = 1 << 9,    /* --undo */
 	VH_OPT_LIST = 1 << 10,   /* --list */
+	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -29,7 +30,7 @@ struct vh_cli {
 	bool apply;
 	bool help;
 	bool version;
-	bool no_vm, undo, list;
+	bool no_vm, undo, list, firmware;
 	unsigned limit; /* 0: no limit */
 	int nargs;      /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];

@@ -195,7 +195,7 @@ static void test_apply_then_undo_is_byte_identical(void **state)
 		/* the journal is listed, then undone */
 		out = NULL;
 		assert_int_equal(setup(root, (const char *[]){ "--list", NULL }, &out, NULL), 0);
-		assert_contains(out, "-100  files: ");
+		assert_contains(out, "-100  applied  files: ");
 		free(out);
 		assert_int_equal(setup(root, (const char *[]){ "--undo", NULL }, NULL, NULL), 0);
 		char *after = etc_hashes(root);
