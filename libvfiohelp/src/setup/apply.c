@@ -402,7 +402,8 @@ static int output_paths(struct vh_host *h, const struct vh_setup *s,
 		       : 0;
 }
 
-/* A hard link when the journal shares the file system, else a copy. */
+/* A copy, never a hard link: update-initramfs rewrites its records in place
+ * (and a writer that does would change a linked "copy" too). */
 static int save_outputs(struct vh_host *h, const struct vh_setup *s, struct vh_setup_command *c,
 			struct vh_err *err)
 {
@@ -413,7 +414,7 @@ static int save_outputs(struct vh_host *h, const struct vh_setup *s, struct vh_s
 			return vh_fail(err, "%s: path too long", o->path);
 		o->existed = vh_path_exists(host);
 		unlink(saved);
-		if (o->existed && link(host, saved) < 0 && copy_atomic(host, saved, err) < 0)
+		if (o->existed && copy_atomic(host, saved, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -7,7 +7,10 @@
  */
 #include "testlib.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +58,11 @@ static void assert_same_files(const char *before, const char *after)
 	/* nftw's order is the directory order, which a rename can change: compare as sets */
 	char *a = strdup(before), *b = strdup(after);
 	size_t na = 0, nb = 0;
-	for (char *l = strtok(a, "\n"); l; l = strtok(NULL, "\n"))
-		na++, assert_non_null(strstr(after, l));
+	for (char *l = strtok(a, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!strstr(after, l))
+			fail_msg("'%s' is no longer there; now:\n%s", l, after);
+		na++;
+	}
 	for (char *l = strtok(b, "\n"); l; l = strtok(NULL, "\n"))
 		nb++, assert_non_null(strstr(before, l));
 	assert_int_equal(na, nb);
@@ -243,38 +249,314 @@ static void test_unwritable_file_leaves_all(void **state)
 	vh_test_scratch_free(root);
 }
 
-/* With VH_SETUP_RUN_IN_ROOT=1 the tree's own stand-ins run: update-grub
- * succeeds, update-initramfs exits 1; every file comes back and update-grub
- * runs again over the restored files. */
-static void test_failing_command_leaves_all(void **state)
+/* ---- stand-ins for the programs setup runs (VH_SETUP_RUN_IN_ROOT=1) ---- */
+
+static const char *const run_in_root[] = { "VH_SETUP_RUN_IN_ROOT=1", NULL };
+
+static void stand_in(const char *root, const char *prog, const char *script)
+{
+	char rel[256], path[4096];
+	snprintf(rel, sizeof(rel), "usr/sbin/%s", prog);
+	vh_test_write(root, rel, script);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	chmod(path, 0755);
+}
+
+/* A two-kernel host: two images, their records, and grub.cfg. */
+static void two_kernels(const char *root)
+{
+	vh_test_write(root, "boot/initrd.img-6.8.12-10-pve", "image 6.8 as built at install\n");
+	vh_test_write(root, "boot/initrd.img-6.5.13-6-pve", "image 6.5 as built at install\n");
+	vh_test_write(root, "var/lib/initramfs-tools/6.8.12-10-pve", "sha1 of 6.8\n");
+	vh_test_write(root, "var/lib/initramfs-tools/6.5.13-6-pve", "sha1 of 6.5\n");
+	vh_test_write(root, "boot/grub/grub.cfg", "menuentry 'Proxmox VE' {}\n");
+}
+
+/* Every file of the tree that setup or its commands may touch, hashed. */
+static char *boot_hashes(const char *root)
+{
+	static const char *const files[] = { "boot/initrd.img-6.8.12-10-pve",
+					     "boot/initrd.img-6.5.13-6-pve",
+					     "var/lib/initramfs-tools/6.8.12-10-pve",
+					     "var/lib/initramfs-tools/6.5.13-6-pve",
+					     "boot/grub/grub.cfg" };
+	char *etc = etc_hashes(root), *out = malloc(strlen(etc) + 4096);
+	strcpy(out, etc);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		strcat(out, files[i]);
+		strcat(out, " ");
+		strcat(out, vh_test_read(root, files[i]));
+	}
+	free(etc);
+	return out;
+}
+
+/* update-initramfs -u -k all that rebuilds the newer image, then fails on
+ * the older one (as a failing hook does on a real host); update-grub that
+ * rewrites grub.cfg. */
+static const char *const grub_rewrites =
+	"#!/bin/sh\nr=${0%/usr/sbin/update-grub}\necho ran >> \"$0.log\"\n"
+	"echo 'menuentry new {}' > \"$r/boot/grub/grub.cfg\"\n";
+static const char *const initramfs_half =
+	"#!/bin/sh\nr=${0%/usr/sbin/update-initramfs}\n"
+	"[ \"$PATH\" = /usr/sbin:/usr/bin:/sbin:/bin ] || exit 3\n"
+	"echo rebuilt > \"$r/boot/initrd.img-6.8.12-10-pve.new\"\n"
+	"mv \"$r/boot/initrd.img-6.8.12-10-pve.new\" \"$r/boot/initrd.img-6.8.12-10-pve\"\n"
+	"echo new-sha > \"$r/var/lib/initramfs-tools/6.8.12-10-pve\"\n"
+	"echo 'E: hook failed for 6.5.13-6-pve' >&2\nexit 1\n";
+
+static struct vh_test_proc apply_in_root(const char *root)
+{
+	const char *argv[] = { VH_HOOKCTL, "setup", "--root", root, "100", "--apply", "--json",
+			       NULL };
+	struct vh_test_proc p;
+	vh_test_run_env(argv, run_in_root, 30000, &p);
+	return p;
+}
+
+/* The case seen on a real host: update-initramfs rebuilt one image of two
+ * and failed; the rollback puts every image, its record and grub.cfg back
+ * byte for byte (rerunning it would only fail again), and says so. */
+static void test_failing_initramfs_two_kernels(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
-	char stub[4096];
-	vh_test_write(root, "usr/sbin/update-grub", "#!/bin/sh\necho ran >> \"$0.log\"\n");
-	vh_test_write(root, "usr/sbin/update-initramfs",
-		      "#!/bin/sh\n[ \"$PATH\" = /usr/sbin:/usr/bin:/sbin:/bin ] && exit 1\nexit 3\n");
-	snprintf(stub, sizeof(stub), "%s/usr/sbin/update-grub", root);
-	chmod(stub, 0755);
-	snprintf(stub, sizeof(stub), "%s/usr/sbin/update-initramfs", root);
-	chmod(stub, 0755);
-	char *before = etc_hashes(root);
-	const char *argv[] = {
-		VH_HOOKCTL, "setup", "--root", root, "100", "--apply", "--json", NULL
-	};
-	const char *env[] = { "VH_SETUP_RUN_IN_ROOT=1", NULL };
-	struct vh_test_proc p;
-	vh_test_run_env(argv, env, 30000, &p);
+	two_kernels(root);
+	stand_in(root, "update-grub", grub_rewrites);
+	stand_in(root, "update-initramfs", initramfs_half);
+	char *before = boot_hashes(root);
+	struct vh_test_proc p = apply_in_root(root);
 	assert_int_equal(p.status, 1);
 	assert_contains(p.err, "/usr/sbin/update-initramfs -u exited with status 1");
+	assert_contains(p.err, "every step done was undone");
 	assert_contains(p.out, "\"run\": true");
-	assert_string_equal(vh_test_read(root, "usr/sbin/update-grub.log"), "ran\nran\n");
-	char *after = etc_hashes(root);
+	/* update-grub ran once: its grub.cfg came back from the journal */
+	assert_string_equal(vh_test_read(root, "usr/sbin/update-grub.log"), "ran\n");
+	char *after = boot_hashes(root);
+	assert_same_files(before, after);
+	assert_string_equal(vh_test_read(root, "boot/initrd.img-6.8.12-10-pve"),
+			    "image 6.8 as built at install\n");
+	/* the journal says rolled back, and keeps no copy of the images */
+	char *out = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "--list", NULL }, &out, NULL), 0);
+	assert_contains(out, "rolled-back");
+	free(out);
+	assert_int_equal(setup(root, (const char *[]){ "--undo", NULL }, NULL, NULL), 2);
+	vh_test_proc_free(&p);
+	free(before);
+	free(after);
+	vh_test_scratch_free(root);
+}
+
+/* A rollback that cannot finish says so and leaves the journal undoable:
+ * once the obstacle is gone, --undo finishes the job. */
+static void test_failed_rollback_stays_undoable(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	two_kernels(root);
+	stand_in(root, "update-grub", grub_rewrites);
+	/* the image becomes a directory: it cannot be put back over it */
+	stand_in(root, "update-initramfs",
+		 "#!/bin/sh\nr=${0%/usr/sbin/update-initramfs}\n"
+		 "rm -f \"$r/boot/initrd.img-6.8.12-10-pve\"\n"
+		 "mkdir \"$r/boot/initrd.img-6.8.12-10-pve\"\n"
+		 "touch \"$r/boot/initrd.img-6.8.12-10-pve/x\"\nexit 1\n");
+	char *before = boot_hashes(root);
+	struct vh_test_proc p = apply_in_root(root);
+	assert_int_equal(p.status, 1);
+	assert_contains(p.err, "the rollback failed, the journal stays undoable");
+	assert_not_contains(p.err, "every step done was undone");
+	vh_test_proc_free(&p);
+	char *out = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "--list", NULL }, &out, NULL), 0);
+	assert_contains(out, "rollback-failed");
+	free(out);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/boot/initrd.img-6.8.12-10-pve", root);
+	vh_test_rmtree(dir);
+	const char *undo[] = { VH_HOOKCTL, "setup", "--root", root, "--undo", NULL };
+	vh_test_run_env(undo, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 0);
+	char *after = boot_hashes(root);
 	assert_same_files(before, after);
 	vh_test_proc_free(&p);
 	free(before);
 	free(after);
 	vh_test_scratch_free(root);
+}
+
+/* SIGTERM (or the SIGHUP of a lost ssh session) during update-initramfs:
+ * setup stops the command, rolls back and says why. */
+static void test_signal_rolls_back(void **state)
+{
+	(void)state;
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+		char script[512];
+		two_kernels(root);
+		stand_in(root, "update-grub", grub_rewrites);
+		snprintf(script, sizeof(script),
+			 "#!/bin/sh\nr=${0%%/usr/sbin/update-initramfs}\n"
+			 "echo rebuilt > \"$r/boot/initrd.img-6.8.12-10-pve\"\n"
+			 "kill -%d $PPID\nsleep 20\n",
+			 sigs[i]);
+		stand_in(root, "update-initramfs", script);
+		char *before = boot_hashes(root);
+		struct vh_test_proc p = apply_in_root(root);
+		assert_int_equal(p.status, 1);
+		assert_contains(p.err, "interrupted by signal");
+		assert_contains(p.err, "every step done was undone");
+		char *after = boot_hashes(root);
+		assert_same_files(before, after);
+		vh_test_proc_free(&p);
+		free(before);
+		free(after);
+		vh_test_scratch_free(root);
+	}
+}
+
+/* SIGKILL mid-apply: nothing can run, but the journal says what started,
+ * so --undo puts every file and image back. */
+static void test_killed_apply_can_be_undone(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	two_kernels(root);
+	stand_in(root, "update-grub", grub_rewrites);
+	stand_in(root, "update-initramfs",
+		 "#!/bin/sh\nr=${0%/usr/sbin/update-initramfs}\n"
+		 "echo rebuilt > \"$r/boot/initrd.img-6.8.12-10-pve\"\nkill -KILL $PPID\n");
+	char *before = boot_hashes(root);
+	struct vh_test_proc p = apply_in_root(root);
+	assert_int_equal(p.status, 128 + SIGKILL);
+	vh_test_proc_free(&p);
+	assert_string_equal(vh_test_read(root, "boot/initrd.img-6.8.12-10-pve"), "rebuilt\n");
+	char *out = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "--list", NULL }, &out, NULL), 0);
+	assert_contains(out, "applying");
+	free(out);
+	const char *undo[] = { VH_HOOKCTL, "setup", "--root", root, "--undo", NULL };
+	vh_test_run_env(undo, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 0);
+	assert_contains(p.out, "removed /etc/default/grub.d/vfiohelp.cfg");
+	char *after = boot_hashes(root);
+	assert_same_files(before, after);
+	vh_test_proc_free(&p);
+	free(before);
+	free(after);
+	vh_test_scratch_free(root);
+}
+
+/* One setup at a time: a held lock refuses --apply and --undo, not a plan. */
+static void test_lock(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "var/lib/vfiohelp/setup/.lock", "");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/var/lib/vfiohelp/setup/.lock", root);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0 && flock(fd, LOCK_EX) == 0);
+	char *before = etc_hashes(root), *err = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "100", "--apply", NULL }, NULL, &err), 1);
+	assert_contains(err, "another hookctl setup is running");
+	free(err);
+	err = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "--undo", NULL }, NULL, &err), 1);
+	assert_contains(err, "another hookctl setup is running");
+	free(err);
+	assert_int_equal(setup(root, (const char *[]){ "100", NULL }, NULL, NULL), 0);
+	char *after = etc_hashes(root);
+	assert_same_files(before, after);
+	close(fd);
+	assert_int_equal(setup(root, (const char *[]){ "100", "--apply", NULL }, NULL, NULL), 0);
+	free(before);
+	free(after);
+	vh_test_scratch_free(root);
+}
+
+/* A journal is trusted only for what setup writes and runs. */
+static void test_journal_strict(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		/* a path setup never writes */
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":[{\"path\":"
+		"\"/etc/shadow\",\"existed\":false,\"mode\":420,\"removed\":false,\"started\":true,"
+		"\"written\":true}],\"commands\":[],\"vm\":[]}",
+		/* a setuid mode */
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":[{\"path\":"
+		"\"/etc/modules-load.d/vfiohelp.conf\",\"existed\":false,\"mode\":2541,\"removed\":"
+		"false,\"started\":true,\"written\":true}],\"commands\":[],\"vm\":[]}",
+		/* a command setup never runs */
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":[],"
+		"\"commands\":[{\"argv\":[\"/bin/sh\",\"-c\",\"id\"],\"run\":true,\"status\":0,"
+		"\"regenerates\":true,\"outputs\":[]}],\"vm\":[]}",
+		/* an output outside /boot */
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":[],"
+		"\"commands\":[{\"argv\":[\"/usr/sbin/update-grub\"],\"run\":true,\"status\":1,"
+		"\"regenerates\":true,\"outputs\":[{\"path\":\"/etc/passwd\",\"existed\":true,"
+		"\"saved\":\"out.0.0\"}]}],\"vm\":[]}",
+		/* wrong shapes */
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":5,"
+		"\"commands\":{},\"vm\":\"x\"}",
+		"[1,2,3]",
+		"{\"format\":2,\"id\":\"J\",\"vmid\":100,\"state\":\"applied\",\"files\":[7],"
+		"\"commands\":[[]],\"vm\":[null]}",
+		"not json",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+		char id[32], rel[128], *text = strdup(bad[i]), *j;
+		snprintf(id, sizeof(id), "20990101-000000-100");
+		while ((j = strstr(text, "\"J\"")))
+			memcpy(j, "\"?\"", 3); /* ids do not match: refused as well */
+		snprintf(rel, sizeof(rel), "var/lib/vfiohelp/setup/%s/journal.json", id);
+		vh_test_write(root, rel, bad[i]);
+		char *out = NULL, *err = NULL;
+		assert_int_equal(setup(root, (const char *[]){ "--list", NULL }, &out, NULL), 0);
+		assert_contains(out, "unreadable");
+		free(out);
+		assert_int_equal(setup(root, (const char *[]){ "--undo", id, NULL }, NULL, &err), 2);
+		assert_contains(err, "is not one hookctl setup wrote");
+		free(err);
+		free(text);
+		vh_test_scratch_free(root);
+	}
+}
+
+/* A symlink, a file with another owner or several links at a target path
+ * is refused, with the path named; the plan changes nothing. */
+static void test_unrestorable_targets_refused(void **state)
+{
+	(void)state;
+	for (int t = 0; t < 3; t++) {
+		char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+		char path[4096], other[4096];
+		snprintf(path, sizeof(path), "%s/etc/modprobe.d/vfiohelp.conf", root);
+		snprintf(other, sizeof(other), "%s/etc/modprobe.d/nvidia.conf", root);
+		vh_test_write(root, "etc/modprobe.d/nvidia.conf", "# from a package\n");
+		if (t == 0)
+			assert_int_equal(symlink("nvidia.conf", path), 0);
+		if (t == 1) {
+			vh_test_write(root, "etc/modprobe.d/vfiohelp.conf", "# mine\n");
+			assert_int_equal(chown(path, 1000, 1000), 0);
+		}
+		if (t == 2)
+			assert_int_equal(link(other, path), 0);
+		char *err = NULL;
+		assert_int_equal(setup(root, (const char *[]){ "100", "--apply", NULL }, NULL, &err),
+				 2);
+		assert_contains(err, "/etc/modprobe.d/vfiohelp.conf is ");
+		assert_contains(err, t == 0 ? "a symbolic link" : t == 1 ? "owned by another user"
+									: "several hard links");
+		assert_string_equal(vh_test_read(root, "etc/modprobe.d/nvidia.conf"),
+				    "# from a package\n");
+		free(err);
+		vh_test_scratch_free(root);
+	}
 }
 
 static void test_usage(void **state)
@@ -301,7 +583,13 @@ int main(void)
 		cmocka_unit_test(test_apply_then_undo_is_byte_identical),
 		cmocka_unit_test(test_undo_refuses_changed_file),
 		cmocka_unit_test(test_unwritable_file_leaves_all),
-		cmocka_unit_test(test_failing_command_leaves_all),
+		cmocka_unit_test(test_failing_initramfs_two_kernels),
+		cmocka_unit_test(test_failed_rollback_stays_undoable),
+		cmocka_unit_test(test_signal_rolls_back),
+		cmocka_unit_test(test_killed_apply_can_be_undone),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_journal_strict),
+		cmocka_unit_test(test_unrestorable_targets_refused),
 		cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
