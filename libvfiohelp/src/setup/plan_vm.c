@@ -44,7 +44,7 @@ bool vh_setup_vm_value(struct vh_host *h, unsigned vmid, const char *key, char *
 		if (n > kl && !strncmp(l, key, kl) && l[kl] == ':') {
 			char value[1024];
 			snprintf(value, sizeof(value), "%.*s", (int)(n - kl - 1), l + kl + 1);
-			found = vh_format(out, size, "%s", vh_strip(value)) == 0;
+			found = vh_format(out, size, "%s", vh_strip(value)) >= 0;
 		}
 		l += n + (l[n] == '\n');
 	}
@@ -84,7 +84,7 @@ static bool disk_storage(struct vh_host *h, unsigned vmid, char *out, size_t siz
 			size_t id_len = colon ? (size_t)(colon - val) : 0;
 			found = colon && !strstr(val, "media=cdrom") && val[0] != '/' &&
 				vh_is_config_id(val, id_len) &&
-				vh_format(out, size, "%.*s", (int)id_len, val) == 0;
+				vh_format(out, size, "%.*s", (int)id_len, val) >= 0;
 		}
 		l += n + (l[n] == '\n');
 	}

@@ -559,6 +559,281 @@ static void test_unrestorable_targets_refused(void **state)
 	}
 }
 
+/* ---- the plan: module options as modprobe and the kernel apply them ---- */
+
+static const char *file_text_of(json_object *o, const char *path)
+{
+	json_object *a, *p, *d;
+	json_object_object_get_ex(o, "files", &a);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *f = json_object_array_get_idx(a, i);
+		json_object_object_get_ex(f, "path", &p);
+		if (!strcmp(json_object_get_string(p), path)) {
+			json_object_object_get_ex(f, "diff", &d);
+			return json_object_get_string(d);
+		}
+	}
+	return NULL;
+}
+
+static char *check_text(const char *root, const char *vmid)
+{
+	char *out = NULL;
+	const char *argv[] = { VH_HOOKCTL, "check", vmid, "--root", root, NULL };
+	vh_test_run(argv, &out, NULL);
+	return out;
+}
+
+/* An ids= line elsewhere (the seed's own vfio.conf) is merged into, never
+ * followed by a second ids= that would make the kernel drop the first. */
+static void test_ids_merged_into_the_effective_line(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/modprobe.d/vfio.conf",
+		      "# another card\noptions vfio-pci ids=1002:67df disable_vga=1\n");
+	json_object *o = plan_json(root);
+	const char *diff = file_text_of(o, "/etc/modprobe.d/vfio.conf");
+	assert_non_null(diff);
+	assert_contains(diff, "+options vfio-pci ids=1002:67df,10de:2803,10de:22bd disable_vga=1");
+	const char *mine = file_text_of(o, "/etc/modprobe.d/vfiohelp.conf");
+	assert_non_null(mine);
+	assert_not_contains(mine, "ids=");
+	json_object_put(o);
+	assert_int_equal(setup(root, (const char *[]){ "100", "--apply", NULL }, NULL, NULL), 0);
+	char *check = check_text(root, "100");
+	assert_contains(check, "0000:01:00.0 (10de:2803) is claimed by vfio-pci ids= at boot");
+	free(check);
+	o = plan_json(root);
+	assert_int_equal(count(o, "files"), 0);
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
+/* Two ids= lines: only the last one libkmod reads counts, in check and setup. */
+static void test_only_the_last_ids_counts(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/modprobe.d/a-gpu.conf", "options vfio-pci ids=10de:2803,10de:22bd\n");
+	char *check = check_text(root, "100");
+	assert_contains(check, "0000:01:00.0 (10de:2803) is claimed by vfio-pci ids= at boot");
+	free(check);
+	vh_test_write(root, "etc/modprobe.d/z-nic.conf", "options vfio_pci ids=8086:10d3\n");
+	check = check_text(root, "100");
+	assert_not_contains(check, "is claimed by vfio-pci ids= at boot");
+	free(check);
+	json_object *o = plan_json(root);
+	const char *diff = file_text_of(o, "/etc/modprobe.d/z-nic.conf");
+	assert_non_null(diff);
+	assert_contains(diff, "+options vfio_pci ids=8086:10d3,10de:2803,10de:22bd\n");
+	assert_null(file_text_of(o, "/etc/modprobe.d/a-gpu.conf"));
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
+/* Every VF of a PF shares the PF's VF id: a VF gets neither ids= nor a
+ * softdep (it is bound by address at start). */
+static void test_vf_gets_no_ids(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("sriov"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/190.conf",
+		      "bios: ovmf\nmachine: q35\nmemory: 512\nballoon: 0\nostype: l26\n"
+		      "efidisk0: local-lvm:vm-190-disk-1,efitype=4m,size=4M\n"
+		      "hookscript: local:snippets/vfio-hook\nhostpci0: 0000:05:10.2,pcie=1\n");
+	char *out = NULL, *err = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "190", "--json", NULL }, &out, &err), 0);
+	assert_not_contains(out, "8086:10ca");
+	assert_not_contains(out, "softdep igbvf");
+	free(out);
+	free(err);
+	vh_test_scratch_free(root);
+}
+
+/* ---- the plan: GRUB drop-ins after ours ---- */
+
+static void test_grub_override_named_not_appended(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/default/grub.d/zz-local.cfg",
+		      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n");
+	json_object *o = plan_json(root);
+	assert_null(file_text_of(o, "/etc/default/grub.d/vfiohelp.cfg"));
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_contains(text, "/etc/default/grub.d/zz-local.cfg sets GRUB_CMDLINE_LINUX_DEFAULT");
+	json_object_put(o);
+	/* one that extends the value keeps ours: planned, and a second run converges */
+	vh_test_write(root, "etc/default/grub.d/zz-local.cfg",
+		      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT splash\"\n");
+	o = plan_json(root);
+	assert_non_null(file_text_of(o, "/etc/default/grub.d/vfiohelp.cfg"));
+	json_object_put(o);
+	assert_int_equal(setup(root, (const char *[]){ "100", "--apply", NULL }, NULL, NULL), 0);
+	o = plan_json(root);
+	assert_int_equal(count(o, "files"), 0);
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
+/* ---- the plan: the VM ---- */
+
+/* VM 101 as the seed found it: SeaBIOS, i440fx, ROM BAR on, a disk on ZFS. */
+static const char *const vm_before =
+	"boot: order=scsi0;net0\ncores: 4\ncpu: host\nhostpci0: 01:00\nmemory: 8192\n"
+	"name: emby-before\nnet0: virtio=BC:24:11:00:01:11,bridge=vmbr0\nostype: l26\n"
+	"scsi0: local-zfs:vm-101-disk-0,iothread=1,size=32G\nscsihw: virtio-scsi-single\n";
+
+/* The same with the hookscript registered (no `hookctl install` planned). */
+#define VM_HOOKED                                                                          \
+	"boot: order=scsi0;net0\ncores: 4\ncpu: host\nhostpci0: 01:00\nmemory: 8192\n"       \
+	"name: emby-before\nnet0: virtio=BC:24:11:00:01:11,bridge=vmbr0\nostype: l26\n"      \
+	"scsi0: local-zfs:vm-101-disk-0,iothread=1,size=32G\nscsihw: virtio-scsi-single\n"   \
+	"hookscript: local:snippets/vfio-hook\n"
+
+/* qm set as Proxmox does it, on the tree's config (the product never writes one). */
+static const char *const qm_stand_in =
+	"#!/bin/sh\nr=${0%/usr/sbin/qm}; c=\"$r/etc/pve/qemu-server/$2.conf\"\n"
+	"[ \"$1\" = set ] || exit 2\n"
+	"if [ \"$3\" = --delete ]; then sed -i \"/^$4:/d\" \"$c\"; exit 0; fi\n"
+	"k=${3#-}; grep -v \"^$k:\" \"$c\" > \"$c.t\"\n"
+	"printf '%s: %s\\n' \"$k\" \"$4\" | cat - \"$c.t\" > \"$c\"; rm -f \"$c.t\"\n";
+
+static const char *vm_new(json_object *o, const char *key, const char **old)
+{
+	json_object *a, *k, *n, *ol;
+	json_object_object_get_ex(o, "vm", &a);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+		json_object_object_get_ex(v, "key", &k);
+		if (strcmp(json_object_get_string(k), key))
+			continue;
+		json_object_object_get_ex(v, "new", &n);
+		json_object_object_get_ex(v, "old", &ol);
+		if (old)
+			*old = ol ? json_object_get_string(ol) : NULL;
+		return json_object_get_string(n);
+	}
+	return NULL;
+}
+
+static json_object *plan_json_args(const char *root, const char *const extra[])
+{
+	char *out = NULL, *err = NULL;
+	int rc = setup(root, extra, &out, &err);
+	if (rc != 0)
+		fail_msg("setup exited %d: %s", rc, err);
+	json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	free(out);
+	free(err);
+	return o;
+}
+
+static void test_vm_plan_without_firmware(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", vm_before);
+	json_object *o = plan_json_args(root, (const char *[]){ "101", "--json", NULL });
+	const char *old = "unset";
+	assert_string_equal(vm_new(o, "machine", &old), "q35");
+	assert_null(old);
+	/* rombar=0 and pcie=1 in one value: one run, no second plan for pcie */
+	assert_string_equal(vm_new(o, "hostpci0", &old), "01:00,pcie=1,rombar=0");
+	assert_string_equal(old, "01:00"); /* as written, no leading blank */
+	assert_string_equal(vm_new(o, "balloon", NULL), "0");
+	assert_null(vm_new(o, "bios", NULL));
+	assert_null(vm_new(o, "efidisk0", NULL));
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_contains(text, "bios=ovmf is not planned");
+	assert_contains(text, "NIC moves to another PCI address");
+	json_object_put(o);
+	/* a VM that has the hookscript gets no install */
+	char conf[2048];
+	snprintf(conf, sizeof(conf), "%shookscript: local:snippets/vfio-hook\n", vm_before);
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", conf);
+	o = plan_json_args(root, (const char *[]){ "101", "--json", NULL });
+	assert_not_contains(json_object_to_json_string(o), "\"install\"");
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
+static void test_vm_plan_with_firmware_converges(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", vm_before);
+	stand_in(root, "qm", qm_stand_in);
+	stand_in(root, "update-grub", "#!/bin/sh\nexit 0\n");
+	stand_in(root, "update-initramfs", "#!/bin/sh\nexit 0\n");
+	json_object *o =
+		plan_json_args(root, (const char *[]){ "101", "--firmware", "--json", NULL });
+	assert_string_equal(vm_new(o, "bios", NULL), "ovmf");
+	/* on the storage of the VM's disk; no Secure Boot keys for a Linux guest
+	 * with an NVIDIA card: it would refuse the unsigned module */
+	assert_string_equal(vm_new(o, "efidisk0", NULL), "local-zfs:1,efitype=4m,pre-enrolled-keys=0");
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_contains(text, VH_HOOKCTL); /* no hookscript: install by this hookctl */
+	json_object_put(o);
+	const char *apply[] = { VH_HOOKCTL, "setup", "--root", root, "101", "--firmware",
+				"--no-vm", "--apply", NULL };
+	struct vh_test_proc p;
+	vh_test_run_env(apply, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 0);
+	vh_test_proc_free(&p);
+	/* the VM part alone, then nothing is left */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", VM_HOOKED);
+	const char *vm_only[] = { VH_HOOKCTL, "setup", "--root", root, "101", "--firmware",
+				  "--apply", NULL };
+	vh_test_run_env(vm_only, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 0);
+	vh_test_proc_free(&p);
+	o = plan_json_args(root, (const char *[]){ "101", "--firmware", "--json", NULL });
+	assert_int_equal(count(o, "vm"), 0);
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
+/* Undo puts back a VM key only when it still holds what setup set. */
+static void test_undo_refuses_changed_vm_key(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("setup-grub"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", VM_HOOKED);
+	stand_in(root, "qm", qm_stand_in);
+	stand_in(root, "update-grub", "#!/bin/sh\nexit 0\n");
+	stand_in(root, "update-initramfs", "#!/bin/sh\nexit 0\n");
+	const char *apply[] = { VH_HOOKCTL, "setup", "--root", root, "101", "--apply", NULL };
+	struct vh_test_proc p;
+	vh_test_run_env(apply, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 0);
+	vh_test_proc_free(&p);
+	assert_contains(vh_test_read(root, "etc/pve/nodes/pve/qemu-server/101.conf"),
+			"hostpci0: 01:00,pcie=1,rombar=0\n");
+	/* the admin changes the machine since */
+	char conf[4096];
+	snprintf(conf, sizeof(conf), "%s", vh_test_read(root, "etc/pve/nodes/pve/qemu-server/101.conf"));
+	char *m = strstr(conf, "machine: q35\n");
+	assert_non_null(m);
+	memmove(m + strlen("machine: pc-q35-8.1\n"), m + strlen("machine: q35\n"),
+		strlen(m + strlen("machine: q35\n")) + 1);
+	memcpy(m, "machine: pc-q35-8.1\n", strlen("machine: pc-q35-8.1\n"));
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf", conf);
+	const char *undo[] = { VH_HOOKCTL, "setup", "--root", root, "--undo", NULL };
+	vh_test_run_env(undo, run_in_root, 30000, &p);
+	assert_int_equal(p.status, 1);
+	assert_contains(p.err, "VM 101's machine changed since setup");
+	assert_contains(vh_test_read(root, "etc/pve/nodes/pve/qemu-server/101.conf"),
+			"hostpci0: 01:00,pcie=1,rombar=0\n");
+	vh_test_proc_free(&p);
+	/* put back as setup left it: the undo restores every key, exactly */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/101.conf",
+		      strcpy(conf, vh_test_read(root, "etc/pve/nodes/pve/qemu-server/101.conf")));
+	vh_test_scratch_free(root);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -590,6 +865,13 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_journal_strict),
 		cmocka_unit_test(test_unrestorable_targets_refused),
+		cmocka_unit_test(test_ids_merged_into_the_effective_line),
+		cmocka_unit_test(test_only_the_last_ids_counts),
+		cmocka_unit_test(test_vf_gets_no_ids),
+		cmocka_unit_test(test_grub_override_named_not_appended),
+		cmocka_unit_test(test_vm_plan_without_firmware),
+		cmocka_unit_test(test_vm_plan_with_firmware_converges),
+		cmocka_unit_test(test_undo_refuses_changed_vm_key),
 		cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
