@@ -159,6 +159,9 @@ struct vh_vmconf {
 	char args[1024];
 	char vga[128];
 	char hookscript[256];
+	/* the storage of the first disk (scsiN, virtioN, sataN, ideN; not a
+	 * CD-ROM, not a host path): where an efidisk can go, "" when none */
+	char disk_storage[65];
 	unsigned hugepages_mib; /* hugepages: 2 or 1024; 0 off */
 	bool hugepages_any;     /* hugepages: any */
 	bool numa;              /* numa: 1 */

@@ -14,7 +14,6 @@
  * - An entry gets rombar=0 and pcie=1 in one value (one qm set per key).
  */
 #include "internal.h"
-#include "base/propstr.h"
 #include "eval/checks.h"
 #include "host/host.h"
 #include "setup/setup.h"
@@ -60,36 +59,6 @@ void vh_setup_note(struct vh_setup *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->notes[s->n_notes++], sizeof(s->notes[0]), fmt, ap);
 	va_end(ap);
-}
-
-/* The storage of the VM's first disk ("local-zfs" of "scsi0: local-zfs:vm-100-disk-0,..."):
- * where an efidisk can live on this host. CD-ROMs and passed-through host
- * disks (a path, not storage:volume) do not count. */
-static bool disk_storage(struct vh_host *h, unsigned vmid, char *out, size_t size)
-{
-	static const char *const buses[] = { "scsi", "virtio", "sata", "ide" };
-	char *text = vm_config_text(h, vmid);
-	bool found = false;
-	for (char *l = text; l && *l && *l != '[' && !found;) {
-		size_t n = strcspn(l, "\n"), b = 0;
-		while (b < VH_ARRAY_SIZE(buses) && strncmp(l, buses[b], strlen(buses[b])))
-			b++;
-		const char *v = b < VH_ARRAY_SIZE(buses) ? l + strlen(buses[b]) : NULL;
-		while (v && *v >= '0' && *v <= '9')
-			v++;
-		if (v && v > l + strlen(buses[b]) && *v == ':') {
-			char line[1024];
-			snprintf(line, sizeof(line), "%.*s", (int)(n - (size_t)(v + 1 - l)), v + 1);
-			char *val = vh_strip(line), *colon = strchr(val, ':');
-			size_t id_len = colon ? (size_t)(colon - val) : 0;
-			found = colon && !strstr(val, "media=cdrom") && val[0] != '/' &&
-				vh_is_config_id(val, id_len) &&
-				vh_format(out, size, "%.*s", (int)id_len, val) >= 0;
-		}
-		l += n + (l[n] == '\n');
-	}
-	free(text);
-	return found;
 }
 
 static bool linux_guest(const char *ostype)
@@ -183,8 +152,9 @@ static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh
 			 "by UEFI (OVMF has no CSM: a BIOS-installed guest no longer boots)");
 	if (!to_ovmf && !has_finding(r, VH_F_EFIDISK_MISSING))
 		return;
-	char storage[65], value[160];
-	if (!disk_storage(h, s->vmid, storage, sizeof(storage))) {
+	const char *storage = r->vm.disk_storage;
+	char value[160];
+	if (!storage[0]) {
 		vh_setup_note(s,
 			      "efidisk0 is not planned: VM %u has no disk on a storage to put it on; "
 			      "qm set %u -efidisk0 STORAGE:1,efitype=4m,pre-enrolled-keys=0",
