@@ -151,9 +151,8 @@ static bool all_words_in(const char *words, const char *line)
 	return !missing[0];
 }
 
-int vh_grub_cmdline_with(struct vh_host *h, const char *name, const char *text,
-			 const char *wanted, char *out, size_t size, char *overrider,
-			 size_t osize)
+int vh_grub_cmdline_with(struct vh_host *h, const char *name, const char *text, const char *wanted,
+			 char *out, size_t size, char *overrider, size_t osize)
 {
 	char linux_[VH_CMDLINE_MAX] = "", dflt[VH_CMDLINE_MAX] = "", names[64][256];
 	size_t n = grub_dropins(h, names, 63);

@@ -166,9 +166,9 @@ int vh_setup_target_ok(struct vh_host *h, const char *abs, struct vh_err *err)
 		return errno == ENOENT || errno == ENOTDIR /* fails when written */
 			       ? 0
 			       : vh_fail(err, "cannot read %s: %s", abs, strerror(errno));
-	const char *what = S_ISLNK(st.st_mode)		 ? "a symbolic link"
-			   : !S_ISREG(st.st_mode)	 ? "not a regular file"
-			   : st.st_nlink != 1		 ? "a file with several hard links"
+	const char *what = S_ISLNK(st.st_mode)              ? "a symbolic link"
+			   : !S_ISREG(st.st_mode)           ? "not a regular file"
+			   : st.st_nlink != 1               ? "a file with several hard links"
 			   : st.st_uid != owner_expected(h) ? "owned by another user than root"
 							    : NULL;
 	if (!what)
@@ -607,7 +607,8 @@ static int still_as_planned(struct vh_host *h, const struct vh_setup *s, struct 
 		if (vh_setup_target_ok(h, s->files[i].path, err) < 0)
 			return -1;
 		if (file_now(h, &s->files[i]) != FILE_IS_OLD)
-			return vh_failc(err, EEXIST, "%s changed since the plan was made: run again",
+			return vh_failc(err, EEXIST,
+					"%s changed since the plan was made: run again",
 					s->files[i].path);
 	}
 	return 0;
@@ -678,8 +679,9 @@ int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err)
 		if (back)
 			append_msg(err, "; every step done was undone", "");
 		else
-			append_msg(err, "; and the rollback failed, the journal stays undoable "
-					"(hookctl setup --undo): ",
+			append_msg(err,
+				   "; and the rollback failed, the journal stays undoable "
+				   "(hookctl setup --undo): ",
 				   undo.msg);
 	} else if (rc == 0) {
 		s->state = VH_SETUP_APPLIED;
@@ -766,7 +768,8 @@ struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err)
 				       json_object_new_string(s ? vh_setup_state_name(s->state)
 								: "unreadable"));
 		json_object_object_add(j, "undone",
-				       json_object_new_boolean(s && !vh_setup_state_undoable(s->state)));
+				       json_object_new_boolean(s &&
+							       !vh_setup_state_undoable(s->state)));
 		json_object_array_add(arr, j);
 		vh_setup_free(s);
 	}

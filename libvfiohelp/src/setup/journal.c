@@ -47,8 +47,7 @@ int vh_journal_dir(struct vh_host *h, const char *id, char *out, size_t size)
 {
 	if (id && !vh_is_safe_component(id))
 		return -1;
-	return vh_host_path(h, out, size, "%s%s%s", VH_SETUP_JOURNALS, id ? "/" : "",
-			    id ? id : "");
+	return vh_host_path(h, out, size, "%s%s%s", VH_SETUP_JOURNALS, id ? "/" : "", id ? id : "");
 }
 
 /* ---- writing ---- */
@@ -313,8 +312,7 @@ static int load_command(struct vh_setup_command *c, json_object *j, unsigned vmi
 			return -1;
 		c->status = json_object_get_int(st);
 	}
-	return command_ok(c, vmid) ? load_outputs(c, jget(j, "outputs", json_type_array), ci)
-				   : -1;
+	return command_ok(c, vmid) ? load_outputs(c, jget(j, "outputs", json_type_array), ci) : -1;
 }
 
 /* The VM keys setup changes, with values qm can take back. */

@@ -170,13 +170,14 @@ static int plan_grub(struct vh_setup *s, struct vh_host *h, const char *opts, co
 	char missing[VH_CMDLINE_MAX];
 	vh_words_missing(opts, eff, missing, sizeof(missing));
 	if (missing[0]) {
-		vh_setup_note(s,
-			      "kernel options%s are not planned: %s sets GRUB_CMDLINE_LINUX_DEFAULT "
-			      "after %s without keeping its value, so they could not reach the kernel "
-			      "line; add them in %s (or let it extend $GRUB_CMDLINE_LINUX_DEFAULT), "
-			      "then update-grub",
-			      opts, over[0] ? over : "a GRUB defaults file", GRUB_DROPIN,
-			      over[0] ? over : "that file");
+		vh_setup_note(
+			s,
+			"kernel options%s are not planned: %s sets GRUB_CMDLINE_LINUX_DEFAULT "
+			"after %s without keeping its value, so they could not reach the kernel "
+			"line; add them in %s (or let it extend $GRUB_CMDLINE_LINUX_DEFAULT), "
+			"then update-grub",
+			opts, over[0] ? over : "a GRUB defaults file", GRUB_DROPIN,
+			over[0] ? over : "that file");
 		return 0;
 	}
 	snprintf(reason, sizeof(reason),
@@ -447,8 +448,10 @@ static int ids_target(struct vh_host *h, const struct modprobe_want *w, struct i
 		return vh_failc(err, EEXIST,
 				"the effective vfio-pci ids=%s stands where setup does not write "
 				"(%s): add %s to it by hand, then update-initramfs -u -k all",
-				eff, t->site.path[0] ? t->site.path : "a continued line or the kernel "
-								   "command line",
+				eff,
+				t->site.path[0] ? t->site.path
+						: "a continued line or the kernel "
+						  "command line",
 				w->ids);
 	memset(&t->site, 0, sizeof(t->site));
 	vh_strlcpy(t->path, MODPROBE_FILE, sizeof(t->path));

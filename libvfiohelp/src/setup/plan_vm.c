@@ -172,8 +172,7 @@ static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh
 }
 
 /* pcie=1 (q35, now or by this plan) and rombar=0 (NVIDIA display) in one value. */
-static void plan_entries(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
-			 bool q35)
+static void plan_entries(struct vh_setup *s, struct vh_host *h, const struct vh_report *r, bool q35)
 {
 	for (size_t i = 0; i < r->vm.n_hostpci; i++) {
 		const struct vh_hostpci *pci = &r->vm.hostpci[i];
@@ -214,8 +213,9 @@ static void plan_hookscript(struct vh_setup *s, const struct vh_report *r,
 	if (strstr(r->vm.hookscript, "vfio-hook"))
 		return;
 	if (!o->hookctl || o->hookctl[0] != '/') {
-		vh_setup_note(s, "the hookscript is not planned: the path of hookctl is unknown; "
-				 "run hookctl install %u --apply",
+		vh_setup_note(s,
+			      "the hookscript is not planned: the path of hookctl is unknown; "
+			      "run hookctl install %u --apply",
 			      s->vmid);
 		return;
 	}
