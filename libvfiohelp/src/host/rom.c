@@ -314,6 +314,12 @@ static bool on_sysfs(const char *path)
 	return statfs(path, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
 }
 
+/* The tool could not do its part: -2 (the kernel's own answers are -1). */
+static int tool_failed(void)
+{
+	return -2;
+}
+
 static int read_failed(const char *path, int e, struct vh_err *err)
 {
 	if (e == EFBIG)
@@ -324,7 +330,8 @@ static int read_failed(const char *path, int e, struct vh_err *err)
 				"the kernel could not read the ROM through %s (%s): no valid ROM "
 				"signature in the ROM BAR, or the device does not answer there",
 				path, strerror(e));
-	return vh_failc(err, e, "reading %s failed: %s", path, strerror(e));
+	vh_failc(err, e, "reading %s failed: %s", path, strerror(e));
+	return tool_failed();
 }
 
 int vh_rom_read_device(struct vh_host *h, const char *name, unsigned timeout_ms, uint8_t **out,
@@ -335,23 +342,29 @@ int vh_rom_read_device(struct vh_host *h, const char *name, unsigned timeout_ms,
 	*out = NULL;
 	*len = 0;
 	if (!vh_is_safe_component(name) ||
-	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/rom", name) < 0)
-		return vh_failc(err, ENAMETOOLONG, "%s: path too long under %s", name,
-				vh_host_root(h));
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT
-			       ? vh_failc(err, ENOENT,
-					  "%s has no rom attribute in sysfs: the kernel sees no "
-					  "expansion ROM BAR on it",
-					  name)
-			       : vh_fail(err, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return vh_failc(err, EINVAL, "%s is not a file", path);
+	    vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/rom", name) < 0) {
+		vh_failc(err, ENAMETOOLONG, "%s: path too long under %s", name, vh_host_root(h));
+		return tool_failed();
+	}
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return vh_failc(err, ENOENT,
+					"%s has no rom attribute in sysfs: the kernel sees no "
+					"expansion ROM BAR on it",
+					name);
+		vh_fail(err, "%s: %s", path, strerror(errno));
+		return tool_failed();
+	}
+	if (!S_ISREG(st.st_mode)) {
+		vh_failc(err, EINVAL, "%s is not a file", path);
+		return tool_failed();
+	}
 	bool toggle = on_sysfs(path);
 	if (toggle && vh_sysfs_write(path, rom_enable, timeout_ms, err) < 0) {
 		int e = err->code;
-		return vh_failc(err, e, "cannot enable the ROM of %s (writing 1 to %s): %s%s", name,
-				path, strerror(e), e == EACCES || e == EPERM ? " (run as root)" : "");
+		vh_failc(err, e, "cannot enable the ROM of %s (writing 1 to %s): %s%s", name, path,
+			 strerror(e), e == EACCES || e == EPERM ? " (run as root)" : "");
+		return tool_failed();
 	}
 	int rc = vh_rom_read_file(path, out, len);
 	int e = errno;
@@ -359,15 +372,16 @@ int vh_rom_read_device(struct vh_host *h, const char *name, unsigned timeout_ms,
 	/* Disabled again whatever the read did. */
 	bool off_failed = toggle && vh_sysfs_write(path, rom_disable, timeout_ms, &off_err) < 0;
 	if (rc < 0)
-		read_failed(path, e, err);
+		rc = read_failed(path, e, err);
 	if (off_failed) {
 		free(*out);
 		*out = NULL;
 		*len = 0;
-		return vh_failc(err, off_err.code,
-				"the ROM of %s stays enabled: writing 0 to %s failed (%s); "
-				"echo 0 > /sys/bus/pci/devices/%s/rom",
-				name, path, strerror(off_err.code), name);
+		vh_failc(err, off_err.code,
+			 "the ROM of %s stays enabled: writing 0 to %s failed (%s); echo 0 > "
+			 "/sys/bus/pci/devices/%s/rom",
+			 name, path, strerror(off_err.code), name);
+		return tool_failed();
 	}
 	return rc;
 }

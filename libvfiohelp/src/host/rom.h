@@ -126,10 +126,11 @@ int vh_rom_read_file(const char *path, uint8_t **out, size_t *len);
  * disable it again on every path (each write bounded by timeout_ms). Only
  * on sysfs: a rom file that is no sysfs attribute (a host tree under
  * --root) is read as it is, since writing to a regular file would replace
- * the ROM it stands for. -1 with err filled: code ENOENT when the device has
- * no rom attribute (no expansion ROM BAR), EIO when the kernel could not read
- * it, EFBIG when it is larger than the bound, another errno when the tool
- * could not do its part (EACCES: not root). */
+ * the ROM it stands for. -1 when the kernel gives no ROM, err's code says
+ * why: ENOENT no rom attribute (no expansion ROM BAR), EIO the kernel's read
+ * failed, EFBIG larger than the bound. -2 when the tool could not do its
+ * part: the enable failed (EACCES: not root), or the disable did (the ROM
+ * stays enabled; err names the fix). */
 int vh_rom_read_device(struct vh_host *h, const char *name, unsigned timeout_ms, uint8_t **out,
 		       size_t *len, struct vh_err *err);
 
