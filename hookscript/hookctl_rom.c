@@ -46,19 +46,19 @@ static int run(const struct hookctl_verb *v, const struct vh_cli *cli)
 
 const struct hookctl_verb hookctl_rom_verb = {
 	.name = "rom",
-	.summary = "read a device's expansion ROM (sysfs rom), list its images, judge it for romfile=",
+	.summary =
+		"read a device's expansion ROM (sysfs rom), list its images, judge it for romfile=",
 	.args = "ADDRESS",
-	.details =
-		"Enables the ROM through /sys/bus/pci/devices/ADDRESS/rom, reads it (at most\n"
-		"16 MiB) and disables it again; refused while a running VM holds the device.\n"
-		"Lists each image (offset, code type x86/EFI/other, PCIR vendor:device, class,\n"
-		"size, last-image flag, x86 checksum, EFI machine type) and says whether there\n"
-		"is an EFI image (without one OVMF shows nothing before the guest's driver).\n"
-		"--save FILE writes a usable ROM atomically; put it under /usr/share/kvm/ and\n"
-		"name it with romfile= (FILE is taken as given, not under --root).\n"
-		"Exit status: 0 usable, 1 not usable (a finding of severity error), 2 usage\n"
-		"error or the ROM could not be read (no such device, a VM holds it, not root)\n"
-		"or not saved.\n",
+	.details = "Enables the ROM through /sys/bus/pci/devices/ADDRESS/rom, reads it (at most\n"
+		   "16 MiB) and disables it again; refused while a running VM holds the device.\n"
+		   "Lists each image (offset, code type x86/EFI/other, PCIR vendor:device, class,\n"
+		   "size, last-image flag, x86 checksum, EFI machine type) and says whether there\n"
+		   "is an EFI image (without one OVMF shows nothing before the guest's driver).\n"
+		   "--save FILE writes a usable ROM atomically; put it under /usr/share/kvm/ and\n"
+		   "name it with romfile= (FILE is taken as given, not under --root).\n"
+		   "Exit status: 0 usable, 1 not usable (a finding of severity error), 2 usage\n"
+		   "error or the ROM could not be read (no such device, a VM holds it, not root)\n"
+		   "or not saved.\n",
 	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_SAVE,
 	.min_args = 1,
 	.max_args = 1,

@@ -144,10 +144,10 @@ struct vh_hostpci {
 	bool legacy_igd;
 	bool driver_keep;  /* driver=keep */
 	char romfile[256]; /* relative to /usr/share/kvm/, never with a ".." */
+	char mdev[128];    /* the mdev type: no '/', '.' or ':' */
 	/* vendor-id=, device-id=: the ids the guest sees on the entry's first device */
 	bool has_vendor_id, has_device_id;
 	uint16_t vendor_id, device_id;
-	char mdev[128];    /* the mdev type: no '/', '.' or ':' */
 };
 
 struct vh_vmconf {

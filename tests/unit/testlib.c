@@ -538,8 +538,7 @@ static void make_image(uint8_t *img, size_t size, const struct vh_test_rom_image
 	img[pcir + 0x15] = last ? 0x80 : 0;
 	for (size_t i = 0; i < 4 && s->list[i]; i++)
 		put16(img + pcir + 0x20 + 2 * i, s->list[i]);
-	snprintf((char *)img + 0xa0, 64, "made-up image %04x:%04x, no code", s->vendor,
-		 s->device);
+	snprintf((char *)img + 0xa0, 64, "made-up image %04x:%04x, no code", s->vendor, s->device);
 	if (s->code_type == 0) {
 		uint8_t sum = 0;
 		for (size_t i = 0; i < size; i++)

@@ -85,7 +85,7 @@ void vh_test_load_vfio(const char *root);
  * its 0x55AA header, a PCIR (revision 3) at 0x20, an EFI header for code type
  * 3, and an x86 image's bytes sum to 0 unless badsum. No code. */
 struct vh_test_rom_image {
-	uint8_t code_type;   /* 0 x86, 3 EFI, anything else */
+	uint8_t code_type; /* 0 x86, 3 EFI, anything else */
 	uint16_t vendor, device;
 	uint32_t class_code; /* 0: 0x030000 */
 	uint16_t blocks;     /* its size in 512-byte units; 0: 2 */

@@ -373,8 +373,9 @@ static void romfile_ids(struct vh_eval *ev, const char *key, const struct vh_hos
 		 d->name, rel, vendor, device);
 	switch (m) {
 	case VH_ROM_MATCH:
-		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile %s is a PCI expansion ROM for %04x:%04x%s (%s)",
-			       key, rel, vendor, device,
+		vh_eval_passed(ev, VH_TOPIC_VM,
+			       "%s romfile %s is a PCI expansion ROM for %04x:%04x%s (%s)", key,
+			       rel, vendor, device,
 			       pci->has_vendor_id || pci->has_device_id
 				       ? ", the ids the entry's vendor-id/device-id give the guest"
 				       : "",
@@ -387,25 +388,27 @@ static void romfile_ids(struct vh_eval *ev, const char *key, const struct vh_hos
 				key, pci->romfile, kinds);
 		return;
 	case VH_ROM_OTHER_VENDOR:
-		vh_eval_finding(ev, VH_F_ROMFILE_INVALID, key, fix,
-				"%s romfile=%s is a ROM of vendor %04x (image at 0x%zx: %04x:%04x), "
-				"but %s is %04x:%04x: the guest's firmware does not run it for this card",
-				key, pci->romfile, img->vendor, img->offset, img->vendor,
-				img->device, d->name, vendor, device);
+		vh_eval_finding(
+			ev, VH_F_ROMFILE_INVALID, key, fix,
+			"%s romfile=%s is a ROM of vendor %04x (image at 0x%zx: %04x:%04x), "
+			"but %s is %04x:%04x: the guest's firmware does not run it for this card",
+			key, pci->romfile, img->vendor, img->offset, img->vendor, img->device,
+			d->name, vendor, device);
 		return;
 	case VH_ROM_OTHER_DEVICE:
-		vh_eval_finding(ev, VH_F_ROMFILE_MISMATCH, key, fix,
-				"%s romfile=%s is a ROM for %04x:%04x (image at 0x%zx%s), but %s is "
-				"%04x:%04x: SeaBIOS skips it and the card's EFI driver may refuse it",
-				key, pci->romfile, img->vendor, img->device, img->offset, list,
-				d->name, vendor, device);
+		vh_eval_finding(
+			ev, VH_F_ROMFILE_MISMATCH, key, fix,
+			"%s romfile=%s is a ROM for %04x:%04x (image at 0x%zx%s), but %s is "
+			"%04x:%04x: SeaBIOS skips it and the card's EFI driver may refuse it",
+			key, pci->romfile, img->vendor, img->device, img->offset, list, d->name,
+			vendor, device);
 		return;
 	}
 }
 
 /* The file's content, read as QEMU reads it (whole; bounded here). */
-static void check_romfile_content(struct vh_eval *ev, const char *key,
-				  const struct vh_hostpci *pci, const char *rel, const char *path)
+static void check_romfile_content(struct vh_eval *ev, const char *key, const struct vh_hostpci *pci,
+				  const char *rel, const char *path)
 {
 	uint8_t *buf;
 	size_t len;
@@ -418,8 +421,8 @@ static void check_romfile_content(struct vh_eval *ev, const char *key,
 				 VH_ROM_MAX_SIZE >> 20);
 			romfile_broken(ev, key, pci, rel, d, &rom);
 		} else
-			vh_eval_unjudged(ev, "romfile", "%s: /usr/share/kvm/%s cannot be read: %s", key,
-					 rel, strerror(errno));
+			vh_eval_unjudged(ev, "romfile", "%s: /usr/share/kvm/%s cannot be read: %s",
+					 key, rel, strerror(errno));
 		return;
 	}
 	int rc = vh_rom_parse(buf, len, &rom);

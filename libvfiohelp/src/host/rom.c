@@ -180,10 +180,11 @@ int vh_rom_parse(const uint8_t *buf, size_t len, struct vh_rom *out)
 				       "(the ROM is truncated)",
 				       n, off);
 		if (!pcir_of(buf, len, off, &pcir))
-			return problem(out, VH_ROM_BAD_PCIR, off,
-				       "image %zu at 0x%zx: no PCI data structure (\"PCIR\") where its "
-				       "pointer (0x%04x) leads",
-				       n, off, le16(buf + off + 0x18));
+			return problem(
+				out, VH_ROM_BAD_PCIR, off,
+				"image %zu at 0x%zx: no PCI data structure (\"PCIR\") where its "
+				"pointer (0x%04x) leads",
+				n, off, le16(buf + off + 0x18));
 		struct vh_rom_image *img = &out->images[n];
 		read_image(buf, len, off, pcir, img);
 		if (!img->size)
@@ -207,7 +208,9 @@ int vh_rom_parse(const uint8_t *buf, size_t len, struct vh_rom *out)
 
 const char *vh_rom_code_name(uint8_t code_type)
 {
-	return code_type == VH_ROM_CODE_X86 ? "x86" : code_type == VH_ROM_CODE_EFI ? "efi" : "other";
+	return code_type == VH_ROM_CODE_X86   ? "x86"
+	       : code_type == VH_ROM_CODE_EFI ? "efi"
+					      : "other";
 }
 
 const char *vh_rom_efi_machine_name(uint16_t machine)
@@ -323,8 +326,9 @@ static int tool_failed(void)
 static int read_failed(const char *path, int e, struct vh_err *err)
 {
 	if (e == EFBIG)
-		return vh_failc(err, EFBIG, "%s holds more than %u MiB: no expansion ROM is that big",
-				path, VH_ROM_MAX_SIZE >> 20);
+		return vh_failc(err, EFBIG,
+				"%s holds more than %u MiB: no expansion ROM is that big", path,
+				VH_ROM_MAX_SIZE >> 20);
 	if (e == EIO || e == ENOMEM || e == EINVAL)
 		return vh_failc(err, EIO,
 				"the kernel could not read the ROM through %s (%s): no valid ROM "

@@ -62,12 +62,12 @@ struct vh_rom_image {
 /* What stopped the walk: the ROM is usable only with VH_ROM_OK. */
 enum vh_rom_problem {
 	VH_ROM_OK,
-	VH_ROM_EMPTY,          /* no bytes at all */
-	VH_ROM_NO_SIGNATURE,   /* no 0x55AA where an image must start */
-	VH_ROM_BAD_PCIR,       /* the PCIR pointer leaves the buffer, or no "PCIR" there */
-	VH_ROM_ZERO_LENGTH,    /* an image length of 0 */
-	VH_ROM_PAST_END,       /* an image runs past the end of the buffer */
-	VH_ROM_TOO_MANY,       /* more than VH_ROM_MAX_IMAGES images */
+	VH_ROM_EMPTY,        /* no bytes at all */
+	VH_ROM_NO_SIGNATURE, /* no 0x55AA where an image must start */
+	VH_ROM_BAD_PCIR,     /* the PCIR pointer leaves the buffer, or no "PCIR" there */
+	VH_ROM_ZERO_LENGTH,  /* an image length of 0 */
+	VH_ROM_PAST_END,     /* an image runs past the end of the buffer */
+	VH_ROM_TOO_MANY,     /* more than VH_ROM_MAX_IMAGES images */
 };
 
 struct vh_rom {
@@ -107,10 +107,10 @@ bool vh_rom_image_serves(const struct vh_rom_image *img, uint16_t device);
 /* How a ROM's ids compare with a device's. Only images the firmware runs
  * count; the first one that differs is named. */
 enum vh_rom_match {
-	VH_ROM_MATCH,          /* every image is the device's vendor and serves its id */
-	VH_ROM_OTHER_VENDOR,   /* an image's PCIR vendor is another */
-	VH_ROM_OTHER_DEVICE,   /* the vendor matches, an image does not serve the device id */
-	VH_ROM_NOTHING_RUNS,   /* no x86 or EFI image at all */
+	VH_ROM_MATCH,        /* every image is the device's vendor and serves its id */
+	VH_ROM_OTHER_VENDOR, /* an image's PCIR vendor is another */
+	VH_ROM_OTHER_DEVICE, /* the vendor matches, an image does not serve the device id */
+	VH_ROM_NOTHING_RUNS, /* no x86 or EFI image at all */
 };
 enum vh_rom_match vh_rom_match(const struct vh_rom *rom, uint16_t vendor, uint16_t device,
 			       const struct vh_rom_image **which);

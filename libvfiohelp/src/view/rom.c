@@ -183,6 +183,11 @@ static int refuse_if_held(struct vh_host *h, const struct vh_device *d, struct v
 	char what[160];
 	if (!vh_device_owner(h, &d->addr, 0, -1, &who))
 		return 0;
+	if (who.kind == VH_HOLD_UNKNOWN)
+		return vh_failc(err, ENOMEM,
+				"cannot tell whether a VM holds %s (out of memory): its ROM is not "
+				"read",
+				d->name);
 	vh_holder_describe(&who, what, sizeof(what));
 	return vh_failc(err, EBUSY,
 			"%s is in use: %s; reading its ROM enables the ROM BAR under the guest "
@@ -279,7 +284,8 @@ static int write_atomic(const char *path, const uint8_t *data, size_t len, struc
 	if (!ok || rename(tmp, path) < 0) {
 		e = ok ? errno : e;
 		unlink(tmp);
-		return vh_failc(err, e ? e : EIO, "cannot write %s: %s", path, strerror(e ? e : EIO));
+		return vh_failc(err, e ? e : EIO, "cannot write %s: %s", path,
+				strerror(e ? e : EIO));
 	}
 	return 0;
 }
@@ -348,7 +354,8 @@ json_object *vh_device_rom_to_json(const struct vh_device_rom *r)
 	for (size_t i = 0; r->parsed && i < r->rom.n_images; i++)
 		json_object_array_add(images, image_json(&r->rom.images[i]));
 	json_object_object_add(o, "images", images);
-	json_object_object_add(o, "efi", json_object_new_boolean(r->parsed && vh_rom_has_efi(&r->rom)));
+	json_object_object_add(o, "efi",
+			       json_object_new_boolean(r->parsed && vh_rom_has_efi(&r->rom)));
 	json_object_object_add(o, "saved", r->saved[0] ? json_object_new_string(r->saved) : NULL);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct vh_finding *f = &r->findings[i];
@@ -358,7 +365,8 @@ json_object *vh_device_rom_to_json(const struct vh_device_rom *r)
 				       json_object_new_string(vh_severity_name(f->severity)));
 		json_object_object_add(fo, "subject", json_object_new_string(f->subject));
 		json_object_object_add(fo, "message", json_object_new_string(f->message));
-		json_object_object_add(fo, "fix", f->fix[0] ? json_object_new_string(f->fix) : NULL);
+		json_object_object_add(fo, "fix",
+				       f->fix[0] ? json_object_new_string(f->fix) : NULL);
 		json_object_array_add(findings, fo);
 	}
 	json_object_object_add(o, "findings", findings);
@@ -385,8 +393,8 @@ static void print_image(const struct vh_rom_image *img, size_t i, FILE *out)
 	} else if (img->code_type == VH_ROM_CODE_EFI) {
 		snprintf(extra, sizeof(extra), "  (no EFI header signature)");
 	}
-	const char *sum =
-		img->code_type == VH_ROM_CODE_X86 ? (img->checksum_ok ? "ok" : "WRONG") : "-";
+	const char *sum = img->code_type == VH_ROM_CODE_X86 ? (img->checksum_ok ? "ok" : "WRONG")
+							    : "-";
 	fprintf(out, "  %-5zu 0x%06zx  %-5s %04x:%04x   0x%06x  %7zu  %-4s  %-*s%s\n", i,
 		img->offset, type, img->vendor, img->device, img->class_code, img->size,
 		img->last ? "yes" : "no", extra[0] ? 8 : 0, sum, extra);

@@ -28,8 +28,8 @@ struct run {
 };
 
 /* hookctl rom ARGS... --root root, under the kernel stand-in when mock. */
-static struct run rom(const char *root, bool mock, const char *const extra_env[],
-		      const char *a1, const char *a2, const char *a3, const char *a4)
+static struct run rom(const char *root, bool mock, const char *const extra_env[], const char *a1,
+		      const char *a2, const char *a3, const char *a4)
 {
 	const char *argv[] = { VH_HOOKCTL, "rom", "--root", root, a1, a2, a3, a4, NULL };
 	const char *env[8] = { NULL };
@@ -119,9 +119,13 @@ static void test_tree_rom(void **state)
 	struct run r = rom(vh_test_host("health"), false, NULL, "01:00.0", NULL, NULL, NULL);
 	assert_int_equal(r.status, 0);
 	assert_contains(r.out, "0000:01:00.0  [10de:2803]");
-	assert_contains(r.out, "ROM: 2048 bytes read through /sys/bus/pci/devices/0000:01:00.0/rom, 2 images");
+	assert_contains(
+		r.out,
+		"ROM: 2048 bytes read through /sys/bus/pci/devices/0000:01:00.0/rom, 2 images");
 	assert_contains(r.out, "  0     0x000000  x86   10de:2803   0x030000     1024  no    ok\n");
-	assert_contains(r.out, "  1     0x000400  EFI   10de:2803   0x030000     1024  yes   -         x64 boot service driver\n");
+	assert_contains(
+		r.out,
+		"  1     0x000400  EFI   10de:2803   0x030000     1024  yes   -         x64 boot service driver\n");
 	assert_contains(r.out, "[ ok ] an EFI image");
 	assert_contains(r.out, "Verdict: usable as romfile= (0 errors, 0 warnings)");
 	assert_string_equal(r.err, "");
@@ -147,7 +151,8 @@ static void test_tree_rom(void **state)
 	assert_false(json_object_get_boolean(get(x86, "last")));
 	assert_true(json_object_get_boolean(get(x86, "checksum_ok")));
 	assert_null(get(x86, "efi_machine"));
-	assert_string_equal(json_object_get_string(json_object_array_get_idx(get(x86, "device_list"), 0)),
+	assert_string_equal(json_object_get_string(
+				    json_object_array_get_idx(get(x86, "device_list"), 0)),
 			    "2803");
 	assert_int_equal(json_object_get_int64(get(efi, "offset")), 1024);
 	assert_string_equal(str(efi, "code_type"), "efi");
@@ -201,7 +206,9 @@ static void test_real_rom_saved(void **state)
 	/* the text says where to put it */
 	r = rom(root, true, NULL, "0a:00.0", "--save", save, NULL);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out, "  1     0x012600  EFI   8086:10d3   0x020000   174592  yes   -         x64 boot service driver\n");
+	assert_contains(
+		r.out,
+		"  1     0x012600  EFI   8086:10d3   0x020000   174592  yes   -         x64 boot service driver\n");
 	assert_contains(r.out, "For romfile=: cp ");
 	assert_contains(r.out, "/usr/share/kvm/saved.rom, then add romfile=saved.rom");
 	done(&r);
@@ -247,18 +254,26 @@ static void test_made_up_findings(void **state)
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("health"));
 	/* a bad x86 checksum and no EFI image: warnings, still usable */
-	struct vh_test_rom_image legacy[] = { { .vendor = 0x10de, .device = 0x2803, .badsum = true } };
+	struct vh_test_rom_image legacy[] = {
+		{ .vendor = 0x10de, .device = 0x2803, .badsum = true }
+	};
 	struct run r = gpu_rom(root, 0, legacy, 1, NULL, NULL);
 	assert_int_equal(r.status, 0);
 	assert_contains(r.out, "1024  yes   WRONG\n");
-	assert_contains(r.out, "[WARN] rom-checksum: the x86 image at 0x0 does not sum to 0 (mod 256): SeaBIOS skips it");
-	assert_contains(r.out, "[WARN] rom-no-efi: the ROM of 0000:01:00.0 has no EFI image: under OVMF the display shows nothing");
+	assert_contains(
+		r.out,
+		"[WARN] rom-checksum: the x86 image at 0x0 does not sum to 0 (mod 256): SeaBIOS skips it");
+	assert_contains(
+		r.out,
+		"[WARN] rom-no-efi: the ROM of 0000:01:00.0 has no EFI image: under OVMF the display shows nothing");
 	assert_contains(r.out, "Verdict: usable as romfile= (0 errors, 2 warnings)");
 	expect_enabled_then_disabled(root, GPU);
 	done(&r);
 	/* another device of the vendor: a warning */
-	struct vh_test_rom_image ga104[] = { { .vendor = 0x10de, .device = 0x2484 },
-					     { .code_type = 3, .vendor = 0x10de, .device = 0x2484 } };
+	struct vh_test_rom_image ga104[] = {
+		{ .vendor = 0x10de, .device = 0x2484 },
+		{ .code_type = 3, .vendor = 0x10de, .device = 0x2484 }
+	};
 	r = gpu_rom(root, 0, ga104, 2, "--json", NULL);
 	assert_int_equal(r.status, 0);
 	assert_contains(r.out, "\"id\": \"rom-mismatch\"");
@@ -271,7 +286,9 @@ static void test_made_up_findings(void **state)
 	snprintf(save, sizeof(save), "%s/amd.rom", root);
 	r = gpu_rom(root, 0, amd, 2, "--save", save);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.out, "[FAIL] rom-invalid: the image at 0x0 is for 1002:731f, but 0000:01:00.0 is 10de:2803");
+	assert_contains(
+		r.out,
+		"[FAIL] rom-invalid: the image at 0x0 is for 1002:731f, but 0000:01:00.0 is 10de:2803");
 	assert_contains(r.out, "Verdict: NOT usable as romfile= (1 error");
 	assert_contains(r.err, "not saved to");
 	assert_int_not_equal(access(save, F_OK), 0);
@@ -282,7 +299,9 @@ static void test_made_up_findings(void **state)
 					   { .code_type = 3, .vendor = 0x10de, .device = 0x2803 } };
 	r = gpu_rom(root, 1536, gpu, 2, NULL, NULL);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.out, "[FAIL] rom-invalid: the 3584 bytes the kernel gave are no PCI expansion ROM: no 0x55AA signature at offset 0: the ROM starts at byte 1536");
+	assert_contains(
+		r.out,
+		"[FAIL] rom-invalid: the 3584 bytes the kernel gave are no PCI expansion ROM: no 0x55AA signature at offset 0: the ROM starts at byte 1536");
 	expect_enabled_then_disabled(root, GPU);
 	done(&r);
 	vh_test_scratch_free(root);
@@ -301,14 +320,19 @@ static void test_unreadable(void **state)
 	json_object *f = json_object_array_get_idx(get(o, "findings"), 0);
 	assert_string_equal(str(f, "id"), "rom-unreadable");
 	assert_string_equal(str(f, "severity"), "error");
-	assert_contains(str(f, "message"), "0000:07:00.0 has no expansion ROM BAR (no rom in sysfs)");
+	assert_contains(str(f, "message"),
+			"0000:07:00.0 has no expansion ROM BAR (no rom in sysfs)");
 	json_object_put(o);
 	done(&r);
 	/* the seed tree's rom files are empty: the GPU sits in D3hot on vfio-pci */
 	r = rom(vh_test_host("seed"), false, NULL, "01:00.0", NULL, NULL, NULL);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.out, "[FAIL] rom-unreadable: the kernel returned no bytes from /sys/bus/pci/devices/0000:01:00.0/rom; 0000:01:00.0 sits in D3hot");
-	assert_contains(r.out, "fix: echo on > /sys/bus/pci/devices/0000:01:00.0/power/control; hookctl rom 0000:01:00.0; echo auto >");
+	assert_contains(
+		r.out,
+		"[FAIL] rom-unreadable: the kernel returned no bytes from /sys/bus/pci/devices/0000:01:00.0/rom; 0000:01:00.0 sits in D3hot");
+	assert_contains(
+		r.out,
+		"fix: echo on > /sys/bus/pci/devices/0000:01:00.0/power/control; hookctl rom 0000:01:00.0; echo auto >");
 	done(&r);
 }
 
@@ -377,7 +401,9 @@ static void test_usage_and_save_errors(void **state)
 	(void)state;
 	struct run r = rom(vh_test_host("health"), false, NULL, "gpu", NULL, NULL, NULL);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "hookctl rom: 'gpu' is not a PCI address (0000:01:00.0 or 01:00.0)\nusage: hookctl rom ADDRESS [--root DIR] [--json] [--save FILE]\n");
+	assert_contains(
+		r.err,
+		"hookctl rom: 'gpu' is not a PCI address (0000:01:00.0 or 01:00.0)\nusage: hookctl rom ADDRESS [--root DIR] [--json] [--save FILE]\n");
 	done(&r);
 	r = rom(vh_test_host("health"), false, NULL, "0000:1f:00.0", NULL, NULL, NULL);
 	assert_int_equal(r.status, 2);

@@ -270,9 +270,10 @@ static void test_romfile_content(void **state)
 	struct vh_test_eval ev = evaluate("health", 121);
 	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0",
 						    VH_SEV_ERROR);
-	assert_contains(f->message, "hostpci0 romfile=nvidia/ad106-nvflash.rom is no PCI expansion "
-				    "ROM: no 0x55AA signature at offset 0: the ROM starts at byte 1536 "
-				    "(0x600)");
+	assert_contains(f->message,
+			"hostpci0 romfile=nvidia/ad106-nvflash.rom is no PCI expansion "
+			"ROM: no 0x55AA signature at offset 0: the ROM starts at byte 1536 "
+			"(0x600)");
 	assert_string_equal(f->fix,
 			    "dd if=/usr/share/kvm/nvidia/ad106-nvflash.rom "
 			    "of=/usr/share/kvm/nvidia/ad106-nvflash.rom.cut bs=1 skip=1536 && mv "
@@ -320,8 +321,8 @@ static void test_romfile_content_edges(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("health"));
-#define ROM_VM(options)                                                                    \
-	"bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-130-disk-1\n"          \
+#define ROM_VM(options)                                                             \
+	"bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-130-disk-1\n" \
 	"hostpci0: 0000:01:00,pcie=1,rombar=0,romfile=x.rom" options "\n"
 	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/130.conf", ROM_VM(""));
 	vh_test_write(root, "usr/share/kvm/x.rom", "VBIOS\n");

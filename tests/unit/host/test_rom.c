@@ -105,8 +105,8 @@ static void test_ipxe_every_rom(void **state)
 		const struct vh_rom_image *which;
 		bool no_ids = strstr(g.gl_pathv[i], "ne2k_pci") != NULL;
 		assert_int_equal(vh_rom_match(&rom, 0x10ec, 0x8029, &which),
-				 no_ids ? VH_ROM_OTHER_VENDOR : rom.images[0].vendor == 0x10ec
-								  ? VH_ROM_OTHER_DEVICE
+				 no_ids                           ? VH_ROM_OTHER_VENDOR
+				 : rom.images[0].vendor == 0x10ec ? VH_ROM_OTHER_DEVICE
 								  : VH_ROM_OTHER_VENDOR);
 		if (!no_ids)
 			assert_int_equal(vh_rom_match(&rom, rom.images[0].vendor,
@@ -170,8 +170,10 @@ static void test_vendor_device_and_list(void **state)
 	assert_int_equal(which->offset, 0);
 	free(buf);
 	/* another device of the same vendor, then the same with the device in its list */
-	struct vh_test_rom_image ga104[] = { { .vendor = 0x10de, .device = 0x2484 },
-					     { .code_type = 3, .vendor = 0x10de, .device = 0x2484 } };
+	struct vh_test_rom_image ga104[] = {
+		{ .vendor = 0x10de, .device = 0x2484 },
+		{ .code_type = 3, .vendor = 0x10de, .device = 0x2484 }
+	};
 	buf = vh_test_make_rom(0, ga104, 2, false, &len);
 	assert_int_equal(vh_rom_parse(buf, len, &rom), 0);
 	assert_int_equal(vh_rom_match(&rom, 0x10de, 0x2803, &which), VH_ROM_OTHER_DEVICE);
@@ -209,7 +211,8 @@ static void test_checksum(void **state)
 	struct vh_test_rom_image imgs[] = { { .vendor = 0x8086, .device = 0x10d3, .badsum = true },
 					    { .code_type = 3, .vendor = 0x8086, .device = 0x10d3 } };
 	uint8_t *buf = vh_test_make_rom(0, imgs, 2, false, &len);
-	assert_int_equal(vh_rom_parse(buf, len, &rom), 0); /* still a ROM: OVMF runs the EFI image */
+	assert_int_equal(vh_rom_parse(buf, len, &rom),
+			 0); /* still a ROM: OVMF runs the EFI image */
 	assert_false(rom.images[0].checksum_ok);
 	free(buf);
 	imgs[0].badsum = false;
@@ -227,9 +230,10 @@ static void test_broken_chains(void **state)
 	(void)state;
 	size_t len;
 	struct vh_rom rom;
-	struct vh_test_rom_image imgs[] = { { .vendor = 0x10de, .device = 0x2803 },
-					    { .code_type = 3, .vendor = 0x10de, .device = 0x2803,
-					      .blocks = 4 } };
+	struct vh_test_rom_image imgs[] = {
+		{ .vendor = 0x10de, .device = 0x2803 },
+		{ .code_type = 3, .vendor = 0x10de, .device = 0x2803, .blocks = 4 }
+	};
 	uint8_t *buf = vh_test_make_rom(0, imgs, 2, false, &len);
 	/* truncated inside the second image: its length runs past the end */
 	assert_int_equal(vh_rom_parse(buf, 1024 + 1000, &rom), -1);
@@ -258,7 +262,8 @@ static void test_broken_chains(void **state)
 	buf[0x18] = 0x40;
 	buf[0x19] = 0;
 	assert_int_equal(vh_rom_parse(buf, len, &rom), -1);
-	assert_contains(rom.why, "no PCI data structure (\"PCIR\") where its pointer (0x0040) leads");
+	assert_contains(rom.why,
+			"no PCI data structure (\"PCIR\") where its pointer (0x0040) leads");
 	free(buf);
 	/* an image length of 0 would make the walk go round for ever */
 	imgs[1].zero_length = true;
@@ -307,7 +312,8 @@ static void test_too_many_images(void **state)
 	(void)state;
 	struct vh_test_rom_image imgs[VH_ROM_MAX_IMAGES + 1];
 	for (size_t i = 0; i < VH_ROM_MAX_IMAGES + 1; i++)
-		imgs[i] = (struct vh_test_rom_image){ .vendor = 0x10de, .device = 0x2803,
+		imgs[i] = (struct vh_test_rom_image){ .vendor = 0x10de,
+						      .device = 0x2803,
 						      .blocks = 1 };
 	size_t len;
 	struct vh_rom rom;
@@ -329,9 +335,10 @@ static void test_bounds(void **state)
 {
 	(void)state;
 	size_t len;
-	struct vh_test_rom_image imgs[] = { { .vendor = 0x10de, .device = 0x2803,
-					      .list = { 0x2803, 0x2805 } },
-					    { .code_type = 3, .vendor = 0x10de, .device = 0x2803 } };
+	struct vh_test_rom_image imgs[] = {
+		{ .vendor = 0x10de, .device = 0x2803, .list = { 0x2803, 0x2805 } },
+		{ .code_type = 3, .vendor = 0x10de, .device = 0x2803 }
+	};
 	uint8_t *buf = vh_test_make_rom(3, imgs, 2, false, &len);
 	for (size_t n = 0; n <= len; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
@@ -363,8 +370,8 @@ static void test_ipxe_truncated(void **state)
 	(void)state;
 	size_t len;
 	uint8_t *real = ipxe("efi-e1000e.rom", &len);
-	const size_t cuts[] = { 1, 2, 0x19, 0x1a, 0x30, 75263, 75264, 75264 + 0x19, 75264 + 0x40,
-				len - 1 };
+	const size_t cuts[] = { 1,     2,     0x19,         0x1a,         0x30,
+				75263, 75264, 75264 + 0x19, 75264 + 0x40, len - 1 };
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		uint8_t *copy = malloc(cuts[i]);
 		assert_non_null(copy);
