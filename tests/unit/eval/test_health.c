@@ -359,6 +359,27 @@ static void test_romfile_content_edges(void **state)
 	vh_test_expect_none(ev.r, "romfile-mismatch");
 	assert_true(passed(ev.r, "for 1002:731f, the ids the entry's vendor-id/device-id give"));
 	vh_test_eval_done(&ev);
+	/* the AMD card with its own ROM: quiet; the NIC with the NVIDIA ROM: another vendor */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/131.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-131-disk-1\n"
+		      "hostpci0: 0000:05:00,pcie=1,romfile=amd/navi10.rom\n"
+		      "hostpci1: 0000:0a:00.0,pcie=1,romfile=nvidia/ad106.rom\n");
+	ev = vh_test_evaluate(root, 131, NULL);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci1", VH_SEV_ERROR);
+	assert_contains(f->message, "but 0000:0a:00.0 is 8086:10d3");
+	assert_null(vh_test_find(ev.r, "romfile-invalid", "hostpci0"));
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	assert_true(passed(ev.r,
+			   "hostpci0 romfile amd/navi10.rom is a PCI expansion ROM for 1002:731f"));
+	vh_test_eval_done(&ev);
+	/* an mdev entry: the guest sees the mdev's ids, not the parent's: not compared */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/132.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-132-disk-1\n"
+		      "hostpci0: 0000:01:00.0,mdev=nvidia-63,romfile=nvidia/ga104.rom\n");
+	ev = vh_test_evaluate(root, 132, NULL);
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	vh_test_expect_none(ev.r, "romfile-invalid");
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
