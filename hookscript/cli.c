@@ -23,6 +23,10 @@ static const struct option_def options[] = {
 	{ "--undo", VH_OPT_UNDO, NULL,
 	  "restore a setup journal (the newest, or the ID given) byte for byte" },
 	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
+	{ "--firmware", VH_OPT_FIRMWARE, NULL,
+	  "plan SeaBIOS -> OVMF too (the guest must already boot by UEFI)" },
+	{ "--save", VH_OPT_SAVE, "FILE",
+	  "write the ROM to FILE (atomically), only if it is usable" },
 	{ "--publish", VH_OPT_PUBLISH, NULL,
 	  "write it to /etc/pve/nodes/NODE/vfiohelp-inventory.json when it changed" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
@@ -49,6 +53,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 	case VH_OPT_STORAGE:
 		cli->storage = value;
 		break;
+	case VH_OPT_SAVE:
+		cli->save = value;
+		break;
 	case VH_OPT_JSON:
 		cli->json = true;
 		break;
@@ -66,6 +73,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 		break;
 	case VH_OPT_LIST:
 		cli->list = true;
+		break;
+	case VH_OPT_FIRMWARE:
+		cli->firmware = true;
 		break;
 	case VH_OPT_PUBLISH:
 		cli->publish = true;

@@ -27,6 +27,8 @@ static const char *const node_file_findings[] = {
 	"host-driver-not-blacklisted", /* libkmod: modalias -> drivers, modprobe.d */
 	"vfio-ids-host-device",        /* modprobe.d ids= */
 	"romfile-missing",             /* /usr/share/kvm: unjudged on another node */
+	"romfile-invalid",             /* the same file's content */
+	"romfile-mismatch",
 };
 
 static bool node_file_finding(const char *id)
