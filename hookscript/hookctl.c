@@ -68,8 +68,9 @@ static void print_overview(FILE *out)
 	}
 	fprintf(out,
 		"\n'hookctl VERB --help' describes a verb; 'hookctl --version' prints the version.\n"
-		"Exit status: 0 done (check: allowed), 1 check: blocked, rom: not usable, 2 usage "
-		"error or the tool could not run.\n");
+		"Exit status: 0 done (check: allowed), 1 check: blocked, rom: not usable, where: no\n"
+		"node but the owner can start it, inventory --publish: not published, 2 usage error\n"
+		"or the tool could not run.\n");
 }
 
 static void print_verb_help(const struct hookctl_verb *v)

@@ -41,11 +41,12 @@ const struct hookctl_verb hookctl_where_verb = {
 	.summary = "on which nodes of the cluster the VM could start with its devices",
 	.args = "VMID",
 	.details =
-		"Every node of /etc/pve/.members and /etc/pve/nodes/: can-start, cannot-start or\n"
-		"unknown (no inventory), judged by check's rules from the node's published\n"
-		"inventory (this node: from its live host); its liveness (trusted only while\n"
-		"quorate) and the inventory's age. HA's groups (PVE 8) or node-affinity rules\n"
-		"(PVE 9) against those verdicts, and live migration as Proxmox judges it.\n"
+		"Every node of the cluster (.members' nodelist; without one, /etc/pve/nodes/):\n"
+		"can-start, cannot-start or unknown (no inventory), judged by check's rules from\n"
+		"the node's published inventory (this node: from its live host); its liveness\n"
+		"(trusted only while quorate) and the inventory's age. HA's groups (PVE 8) or\n"
+		"node-affinity rules (PVE 9) against those verdicts, and live migration as\n"
+		"Proxmox judges it.\n"
 		"Exit 0: a node other than the owner can start it (or no cluster); 1: none can.\n",
 	.options = VH_OPT_ROOT | VH_OPT_JSON | VH_OPT_POLICY,
 	.min_args = 1,
