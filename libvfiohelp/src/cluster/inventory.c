@@ -49,6 +49,7 @@ static void take_device_extras(struct vh_host *h, struct vh_fact_device *fd)
 	/* /proc/iomem is read for display devices only: only they carry one */
 	if ((d->class_code >> 16) == 0x03)
 		vh_framebuffer_on_device(h, d->name, fd->framebuffer, sizeof(fd->framebuffer));
+	fd->vfio_variant = d->driver[0] && vh_vfio_variant(h, d);
 	if (vh_device_owner(h, &d->addr, 0, -1, &who))
 		fd->held_by = who.vmid;
 	vh_mdev_types(h, d, &fd->mdev, &fd->n_mdev, &e);
@@ -261,6 +262,7 @@ static json_object *device_json(const struct vh_fact_device *fd)
 		json_object_object_add(o, "answers", json_object_new_boolean(0));
 	put_str(o, "framebuffer", fd->framebuffer);
 	put_int(o, "held_by", fd->held_by);
+	put_bool(o, "vfio_variant", fd->vfio_variant);
 	return o;
 }
 

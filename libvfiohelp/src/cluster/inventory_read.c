@@ -150,6 +150,7 @@ static int parse_device(json_object *o, struct vh_fact_device *fd, struct vh_err
 	fd->answers = get_bool(o, "answers", true);
 	vh_strlcpy(fd->framebuffer, get_str(o, "framebuffer"), sizeof(fd->framebuffer));
 	fd->held_by = (unsigned)get_int(o, "held_by", 0);
+	fd->vfio_variant = get_bool(o, "vfio_variant", false);
 	if (parse_mdev(o, fd) < 0 || parse_vgpu(o, fd) < 0)
 		return vh_fail(err, "out of memory");
 	return 0;

@@ -299,11 +299,8 @@ static void vfio_ids_line(const struct vh_report *r, char *buf, size_t size)
 static bool check_keep(struct vh_eval *ev, const struct vh_vm_device *vd)
 {
 	const struct vh_device *d = vd->dev;
-	char path[PATH_MAX], fix[256];
-	if (!strcmp(d->driver, "vfio-pci") ||
-	    (vh_host_path(ev->h, path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", d->name) ==
-		     0 &&
-	     vh_path_exists(path)))
+	char fix[256];
+	if (!strcmp(d->driver, "vfio-pci") || vh_vfio_variant(ev->h, d))
 		return true;
 	snprintf(fix, sizeof(fix),
 		 "qm set %u -hostpci%d <the entry without driver=keep>   # Proxmox "

@@ -28,6 +28,7 @@ struct vh_fact_device {
 	bool answers;         /* its config space gives its vendor id now */
 	char framebuffer[32]; /* a host framebuffer in its BARs, "" none */
 	unsigned held_by;     /* the VM holding it when the facts were taken, 0 */
+	bool vfio_variant;    /* on a vfio variant driver (a vfio-dev/ directory) */
 	struct vh_fact_mdev *mdev;
 	size_t n_mdev;
 	struct vh_vgpu *vgpu; /* NVIDIA's vGPU sysfs API, NULL without one */

@@ -309,9 +309,9 @@ int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
 	unsigned char id[2];
 	if (h->facts) {
 		struct vh_pci_addr a;
-		const struct vh_fact_device *fd =
-			vh_pci_addr_parse(addr, strlen(addr), &a) == 0 ? vh_facts_device(h->facts, &a)
-								       : NULL;
+		const struct vh_fact_device *fd = vh_pci_addr_parse(addr, strlen(addr), &a) == 0
+							  ? vh_facts_device(h->facts, &a)
+							  : NULL;
 		if (!fd)
 			return -1;
 		*vendor = fd->answers ? fd->dev.vendor : 0xffff;
@@ -469,7 +469,8 @@ enum vh_mdev_state vh_mdev_type(struct vh_host *h, const struct vh_device *d, co
 
 static int mdev_order(const void *a, const void *b)
 {
-	return strcmp(((const struct vh_fact_mdev *)a)->type, ((const struct vh_fact_mdev *)b)->type);
+	return strcmp(((const struct vh_fact_mdev *)a)->type,
+		      ((const struct vh_fact_mdev *)b)->type);
 }
 
 int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_mdev **out,
@@ -486,8 +487,7 @@ int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_m
 	struct dirent *e;
 	while (dp && (e = readdir(dp))) {
 		long long avail;
-		if (e->d_name[0] == '.' ||
-		    strlen(e->d_name) >= sizeof((*out)->type) ||
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof((*out)->type) ||
 		    vh_mdev_type(h, d, e->d_name, &avail) != VH_MDEV_OK)
 			continue;
 		if (VH_ARRAY_ROOM(*out, cap, *n) < 0) {
@@ -529,9 +529,9 @@ bool vh_nvidia_vgpu(struct vh_host *h, const char *dev, struct vh_vgpu *out)
 	out->current = -1;
 	if (h->facts) {
 		struct vh_pci_addr a;
-		const struct vh_fact_device *fd =
-			vh_pci_addr_parse(dev, strlen(dev), &a) == 0 ? vh_facts_device(h->facts, &a)
-								     : NULL;
+		const struct vh_fact_device *fd = vh_pci_addr_parse(dev, strlen(dev), &a) == 0
+							  ? vh_facts_device(h->facts, &a)
+							  : NULL;
 		if (!fd || !fd->vgpu)
 			return false;
 		*out = *fd->vgpu;
@@ -547,4 +547,16 @@ bool vh_nvidia_vgpu(struct vh_host *h, const char *dev, struct vh_vgpu *out)
 			 "/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", dev) == 0)
 		read_creatable(path, out);
 	return true;
+}
+
+bool vh_vfio_variant(struct vh_host *h, const struct vh_device *d)
+{
+	char path[PATH_MAX];
+	if (h->facts) {
+		const struct vh_fact_device *fd = vh_facts_device(h->facts, &d->addr);
+		return fd && fd->vfio_variant;
+	}
+	return vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", d->name) ==
+		       0 &&
+	       vh_path_exists(path);
 }

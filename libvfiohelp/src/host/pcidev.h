@@ -29,6 +29,10 @@ struct vh_fact_mdev;
 int vh_mdev_types(struct vh_host *h, const struct vh_device *d, struct vh_fact_mdev **out,
 		  size_t *n, struct vh_err *err);
 
+/* The device's driver is a vfio variant driver (mlx5_vfio_pci...): sysfs
+ * shows a vfio-dev/ directory under the device. */
+bool vh_vfio_variant(struct vh_host *h, const struct vh_device *d);
+
 /* NVIDIA's vGPU sysfs API (kernels 6.8+): a device's nvidia/ directory with
  * current_vgpu_type and the creatable_vgpu_types table ("ID : name"). */
 #define VH_VGPU_MAX_TYPES 64

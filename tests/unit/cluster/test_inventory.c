@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -127,10 +129,48 @@ static void test_inventory_judges_as_the_host(void **state)
 	assert_true(judged >= 40); /* every VM of every committed tree */
 }
 
+static bool has_finding(const struct vh_report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (!strcmp(r->findings[i].id, id))
+			return true;
+	return false;
+}
+
+/* driver=keep on a vfio variant driver (a vfio-dev/ directory in sysfs):
+ * the inventory carries it, so another node's keep-not-vfio is the same
+ * as the node's own, with the directory and without. */
+static void test_vfio_variant_carried(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health")), link[4200], dir[4200];
+	/* through the bus's link to the device's directory */
+	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/0000:07:00.0/driver", root);
+	snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/0000:07:00.0/vfio-dev", root);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("../../../../bus/pci/drivers/mlx5_vfio_pci", link), 0);
+	for (int with_dir = 0; with_dir < 2; with_dir++) {
+		if (with_dir)
+			assert_int_equal(mkdir(dir, 0755), 0);
+		struct vh_err err;
+		struct vh_host *live = vh_host_new(root, &err), *inv = facts_host(root);
+		struct vh_report *a = vh_evaluate(live, 120, NULL, &err);
+		struct vh_report *b = vh_evaluate(inv, 120, NULL, &err);
+		assert_int_equal(has_finding(a, "keep-not-vfio"), !with_dir);
+		assert_int_equal(has_finding(b, "keep-not-vfio"), !with_dir);
+		vh_report_free(a);
+		vh_report_free(b);
+		vh_host_free(live);
+		vh_host_free(inv);
+	}
+	vh_test_scratch_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inventory_judges_as_the_host),
+		cmocka_unit_test(test_vfio_variant_carried),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
