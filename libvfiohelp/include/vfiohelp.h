@@ -592,9 +592,9 @@ VH_EXPORT struct json_object *vh_inventory_to_json(const struct vh_inventory *in
 VH_EXPORT void vh_inventory_print(const struct vh_inventory *inv, FILE *out);
 
 enum vh_publish {
-	VH_PUBLISHED,          /* written (temporary file, then rename) */
-	VH_PUBLISH_UNCHANGED,  /* the published file says the same: nothing written */
-	VH_PUBLISH_NO_QUORUM,  /* /etc/pve is read-only: this node has no quorum */
+	VH_PUBLISHED,         /* written (temporary file, then rename) */
+	VH_PUBLISH_UNCHANGED, /* the published file says the same: nothing written */
+	VH_PUBLISH_NO_QUORUM, /* /etc/pve is read-only: this node has no quorum */
 };
 /* Writes the inventory to /etc/pve/nodes/NODE/ under the host's root when
  * it changed. -1 when it cannot: no such directory (pmxcfs not running),

@@ -168,7 +168,8 @@ struct json_object *vh_finding_json(const struct vh_finding *f)
 {
 	json_object *fo = json_object_new_object();
 	json_object_object_add(fo, "id", json_object_new_string(f->id));
-	json_object_object_add(fo, "severity", json_object_new_string(vh_severity_name(f->severity)));
+	json_object_object_add(fo, "severity",
+			       json_object_new_string(vh_severity_name(f->severity)));
 	json_object_object_add(fo, "subject", json_object_new_string(f->subject));
 	json_object_object_add(fo, "message", json_object_new_string(f->message));
 	json_object_object_add(fo, "fix", f->fix[0] ? json_object_new_string(f->fix) : NULL);

@@ -58,6 +58,12 @@ const struct vh_fact_device *vh_facts_device(const struct vh_facts *f, const str
 	return NULL;
 }
 
+const struct vh_fact_device *vh_facts_device_named(const struct vh_facts *f, const char *name)
+{
+	struct vh_pci_addr a;
+	return vh_pci_addr_parse(name, strlen(name), &a) == 0 ? vh_facts_device(f, &a) : NULL;
+}
+
 int vh_facts_group_members(const struct vh_facts *f, int group, struct vh_pci_addr **out,
 			   size_t *count, struct vh_err *err)
 {

@@ -80,6 +80,8 @@ const struct vh_facts *vh_host_facts(const struct vh_host *h);
 
 /* The device at a (function 0 when a has none), NULL when absent. */
 const struct vh_fact_device *vh_facts_device(const struct vh_facts *f, const struct vh_pci_addr *a);
+/* The same by name ("0000:01:00.0", as sysfs names a device). */
+const struct vh_fact_device *vh_facts_device_named(const struct vh_facts *f, const char *name);
 /* The answers of the host functions, for their facts branch. */
 int vh_facts_group_members(const struct vh_facts *f, int group, struct vh_pci_addr **out,
 			   size_t *count, struct vh_err *err);

@@ -308,10 +308,7 @@ int vh_config_vendor(struct vh_host *h, const char *addr, uint16_t *vendor)
 	char path[PATH_MAX];
 	unsigned char id[2];
 	if (h->facts) {
-		struct vh_pci_addr a;
-		const struct vh_fact_device *fd = vh_pci_addr_parse(addr, strlen(addr), &a) == 0
-							  ? vh_facts_device(h->facts, &a)
-							  : NULL;
+		const struct vh_fact_device *fd = vh_facts_device_named(h->facts, addr);
 		if (!fd)
 			return -1;
 		*vendor = fd->answers ? fd->dev.vendor : 0xffff;
@@ -528,10 +525,7 @@ bool vh_nvidia_vgpu(struct vh_host *h, const char *dev, struct vh_vgpu *out)
 	memset(out, 0, sizeof(*out));
 	out->current = -1;
 	if (h->facts) {
-		struct vh_pci_addr a;
-		const struct vh_fact_device *fd = vh_pci_addr_parse(dev, strlen(dev), &a) == 0
-							  ? vh_facts_device(h->facts, &a)
-							  : NULL;
+		const struct vh_fact_device *fd = vh_facts_device_named(h->facts, dev);
 		if (!fd || !fd->vgpu)
 			return false;
 		*out = *fd->vgpu;

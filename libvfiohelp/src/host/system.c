@@ -210,11 +210,8 @@ bool vh_framebuffer_on_device(struct vh_host *h, const char *addr, char *name, s
 	char path[PATH_MAX], resource[4096], *iomem;
 	size_t iomem_len;
 	ssize_t resource_len;
-	struct vh_pci_addr a;
 	if (h->facts) {
-		const struct vh_fact_device *fd =
-			vh_pci_addr_parse(addr, strlen(addr), &a) == 0 ? vh_facts_device(h->facts, &a)
-								       : NULL;
+		const struct vh_fact_device *fd = vh_facts_device_named(h->facts, addr);
 		vh_strlcpy(name, fd ? fd->framebuffer : "", size);
 		return fd && fd->framebuffer[0];
 	}

@@ -215,10 +215,8 @@ static bool offers_mdev(struct vh_host *h, const char *name)
 {
 	char path[PATH_MAX];
 	const struct vh_facts *f = vh_host_facts(h);
-	struct vh_pci_addr a;
 	if (f) { /* a node known by its inventory: the mdev types it listed */
-		const struct vh_fact_device *d =
-			vh_pci_addr_parse(name, strlen(name), &a) == 0 ? vh_facts_device(f, &a) : NULL;
+		const struct vh_fact_device *d = vh_facts_device_named(f, name);
 		return d && (d->n_mdev > 0 || d->vgpu);
 	}
 	return (vh_host_path(h, path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types",
