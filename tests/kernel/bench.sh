@@ -173,6 +173,8 @@ ROMFILE="" ROMFILE_SHA256="" ROMFILE_SIZE=""
 if [ -f "$SDIR/romfile" ]; then
     need_tools sha256sum stat
     ROMFILE=$(sed 's/#.*//' "$SDIR/romfile" | tr -d ' \n')
+    # Debian 13's ipxe-qemu ships the ROMs in /usr/share/qemu
+    [ -r "$ROMFILE" ] || ROMFILE=/usr/share/qemu/$(basename "$ROMFILE")
     [ -r "$ROMFILE" ] || die "the scenario's option ROM $ROMFILE is missing (apt-get install -y ipxe-qemu)"
     ROMFILE_SHA256=$(sha256sum "$ROMFILE" | cut -d' ' -f1)
     ROMFILE_SIZE=$(stat -c %s "$ROMFILE")
