@@ -17,6 +17,7 @@ enum vh_cli_flag {
 	VH_OPT_NO_VM = 1 << 8,   /* --no-vm */
 	VH_OPT_UNDO = 1 << 9,    /* --undo */
 	VH_OPT_LIST = 1 << 10,   /* --list */
+	VH_OPT_WAIT = 1 << 11,   /* --wait SECONDS */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -30,8 +31,9 @@ struct vh_cli {
 	bool help;
 	bool version;
 	bool no_vm, undo, list;
-	unsigned limit; /* 0: no limit */
-	int nargs;      /* positional arguments, in order */
+	unsigned limit;  /* 0: no limit */
+	unsigned wait_s; /* --wait: 0 when not given */
+	int nargs;       /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];
 };
 
