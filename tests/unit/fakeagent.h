@@ -29,7 +29,7 @@ struct fake_program {
 #define FAKE_MAX_PROGRAMS 8
 
 struct fake_agent {
-	char path[256];
+	char path[4096];
 	enum fake_mode mode;
 	const char *osinfo; /* the "return" of guest-get-osinfo, JSON */
 	struct fake_program programs[FAKE_MAX_PROGRAMS];
