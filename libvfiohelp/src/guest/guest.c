@@ -171,7 +171,7 @@ static bool await_agent(struct ask *a, unsigned wait_ms)
 				 a->r->vmid, a->r->vmid);
 			return false;
 		}
-		if (tried + RETRY_MS > deadline) {
+		if (tried + RETRY_MS >= deadline) {
 			char fix[256];
 			snprintf(fix, sizeof(fix),
 				 "in the guest: systemctl enable --now qemu-guest-agent; then qm agent %u ping",

@@ -42,6 +42,7 @@ static int save_verdict(struct vh_host *h, unsigned vmid, json_object *o, struct
 			       strerror(errno));
 	const char *text = json_object_to_json_string_ext(o,
 							  JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_SPACED |
 								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	unlinkat(gdir, tmp, 0);
 	int fd = openat(gdir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
