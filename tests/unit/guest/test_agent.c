@@ -19,6 +19,7 @@
 struct fixture {
 	char *dir;
 	struct fake_agent fake;
+	bool running; /* the fake's thread, stopped by teardown if a test failed first */
 	struct vh_agent agent;
 };
 
@@ -26,7 +27,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->dir = vh_test_scratch_empty();
-	f->agent.hold_ms = 400;
+	f->agent.hold_ms = VH_AGENT_HOLD_MS; /* the product's: short enough, and room under ASan */
 	snprintf(f->agent.path, sizeof(f->agent.path), "%s/100.qga", f->dir);
 	*state = f;
 	return 0;
@@ -35,6 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	if (f->running)
+		fake_agent_stop(&f->fake);
 	vh_test_scratch_free(f->dir);
 	free(f);
 	return 0;
@@ -44,6 +47,13 @@ static void start(struct fixture *f, enum fake_mode mode)
 {
 	f->fake.mode = mode;
 	fake_agent_start(&f->fake, f->agent.path);
+	f->running = true;
+}
+
+static void stop(struct fixture *f)
+{
+	fake_agent_stop(&f->fake);
+	f->running = false;
 }
 
 static void test_ping_syncs_with_a_delimited_id(void **state)
@@ -56,12 +66,12 @@ static void test_ping_syncs_with_a_delimited_id(void **state)
 	assert_int_equal(vh_agent_call(&f->agent, "guest-ping", NULL, &ret, &e), 0);
 	assert_true(json_object_is_type(ret, json_type_object));
 	json_object_put(ret);
-	fake_agent_stop(&f->fake);
+	stop(f);
 	assert_int_equal(f->fake.syncs, 2);
 	assert_int_equal(f->fake.ff_bytes, 2);    /* the schema's flush byte before each sync */
 	assert_int_equal(f->fake.connections, 2); /* one connection per question */
 	assert_int_equal(f->agent.connections, 2);
-	assert_true(f->agent.max_hold_ms < 400);
+	assert_true(f->agent.max_hold_ms < VH_AGENT_HOLD_MS);
 }
 
 static void test_stale_replies_are_dropped(void **state)
@@ -75,7 +85,7 @@ static void test_stale_replies_are_dropped(void **state)
 	assert_int_equal(vh_agent_call(&f->agent, "guest-get-osinfo", NULL, &ret, &e), 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(ret, "id")), "debian");
 	json_object_put(ret);
-	fake_agent_stop(&f->fake);
+	stop(f);
 }
 
 static void test_silence_ends_at_the_hold(void **state)
@@ -87,9 +97,11 @@ static void test_silence_ends_at_the_hold(void **state)
 	assert_int_equal(vh_agent_call(&f->agent, "guest-ping", NULL, NULL, &e), -1);
 	long long took = vh_wire_now_ms() - t0;
 	assert_int_equal(e.code, ETIMEDOUT);
-	assert_true(took >= 380 && took < 1000);
-	assert_true(f->agent.max_hold_ms < 600); /* never held past the hold */
-	fake_agent_stop(&f->fake);
+	/* ended by the hold, not held past it (the slack is a loaded 2-core machine's
+	 * late wake-up under ASan, not a second wait) */
+	assert_true(took >= VH_AGENT_HOLD_MS - 20 && took < 2 * VH_AGENT_HOLD_MS);
+	assert_true(f->agent.max_hold_ms < 2 * VH_AGENT_HOLD_MS);
+	stop(f);
 }
 
 static void test_no_socket_is_enoent(void **state)
@@ -107,12 +119,12 @@ static void test_malformed_and_misshapen_replies_fail(void **state)
 	start(f, FAKE_MALFORMED);
 	assert_int_equal(vh_agent_call(&f->agent, "guest-ping", NULL, NULL, &e), -1);
 	assert_int_equal(e.code, EPROTO);
-	fake_agent_stop(&f->fake);
+	stop(f);
 	start(f, FAKE_WRONG_SHAPE);
 	assert_int_equal(vh_agent_call(&f->agent, "guest-ping", NULL, NULL, &e), -1);
 	assert_int_equal(e.code, EPROTO);
 	assert_contains(e.msg, "neither return nor error");
-	fake_agent_stop(&f->fake);
+	stop(f);
 }
 
 static void test_exec_runs_polls_and_decodes(void **state)
@@ -130,7 +142,7 @@ static void test_exec_runs_polls_and_decodes(void **state)
 	assert_string_equal(x.out, "No devices were found\nsecond line\n");
 	assert_string_equal(x.err, "");
 	vh_agent_exec_free(&x);
-	fake_agent_stop(&f->fake);
+	stop(f);
 	/* guest-exec, two "still running" answers, the exit: four connections */
 	assert_int_equal(f->fake.connections, 4);
 }
@@ -145,7 +157,7 @@ static void test_exec_of_a_missing_program_fails_the_call(void **state)
 	assert_int_equal(vh_agent_exec(&f->agent, argv, 5000, &x, &e), -1);
 	assert_int_equal(e.code, EREMOTEIO);
 	assert_contains(e.msg, "Failed to execute child process");
-	fake_agent_stop(&f->fake);
+	stop(f);
 }
 
 static void test_exec_disabled_is_enotsup(void **state)
@@ -159,7 +171,7 @@ static void test_exec_disabled_is_enotsup(void **state)
 	assert_int_equal(e.code, ENOTSUP);
 	assert_contains(e.msg, "has been disabled");
 	assert_int_equal(vh_agent_call(&f->agent, NULL, NULL, NULL, &e), 0); /* it answers */
-	fake_agent_stop(&f->fake);
+	stop(f);
 }
 
 static void test_exec_still_running_at_the_limit(void **state)
@@ -170,10 +182,10 @@ static void test_exec_still_running_at_the_limit(void **state)
 	start(f, FAKE_OK);
 	const char *argv[] = { "sleep", "60", NULL };
 	struct vh_agent_exec x;
-	assert_int_equal(vh_agent_exec(&f->agent, argv, 600, &x, &e), -1);
+	assert_int_equal(vh_agent_exec(&f->agent, argv, 1500, &x, &e), -1);
 	assert_int_equal(e.code, ETIMEDOUT);
 	assert_contains(e.msg, "still runs in the guest");
-	fake_agent_stop(&f->fake);
+	stop(f);
 }
 
 static void test_base64(void **state)

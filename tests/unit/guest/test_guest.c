@@ -313,7 +313,7 @@ static void test_agent_silent(void **state)
 	assert_int_equal(r->verdict, VH_GUEST_UNKNOWN);
 	assert_false(r->agent_answered);
 	assert_int_equal(r->connections, 2); /* one try a second within the wait */
-	assert_true(r->max_hold_ms <= 1100);
+	assert_true(r->max_hold_ms < 2000);  /* the 1 s hold, and a loaded machine's late wake-up */
 }
 
 static void test_exec_disabled(void **state)
