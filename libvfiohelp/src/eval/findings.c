@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define E VH_SEV_ERROR
@@ -158,4 +159,22 @@ const struct vh_finding_kind *vh_finding_kind(const char *id)
 		if (kinds[i].id && !strcmp(kinds[i].id, id))
 			return &kinds[i];
 	return NULL;
+}
+
+void vh_finding_fill(struct vh_finding *f, enum vh_finding_id id, enum vh_severity sev,
+		     const char *subject, const char *fix, const char *fmt, va_list ap)
+{
+	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
+	memset(f, 0, sizeof(*f));
+	f->kind = id;
+	vh_strlcpy(f->id, kind->id, sizeof(f->id));
+	f->severity = sev;
+	f->topic = kind->topic;
+	vh_strlcpy(f->subject, subject, sizeof(f->subject));
+	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	/* Config values and what a guest prints reach the admin's terminal through these. */
+	vh_sanitize(f->message);
+	vh_sanitize(f->fix);
+	vh_sanitize(f->subject);
 }

@@ -59,19 +59,10 @@ static void finding(struct ask *a, enum vh_finding_id id, const char *subject, c
 		a->oom = true;
 		return;
 	}
-	struct vh_finding *f = &a->r->findings[a->r->n_findings++];
-	memset(f, 0, sizeof(*f));
-	f->kind = id;
-	vh_strlcpy(f->id, k->id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = k->topic;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	vh_finding_fill(&a->r->findings[a->r->n_findings++], id, sev, subject, fix, fmt, ap);
 	va_end(ap);
-	vh_sanitize(f->message);
 }
 
 static void unjudged(struct ask *a, const char *check, const char *fmt, ...) VH_PRINTF(3, 4);
@@ -485,7 +476,7 @@ static void judge_secure_boot(struct ask *a)
 
 /* ---- the admin's probes ---- */
 
-static void probe_name(const struct vh_guest_probe *p, char *buf, size_t size)
+void vh_guest_probe_name(const struct vh_guest_probe *p, char *buf, size_t size)
 {
 	size_t used = 0;
 	buf[0] = '\0';
@@ -498,7 +489,7 @@ static void run_probe(struct ask *a, struct vh_guest_probe *p)
 	struct vh_agent_exec x;
 	struct vh_err e;
 	char name[256], fix[512];
-	probe_name(p, name, sizeof(name));
+	vh_guest_probe_name(p, name, sizeof(name));
 	snprintf(fix, sizeof(fix),
 		 "run it in the guest and read its output: qm guest exec %u -- %s", a->r->vmid,
 		 name);

@@ -28,9 +28,6 @@ static int save_verdict(struct vh_host *h, unsigned vmid, json_object *o, struct
 	int dir = vh_state_dir_open(h, err);
 	if (dir < 0)
 		return -1;
-	char name[32], tmp[40];
-	snprintf(name, sizeof(name), "%u.json", vmid);
-	snprintf(tmp, sizeof(tmp), "%u.json.new", vmid);
 	if (mkdirat(dir, "guest", 0700) < 0 && errno != EEXIST) {
 		close(dir);
 		return vh_fail(err, "/run/vfiohelp/guest: %s", strerror(errno));
@@ -40,21 +37,16 @@ static int save_verdict(struct vh_host *h, unsigned vmid, json_object *o, struct
 	if (gdir < 0)
 		return vh_fail(err, "/run/vfiohelp/guest: %s (a symlink there is refused)",
 			       strerror(errno));
-	const char *text = json_object_to_json_string_ext(o,
+	char name[32], *text = NULL;
+	snprintf(name, sizeof(name), "%u.json", vmid);
+	const char *json = json_object_to_json_string_ext(o,
 							  JSON_C_TO_STRING_PRETTY |
 								  JSON_C_TO_STRING_SPACED |
 								  JSON_C_TO_STRING_NOSLASHESCAPE);
-	unlinkat(gdir, tmp, 0);
-	int fd = openat(gdir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int rc = 0;
-	size_t len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) < 0)
-		rc = vh_fail(err, "/run/vfiohelp/guest/%s: %s", tmp, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (!rc && renameat(gdir, tmp, gdir, name) < 0)
-		rc = vh_fail(err, "/run/vfiohelp/guest/%s: %s", name, strerror(errno));
+	int rc = asprintf(&text, "%s\n", json) < 0
+			 ? vh_failc(err, ENOMEM, "out of memory")
+			 : vh_write_atomic_at(gdir, "/run/vfiohelp/guest", name, text, err);
+	free(text);
 	close(gdir);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * hookctl guest's report: product.md's JSON object and the admin's text.
  */
 #include "internal.h"
+#include "guest/guest.h"
 #include "view/view.h"
 
 #include <string.h>
@@ -65,14 +66,6 @@ static json_object *devices_json(const struct vh_guest_report *r)
 	return list;
 }
 
-static void probe_name(const struct vh_guest_probe *p, char *buf, size_t size)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; p->argv[i] && used + 1 < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "", p->argv[i]);
-}
-
 static json_object *probes_json(const struct vh_guest_report *r)
 {
 	json_object *list = json_object_new_array();
@@ -80,7 +73,7 @@ static json_object *probes_json(const struct vh_guest_report *r)
 		const struct vh_guest_probe *p = &r->probes[i];
 		json_object *o = json_object_new_object(), *argv = json_object_new_array();
 		char name[256];
-		probe_name(p, name, sizeof(name));
+		vh_guest_probe_name(p, name, sizeof(name));
 		for (size_t j = 0; p->argv[j]; j++)
 			json_object_array_add(argv, json_object_new_string(p->argv[j]));
 		json_object_object_add(o, "name", json_object_new_string(name));
@@ -155,7 +148,7 @@ static void print_probes(const struct vh_guest_report *r, FILE *out)
 		fprintf(out, "\nProbes\n");
 	for (size_t i = 0; i < r->n_probes; i++) {
 		char name[256];
-		probe_name(&r->probes[i], name, sizeof(name));
+		vh_guest_probe_name(&r->probes[i], name, sizeof(name));
 		fprintf(out, "  %s %s", r->probes[i].exit == 0 ? "[ ok ]" : "[FAIL]", name);
 		if (r->probes[i].exit >= 0)
 			fprintf(out, " (exit %d)", r->probes[i].exit);
@@ -175,20 +168,8 @@ void vh_guest_print(const struct vh_guest_report *r, FILE *out)
 	print_probes(r, out);
 	if (r->n_findings)
 		fprintf(out, "\nInside the guest\n");
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		fprintf(out, "  %s %s: %s\n",
-			f->severity == VH_SEV_ERROR  ? "[FAIL]"
-			: f->severity == VH_SEV_WARN ? "[WARN]"
-						     : "[info]",
-			f->id, f->message);
-		if (f->fix[0])
-			fprintf(out, "         fix: %s\n", f->fix);
-	}
-	if (r->n_unjudged)
-		fprintf(out, "\nNot judged\n");
-	for (size_t i = 0; i < r->n_unjudged; i++)
-		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check,
-			r->unjudged[i].why);
+	for (size_t i = 0; i < r->n_findings; i++)
+		vh_print_finding(out, &r->findings[i]);
+	vh_print_unjudged(out, r->unjudged, r->n_unjudged);
 	fprintf(out, "\nVerdict: %s\n", vh_guest_verdict_name(r->verdict));
 }

@@ -116,6 +116,23 @@ static const char *mark(enum vh_severity s)
 	}
 }
 
+void vh_print_finding(FILE *out, const struct vh_finding *f)
+{
+	fprintf(out, "  %s %s: %s\n", mark(f->severity), f->id, f->message);
+	if (f->fix[0])
+		fprintf(out, "         fix: %s\n", f->fix);
+}
+
+void vh_print_unjudged(FILE *out, const struct vh_unjudged *list, size_t n)
+{
+	/* Its own state, neither ticked nor failed: the admin may know what the
+	 * tool could not read. */
+	if (n)
+		fprintf(out, "\nNot judged\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  [ ?? ] %s: not judged: %s\n", list[i].check, list[i].why);
+}
+
 static void print_devices(const struct vh_report *r, FILE *out)
 {
 	for (size_t i = 0; i < r->n_devices; i++) {
@@ -169,18 +186,10 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 			if (!header)
 				fprintf(out, "\n%s\n", topic_titles[t]);
 			header = true;
-			fprintf(out, "  %s %s: %s\n", mark(f->severity), f->id, f->message);
-			if (f->fix[0])
-				fprintf(out, "         fix: %s\n", f->fix);
+			vh_print_finding(out, f);
 		}
 	}
-	/* Its own state, neither ticked nor failed: the admin may know what the
-	 * tool could not read. */
-	if (r->n_unjudged)
-		fprintf(out, "\nNot judged\n");
-	for (size_t i = 0; i < r->n_unjudged; i++)
-		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check,
-			r->unjudged[i].why);
+	vh_print_unjudged(out, r->unjudged, r->n_unjudged);
 	size_t e = vh_report_count(r, VH_SEV_ERROR), w = vh_report_count(r, VH_SEV_WARN);
 	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s",
 		e ? "the start would be BLOCKED" : "the start would be allowed", e,
