@@ -48,7 +48,8 @@ bool vh_is_safe_relpath(const char *s);
  * The evaluation (eval.c) and the guest's verdict (guest/guest.c) both add
  * their findings through it. */
 void vh_finding_fill(struct vh_finding *f, enum vh_finding_id id, enum vh_severity sev,
-		     const char *subject, const char *fix, const char *fmt, va_list ap);
+		     const char *subject, const char *fix, const char *fmt, va_list ap)
+	VH_PRINTF(6, 0);
 
 /* ---- PCI addresses (pciaddr.c) ---- */
 /* An address list as Proxmox writes it, PCIRE(;PCIRE)* (hostpci's host=,
