@@ -279,8 +279,13 @@ static void place_by_qmp(struct ask *a)
 	size_t nq = 0;
 	struct vh_err e;
 	if (vh_qmp_query_pci(a->h, a->r->vmid, VH_AGENT_HOLD_MS, &q, &nq, &e) < 0) {
-		unjudged(a, "guest-address", "QMP query-pci: %s; devices matched by vendor:device",
-			 e.msg);
+		if (e.code == ENOENT)
+			unjudged(a, "guest-address",
+				 "no /var/run/qemu-server/%u.qmp: devices matched by vendor:device",
+				 a->r->vmid);
+		else
+			unjudged(a, "guest-address",
+				 "QMP query-pci: %s; devices matched by vendor:device", e.msg);
 		return;
 	}
 	for (size_t i = 0; i < a->r->n_devices; i++) {
@@ -476,12 +481,40 @@ static void judge_secure_boot(struct ask *a)
 
 /* ---- the admin's probes ---- */
 
+/* One argument as a shell reads it back: bare when it is plain, else in
+ * single quotes (a ' inside as '\''), so the fix can be pasted. */
+static size_t shell_word(const char *arg, char *buf, size_t size)
+{
+	bool plain = *arg && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789_./:=,+-@%") == strlen(arg);
+	size_t used = 0;
+#define PUT(c) (used + 1 < size ? (buf[used++] = (c)) : 0)
+	if (!plain)
+		PUT('\'');
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\'' && !plain) {
+			PUT('\'');
+			PUT('\\');
+			PUT('\'');
+		}
+		PUT(*p);
+	}
+	if (!plain)
+		PUT('\'');
+#undef PUT
+	buf[used] = '\0';
+	return used;
+}
+
 void vh_guest_probe_name(const struct vh_guest_probe *p, char *buf, size_t size)
 {
 	size_t used = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; p->argv[i] && used + 1 < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "", p->argv[i]);
+	for (size_t i = 0; p->argv[i] && used + 2 < size; i++) {
+		if (i)
+			buf[used++] = ' ';
+		used += shell_word(p->argv[i], buf + used, size - used);
+	}
 }
 
 static void run_probe(struct ask *a, struct vh_guest_probe *p)
@@ -496,7 +529,7 @@ static void run_probe(struct ask *a, struct vh_guest_probe *p)
 	if (vh_agent_exec(&a->agent, (const char *const *)p->argv, VH_GUEST_PROBE_MS, &x, &e) < 0) {
 		p->exit = -1;
 		vh_strlcpy(p->output, e.msg, sizeof(p->output));
-		finding(a, VH_F_GUEST_PROBE_FAILED, name, fix, "the probe '%s' could not run: %s",
+		finding(a, VH_F_GUEST_PROBE_FAILED, name, fix, "the probe %s could not run: %s",
 			name, e.msg);
 		return;
 	}
@@ -505,8 +538,8 @@ static void run_probe(struct ask *a, struct vh_guest_probe *p)
 	if (x.exitcode != 0) {
 		char first[256];
 		vh_probe_first_line(p->output, first, sizeof(first));
-		finding(a, VH_F_GUEST_PROBE_FAILED, name, fix, "the probe '%s' exits %d%s: %s",
-			name, x.exitcode, x.signal ? " (killed by a signal)" : "", first);
+		finding(a, VH_F_GUEST_PROBE_FAILED, name, fix, "the probe %s exits %d%s: %s", name,
+			x.exitcode, x.signal ? " (killed by a signal)" : "", first);
 	}
 	vh_agent_exec_free(&x);
 }

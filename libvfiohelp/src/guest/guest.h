@@ -14,7 +14,8 @@
 #define VH_GUEST_FACTS_MS 15000
 #define VH_GUEST_PROBE_MS 30000
 
-/* A probe's name: its argv joined by spaces (cut to size). */
+/* A probe's name: its argv as a shell command line (words quoted where
+ * needed), cut to size. */
 void vh_guest_probe_name(const struct vh_guest_probe *p, char *buf, size_t size);
 
 #endif

@@ -162,6 +162,10 @@ rc=$(run_guest 106)
 check probe-failed "exit 1, guest-probe-failed for the failing probe only" \
 	eval '[ "$rc" = 1 ] && has "\"id\": \"guest-probe-failed\"" && has "No such container: emby" && has "\"exit\": 3" && has "\"exit\": 0" && [ "$(grep -c "\"id\": \"guest-probe-failed\"" "$OUT")" = 1 ]'
 
+# what the admin reads (shown in the test's log)
+"$HOOKCTL" guest 106 --root "$ROOT" >"$W/guest-106.txt" 2>&1 || true
+sed 's/^/TEXT /' "$W/guest-106.txt"
+
 rc=$(run_guest 102)
 check agent-off "exit 3, guest-agent-off" \
 	eval '[ "$rc" = 3 ] && has "\"id\": \"guest-agent-off\"" && has "\"verdict\": \"unknown\"" && has "\"configured\": false"'

@@ -9,6 +9,7 @@
 #include "fakeagent.h"
 #include "internal.h"
 #include "eval/policy.h"
+#include "guest/guest.h"
 #include "guest/probe.h"
 #include "guest/qmp.h"
 
@@ -281,6 +282,11 @@ static void test_admin_probes(void **state)
 	assert_int_equal(failed, 2);
 	const struct vh_finding *f = expect(r, "guest-probe-failed", "docker exec emby nvidia-smi");
 	assert_contains(f->message, "exits 1");
+	/* a word a shell would split is quoted, so the fix can be pasted */
+	char name[256];
+	struct vh_guest_probe q = { .argv = { "sh", "-c", "echo 'x y'; exit 3", NULL } };
+	vh_guest_probe_name(&q, name, sizeof(name));
+	assert_string_equal(name, "sh -c 'echo '\\''x y'\\''; exit 3'");
 	assert_contains(f->fix, "qm guest exec 100 -- docker exec emby nvidia-smi");
 	assert_int_equal(r->verdict, VH_GUEST_PROBLEM);
 }
