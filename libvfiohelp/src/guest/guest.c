@@ -130,6 +130,12 @@ static void collect_devices(struct ask *a)
 			size_t nf = pci->addrs[j].has_func
 					    ? (funcs[0] = pci->addrs[j], 1)
 					    : vh_device_functions(a->h, &pci->addrs[j], funcs, 8);
+			if (nf == 0) { /* not on this host: still looked for, as function 0 */
+				funcs[0] = pci->addrs[j];
+				funcs[0].has_func = true;
+				funcs[0].func = 0;
+				nf = 1;
+			}
 			for (size_t k = 0; k < nf; k++)
 				add_device(a, &funcs[k], pci->index);
 		}

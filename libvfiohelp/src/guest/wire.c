@@ -36,11 +36,19 @@ int vh_wire_open(struct vh_wire *w, const char *path, unsigned hold_ms, struct v
 		return vh_fail(err, "socket: %s", strerror(errno));
 	w->opened_ms = vh_wire_now_ms();
 	w->deadline_ms = w->opened_ms + hold_ms;
-	if (connect(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
-	    errno != EAGAIN) {
+	/* QEMU's chardev listens with a backlog of one: with one client served
+	 * and one queued, a third connect fails with EAGAIN until a place frees. */
+	while (connect(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		int code = errno;
+		if (code == EAGAIN && vh_wire_now_ms() + 20 < w->deadline_ms) {
+			struct timespec ts = { 0, 20 * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		vh_wire_close(w);
-		return vh_failc(err, code, "%s: %s", path, strerror(code));
+		return vh_failc(err, code == EAGAIN ? ETIMEDOUT : code, "%s: %s", path,
+				code == EAGAIN ? "no place in its queue within the hold"
+					       : strerror(code));
 	}
 	if (!(w->tok = json_tokener_new())) {
 		vh_wire_close(w);

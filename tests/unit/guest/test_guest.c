@@ -168,6 +168,22 @@ static void test_device_missing(void **state)
 	assert_string_equal(r->devices[1].guest_address, "");
 }
 
+/* A slot the host does not have (the card is gone): still looked for, as
+ * its function 0, and reported missing rather than silently skipped. */
+static void test_slot_not_on_the_host_is_looked_for(void **state)
+{
+	struct g *g = *state;
+	char conf[8192];
+	snprintf(conf, sizeof(conf), "%s", vh_test_read(g->root, "etc/pve/qemu-server/100.conf"));
+	memcpy(strstr(conf, "hostpci0: 0000:01:00,"), "hostpci0: 0000:0a:00,", 21);
+	vh_test_write(g->root, "etc/pve/qemu-server/100.conf", conf);
+	start(g, FAKE_OK);
+	const struct vh_guest_report *r = ask(g, NULL, 0);
+	assert_int_equal(r->n_devices, 1);
+	expect(r, "guest-device-missing", "0000:0a:00.0");
+	assert_int_equal(r->verdict, VH_GUEST_PROBLEM);
+}
+
 static void test_driver_unbound(void **state)
 {
 	struct g *g = *state;
@@ -567,6 +583,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_healthy_guest_is_ok),
 		T(test_device_missing),
+		T(test_slot_not_on_the_host_is_looked_for),
 		T(test_driver_unbound),
 		T(test_nvidia_driver_not_loaded),
 		T(test_nvidia_init_failed_with_nvrm_lines),
