@@ -56,6 +56,7 @@ static int parse_pci(char *rest, struct guest_facts *f, struct vh_err *err)
 	p->device = (uint16_t)device;
 	if (strcmp(drv, "-"))
 		vh_strlcpy(p->driver, drv, sizeof(p->driver));
+	vh_sanitize(p->driver); /* the guest names it: it reaches a terminal and the log */
 	return 0;
 }
 
