@@ -162,10 +162,12 @@ static bool await_agent(struct ask *a, unsigned wait_ms)
 		long long tried = vh_wire_now_ms();
 		if (vh_agent_call(&a->agent, NULL, NULL, NULL, &e) == 0)
 			return true;
-		if (e.code == ENOENT) {
+		/* no socket, or one nobody listens on (QEMU gone, its file left) */
+		if (e.code == ENOENT || e.code == ECONNREFUSED) {
 			unjudged(a, "guest",
-				 "VM %u is not running here: no /var/run/qemu-server/%u.qga",
-				 a->r->vmid, a->r->vmid);
+				 "VM %u is not running here: %s /var/run/qemu-server/%u.qga",
+				 a->r->vmid, e.code == ENOENT ? "no" : "nobody listens on",
+				 a->r->vmid);
 			return false;
 		}
 		if (tried + RETRY_MS >= deadline) {

@@ -14,6 +14,9 @@
 #include "guest/qmp.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,7 +361,19 @@ static void test_vm_not_running(void **state)
 	const struct vh_guest_report *r = ask(g, NULL, 3000);
 	expect_only(r, NULL);
 	assert_int_equal(r->verdict, VH_GUEST_UNKNOWN);
-	assert_contains(r->unjudged[0].why, "not running");
+	assert_contains(r->unjudged[0].why, "not running here: no ");
+	/* QEMU gone, its socket file left: nobody listens, not a silent agent */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/qemu-server/100.qga", g->root);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd); /* bound, never listening: connect is refused */
+	vh_guest_report_free(g->r);
+	struct vh_err e;
+	g->r = vh_guest_ask(g->h, 100, g->policy, 3000, &e);
+	assert_non_null(g->r);
+	expect_only(g->r, NULL);
+	assert_contains(g->r->unjudged[0].why, "nobody listens on");
 }
 
 static void test_policy_can_turn_a_finding_off(void **state)
