@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 #include "base/array.h"
-#include "guest/guest.h"
 #include "guest/probe.h"
 
 #include <errno.h>
