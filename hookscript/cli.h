@@ -6,18 +6,20 @@
 #include <stdio.h>
 
 enum vh_cli_flag {
-	VH_OPT_ROOT = 1 << 0,    /* --root DIR */
-	VH_OPT_POLICY = 1 << 1,  /* --policy FILE */
-	VH_OPT_JSON = 1 << 2,    /* --json */
-	VH_OPT_LIMIT = 1 << 3,   /* --limit N */
-	VH_OPT_APPLY = 1 << 4,   /* --apply */
-	VH_OPT_STORAGE = 1 << 5, /* --storage NAME */
-	VH_OPT_HELP = 1 << 6,    /* --help, -h */
-	VH_OPT_VERSION = 1 << 7, /* --version */
-	VH_OPT_NO_VM = 1 << 8,   /* --no-vm */
-	VH_OPT_UNDO = 1 << 9,    /* --undo */
-	VH_OPT_LIST = 1 << 10,   /* --list */
-	VH_OPT_WAIT = 1 << 11,   /* --wait SECONDS */
+	VH_OPT_ROOT = 1 << 0,      /* --root DIR */
+	VH_OPT_POLICY = 1 << 1,    /* --policy FILE */
+	VH_OPT_JSON = 1 << 2,      /* --json */
+	VH_OPT_LIMIT = 1 << 3,     /* --limit N */
+	VH_OPT_APPLY = 1 << 4,     /* --apply */
+	VH_OPT_STORAGE = 1 << 5,   /* --storage NAME */
+	VH_OPT_HELP = 1 << 6,      /* --help, -h */
+	VH_OPT_VERSION = 1 << 7,   /* --version */
+	VH_OPT_NO_VM = 1 << 8,     /* --no-vm */
+	VH_OPT_UNDO = 1 << 9,      /* --undo */
+	VH_OPT_LIST = 1 << 10,     /* --list */
+	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
+	VH_OPT_SAVE = 1 << 12,     /* --save FILE */
+	VH_OPT_WAIT = 1 << 13,     /* --wait SECONDS */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -26,11 +28,12 @@ struct vh_cli {
 	const char *root;   /* NULL: the running system */
 	const char *policy; /* NULL: the default policy location */
 	const char *storage;
+	const char *save; /* --save FILE */
 	bool json;
 	bool apply;
 	bool help;
 	bool version;
-	bool no_vm, undo, list;
+	bool no_vm, undo, list, firmware;
 	unsigned limit;  /* 0: no limit */
 	unsigned wait_s; /* --wait: 0 when not given */
 	int nargs;       /* positional arguments, in order */

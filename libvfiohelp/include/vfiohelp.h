@@ -13,6 +13,7 @@
  *   vh_hook_*           the hookscript's repairs (bind, reset, give back)
  *   vh_history_*        the Proxmox task logs and the hook's own log
  *   vh_devices_*        every PCI function of the host (hookctl devices)
+ *   vh_device_rom_*     a device's expansion ROM through sysfs (hookctl rom)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
  * caller's struct vh_err with a code (an errno value: ETIMEDOUT for a write
@@ -144,6 +145,9 @@ struct vh_hostpci {
 	bool driver_keep;  /* driver=keep */
 	char romfile[256]; /* relative to /usr/share/kvm/, never with a ".." */
 	char mdev[128];    /* the mdev type: no '/', '.' or ':' */
+	/* vendor-id=, device-id=: the ids the guest sees on the entry's first device */
+	bool has_vendor_id, has_device_id;
+	uint16_t vendor_id, device_id;
 };
 
 struct vh_vmconf {
@@ -159,6 +163,9 @@ struct vh_vmconf {
 	char args[1024];
 	char vga[128];
 	char hookscript[256];
+	/* the storage of the first disk (scsiN, virtioN, sataN, ideN; not a
+	 * CD-ROM, not a host path): where an efidisk can go, "" when none */
+	char disk_storage[65];
 	bool agent;             /* agent: 1 / enabled=1: qemu-server wires VMID.qga */
 	char ostype[16];        /* "l26", "win11", ... ("" when absent) */
 	unsigned hugepages_mib; /* hugepages: 2 or 1024; 0 off */
@@ -267,6 +274,8 @@ enum vh_finding_id {
 	VH_F_EFIDISK_MISSING,
 	VH_F_BALLOON_ENABLED,
 	VH_F_ROMFILE_MISSING,
+	VH_F_ROMFILE_INVALID,
+	VH_F_ROMFILE_MISMATCH,
 	VH_F_X_VGA_NOT_VGA,
 	VH_F_MEMORY_INSUFFICIENT,
 	VH_F_IOMMU_DISABLED,
@@ -296,6 +305,12 @@ enum vh_finding_id {
 	VH_F_CMDLINE_IGNORED,
 	VH_F_MODPROBE_LINE_IGNORED,
 	VH_F_MODULES_LINE_INVALID,
+	/* a device's own ROM (hookctl rom, view/rom.c) */
+	VH_F_ROM_UNREADABLE,
+	VH_F_ROM_INVALID,
+	VH_F_ROM_MISMATCH,
+	VH_F_ROM_CHECKSUM,
+	VH_F_ROM_NO_EFI,
 	/* inside the running guest (hookctl guest, the post-start verifier) */
 	VH_F_GUEST_AGENT_OFF,
 	VH_F_GUEST_AGENT_SILENT,
@@ -584,30 +599,73 @@ VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
 
 /* ------------------------------------------------------------------------
+ * A device's expansion ROM (view/rom.c): `hookctl rom`, the seed's "verify
+ * the GPU ROM is accessible". Read through sysfs rom (enabled, read at most
+ * 16 MiB, disabled again on every path), its images parsed by the parser
+ * check uses for romfile= files, and judged as findings (rom-*).
+ */
+struct vh_device_rom;
+
+/* Reads the ROM of device a. NULL when it cannot be read at all: no such
+ * device, or a running VM holds or has reserved it (err names the VM; the
+ * ROM BAR can share its decoder with the BARs the guest uses), or the tool
+ * may not (not root). A device without a ROM, or whose ROM the kernel cannot
+ * read, comes back with a rom-unreadable finding. */
+VH_EXPORT struct vh_device_rom *vh_device_rom_load(struct vh_host *h, const struct vh_pci_addr *a,
+						   struct vh_err *err);
+VH_EXPORT void vh_device_rom_free(struct vh_device_rom *r);
+/* A finding of severity error: the ROM is unusable as romfile=. */
+VH_EXPORT bool vh_device_rom_blocks(const struct vh_device_rom *r);
+/* Writes the ROM read to path (as given, not under the host's root),
+ * atomically, mode 0644; only a ROM without errors. -1 with err naming why. */
+VH_EXPORT int vh_device_rom_save(struct vh_device_rom *r, const char *path, struct vh_err *err);
+/* {"address", "vendor_device", "size", "images": [{"offset", "vendor_device",
+ * "class", "code_type": "x86"|"efi"|"other", "size", "last", "checksum_ok"
+ * (null for images that are not x86), "efi_machine", "device_list"}], "efi",
+ * "saved", "findings"}; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_device_rom_to_json(const struct vh_device_rom *r);
+/* The admin's text: the images as a table, the findings with their fix. */
+VH_EXPORT void vh_device_rom_print(const struct vh_device_rom *r, FILE *out);
+
+/* ------------------------------------------------------------------------
  * Host setup (setup/): `hookctl setup`, the seed's host phases and VM
  * settings as a plan of only what is missing, carried out reversibly.
  */
 struct vh_setup;
 
-/* The plan for VM vmid (with_vm false: leave its settings alone). NULL when
- * it cannot be made (no such VM, kernel options needed on an unknown boot
- * loader), err says why. */
-VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm,
-					 struct vh_err *err);
+struct vh_setup_options {
+	bool with_vm;        /* false (--no-vm): leave the VM's settings alone */
+	bool firmware;       /* --firmware: plan bios=ovmf without the guest's word */
+	const char *hookctl; /* absolute path of the running hookctl (hookctl install) */
+};
+
+/* The plan for VM vmid. NULL when it cannot be made (no such VM, kernel
+ * options needed on an unknown boot loader, a target path setup cannot
+ * restore exactly), err says why. */
+VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid,
+					 const struct vh_setup_options *o, struct vh_err *err);
+/* One setup at a time: an exclusive lock next to the journals, held from
+ * the plan of an --apply (or an --undo) to its end. Returns the lock's
+ * descriptor, or -1 with err naming who holds it. */
+VH_EXPORT int vh_setup_lock(struct vh_host *h, struct vh_err *err);
+VH_EXPORT void vh_setup_unlock(int lock);
 VH_EXPORT void vh_setup_free(struct vh_setup *s);
 VH_EXPORT bool vh_setup_empty(const struct vh_setup *s);
 /* product.md's object: vmid, bootloader, files, commands, vm, reboot_required, journal. */
 VH_EXPORT struct json_object *vh_setup_to_json(const struct vh_setup *s);
 VH_EXPORT void vh_setup_print(const struct vh_setup *s, FILE *out);
-/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/:
- * files atomically, then the commands (on a live host only). On a failure
- * every step done is undone and -1 returned, err naming the step. */
+/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/,
+ * each step recorded before it is taken: files atomically, then the commands
+ * (on a live host only). On a failure or SIGINT/SIGTERM/SIGHUP every step
+ * done is undone and -1 returned, err naming the step (and a rollback that
+ * failed: the journal then stays undoable). */
 VH_EXPORT int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err);
 /* Restores journal id (NULL: the newest not undone) byte for byte; -1 with
  * err naming the file when one changed since, -2 when there is nothing to undo
  * or the journal cannot be read. */
 VH_EXPORT int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *err);
-/* {"journals": [{"id", "vmid", "files", "commands", "undone"}]}, newest first. */
+/* {"journals": [{"id", "vmid", "files", "commands", "state", "undone"}]},
+ * newest first; a journal setup did not write is listed as "unreadable". */
 VH_EXPORT struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err);
 
 #ifdef __cplusplus

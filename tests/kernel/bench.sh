@@ -47,8 +47,10 @@ need_tools apt-get apt-cache dpkg-deb depmod modprobe cpio gzip flock timeout ld
 [ -x /usr/bin/kmod ] || [ -x /bin/kmod ] || die "missing /usr/bin/kmod (apt-get install -y kmod)"
 
 case $KSERIES in
-    6.1) META=linux-image-amd64; KPATTERN='linux-image-6.1.0-*-amd64_*.deb' ;;
-    6.12) META=linux-image-6.12-amd64; KPATTERN='linux-image-6.12.*-amd64_*.deb' ;;
+    # Debian 12: linux-image-amd64 is 6.1, linux-image-6.12-amd64 the 6.12 of its updates;
+    # Debian 13: linux-image-amd64 is 6.12 and there is no 6.1 (CMake registers none there).
+    6.1) METAS="linux-image-amd64"; KPATTERN='linux-image-6.1.0-*-amd64_*.deb'; PKGRE='^linux-image-6\.1\.0-' ;;
+    6.12) METAS="linux-image-6.12-amd64 linux-image-amd64"; KPATTERN='linux-image-6.12.*-amd64_*.deb'; PKGRE='^linux-image-6\.12\.' ;;
     *) die "--kernel must be 6.1 or 6.12" ;;
 esac
 
@@ -69,7 +71,15 @@ prepare_kernel() {
     exec 9>"$CACHE/.lock"
     flock 9
     local pkg deb
-    pkg=$(apt-cache depends "$META" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+    local meta cand
+    pkg="" META=""
+    for meta in $METAS; do
+        cand=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+        if [ -n "$cand" ] && echo "$cand" | grep -qE "$PKGRE"; then
+            pkg=$cand META=$meta
+            break
+        fi
+    done
     if [ -n "$pkg" ]; then
         deb=$(ls -1 "$CACHE"/"${pkg}"_*.deb 2>/dev/null | tail -n1 || true)
         if [ -z "$deb" ]; then
@@ -90,7 +100,7 @@ prepare_kernel() {
             [ "$old" = "$deb" ] || rm -rf "$old" "${old%.deb}".v*
         done
     fi
-    [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows no '$META' (run apt-get update) and nothing is cached in $CACHE"
+    [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows none of '$METAS' of that series (run apt-get update) and nothing is cached in $CACHE"
 
     local base kdir tmp kver
     base=$(basename "$deb" .deb)
@@ -148,6 +158,19 @@ SDIR="$HERE/scenarios/$SCENARIO"
 # its "timeout" file (seconds) is the guest script's limit (default 180).
 GUEST_TIMEOUT=$(cat "$SDIR/timeout" 2>/dev/null || echo 180)
 [ -n "$TIMEOUT" ] || TIMEOUT=$(( GUEST_TIMEOUT + 60 > 240 ? GUEST_TIMEOUT + 60 : 240 ))
+# A scenario's "romfile" file names an option ROM on this machine (Debian's ipxe-qemu:
+# /usr/lib/ipxe/qemu/efi-e1000e.rom): @ROMFILE@ in its qemu.args becomes that path (e.g.
+# -device e1000e,...,romfile=@ROMFILE@), @ROMFILE_SHA256@ and @ROMFILE_SIZE@ in its expect
+# the file's sha256 and size, so the host side asserts that what the guest read through its
+# kernel's sysfs rom is the file QEMU was given.
+ROMFILE="" ROMFILE_SHA256="" ROMFILE_SIZE=""
+if [ -f "$SDIR/romfile" ]; then
+    need_tools sha256sum stat
+    ROMFILE=$(sed 's/#.*//' "$SDIR/romfile" | tr -d ' \n')
+    [ -r "$ROMFILE" ] || die "the scenario's option ROM $ROMFILE is missing (apt-get install -y ipxe-qemu)"
+    ROMFILE_SHA256=$(sha256sum "$ROMFILE" | cut -d' ' -f1)
+    ROMFILE_SIZE=$(stat -c %s "$ROMFILE")
+fi
 [ -x "$HOOKCTL" ] || die "hookctl binary not found at '$HOOKCTL' (build the project first)"
 [ -x "$VFIOHOOK" ] || die "vfio-hook binary not found at '$VFIOHOOK' (build the project first)"
 
@@ -305,6 +328,7 @@ esac
 # The scenario's devices: qemu.args holds one QEMU argument per line (# comments allowed).
 while IFS= read -r line; do
     line=${line%%#*}; line=$(echo "$line" | sed 's/^ *//;s/ *$//')
+    line=${line//@ROMFILE@/$ROMFILE}
     [ -n "$line" ] && QARGS+=("$line")
 done <"$SDIR/qemu.args"
 [ "$IOMMU" = amd ] && QARGS+=(-device amd-iommu)
@@ -370,6 +394,7 @@ while IFS= read -r line; do
         [ "$cond" = "$KSERIES" ] || [ "$cond" = "$IOMMU" ] || continue
     fi
     key=${line%%=*} want=${line#*=}
+    want=${want//@ROMFILE_SHA256@/$ROMFILE_SHA256} want=${want//@ROMFILE_SIZE@/$ROMFILE_SIZE}
     checked=$((checked + 1))
     got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$W/results")
     if [ -n "$got" ]; then got=${got#=} present=1; else got="(absent)" present=0; fi

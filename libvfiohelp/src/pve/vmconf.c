@@ -187,13 +187,14 @@ static int parse_host_addrs(const struct vh_prop *p, struct vh_hostpci *pci, str
 }
 
 /* vendor-id and friends: ^0x[0-9a-fA-F]{4}$ */
-static int check_hex_id(const struct vh_prop *p, struct vh_err *err)
+static int check_hex_id(const struct vh_prop *p, uint16_t *id, struct vh_err *err)
 {
 	uint64_t v;
 	if (p->val_len != 6 || p->val[0] != '0' || p->val[1] != 'x' ||
 	    vh_parse_hex(p->val + 2, 4, 0xffff, &v) < 0)
 		return vh_fail(err, "%.*s=%.*s is not a 0xXXXX id", (int)p->key_len, p->key,
 			       (int)p->val_len, p->val);
+	*id = (uint16_t)v;
 	return 0;
 }
 
@@ -256,9 +257,19 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 				       p->val);
 		return 0;
 	}
-	if (vh_prop_is(p, "vendor-id") || vh_prop_is(p, "device-id") ||
-	    vh_prop_is(p, "sub-vendor-id") || vh_prop_is(p, "sub-device-id"))
-		return check_hex_id(p, err);
+	/* the ids the guest sees (qemu-server's x-pci-vendor-id=, ...) */
+	if (vh_prop_is(p, "vendor-id")) {
+		pci->has_vendor_id = true;
+		return check_hex_id(p, &pci->vendor_id, err);
+	}
+	if (vh_prop_is(p, "device-id")) {
+		pci->has_device_id = true;
+		return check_hex_id(p, &pci->device_id, err);
+	}
+	if (vh_prop_is(p, "sub-vendor-id") || vh_prop_is(p, "sub-device-id")) {
+		uint16_t unused;
+		return check_hex_id(p, &unused, err);
+	}
 	return 0; /* an option of a newer Proxmox: kept in raw, not interpreted */
 }
 
@@ -335,6 +346,25 @@ static bool hostpci_index(const char *key, int *index)
 	return true;
 }
 
+/* "local-zfs:vm-100-disk-0,size=32G" of the first disk key: its storage. */
+static void note_disk(const char *key, const char *value, struct vh_vmconf *vm)
+{
+	static const char *const buses[] = { "scsi", "virtio", "sata", "ide" };
+	size_t b = 0;
+	while (b < VH_ARRAY_SIZE(buses) && strncmp(key, buses[b], strlen(buses[b])))
+		b++;
+	uint64_t n;
+	const char *colon = strchr(value, ':');
+	size_t id_len = colon ? (size_t)(colon - value) : 0;
+	if (vm->disk_storage[0] || b == VH_ARRAY_SIZE(buses) ||
+	    vh_parse_uint(key + strlen(buses[b]), strlen(key + strlen(buses[b])), 30, &n) < 0 ||
+	    !colon || strstr(value, "media=cdrom") || !vh_is_config_id(value, id_len) ||
+	    id_len >= sizeof(vm->disk_storage))
+		return;
+	memcpy(vm->disk_storage, value, id_len);
+	vm->disk_storage[id_len] = '\0';
+}
+
 /* One "key: value" line of the VM's own section. */
 static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, struct vh_err *err)
 {
@@ -390,6 +420,7 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 		return parse_agent(value, vm, err);
 	if (!strcmp(key, "ostype"))
 		return copy_value(value, vm->ostype, sizeof(vm->ostype), err);
+	note_disk(key, value, vm);
 	return 0;
 }
 
