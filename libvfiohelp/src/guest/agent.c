@@ -292,7 +292,7 @@ int vh_agent_exec(struct vh_agent *a, const char *const *argv, unsigned limit_ms
 		  struct vh_agent_exec *res, struct vh_err *err)
 {
 	memset(res, 0, sizeof(*res));
-	int64_t pid;
+	int64_t pid = 0;
 	long long deadline = vh_wire_now_ms() + limit_ms;
 	if (start_exec(a, argv, &pid, err) < 0)
 		return -1;
