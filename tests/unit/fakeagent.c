@@ -117,7 +117,7 @@ static void answer(struct fake_agent *a, int fd, json_object *req)
 	} else if (!strcmp(cmd, "guest-ping")) {
 		a->pings++;
 		say(fd, "{\"return\": {}}\n");
-	} else if (!strcmp(cmd, "guest-get-osinfo")) {
+	} else if (!strcmp(cmd, "guest-get-osinfo") && !a->no_osinfo) {
 		char *r = malloc(strlen(a->osinfo ? a->osinfo : "{}") + 32);
 		sprintf(r, "{\"return\": %s}\n", a->osinfo ? a->osinfo : "{}");
 		say(fd, r);

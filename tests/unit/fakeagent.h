@@ -34,6 +34,7 @@ struct fake_agent {
 	const char *osinfo; /* the "return" of guest-get-osinfo, JSON */
 	struct fake_program programs[FAKE_MAX_PROGRAMS];
 	bool stale_on_connect; /* each connection starts with replies owed to an earlier client */
+	bool no_osinfo;        /* guest-get-osinfo unknown, as an old or allow-listed agent */
 	/* counted by the thread */
 	unsigned connections, syncs, pings, execs, ff_bytes;
 	/* private */

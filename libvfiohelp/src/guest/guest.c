@@ -251,6 +251,10 @@ static bool ask_facts(struct ask *a)
 	if (rc < 0)
 		unjudged(a, "devices", "%s", e.msg);
 	a->have_facts = rc == 0;
+	if (rc == 0 && a->facts.family == GUEST_UNKNOWN) { /* no osinfo, but sh answered */
+		a->facts.family = GUEST_LINUX;
+		vh_strlcpy(a->r->family, "linux", sizeof(a->r->family));
+	}
 	a->r->firmware = (enum vh_guest_firmware)a->facts.firmware;
 	a->r->secure_boot = a->facts.secure_boot;
 	vh_agent_exec_free(&x);

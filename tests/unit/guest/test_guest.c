@@ -310,6 +310,21 @@ static void test_admin_probes(void **state)
 	assert_int_equal(r->verdict, VH_GUEST_PROBLEM);
 }
 
+/* An agent without guest-get-osinfo: the OS is not judged, but a sh that
+ * answers makes it Linux, so nvidia-smi is still asked. */
+static void test_no_osinfo_still_linux(void **state)
+{
+	struct g *g = *state;
+	g->fake.no_osinfo = true;
+	g->fake.programs[1] = (struct fake_program){ "nvidia-smi", SMI_NO_DRIVER, 9, 0 };
+	start(g, FAKE_OK);
+	const struct vh_guest_report *r = ask(g, NULL, 0);
+	assert_string_equal(r->os, "");
+	assert_string_equal(r->family, "linux");
+	expect(r, "guest-nvidia-driver-not-loaded", "0000:01:00.0");
+	assert_string_equal(r->unjudged[0].check, "os");
+}
+
 static void test_agent_off(void **state)
 {
 	struct g *g = *state;
@@ -606,6 +621,7 @@ int main(void)
 		T(test_secure_boot_refused_module),
 		T(test_tainting_load_is_no_refusal_without_secure_boot),
 		T(test_admin_probes),
+		T(test_no_osinfo_still_linux),
 		T(test_agent_off),
 		T(test_agent_silent),
 		T(test_exec_disabled),
