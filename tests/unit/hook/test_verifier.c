@@ -5,7 +5,9 @@
  * verdict lands in /run/vfiohelp/guest/100.json, the hook log (hookctl log
  * shows it) and the journal with VFIOHELP_* fields (a datagram socket at
  * the tree's /run/systemd/journal/socket plays the journal). The guest is
- * the in-test agent (tests/unit/fakeagent.c) on the seed's VM 100.
+ * the in-test agent (tests/unit/fakeagent.c) on the seed's VM 100. And
+ * hookctl guest's exit statuses through the real binary: 0 ok, 1 problem,
+ * 3 unknown, 2 usage.
  */
 #include "testlib.h"
 #include "fakeagent.h"
@@ -210,6 +212,37 @@ static void test_verify_false_asks_nothing(void **state)
 	assert_int_equal(v->fake.connections, 0);
 }
 
+static int guest_exit(struct v *v, const char *vmid, char **out)
+{
+	const char *argv[] = { VH_HOOKCTL, "guest", vmid, "--root", v->root, "--json", NULL };
+	return vh_test_run(argv, out, NULL);
+}
+
+static void test_hookctl_guest_exit_statuses(void **state)
+{
+	struct v *v = *state;
+	start_agent(v, FAKE_OK);
+	char *out;
+	assert_int_equal(guest_exit(v, "100", &out), 0);
+	assert_contains(out, "\"verdict\": \"ok\"");
+	free(out);
+	fake_agent_stop(&v->fake);
+	v->fake.programs[0].out = "fw uefi\npci 0000:01:00.0 0x10de 0x2803 nvidia\n";
+	start_agent(v, FAKE_OK);
+	assert_int_equal(guest_exit(v, "100", &out), 1);
+	assert_contains(out, "\"id\": \"guest-device-missing\"");
+	free(out);
+	fake_agent_stop(&v->fake);
+	start_agent(v, FAKE_EXEC_DISABLED);
+	assert_int_equal(guest_exit(v, "100", &out), 3);
+	assert_contains(out, "\"id\": \"guest-exec-disabled\"");
+	free(out);
+	assert_int_equal(guest_exit(v, "999", &out), 2); /* no such VM */
+	free(out);
+	assert_int_equal(guest_exit(v, "x", &out), 2); /* not a VMID */
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_silent_agent_bounded_by_the_policy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_verify_false_asks_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hookctl_guest_exit_statuses, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
