@@ -32,7 +32,8 @@ done
 BUSYBOX=$(command -v busybox)
 
 # ---------------------------------------------------------------- the kernel and the agent
-KDIR=$(ls -d "$CACHE"/linux-image-6.12*.v2 2>/dev/null | while read -r d; do [ -f "$d/ok" ] && echo "$d"; done | tail -1)
+# the newest 6.12 that bench.sh --prepare reduced (its directory is PACKAGE.vN, with "ok")
+KDIR=$(ls -d "$CACHE"/linux-image-6.12*.v[0-9]* 2>/dev/null | while read -r d; do [ -f "$d/ok" ] && echo "$d"; done | sort -V | tail -1)
 [ -n "$KDIR" ] || die "no prepared 6.12 kernel in $CACHE: run tests/kernel/bench.sh --prepare --kernel 6.12"
 KVER=$(cat "$KDIR/kver")
 QGA_CACHE="$CACHE/qemu-guest-agent"
@@ -65,7 +66,14 @@ ldd "$W/qga/usr/sbin/qemu-ga" | grep -o '/[^ ]*' | while read -r lib; do
 	mkdir -p "$I$(dirname "$lib")"
 	cp -L "$lib" "$I$lib"
 done
-xz -dc "$KDIR/root/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko.xz" >"$I/lib/modules/e1000e.ko"
+# e1000e as the kernel package ships it: plain, xz or zstd (busybox's insmod takes plain)
+KO=$(find "$KDIR/root/" -name 'e1000e.ko*' | head -1)
+case $KO in
+*.xz) xz -dc "$KO" >"$I/lib/modules/e1000e.ko" ;;
+*.zst) zstd -dcq "$KO" >"$I/lib/modules/e1000e.ko" ;;
+*.ko) cp "$KO" "$I/lib/modules/e1000e.ko" ;;
+*) die "no e1000e module in $KDIR" ;;
+esac
 cp "$HERE/init" "$I/init"
 cp "$HERE/nvidia-smi" "$I/usr/bin/nvidia-smi"
 chmod 755 "$I/init" "$I/usr/bin/nvidia-smi"
