@@ -111,6 +111,12 @@ prepare_kernel() {
         tmp="$kdir.tmp"
         mkdir -p "$tmp/full"
         dpkg-deb -x "$deb" "$tmp/full"
+        # Debian 13's kernel packages ship /usr/lib/modules (merged /usr); kmod's tools
+        # still look under BASEDIR/lib/modules.
+        if [ ! -d "$tmp/full/lib/modules" ] && [ -d "$tmp/full/usr/lib/modules" ]; then
+            mkdir -p "$tmp/full/lib"
+            mv "$tmp/full/usr/lib/modules" "$tmp/full/lib/modules"
+        fi
         kver=$(ls -1 "$tmp/full/lib/modules" | head -n1)
         [ -n "$kver" ] && [ -f "$tmp/full/boot/vmlinuz-$kver" ] || die "$deb holds no kernel"
         depmod -b "$tmp/full" "$kver"
