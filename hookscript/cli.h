@@ -19,7 +19,8 @@ enum vh_cli_flag {
 	VH_OPT_LIST = 1 << 10,     /* --list */
 	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
 	VH_OPT_SAVE = 1 << 12,     /* --save FILE */
-	VH_OPT_PUBLISH = 1 << 13,  /* --publish */
+	VH_OPT_WAIT = 1 << 13,     /* --wait SECONDS */
+	VH_OPT_PUBLISH = 1 << 14,  /* --publish */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -34,8 +35,9 @@ struct vh_cli {
 	bool help;
 	bool version;
 	bool no_vm, undo, list, firmware, publish;
-	unsigned limit; /* 0: no limit */
-	int nargs;      /* positional arguments, in order */
+	unsigned limit;  /* 0: no limit */
+	unsigned wait_s; /* --wait: 0 when not given */
+	int nargs;       /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];
 };
 

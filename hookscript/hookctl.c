@@ -11,7 +11,8 @@
 
 /* Every verb, in the order `hookctl help` lists them. Adding a verb is its
  * file (hookctl_<name>.c, defining hookctl_<name>_verb) and its name here. */
-#define HOOKCTL_VERBS(X) X(check) X(devices) X(rom) X(log) X(setup) X(install) X(inventory) X(where)
+#define HOOKCTL_VERBS(X) \
+	X(check) X(guest) X(devices) X(rom) X(log) X(setup) X(install) X(inventory) X(where)
 
 #define DECLARE_VERB(name) extern const struct hookctl_verb hookctl_##name##_verb;
 HOOKCTL_VERBS(DECLARE_VERB)
@@ -68,9 +69,10 @@ static void print_overview(FILE *out)
 	}
 	fprintf(out,
 		"\n'hookctl VERB --help' describes a verb; 'hookctl --version' prints the version.\n"
-		"Exit status: 0 done (check: allowed), 1 check: blocked, rom: not usable, where: no\n"
-		"node but the owner can start it, inventory --publish: not published, 2 usage error\n"
-		"or the tool could not run.\n");
+		"Exit status: 0 done (check: allowed; guest: ok), 1 check: blocked, rom: not "
+		"usable, guest: a problem, where: no node but the owner can start it, inventory "
+		"--publish: not published, 2 usage error or the tool could not run, 3 guest: "
+		"unknown.\n");
 }
 
 static void print_verb_help(const struct hookctl_verb *v)
