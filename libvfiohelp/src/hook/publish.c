@@ -90,6 +90,10 @@ void vh_hook_publish(struct hook *hk, bool starting)
 	struct vh_err e;
 	enum vh_publish res = VH_PUBLISH_NO_QUORUM; /* stays so when publishing fails */
 	char sig[48] = "", plain[32] = "", kept[64];
+	if (hk->stuck[0]) { /* reading the bus would read the stuck device too */
+		note(hk, "not published", "a device's driver hangs; the next phase publishes");
+		return;
+	}
 	read_sig(hk->state_dir, kept, sizeof(kept));
 	if (vh_inventory_signature(hk->h, plain, sizeof(plain)) < 0 ||
 	    vh_format(sig, sizeof(sig), starting ? "%s+%u" : "%s", plain, hk->vmid) < 0)
