@@ -33,15 +33,34 @@ mkdir -p "$tree/usr/lib/modprobe.d"
 cp /usr/lib/modprobe.d/*.conf "$tree/usr/lib/modprobe.d/" 2>/dev/null || true
 
 # mkinitramfs sees the tree's /etc/modprobe.d and the cached kernel, nothing of the machine's.
+# A fresh machine (no kernel installed) has no /lib/modules to mount on: ensure_dir
+# gives the directory above it a tmpfs overlay inside the namespace, so the mkdir lands
+# in the overlay and never on the machine's disk. /boot or /etc/modprobe.d missing would
+# need an overlay on / itself, which would hide /proc and /dev: that is said, not tried.
 make_image() {
+	mkdir -p "$work/ovl"
 	unshare -m sh -ec '
+		ovl=$5
+		mount -t tmpfs none "$ovl"
+		ensure_dir() {
+			[ -d "$1" ] && return 0
+			up=$(readlink -f "$(dirname "$1")")
+			[ "$up" != / ] || { echo "E: no $1, and an overlay on / would hide /proc" >&2; exit 3; }
+			o=$(mktemp -d "$ovl/o.XXXXXX")
+			mkdir "$o/upper" "$o/work"
+			mount -t overlay overlay -o "lowerdir=$up,upperdir=$o/upper,workdir=$o/work" "$up"
+			mkdir "$1"
+		}
+		ensure_dir /lib/modules
+		ensure_dir /boot
+		ensure_dir /etc/modprobe.d
 		mount -t tmpfs none /boot
 		mount -t tmpfs none /lib/modules
 		mkdir -p /lib/modules/$2
 		mount --bind "$1/root/lib/modules/$2" /lib/modules/$2
 		cp "$1/config" /boot/config-$2
 		mount --bind "$3/etc/modprobe.d" /etc/modprobe.d
-		mkinitramfs -o "$4" $2' sh "$KDIR" "$KV" "$tree" "$1" >"$work/mkinitramfs.log" 2>&1 ||
+		mkinitramfs -o "$4" $2' sh "$KDIR" "$KV" "$tree" "$1" "$work/ovl" >"$work/mkinitramfs.log" 2>&1 ||
 		{ cat "$work/mkinitramfs.log" >&2; fail "mkinitramfs failed"; }
 }
 
