@@ -22,42 +22,11 @@
 
 /* ---- images ---- */
 
-struct member {
-	const char *path;
-	const char *data;
-};
-
-/* Appends one newc archive of members to fd, through filter (ARCHIVE_FILTER_*). */
-static void write_archive(int fd, const struct member *m, size_t n, int filter)
-{
-	struct archive *a = archive_write_new();
-	assert_int_equal(archive_write_set_format_cpio_newc(a), ARCHIVE_OK);
-	if (filter == ARCHIVE_FILTER_ZSTD)
-		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
-	else if (filter == ARCHIVE_FILTER_GZIP)
-		assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
-	archive_write_set_bytes_in_last_block(a, 1);
-	assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *e = archive_entry_new();
-		archive_entry_set_pathname(e, m[i].path);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_size(e, (la_int64_t)strlen(m[i].data));
-		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-		assert_int_equal(archive_write_data(a, m[i].data, strlen(m[i].data)),
-				 (la_ssize_t)strlen(m[i].data));
-		archive_entry_free(e);
-	}
-	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-	archive_write_free(a);
-}
-
 enum layout { EARLY_ZSTD, EARLY_GZIP, ZSTD_ONLY, GZIP_ONLY, PLAIN_ONLY };
 
 /* root/boot/initrd.img-KVER holding the modprobe.d files given (and, with an
  * early archive, microcode that must not be taken for them). */
-static void make_image(const char *root, enum layout lay, const struct member *m, size_t n)
+static void make_image(const char *root, enum layout lay, const struct vh_test_member *m, size_t n)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/boot", root);
@@ -65,14 +34,14 @@ static void make_image(const char *root, enum layout lay, const struct member *m
 	snprintf(path, sizeof(path), "%s/boot/initrd.img-" KVER, root);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
-	static const struct member early[] = {
+	static const struct vh_test_member early[] = {
 		{ "kernel/x86/microcode/AuthenticAMD.bin",
-		  "\x01\x02microcode TRAILER!!! inside data" },
+		  "\x01\x02microcode TRAILER!!! inside data", NULL, 0 },
 		{ "etc/modprobe.d/early-only.conf",
-		  "# in the early archive, which the kernel unpacks too\n" },
+		  "# in the early archive, which the kernel unpacks too\n", NULL, 0 },
 	};
 	if (lay == EARLY_ZSTD || lay == EARLY_GZIP) {
-		write_archive(fd, early, 2, ARCHIVE_FILTER_NONE);
+		vh_test_cpio(fd, early, 2, ARCHIVE_FILTER_NONE);
 		/* The microcode archive is padded, as the kernel allows. */
 		static const char zeros[512];
 		assert_int_equal(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
@@ -80,22 +49,21 @@ static void make_image(const char *root, enum layout lay, const struct member *m
 	int filter = lay == EARLY_GZIP || lay == GZIP_ONLY ? ARCHIVE_FILTER_GZIP
 		     : lay == PLAIN_ONLY                   ? ARCHIVE_FILTER_NONE
 							   : ARCHIVE_FILTER_ZSTD;
-	write_archive(fd, m, n, filter);
+	vh_test_cpio(fd, m, n, filter);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/boot/vmlinuz-" KVER, root);
 	close(open(path, O_WRONLY | O_CREAT, 0644));
 }
 
 /* What mkinitramfs copies from the seed's disk, as on disk. */
-static size_t seed_members(const char *root, struct member *m, char bufs[][512])
+static size_t seed_members(const char *root, struct vh_test_member *m, char bufs[][512])
 {
 	static const char *const files[] = { "etc/modprobe.d/blacklist-nvidia.conf",
 					     "etc/modprobe.d/vfio.conf",
 					     "etc/modprobe.d/pve-blacklist.conf" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(bufs[i], 512, "%s", vh_test_read(root, files[i]));
-		m[i].path = files[i];
-		m[i].data = bufs[i];
+		m[i] = (struct vh_test_member){ files[i], bufs[i], NULL, 0 };
 	}
 	return 3;
 }
@@ -134,7 +102,7 @@ static void test_image_layouts(void **state)
 					    PLAIN_ONLY };
 	for (size_t l = 0; l < 5; l++) {
 		char *root = vh_test_scratch_copy(vh_test_host("seed"));
-		struct member m[4];
+		struct vh_test_member m[4];
 		char bufs[4][512];
 		size_t n = seed_members(root, m, bufs);
 		bool early = lays[l] == EARLY_ZSTD || lays[l] == EARLY_GZIP;
@@ -167,7 +135,7 @@ static void test_added_and_removed(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	struct member m[4];
+	struct vh_test_member m[4];
 	char bufs[4][512];
 	size_t n = seed_members(root, m, bufs);
 	make_image(root, EARLY_ZSTD, m, n);
@@ -205,7 +173,7 @@ static void test_next_kernel_image(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	struct member m[4];
+	struct vh_test_member m[4];
 	char bufs[4][512];
 	size_t n = seed_members(root, m, bufs);
 	make_image(root, ZSTD_ONLY, m, n);
@@ -232,7 +200,7 @@ static void test_verdict_cache(void **state)
 {
 	(void)state;
 	char *root = vh_test_scratch_copy(vh_test_host("seed"));
-	struct member m[4];
+	struct vh_test_member m[4];
 	char bufs[4][512];
 	size_t n = seed_members(root, m, bufs);
 	make_image(root, ZSTD_ONLY, m, n);
