@@ -20,6 +20,8 @@
 
 #define KVER "6.8.12-10-pve"
 
+static struct vh_test_eval eval_on(const char *root);
+
 /* ---- images ---- */
 
 enum layout { EARLY_ZSTD, EARLY_GZIP, ZSTD_ONLY, GZIP_ONLY, PLAIN_ONLY };
@@ -165,6 +167,117 @@ static void test_unreadable_image_is_no_finding(void **state)
 	assert_null(stale(root)); /* no /boot at all */
 	vh_test_write(root, "boot/initrd.img-" KVER, "not a cpio archive at all, just text\n");
 	assert_null(stale(root));
+	vh_test_scratch_free(root);
+}
+
+/* Debian's NVIDIA packages install /etc/modprobe.d/nvidia.conf as a link
+ * (through /etc/alternatives); mkinitramfs copies the target and links to
+ * it. Judged by that content: fresh as built, stale once the target changes. */
+static void test_symlinked_conf(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	char path[4096];
+	vh_test_write(root, "etc/nvidia/current/nvidia-modprobe.conf",
+		      "options nvidia-drm modeset=1\n");
+	snprintf(path, sizeof(path), "%s/etc/alternatives", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc/alternatives/nvidia--nvidia-modprobe.conf", root);
+	assert_int_equal(symlink("/etc/nvidia/current/nvidia-modprobe.conf", path), 0);
+	snprintf(path, sizeof(path), "%s/etc/modprobe.d/nvidia.conf", root);
+	assert_int_equal(symlink("/etc/alternatives/nvidia--nvidia-modprobe.conf", path), 0);
+	struct vh_test_member m[6];
+	char bufs[4][512];
+	size_t n = seed_members(root, m, bufs);
+	m[n++] = (struct vh_test_member){ "etc/modprobe.d/nvidia.conf", NULL,
+					  "../nvidia/current/nvidia-modprobe.conf", 0 };
+	m[n++] = (struct vh_test_member){ "etc/nvidia/current/nvidia-modprobe.conf",
+					  "options nvidia-drm modeset=1\n", NULL, 0 };
+	make_image(root, EARLY_ZSTD, m, n);
+	vh_test_write(root, "etc/modprobe.d/early-only.conf",
+		      "# in the early archive, which the kernel unpacks too\n");
+	assert_null(stale(root));
+	struct vh_test_eval ev = eval_on(root);
+	vh_test_expect_none(ev.r, "modprobe-line-ignored");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/nvidia/current/nvidia-modprobe.conf",
+		      "options nvidia-drm modeset=0\n");
+	assert_contains(stale(root)->message, "etc/modprobe.d/nvidia.conf differs");
+	vh_test_scratch_free(root);
+}
+
+/* Names mkinitramfs' glob and libkmod skip (dotfiles) or take whatever their
+ * bytes (a space): counted alike on disk and in the image. */
+static void test_odd_names(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	struct vh_test_member m[6];
+	char bufs[4][512];
+	size_t n = seed_members(root, m, bufs);
+	m[n++] = (struct vh_test_member){ "etc/modprobe.d/my vfio.conf", "blacklist nouveau\n",
+					  NULL, 0 };
+	make_image(root, ZSTD_ONLY, m, n);
+	vh_test_write(root, "etc/modprobe.d/.hidden.conf", "blacklist radeon\n");
+	vh_test_write(root, "etc/modprobe.d/my vfio.conf", "blacklist nouveau\n");
+	assert_null(stale(root));
+	vh_test_write(root, "etc/modprobe.d/my vfio.conf", "blacklist nvidia\n");
+	assert_contains(stale(root)->message, "etc/modprobe.d/my vfio.conf differs");
+	vh_test_scratch_free(root);
+}
+
+/* Backups and package managers' copies are skipped by modprobe and
+ * mkinitramfs by design: no modprobe-line-ignored (its fix, a rename to
+ * .conf, would activate them); a file merely misnamed still is one. */
+static void test_copies_not_reported(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	static const char *const copies[] = {
+		"etc/modprobe.d/vfio.conf.bak",          "etc/modprobe.d/vfio.conf~",
+		"etc/modprobe.d/nvidia.conf.dpkg-old",   "etc/modprobe.d/nvidia.conf.dpkg-dist",
+		"etc/modprobe.d/blacklist.conf.ucf-old", "etc/modprobe.d/.vfio.conf.swp"
+	};
+	for (size_t i = 0; i < VH_ARRAY_SIZE(copies); i++)
+		vh_test_write(root, copies[i], "options vfio-pci ids=10de:2803\n");
+	struct vh_test_eval ev = eval_on(root);
+	vh_test_expect_none(ev.r, "modprobe-line-ignored");
+	vh_test_expect_none(ev.r, "initramfs-stale");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/modprobe.d/vfio-ids", "options vfio-pci ids=10de:2803\n");
+	ev = eval_on(root);
+	const struct vh_finding *f = vh_test_expect(ev.r, "modprobe-line-ignored",
+						    "/etc/modprobe.d/vfio-ids", VH_SEV_WARN);
+	assert_contains(f->fix, "mv /etc/modprobe.d/vfio-ids /etc/modprobe.d/vfio-ids.conf");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
+/* An image check cannot read is said as such, with its path and why. */
+static void test_corrupt_image_unjudged(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("seed"));
+	struct vh_test_member m[4];
+	char bufs[4][512];
+	size_t n = seed_members(root, m, bufs);
+	make_image(root, ZSTD_ONLY, m, n);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/boot/initrd.img-" KVER, root);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 8), 0);
+	struct vh_test_eval ev = eval_on(root);
+	vh_test_expect_none(ev.r, "initramfs-stale");
+	const struct vh_unjudged *u = vh_test_expect_unjudged(ev.r, "initramfs", "cannot be read");
+	assert_contains(u->why, "boot/initrd.img-" KVER);
+	assert_contains(u->why, "corrupt");
+	assert_not_contains(u->why, "no such file");
+	vh_test_eval_done(&ev);
+	unlink(path);
+	ev = eval_on(root);
+	vh_test_expect_unjudged(ev.r, "initramfs", "No such file or directory");
+	vh_test_eval_done(&ev);
 	vh_test_scratch_free(root);
 }
 
@@ -446,6 +559,10 @@ int main(void)
 		cmocka_unit_test(test_image_layouts),
 		cmocka_unit_test(test_added_and_removed),
 		cmocka_unit_test(test_unreadable_image_is_no_finding),
+		cmocka_unit_test(test_symlinked_conf),
+		cmocka_unit_test(test_odd_names),
+		cmocka_unit_test(test_copies_not_reported),
+		cmocka_unit_test(test_corrupt_image_unjudged),
 		cmocka_unit_test(test_next_kernel_image),
 		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_cmdline_pending),
