@@ -522,6 +522,46 @@ static void test_modules_line_invalid(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* ---- a host set up by hand, as Proxmox's docs say ---- */
+
+/* tests/hosts/by-hand: /etc/modules, vfio.conf's ids=, blacklist.conf,
+ * GRUB_CMDLINE_LINUX_DEFAULT, update-grub, update-initramfs -u -k all and a
+ * reboot, all done: not one finding, nothing unjudged. Then each step left
+ * out in turn is named. */
+static void test_by_hand_host(void **state)
+{
+	(void)state;
+	struct vh_test_eval ev = vh_test_evaluate(vh_test_host("by-hand"), 100, NULL);
+	for (size_t i = 0; i < ev.r->n_findings; i++)
+		print_message("  %s: %s\n", ev.r->findings[i].id, ev.r->findings[i].message);
+	for (size_t i = 0; i < ev.r->n_unjudged; i++)
+		print_message("  not judged: %s: %s\n", ev.r->unjudged[i].check,
+			      ev.r->unjudged[i].why);
+	assert_int_equal(ev.r->n_findings, 0);
+	assert_int_equal(ev.r->n_unjudged, 0);
+	vh_test_eval_done(&ev);
+
+	char *root = vh_test_scratch_copy(vh_test_host("by-hand"));
+	/* a card added to ids= without update-initramfs */
+	vh_test_write(root, "etc/modprobe.d/vfio.conf",
+		      "options vfio-pci ids=10de:2803,10de:22bd,1b21:2142\n");
+	ev = eval_on(root);
+	vh_test_expect(ev.r, "initramfs-stale", "initramfs", VH_SEV_WARN);
+	vh_test_expect_none(ev.r, "cmdline-pending");
+	vh_test_eval_done(&ev);
+	vh_test_write(root, "etc/modprobe.d/vfio.conf",
+		      "options vfio-pci ids=10de:2803,10de:22bd\n");
+	/* GRUB edited, update-grub and the reboot not done */
+	vh_test_write(root, "etc/default/grub",
+		      "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt "
+		      "initcall_blacklist=sysfb_init\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+	ev = eval_on(root);
+	vh_test_expect(ev.r, "cmdline-pending", "cmdline", VH_SEV_WARN);
+	vh_test_expect_none(ev.r, "initramfs-stale");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 /* ---- the grammars themselves ---- */
 
 static void test_grammars(void **state)
@@ -570,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_ignored_on_systemd_boot),
 		cmocka_unit_test(test_modprobe_line_ignored),
 		cmocka_unit_test(test_modules_line_invalid),
+		cmocka_unit_test(test_by_hand_host),
 		cmocka_unit_test(test_grammars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
