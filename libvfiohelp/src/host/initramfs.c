@@ -481,37 +481,46 @@ static const struct vh_conf_file *follow(const struct scan *s, const char *path,
 	return NULL;
 }
 
-/* Each modprobe.d link as the content it leads to (mkinitramfs copies a
- * symlinked *.conf as a link to its target's copy, e.g. Debian's NVIDIA
- * packages' /etc/modprobe.d/nvidia.conf -> /etc/alternatives/...). The
- * paths still missing go to *missing for a second pass. */
-static int resolve_links(struct scan *s, struct vh_conf_set *out, struct vh_conf_set *missing)
+/* A copy of f's content under key, within the bound on what is handed out
+ * (links may all lead to one file: each copy counts). */
+static int out_add(struct vh_conf_set *out, const char *key, const struct vh_conf_file *f,
+		   size_t *total, struct vh_err *err)
 {
-	for (size_t i = 0; i < s->confs.n; i++) {
-		char *d = malloc(s->confs.f[i].len + 1);
-		if (!d)
+	if (conf_find(out, key))
+		return 0;
+	if (*total + f->len > MAX_KEPT_BYTES)
+		return too_large(err, "its modprobe.d files hold", MAX_KEPT_BYTES);
+	char *d = malloc(f->len + 1);
+	if (!d || (memcpy(d, f->data, f->len + 1), conf_add(out, key, d, f->len) < 0))
+		return vh_failc(err, ENOMEM, "out of memory");
+	*total += f->len;
+	return 0;
+}
+
+/* The modprobe.d files into out, each link as the content it leads to
+ * (mkinitramfs copies a symlinked *.conf as a link to its target's copy,
+ * e.g. Debian's NVIDIA packages' /etc/modprobe.d/nvidia.conf ->
+ * /etc/alternatives/...). The paths still missing go to *missing (NULL:
+ * the last pass, a link that leads nowhere is no file, as for modprobe). */
+static int resolve_links(struct scan *s, struct vh_conf_set *out, struct vh_conf_set *missing,
+			 struct vh_err *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < s->confs.n; i++)
+		if (out_add(out, s->confs.f[i].key, &s->confs.f[i], &total, err) < 0)
 			return -1;
-		memcpy(d, s->confs.f[i].data, s->confs.f[i].len + 1);
-		if (conf_add(out, s->confs.f[i].key, d, s->confs.f[i].len) < 0)
-			return -1;
-	}
 	for (size_t i = 0; i < s->links.n; i++) {
 		char key[sizeof(s->links.f[i].key)];
 		if (!conf_key(s->links.f[i].key, key, sizeof(key)))
 			continue; /* a link along a chain, not a modprobe.d file */
 		const char *miss;
 		const struct vh_conf_file *f = follow(s, key, &miss);
-		char *d = f ? malloc(f->len + 1) : miss ? strdup(miss) : NULL;
-		if ((f || miss) && !d)
+		if (f && out_add(out, key, f, &total, err) < 0)
 			return -1;
-		if (f) {
-			memcpy(d, f->data, f->len + 1);
-			if (conf_add(out, key, d, f->len) < 0)
-				return -1;
-		} else if (miss && missing && conf_add(missing, miss, d, strlen(d)) < 0) {
-			return -1;
-		} else if (miss && !missing) {
-			free(d);
+		if (!f && miss && missing) {
+			char *d = strdup(miss);
+			if (!d || conf_add(missing, miss, d, strlen(d)) < 0)
+				return vh_failc(err, ENOMEM, "out of memory");
 		}
 	}
 	return 0;
@@ -531,15 +540,15 @@ int vh_initramfs_read(const char *path, struct vh_conf_set *out, struct vh_err *
 	struct vh_conf_set missing = { 0 };
 	struct vh_err e = { 0 };
 	int rc = scan_image(fd, st.st_size, &s, &e);
-	if (rc == 0 && (rc = resolve_links(&s, out, &missing)) < 0)
-		vh_failc(&e, ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = resolve_links(&s, out, &missing, &e);
 	if (rc == 0 && missing.n) {
 		/* a link's target came before the link: one more pass for those */
 		vh_conf_set_free(out);
 		s.wanted = &missing;
 		rc = scan_image(fd, st.st_size, &s, &e);
-		if (rc == 0 && (rc = resolve_links(&s, out, NULL)) < 0)
-			vh_failc(&e, ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = resolve_links(&s, out, NULL, &e);
 	}
 	if (rc < 0) {
 		vh_conf_set_free(out);

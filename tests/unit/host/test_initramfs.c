@@ -167,6 +167,17 @@ static void test_bounds(void **state)
 	assert_int_equal(vh_initramfs_read(image(dir, m, N, ARCHIVE_FILTER_ZSTD), &s, &e), -1);
 	assert_int_equal(e.code, EFBIG);
 	assert_contains(e.msg, "its modprobe.d files hold more than 4 MiB");
+	/* many links to one file under the per-file bound: each copy counts */
+	for (size_t i = 0; i < 40; i++)
+		m[i] = (struct vh_test_member){ names[i], NULL, "/etc/big.txt", 0 };
+	m[40] = (struct vh_test_member){ "etc/big.txt", zeros, NULL, 200u << 10 };
+	assert_int_equal(vh_initramfs_read(image(dir, m, 41, ARCHIVE_FILTER_ZSTD), &s, &e), -1);
+	assert_int_equal(e.code, EFBIG);
+	assert_contains(e.msg, "its modprobe.d files hold more than 4 MiB");
+	m[10] = m[40]; /* ten of them: 2 MiB, within the bound */
+	assert_int_equal(vh_initramfs_read(image(dir, m, 11, ARCHIVE_FILTER_ZSTD), &s, &e), 0);
+	assert_int_equal(s.n, 10);
+	vh_conf_set_free(&s);
 	long grew = max_rss_kib() - before;
 	print_message("max RSS grew by %ld KiB reading 300 MiB and 60 MiB crafted images\n", grew);
 	assert_true(grew < 48 * 1024);
