@@ -165,7 +165,7 @@ struct scan {
 	struct vh_conf_set confs, links, files;
 	const struct vh_conf_set *wanted; /* a second pass: only these paths */
 	size_t kept;
-	la_int64_t budget; /* decompressed bytes this pass may still read */
+	la_int64_t budget; /* decompressed bytes this pass may still pull */
 };
 
 static void scan_free(struct scan *s)
@@ -186,21 +186,32 @@ static bool scan_wants(const struct scan *s, const char *norm)
 	return false;
 }
 
-struct image_reader {
+/* ---- the byte stream: libarchive decompresses, nothing more ---- */
+
+/* libarchive only undoes the compression (its "raw" format hands out the
+ * decompressed stream); the newc headers are read here, so a header that
+ * claims a 4 GiB name or file makes nobody buffer it: every byte is counted
+ * against the budget as it is pulled. */
+struct stream {
+	struct archive *a;
 	int fd;
-	off_t pos;
-	char buf[65536];
+	off_t raw_pos;      /* where the image read callback goes on */
+	la_int64_t pos;     /* bytes of this archive consumed */
+	la_int64_t *budget; /* decompressed bytes the pass may still pull */
+	const char *data;   /* what archive_read_data last gave, unconsumed */
+	size_t avail;
+	char raw[65536], out[65536];
 };
 
 static la_ssize_t image_read(struct archive *a, void *data, const void **out)
 {
 	(void)a;
-	struct image_reader *r = data;
-	ssize_t n = pread(r->fd, r->buf, sizeof(r->buf), r->pos);
+	struct stream *st = data;
+	ssize_t n = pread(st->fd, st->raw, sizeof(st->raw), st->raw_pos);
 	if (n < 0)
 		return -1;
-	r->pos += n;
-	*out = r->buf;
+	st->raw_pos += n;
+	*out = st->raw;
 	return n;
 }
 
@@ -211,63 +222,135 @@ static int too_large(struct vh_err *err, const char *what, unsigned long long li
 			limit >= (1u << 20) ? "MiB" : "KiB");
 }
 
-/* The content of a regular entry, within the per-file and total budgets. */
-static int entry_content(struct archive *a, struct archive_entry *e, const char *norm,
-			 struct scan *s, char **data, size_t *len, struct vh_err *err)
+/* n bytes of the stream into dst (NULL: skipped); 1 at a clean end of the
+ * stream before any of them, -1 with err when cut short, corrupt or over
+ * the budget. */
+static int pull(struct stream *st, char *dst, size_t n, struct vh_err *err)
 {
-	la_int64_t size = archive_entry_size(e);
-	if (size < 0 || size > MAX_CONF_BYTES) {
+	for (size_t got = 0; got < n;) {
+		if (!st->avail) {
+			if (*st->budget <= 0)
+				return too_large(err, "it unpacks to", MAX_IMAGE_BYTES);
+			la_ssize_t r = archive_read_data(st->a, st->out, sizeof(st->out));
+			if (r < 0)
+				return vh_failc(err, EIO,
+						"corrupt at byte %lld of the archive (%s)",
+						(long long)st->pos,
+						archive_error_string(st->a)
+							? archive_error_string(st->a)
+							: "read error");
+			if (r == 0)
+				return got == 0 ? 1
+						: vh_failc(err, EIO,
+							   "corrupt: cut short at byte %lld",
+							   (long long)st->pos);
+			*st->budget -= r;
+			st->data = st->out;
+			st->avail = (size_t)r;
+		}
+		size_t k = n - got < st->avail ? n - got : st->avail;
+		if (dst)
+			memcpy(dst + got, st->data, k);
+		st->data += k;
+		st->avail -= k;
+		st->pos += (la_int64_t)k;
+		got += k;
+	}
+	return 0;
+}
+
+/* ---- newc, as the kernel's init/initramfs.c reads it ---- */
+
+struct newc {
+	unsigned mode;
+	uint64_t size;
+	char name[PATH_MAX];
+};
+
+static bool hex8(const char *p, uint64_t *v)
+{
+	return vh_parse_hex(p, 8, UINT32_MAX, v) == 0;
+}
+
+/* The next header and its name; 1 at TRAILER!!!, -1 with err. The name is
+ * bounded before a byte of it is read. */
+static int newc_header(struct stream *st, struct newc *h, struct vh_err *err)
+{
+	char head[110];
+	uint64_t mode, size, namesize;
+	la_int64_t at = st->pos;
+	int r = pull(st, head, sizeof(head), err);
+	if (r > 0)
+		return vh_failc(err, EIO, "corrupt: no TRAILER!!! before the end");
+	if (r < 0 && err && err->code == EIO) /* not EFBIG: the budget says so itself */
+		return vh_failc(err, EIO, "corrupt or not a cpio archive at byte %lld (cut short)",
+				(long long)at);
+	if (r < 0)
+		return -1;
+	if ((memcmp(head, "070701", 6) && memcmp(head, "070702", 6)) || !hex8(head + 14, &mode) ||
+	    !hex8(head + 54, &size) || !hex8(head + 94, &namesize))
+		return vh_failc(err, EIO, "corrupt or not a cpio archive at byte %lld",
+				(long long)at);
+	if (namesize < 2 || namesize > sizeof(h->name))
+		return vh_failc(err, EIO, "corrupt: a name of %llu bytes at byte %lld",
+				(unsigned long long)namesize, (long long)at);
+	if (pull(st, h->name, (size_t)namesize, err) < 0 ||
+	    pull(st, NULL, (size_t)((4 - st->pos % 4) % 4), err) < 0)
+		return -1;
+	h->name[namesize - 1] = '\0';
+	h->mode = (unsigned)mode;
+	h->size = size;
+	return strcmp(h->name, "TRAILER!!!") ? 0 : 1;
+}
+
+/* Keeps what the pass wants of one entry, or skips its data; then its padding. */
+static int scan_entry(struct stream *st, const struct newc *h, struct scan *s, struct vh_err *err)
+{
+	char norm[PATH_MAX], key[VH_CONF_KEY_MAX];
+	unsigned type = h->mode & 0170000;
+	bool wanted = false, conf = false;
+	if ((type == 0100000 || type == 0120000) && image_norm(h->name, norm, sizeof(norm))) {
+		conf = !s->wanted && conf_key(norm, key, sizeof(key));
+		wanted = conf || scan_wants(s, norm);
+	}
+	/* an entry longer than what may still be unpacked is refused before a
+	 * byte of it is decompressed */
+	if (h->size > (uint64_t)(s->budget > 0 ? s->budget : 0) + st->avail)
+		return too_large(err, "it unpacks to", MAX_IMAGE_BYTES);
+	if (!wanted)
+		return pull(st, NULL, h->size, err) < 0 ||
+				       pull(st, NULL, (4 - h->size % 4) % 4, err) < 0
+			       ? -1
+			       : 0;
+	if (h->size > (type == 0120000 ? PATH_MAX - 1 : MAX_CONF_BYTES)) {
 		char what[PATH_MAX + 8];
 		if (vh_format(what, sizeof(what), "%s holds", norm) < 0)
 			vh_strlcpy(what, "a modprobe.d file holds", sizeof(what));
 		return too_large(err, what, MAX_CONF_BYTES);
 	}
-	if (s->kept + (size_t)size > MAX_KEPT_BYTES)
+	if (type == 0100000 && s->kept + h->size > MAX_KEPT_BYTES)
 		return too_large(err, "its modprobe.d files hold", MAX_KEPT_BYTES);
-	*data = malloc((size_t)size + 1);
-	if (!*data)
+	char *data = malloc(h->size + 1);
+	if (!data)
 		return vh_failc(err, ENOMEM, "out of memory");
-	la_ssize_t got = archive_read_data(a, *data, (size_t)size);
-	if (got != size) {
-		free(*data);
-		return vh_failc(err, EIO, "corrupt: %s ends inside its data", norm);
-	}
-	(*data)[size] = '\0';
-	*len = (size_t)size;
-	s->kept += (size_t)size;
-	return 0;
-}
-
-/* Keeps what the pass wants of one entry. */
-static int scan_entry(struct archive *a, struct archive_entry *e, struct scan *s,
-		      struct vh_err *err)
-{
-	char norm[PATH_MAX], key[sizeof(((struct vh_conf_file *)0)->key)];
-	const char *path = archive_entry_pathname(e);
-	unsigned type = archive_entry_filetype(e);
-	if (!path || !image_norm(path, norm, sizeof(norm)) ||
-	    (type != AE_IFREG && type != AE_IFLNK))
-		return 0;
-	bool conf = !s->wanted && conf_key(norm, key, sizeof(key));
-	if (!conf && !scan_wants(s, norm))
-		return 0;
-	if (type == AE_IFLNK) {
-		char target[PATH_MAX], *dup;
-		const char *t = archive_entry_symlink(e);
-		if (!t || !link_target(norm, t, target, sizeof(target)) ||
-		    s->links.n >= MAX_CONF_FILES)
-			return 0; /* a link that leads nowhere: modprobe cannot open it either */
-		if (!(dup = strdup(target)))
-			return vh_failc(err, ENOMEM, "out of memory");
-		return conf_add(&s->links, norm, dup, strlen(dup)) < 0
-			       ? vh_failc(err, ENOMEM, "out of memory")
-			       : 0;
-	}
-	char *data = NULL;
-	size_t len = 0;
-	if (entry_content(a, e, norm, s, &data, &len, err) < 0)
+	if (pull(st, data, h->size, err) < 0 || pull(st, NULL, (4 - h->size % 4) % 4, err) < 0) {
+		free(data);
 		return -1;
-	if (conf_add(conf ? &s->confs : &s->files, conf ? key : norm, data, len) < 0)
+	}
+	data[h->size] = '\0';
+	if (type == 0120000) {
+		char target[PATH_MAX];
+		bool ok = link_target(norm, data, target, sizeof(target)) &&
+			  s->links.n < MAX_CONF_FILES;
+		free(data);
+		if (!ok)
+			return 0; /* a link that leads nowhere: modprobe cannot open it either */
+		if (!(data = strdup(target)) || conf_add(&s->links, norm, data, strlen(data)) < 0)
+			return vh_failc(err, ENOMEM, "out of memory");
+		return 0;
+	}
+	s->kept += h->size;
+	if (conf_add(conf ? &s->confs : &s->files, conf ? key : norm, data, h->size) < 0)
 		return vh_failc(err, ENOMEM, "out of memory");
 	return 0;
 }
@@ -306,9 +389,9 @@ static bool filters_in_process(struct archive *a)
 	return true;
 }
 
-/* The compression an archive nothing here could read starts with, when it
- * is one only an external program would decompress (lzop, lrzip, grzip
- * always on Debian's libarchive; lz4 or zstd where it was built without). */
+/* The compression an archive starts with when it is one only an external
+ * program would decompress (lzop, lrzip, grzip always on Debian's
+ * libarchive; lz4 or zstd where it was built without). */
 static const char *external_compression(int fd, off_t off)
 {
 	static const struct {
@@ -334,88 +417,54 @@ static const char *external_compression(int fd, off_t off)
 }
 
 /* Reads the archive that starts at off; *compressed tells whether a
- * decompressor ran, *last_header where the last entry began (from off). */
-static int read_archive(int fd, off_t off, struct scan *s, bool *compressed,
-			la_int64_t *last_header, struct vh_err *err)
+ * decompressor ran, *end where an uncompressed one ended. */
+static int read_archive(int fd, off_t off, struct scan *s, bool *compressed, off_t *end,
+			struct vh_err *err)
 {
-	struct image_reader *r = malloc(sizeof(*r));
+	const char *ext = external_compression(fd, off);
+	if (ext)
+		return vh_failc(err, ENOEXEC,
+				"compressed with %s at byte %lld, which this libarchive "
+				"decompresses only through an external program (never run here)",
+				ext, (long long)off);
+	struct stream *st = calloc(1, sizeof(*st));
 	struct archive *a = archive_read_new();
-	if (!r || !a) {
-		free(r);
+	if (!st || !a) {
+		free(st);
 		archive_read_free(a);
 		return vh_failc(err, ENOMEM, "out of memory");
 	}
-	r->fd = fd;
-	r->pos = off;
+	st->a = a;
+	st->fd = fd;
+	st->raw_pos = off;
+	st->budget = &s->budget;
 	support_filters(a);
-	archive_read_support_format_cpio(a);
-	int rc = archive_read_open(a, r, NULL, image_read, NULL) == ARCHIVE_OK ? 0 : -1;
+	archive_read_support_format_raw(a);
 	struct archive_entry *e;
-	*last_header = -1;
-	int got = ARCHIVE_FATAL;
-	bool failed = false;
-	if (rc == 0 && !filters_in_process(a)) {
+	int rc = 0;
+	if (archive_read_open(a, st, NULL, image_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK)
+		rc = vh_failc(err, EIO, "corrupt at byte %lld (%s)", (long long)off,
+			      archive_error_string(a) ? archive_error_string(a) : "unreadable");
+	else if (!filters_in_process(a))
 		rc = vh_failc(err, ENOEXEC, "archive at byte %lld would need an external program",
 			      (long long)off);
-		failed = true;
-	}
-	while (rc == 0 && (got = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		*last_header = archive_read_header_position(a);
-		la_int64_t size = archive_entry_size(e);
-		/* what skipping this entry will decompress counts before it is done */
-		if (archive_filter_bytes(a, 0) + (size > 0 ? size : 0) - s->budget > 0) {
-			rc = too_large(err, "it unpacks to", MAX_IMAGE_BYTES);
-			failed = true;
-		} else if (scan_entry(a, e, s, err) < 0) {
-			rc = -1;
-			failed = true;
-		}
-	}
-	*compressed = archive_filter_count(a) > 1 &&
+	*compressed = rc == 0 && archive_filter_count(a) > 1 &&
 		      archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
-	if (!failed && got != ARCHIVE_EOF) {
-		const char *c = *last_header < 0 ? external_compression(fd, off) : NULL;
-		const char *why = archive_error_string(a);
-		if (c)
-			rc = vh_failc(
-				err, ENOEXEC,
-				"compressed with %s at byte %lld, which this libarchive "
-				"decompresses only through an external program (never run here)",
-				c, (long long)off);
-		else
-			rc = vh_failc(err, EIO, "corrupt or not a cpio archive at byte %lld (%s)",
-				      (long long)off, why ? why : "no cpio header");
+	struct newc *h = rc == 0 ? malloc(sizeof(*h)) : NULL;
+	if (rc == 0 && !h)
+		rc = vh_failc(err, ENOMEM, "out of memory");
+	for (int r = 0; rc == 0 && r == 0;) {
+		r = newc_header(st, h, err);
+		if (r < 0 || (r == 0 && scan_entry(st, h, s, err) < 0))
+			rc = -1;
 	}
-	s->budget -= archive_filter_bytes(a, 0);
+	/* the trailer's padding: the next archive starts 4-aligned */
+	*end = off + (off_t)(st->pos + (4 - st->pos % 4) % 4);
+	free(h);
 	archive_read_free(a);
-	free(r);
+	free(st);
 	return rc;
-}
-
-/* Where the uncompressed archive searched from `from` ends: past its
- * TRAILER!!! header (110 bytes, namesize 0000000B at byte 94, the name,
- * padded to 4 bytes from the archive's start). -1 when there is none. */
-static off_t trailer_end(int fd, off_t start, off_t from, off_t size)
-{
-	static char buf[65536 + 128];
-	for (off_t pos = from; pos < size;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), pos);
-		if (n <= 0)
-			return -1;
-		for (char *p = buf; (p = memmem(p, (size_t)(buf + n - p), "TRAILER!!!", 11));) {
-			off_t hdr = pos + (p - buf) - 110;
-			char head[110];
-			if (hdr >= start &&
-			    pread(fd, head, sizeof(head), hdr) == (ssize_t)sizeof(head) &&
-			    !strncmp(head, "07070", 5) && !strncasecmp(head + 94, "0000000B", 8))
-				return start + (((hdr - start) + 110 + 11 + 3) & ~(off_t)3);
-			p++;
-		}
-		if (n < (ssize_t)sizeof(buf))
-			return -1;
-		pos += n - 128; /* overlap: a trailer across the chunk border */
-	}
-	return -1;
 }
 
 /* The first non-zero byte at or after off (the kernel skips zero padding). */
@@ -444,16 +493,11 @@ static int scan_image(int fd, off_t size, struct scan *s, struct vh_err *err)
 		if (off >= size)
 			break;
 		bool compressed = false;
-		la_int64_t last = 0;
-		if (read_archive(fd, off, s, &compressed, &last, err) < 0)
+		off_t end = size;
+		if (read_archive(fd, off, s, &compressed, &end, err) < 0)
 			return -1;
 		if (compressed)
 			break; /* the compressed archive is the last one mkinitramfs writes */
-		off_t end = trailer_end(fd, off, off + (last > 0 ? last + 110 : 0), size);
-		if (end < 0)
-			return vh_failc(err, EIO,
-					"corrupt: an uncompressed archive without its "
-					"TRAILER!!!");
 		off = end;
 	}
 	return 0;

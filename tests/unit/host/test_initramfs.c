@@ -9,6 +9,7 @@
 #include "host/initramfs.h"
 
 #include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,6 +41,28 @@ static const char *raw_image(const char *dir, const void *bytes, size_t len)
 	close(fd);
 	return path;
 }
+
+/* dir/initrd.img: bytes through zstd alone (libarchive's raw format). */
+static void zstd_file(const char *dir, const char *bytes, size_t len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/initrd.img", dir);
+	struct archive *a = archive_write_new();
+	assert_int_equal(archive_write_set_format_raw(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "data");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)len);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, bytes, len), (la_ssize_t)len);
+	archive_entry_free(e);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+static long max_rss_kib(void);
 
 static const struct vh_conf_file *find(const struct vh_conf_set *s, const char *key)
 {
@@ -269,6 +292,20 @@ static void test_corrupt_image(void **state)
 	raw_image(dir, "070701 not a header at all, but a start", 39);
 	assert_int_equal(vh_initramfs_read(path, &s, &e), -1);
 	assert_contains(e.msg, "corrupt or not a cpio archive at byte 0");
+	/* a header claiming a 4 GiB name, then 64 MiB of zeros, zstd: refused at
+	 * the header, before anything buffers the name (the fuzzer's find) */
+	size_t big = 64u << 20;
+	char *bytes = calloc(1, big);
+	assert_non_null(bytes);
+	int n = snprintf(bytes, 200, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			 1u, 040755u, 0u, 0u, 2u, 0u, 0u, 0u, 0u, 0u, 0u, 0xFE000000u, 0u);
+	bytes[n] = 'x';
+	zstd_file(dir, bytes, big);
+	long before = max_rss_kib();
+	assert_int_equal(vh_initramfs_read(path, &s, &e), -1);
+	assert_contains(e.msg, "corrupt: a name of 4261412864 bytes at byte 0");
+	assert_true(max_rss_kib() - before < 16 * 1024);
+	free(bytes);
 	char missing[4200];
 	snprintf(missing, sizeof(missing), "%s/none", dir);
 	assert_int_equal(vh_initramfs_read(missing, &s, &e), -1);
