@@ -153,9 +153,10 @@ struct vh_vmconf {
 	bool arch_aarch64;     /* arch: aarch64 (its default machine is virt) */
 	enum vh_bios bios;
 	bool has_efidisk;
-	int efidisk_keys; /* 1: Secure Boot keys enrolled (pre-enrolled-keys=1, efitype=4m);
-			   * 0: not; -1: no such option */
-	char ostype[16];  /* "l26", "win11", ...; "" when absent */
+	/* efidisk0: 1 Secure Boot keys enrolled (pre-enrolled-keys=1 with efitype=4m),
+	 * 0 not, -1 no pre-enrolled-keys option */
+	int efidisk_keys;
+	char ostype[16];     /* "l26", "win11", ...; "" when absent */
 	uint64_t memory_mib; /* 512 when absent, as Proxmox */
 	int64_t balloon_mib; /* -1 when absent (balloon device on) */
 	char cpu[256];
