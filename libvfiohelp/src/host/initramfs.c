@@ -1,8 +1,11 @@
 /*
- * initramfs images against the disk (initramfs.h). libarchive does the
- * cpio and the decompression; what it does not do is go on after the
- * first archive's TRAILER!!!, which is where the kernel (and unmkinitramfs)
- * find the compressed main archive behind an early-microcode one.
+ * initramfs images against the disk (initramfs.h), read as the kernel's
+ * init/initramfs.c does: newc archives one after another (an uncompressed
+ * early-microcode one, zero padding, the compressed main one). libarchive
+ * only decompresses, with the filters it runs in this process; the newc
+ * headers are parsed here, each bounded before it is read. What is kept is
+ * what mkinitramfs copied of modprobe.d (copy_file: a symlinked *.conf
+ * becomes a link to its target's copy, which is followed).
  */
 #include "internal.h"
 #include "base/array.h"
@@ -26,8 +29,9 @@
 #define MAX_KEPT_BYTES (4u << 20)   /* every file kept, together */
 #define MAX_CONF_FILES 1024
 /* Decompressed bytes read from one image in one pass; Debian's and
- * Proxmox's images unpack to a few hundred MiB. It also bounds the memory of
- * the decompressor's window, which grows with what it has put out. */
+ * Proxmox's images unpack to a few hundred MiB. It also bounds the memory
+ * of the decompressor's window, which grows with what it has put out (an xz
+ * stream may ask for a 1.5 GiB dictionary: up to this much is touched). */
 #define MAX_IMAGE_BYTES ((la_int64_t)512 << 20)
 #define MAX_ARCHIVES 8 /* early microcode, main: a few more is generous */
 #define MAX_LINK_HOPS 8
