@@ -4,7 +4,7 @@
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
+                   libcmocka-dev libarchive-dev liblzma-dev pci.ids pciutils kmod gcc valgrind
                    initramfs-tools)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux)
 # Building and checking the Debian package (scripts/package.sh).

@@ -521,6 +521,8 @@ void vh_test_cpio(int fd, const struct vh_test_member *m, size_t n, int filter)
 		assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
 	else if (filter == ARCHIVE_FILTER_XZ)
 		assert_int_equal(archive_write_add_filter_xz(a), ARCHIVE_OK);
+	else if (filter == ARCHIVE_FILTER_LZMA)
+		assert_int_equal(archive_write_add_filter_lzma(a), ARCHIVE_OK);
 	archive_write_set_bytes_in_last_block(a, 1);
 	assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {

@@ -112,7 +112,7 @@ struct vh_test_member {
 	size_t len;
 };
 /* Appends one newc archive of members to fd, through filter
- * (ARCHIVE_FILTER_NONE, _GZIP, _ZSTD or _XZ), as initramfs images are made. */
+ * (ARCHIVE_FILTER_NONE, _GZIP, _ZSTD, _XZ or _LZMA), as initramfs images are made. */
 void vh_test_cpio(int fd, const struct vh_test_member *m, size_t n, int filter);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <lzma.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,11 @@
  * of the decompressor's window, which grows with what it has put out (an xz
  * stream may ask for a 1.5 GiB dictionary: up to this much is touched). */
 #define MAX_IMAGE_BYTES ((la_int64_t)512 << 20)
+/* What liblzma may take to decode an .xz or .lzma image: xz -9 needs 65
+ * MiB. libarchive's own xz filter sets no limit (a 1.5 GiB dictionary would
+ * be allocated and filled), so those two are decoded here. zstd keeps its
+ * default 128 MiB window limit, gzip, bzip2 and lz4 need a few MiB. */
+#define XZ_MEMLIMIT ((uint64_t)96 << 20)
 #define MAX_ARCHIVES 8 /* early microcode, main: a few more is generous */
 #define MAX_LINK_HOPS 8
 
@@ -203,6 +209,8 @@ struct stream {
 	la_int64_t pos;     /* bytes of this archive consumed */
 	la_int64_t *budget; /* decompressed bytes the pass may still pull */
 	const char *data;   /* what archive_read_data last gave, unconsumed */
+	lzma_stream *xz;    /* an .xz or .lzma archive: liblzma instead of libarchive */
+	bool raw_eof;
 	size_t avail;
 	char raw[65536], out[65536];
 };
@@ -226,6 +234,38 @@ static int too_large(struct vh_err *err, const char *what, unsigned long long li
 			limit >= (1u << 20) ? "MiB" : "KiB");
 }
 
+/* Up to sizeof(st->out) bytes decoded by liblzma into st->out; 0 at the
+ * end of the stream. */
+static la_ssize_t xz_read(struct stream *st, struct vh_err *err)
+{
+	lzma_stream *z = st->xz;
+	z->next_out = (uint8_t *)st->out;
+	z->avail_out = sizeof(st->out);
+	while (z->avail_out == sizeof(st->out)) {
+		if (!z->avail_in && !st->raw_eof) {
+			ssize_t n = pread(st->fd, st->raw, sizeof(st->raw), st->raw_pos);
+			if (n < 0)
+				return vh_failc(err, errno, "read error: %s", strerror(errno));
+			st->raw_pos += n;
+			st->raw_eof = n == 0;
+			z->next_in = (const uint8_t *)st->raw;
+			z->avail_in = (size_t)n;
+		}
+		lzma_ret r = lzma_code(z, st->raw_eof ? LZMA_FINISH : LZMA_RUN);
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r == LZMA_MEMLIMIT_ERROR)
+			return vh_failc(err, EFBIG,
+					"its xz/lzma stream needs more than %llu MiB of memory to "
+					"unpack (a dictionary no update-initramfs writes)",
+					(unsigned long long)(XZ_MEMLIMIT >> 20));
+		if (r != LZMA_OK)
+			return vh_failc(err, EIO, "corrupt xz/lzma stream (liblzma error %d)",
+					(int)r);
+	}
+	return (la_ssize_t)(sizeof(st->out) - z->avail_out);
+}
+
 /* n bytes of the stream into dst (NULL: skipped); 1 at a clean end of the
  * stream before any of them, -1 with err when cut short, corrupt or over
  * the budget. */
@@ -235,7 +275,10 @@ static int pull(struct stream *st, char *dst, size_t n, struct vh_err *err)
 		if (!st->avail) {
 			if (*st->budget <= 0)
 				return too_large(err, "it unpacks to", MAX_IMAGE_BYTES);
-			la_ssize_t r = archive_read_data(st->a, st->out, sizeof(st->out));
+			la_ssize_t r = st->xz ? xz_read(st, err)
+					      : archive_read_data(st->a, st->out, sizeof(st->out));
+			if (r < 0 && st->xz)
+				return -1;
 			if (r < 0)
 				return vh_failc(err, EIO,
 						"corrupt at byte %lld of the archive (%s)",
@@ -364,9 +407,10 @@ static int scan_entry(struct stream *st, const struct newc *h, struct scan *s, s
  * exec an external program found in PATH: inside pre-start, never. Each is
  * asked on a throwaway handle first: ARCHIVE_WARN means "external program". */
 static int (*const filters[])(struct archive *) = {
-	archive_read_support_filter_gzip, archive_read_support_filter_xz,
-	archive_read_support_filter_zstd, archive_read_support_filter_bzip2,
-	archive_read_support_filter_lz4,  archive_read_support_filter_lzma,
+	archive_read_support_filter_gzip,
+	archive_read_support_filter_zstd,
+	archive_read_support_filter_bzip2,
+	archive_read_support_filter_lz4,
 };
 
 static bool filter_in_process(int (*fn)(struct archive *))
@@ -420,6 +464,26 @@ static const char *external_compression(int fd, off_t off)
 	return NULL;
 }
 
+/* 1: an .xz stream starts at off; 2: a legacy .lzma one (props 0x5D, as
+ * every lzma encoder writes by default, and a dictionary size that is a
+ * power of two or 3 * 2^n, as liblzma's own detection wants); 0: neither. */
+static int lzma_kind(int fd, off_t off)
+{
+	unsigned char h[13];
+	if (pread(fd, h, sizeof(h), off) != (ssize_t)sizeof(h))
+		return 0;
+	if (!memcmp(h,
+		    "\xfd"
+		    "7zXZ\0",
+		    6))
+		return 1;
+	uint32_t d = (uint32_t)h[1] | (uint32_t)h[2] << 8 | (uint32_t)h[3] << 16 |
+		     (uint32_t)h[4] << 24;
+	bool pow2 = d && !(d & (d - 1));
+	bool three = d % 3 == 0 && !((d / 3) & (d / 3 - 1));
+	return h[0] == 0x5d && d >= 4096 && (pow2 || three) ? 2 : 0;
+}
+
 /* Reads the archive that starts at off; *compressed tells whether a
  * decompressor ran, *end where an uncompressed one ended. */
 static int read_archive(int fd, off_t off, struct scan *s, bool *compressed, off_t *end,
@@ -445,16 +509,25 @@ static int read_archive(int fd, off_t off, struct scan *s, bool *compressed, off
 	support_filters(a);
 	archive_read_support_format_raw(a);
 	struct archive_entry *e;
-	int rc = 0;
-	if (archive_read_open(a, st, NULL, image_read, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK)
+	lzma_stream z = LZMA_STREAM_INIT;
+	int rc = 0, lz = lzma_kind(fd, off);
+	if (lz) {
+		st->xz = &z;
+		*compressed = true;
+		if ((lz == 1 ? lzma_stream_decoder(&z, XZ_MEMLIMIT, 0)
+			     : lzma_alone_decoder(&z, XZ_MEMLIMIT)) != LZMA_OK)
+			rc = vh_failc(err, ENOMEM, "out of memory");
+	} else if (archive_read_open(a, st, NULL, image_read, NULL) != ARCHIVE_OK ||
+		   archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		rc = vh_failc(err, EIO, "corrupt at byte %lld (%s)", (long long)off,
 			      archive_error_string(a) ? archive_error_string(a) : "unreadable");
-	else if (!filters_in_process(a))
+	} else if (!filters_in_process(a)) {
 		rc = vh_failc(err, ENOEXEC, "archive at byte %lld would need an external program",
 			      (long long)off);
-	*compressed = rc == 0 && archive_filter_count(a) > 1 &&
-		      archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+	} else {
+		*compressed = archive_filter_count(a) > 1 &&
+			      archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+	}
 	struct newc *h = rc == 0 ? malloc(sizeof(*h)) : NULL;
 	if (rc == 0 && !h)
 		rc = vh_failc(err, ENOMEM, "out of memory");
@@ -466,6 +539,7 @@ static int read_archive(int fd, off_t off, struct scan *s, bool *compressed, off
 	/* the trailer's padding: the next archive starts 4-aligned */
 	*end = off + (off_t)(st->pos + (4 - st->pos % 4) % 4);
 	free(h);
+	lzma_end(&z);
 	archive_read_free(a);
 	free(st);
 	return rc;

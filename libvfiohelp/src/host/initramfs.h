@@ -41,7 +41,7 @@ void vh_conf_set_free(struct vh_conf_set *s);
 
 /* The modprobe.d *.conf files inside the image at path (resolved already).
  * Bounded: at most 512 MiB decompressed per pass, 256 KiB a file, 4 MiB in
- * all (EFBIG, "... is larger than N: not judged"); only libarchive's
+ * all, 96 MiB for an xz/lzma decoder (EFBIG, "... more than N"); only
  * in-process decompressors (ENOEXEC names a compression that would need an
  * external program); a corrupt image is EIO, with the path and the byte. */
 int vh_initramfs_read(const char *path, struct vh_conf_set *out, struct vh_err *err);

@@ -10,6 +10,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <lzma.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -220,6 +221,52 @@ static void test_bounds(void **state)
 	vh_test_scratch_free(dir);
 }
 
+/* .xz and .lzma images are decoded by liblzma within a memory limit: real
+ * ones read; a stream asking for a 1 GiB dictionary is refused before it is
+ * allocated (libarchive's own xz filter would allocate and fill it). */
+static void test_xz_within_memory_limit(void **state)
+{
+	(void)state;
+	char *dir = vh_test_scratch_empty();
+	const struct vh_test_member m[] = {
+		{ "etc/modprobe.d/vfio.conf", "options vfio-pci ids=10de:2803\n", NULL, 0 },
+		{ "usr/lib/firmware/x.bin", "0123456789abcdef", NULL, 0 },
+	};
+	static const int filters[] = { ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_LZMA };
+	for (size_t i = 0; i < 2; i++) {
+		struct vh_conf_set s = { 0 };
+		struct vh_err e = { 0 };
+		if (vh_initramfs_read(image(dir, m, 2, filters[i]), &s, &e) < 0)
+			fail_msg("filter %d: %s", filters[i], e.msg);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(find(&s, "etc/modprobe.d/vfio.conf")->data,
+				    "options vfio-pci ids=10de:2803\n");
+		vh_conf_set_free(&s);
+	}
+	/* stream header, then a block header whose LZMA2 filter asks for 1 GiB */
+	unsigned char x[32] = { 0xfd, '7', 'z', 'X', 'Z', 0, 0, 1 };
+	uint32_t crc = lzma_crc32(x + 6, 2, 0);
+	for (int i = 0; i < 4; i++)
+		x[8 + i] = (unsigned char)(crc >> (8 * i));
+	unsigned char *b = x + 12;
+	b[0] = 2;    /* (2 + 1) * 4 = 12 bytes of header */
+	b[1] = 0;    /* one filter, no sizes */
+	b[2] = 0x21; /* LZMA2 */
+	b[3] = 1;    /* one byte of properties */
+	b[4] = 36;   /* dictionary 2 << 29: 1 GiB */
+	crc = lzma_crc32(b, 8, 0);
+	for (int i = 0; i < 4; i++)
+		b[8 + i] = (unsigned char)(crc >> (8 * i));
+	struct vh_conf_set s = { 0 };
+	struct vh_err e = { 0 };
+	long before = max_rss_kib();
+	assert_int_equal(vh_initramfs_read(raw_image(dir, x, 24), &s, &e), -1);
+	assert_int_equal(e.code, EFBIG);
+	assert_contains(e.msg, "needs more than 96 MiB of memory");
+	assert_true(max_rss_kib() - before < 16 * 1024);
+	vh_test_scratch_free(dir);
+}
+
 /* A compression libarchive reads only through an external program is never
  * run: a fake lzop/lrzip first in PATH would leave a marker file. */
 static void test_no_external_program(void **state)
@@ -342,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_read_as_its_target),
 		cmocka_unit_test(test_symlink_on_disk),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_xz_within_memory_limit),
 		cmocka_unit_test(test_no_external_program),
 		cmocka_unit_test(test_corrupt_image),
 		cmocka_unit_test(test_names),
