@@ -3,9 +3,10 @@
 # (Debian 12).
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
+# ipxe-qemu: real PCI expansion ROMs (/usr/lib/ipxe/qemu/) the ROM parser's unit tests read.
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
                    libcmocka-dev libarchive-dev liblzma-dev pci.ids pciutils kmod gcc valgrind
-                   initramfs-tools)
+                   initramfs-tools ipxe-qemu)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux)
 # Building and checking the Debian package (scripts/package.sh).
 VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)

@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* format(printf, 3, 0): the va_list twin of a checked format, so clang's
- * -Wformat-nonliteral (in -Wformat=2) accepts the forwarded fmt. */
 static int fail_v(struct vh_err *err, int code, const char *fmt, va_list ap) VH_PRINTF(3, 0);
 static int fail_v(struct vh_err *err, int code, const char *fmt, va_list ap)
 {

@@ -55,8 +55,6 @@ void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ..
 	vh_sanitize(u->why); /* it can quote a path or a config value */
 }
 
-/* VH_PRINTF(6, 0): fmt is checked where the caller's literal is (clang's
- * -Wformat-nonliteral asks for it on a va_list forwarder). */
 static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
 			const char *subject, const char *fix, const char *fmt, va_list ap)
 	VH_PRINTF(6, 0);
