@@ -243,9 +243,10 @@ static void check_secure_boot(struct vh_eval *ev)
 	snprintf(fix, sizeof(fix),
 		 "turn Secure Boot off in VM %u's OVMF setup (Device Manager > Secure Boot "
 		 "Configuration), or sign the NVIDIA module with a MOK the guest enrolled "
-		 "(mokutil --import); a new efidisk0 (qm set %u -efidisk0 STORAGE:1,efitype=4m,"
-		 "pre-enrolled-keys=0) starts without the VM's UEFI boot entries",
-		 vm->vmid, vm->vmid);
+		 "(mokutil --import); a new efidisk0 (qm set %u -efidisk0 %s:1,efitype=4m,"
+		 "pre-enrolled-keys=0) starts without the "
+		 "VM's UEFI boot entries",
+		 vm->vmid, vm->vmid, vm->disk_storage[0] ? vm->disk_storage : "STORAGE");
 	vh_eval_finding(ev, VH_F_SECURE_BOOT_UNSIGNED_DRIVER, "efidisk0", fix,
 			"VM %u boots OVMF with Secure Boot keys enrolled (pre-enrolled-keys=1) and "
 			"is a Linux guest (ostype %s) with NVIDIA display device %s: its kernel "
