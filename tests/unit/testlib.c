@@ -107,6 +107,19 @@ static void remove_tree(const char *path)
 	}
 }
 
+const char *vh_test_ipxe_rom(const char *name)
+{
+	/* Debian 12's ipxe-qemu: /usr/lib/ipxe/qemu; Debian 13's: /usr/share/qemu */
+	static const char *const dirs[] = { "/usr/lib/ipxe/qemu", "/usr/share/qemu" };
+	static char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
 void vh_test_rmtree(const char *path)
 {
 	remove_tree(path);

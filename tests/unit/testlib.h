@@ -18,6 +18,9 @@ char *vh_test_scratch_copy(const char *src);
 /* An empty temporary directory. */
 char *vh_test_scratch_empty(void);
 void vh_test_scratch_free(char *dir);
+/* A ROM of Debian's ipxe-qemu (Debian 12: /usr/lib/ipxe/qemu, 13:
+ * /usr/share/qemu), NULL when the package is not installed (static buffer). */
+const char *vh_test_ipxe_rom(const char *name);
 /* Removes path and everything under it (never follows a link). */
 void vh_test_rmtree(const char *path);
 /* Writes `content` to dir/rel, creating parent directories. */

@@ -75,12 +75,11 @@ static const char *str(json_object *o, const char *key)
 /* The ipxe file, or a skip naming the package. */
 static uint8_t *ipxe(const char *name, size_t *len)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "/usr/lib/ipxe/qemu/%s", name);
-	FILE *f = fopen(path, "rb");
+	const char *path = vh_test_ipxe_rom(name);
+	FILE *f = path ? fopen(path, "rb") : NULL;
 	if (!f) {
-		print_message("SKIP: %s: %s: apt-get install -y ipxe-qemu\n", path,
-			      strerror(errno));
+		print_message("SKIP: %s: %s: apt-get install -y ipxe-qemu\n", name,
+			      path ? strerror(errno) : "not installed");
 		skip();
 	}
 	uint8_t *buf = malloc(1u << 20);

@@ -1,7 +1,7 @@
 /*
  * The PCI expansion ROM parser (host/rom.c) on ROMs no one here wrote:
- * Debian's ipxe-qemu ships them in /usr/lib/ipxe/qemu/ (efi-*.rom: an x86
- * image and an EFI image; pxe-*.rom: x86 only), read at run time, never
+ * Debian's ipxe-qemu ships them in /usr/lib/ipxe/qemu/ (Debian 13: /usr/share/qemu/;
+ * efi-*.rom: an x86 image and an EFI image; pxe-*.rom: x86 only), read at run time, never
  * copied into the repository. Then made-up ROMs (testlib's
  * vh_test_make_rom) for what no shipped ROM shows: a flashing tool's header
  * in front of the signature, another vendor or device, a device list, a bad
@@ -18,18 +18,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IPXE_DIR "/usr/lib/ipxe/qemu"
-
 /* A shipped ROM, or a skip that says what to install. */
 static uint8_t *ipxe(const char *name, size_t *len)
 {
-	char path[256];
+	const char *path = vh_test_ipxe_rom(name);
 	uint8_t *buf;
-	snprintf(path, sizeof(path), IPXE_DIR "/%s", name);
-	if (vh_rom_read_file(path, &buf, len) < 0) {
+	if (!path || vh_rom_read_file(path, &buf, len) < 0) {
 		print_message("SKIP: %s cannot be read (%s): apt-get install -y ipxe-qemu "
 			      "(scripts/deps.sh installs it)\n",
-			      path, strerror(errno));
+			      name, path ? strerror(errno) : "not installed");
 		skip();
 	}
 	return buf;
@@ -88,7 +85,13 @@ static void test_ipxe_every_rom(void **state)
 	glob_t g;
 	size_t len;
 	free(ipxe("pxe-e1000e.rom", &len)); /* skips when the package is missing */
-	assert_int_equal(glob(IPXE_DIR "/*.rom", 0, NULL, &g), 0);
+	char dir[512], pattern[600];
+	snprintf(dir, sizeof(dir), "%s", vh_test_ipxe_rom("pxe-e1000e.rom"));
+	*strrchr(dir, '/') = '\0';
+	snprintf(pattern, sizeof(pattern), "%s/pxe-*.rom", dir);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	snprintf(pattern, sizeof(pattern), "%s/efi-*.rom", dir);
+	assert_int_equal(glob(pattern, GLOB_APPEND, NULL, &g), 0);
 	assert_true(g.gl_pathc >= 8);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		uint8_t *buf;
