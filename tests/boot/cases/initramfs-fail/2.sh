@@ -1,0 +1,8 @@
+# Boot 2: the host still boots as before, and check finds the images as the disk.
+report_boot boot2
+run_check boot2.check $VMID
+snapshot boot2
+compare boot2.etc before boot2
+hookctl setup --list >/tmp/list.out 2>&1
+result boot2.list.rc $?
+logfile list /tmp/list.out

@@ -1,0 +1,5 @@
+# Boot 3: after the undo and a reboot: the host as it was before setup.
+report_boot boot3
+run_check boot3.check $VMID
+snapshot boot3
+compare boot3.etc before boot3
