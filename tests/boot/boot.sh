@@ -64,11 +64,16 @@ for f in "$CDIR"/*.conf "$CDIR"/*.hook; do
 done
 
 # expect_check RESULTS EXPECT: every line "key=glob" must match the key's last value,
-# "key=-" means the key must be absent. Prints each mismatch; returns their count.
+# "key=-" means the key must be absent; a "[bookworm] " or "[trixie] " prefix limits a
+# line to one distribution. Prints each mismatch; returns their count.
 expect_check() {
     local results=$1 expect=$2 fails=0 line key want got
     while IFS= read -r line; do
         case $line in ''|'#'*) continue ;; esac
+        if [[ $line =~ ^\[([^]]*)\][[:space:]]+(.*)$ ]]; then
+            [ "${BASH_REMATCH[1]}" = "$DIST" ] || continue
+            line=${BASH_REMATCH[2]}
+        fi
         key=${line%%=*} want=${line#*=}
         got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$results")
         if [ "$want" = "-" ]; then
@@ -100,7 +105,7 @@ boot_step() {
              -device e1000e,bus=rp1,romfile=,netdev=n0 -netdev user,id=n0,restrict=on
              "${fw[@]}")
     printf '%q ' "${q[@]}" >"$s/qemu.cmd"
-    say "boot $n: $(sed -n '2s/^# *//p' "$CDIR/$n.sh")"
+    say "boot $n: $(sed -n '1s/^# *//p' "$CDIR/$n.sh")"
     t0=$(date +%s)
     set +e
     timeout "${VFIOHELP_BOOT_TIMEOUT:-1200}" "${q[@]}" >"$s/qemu.out" 2>&1

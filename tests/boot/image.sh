@@ -29,10 +29,11 @@ done
 
 # What each distribution gets: the project's runtime libraries (libarchive13 became
 # libarchive13t64 in trixie's 64-bit time_t transition) and a second kernel series for
-# the two-kernel image (bookworm: the 6.12 of bookworm's updates beside 6.1).
+# the two-kernel image (bookworm: the 6.12 of bookworm-security beside 6.1; trixie: an
+# other 6.12 ABI than the installed one, where the archive holds two: "auto").
 case $DIST in
     bookworm) LIBS=libpci3,libjson-c5,libkmod2,libarchive13 SECOND=linux-image-6.12-amd64 ;;
-    trixie) LIBS=libpci3,libjson-c5,libkmod2,libarchive13t64 SECOND="" ;;
+    trixie) LIBS=libpci3,libjson-c5,libkmod2,libarchive13t64 SECOND=auto ;;
     *) die "--dist must be bookworm or trixie" ;;
 esac
 PACKAGES=systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,grub-pc,zstd,pciutils,$LIBS
@@ -150,25 +151,40 @@ mkdisk "$OUT/one.raw"
 grub_boot "$OUT/one.raw" "$K1"
 echo "$K1" >"$OUT/one.kernels"
 
-if [ -n "$SECOND" ]; then
-    say "installing $SECOND beside $K1 (chroot) for two.raw"
+# second_kernel: the distribution's second kernel series installed into the tree by apt
+# in a chroot (the archive's package lists); prints nothing where there is none.
+second_kernel() {
     mount -t proc proc "$TREE/proc"
     trap 'umount "$TREE/proc" 2>/dev/null || true' EXIT
-    cp /etc/resolv.conf "$TREE/etc/resolv.conf"
-    if ! chroot "$TREE" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $SECOND" \
-            >"$OUT/second-kernel.log" 2>&1; then
+    chroot "$TREE" apt-get update -qq >"$OUT/second-kernel.log" 2>&1 || die "apt-get update in $TREE failed"
+    if [ "$SECOND" = auto ]; then
+        # The oldest flavourless kernel package of the archive that is not installed.
+        SECOND=$(chroot "$TREE" apt-cache search --names-only '^linux-image-[0-9].*-amd64$' |
+                 awk '{print $1}' | grep -v -e -cloud- -e -rt- -e -unsigned -e -dbg |
+                 grep -vx "linux-image-$K1" | sort -V | head -n1)
+    fi
+    if [ -n "$SECOND" ] && ! chroot "$TREE" sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $SECOND" \
+            >>"$OUT/second-kernel.log" 2>&1; then
         tail -n 30 "$OUT/second-kernel.log" >&2
         die "installing $SECOND failed; the log is $OUT/second-kernel.log"
     fi
-    rm -f "$TREE/etc/resolv.conf"
     umount "$TREE/proc"
     trap - EXIT
     rm -rf "$TREE"/var/cache/apt/archives/*.deb "$TREE"/var/lib/apt/lists/*_Packages
-    K2=$(kernels | tail -n1)
-    [ "$K2" != "$K1" ] || die "$SECOND brought no second kernel (still $K1)"
-    mkdisk "$OUT/two.raw"
-    grub_boot "$OUT/two.raw" "$K2"
-    kernels >"$OUT/two.kernels"
+    echo "$SECOND"
+}
+
+if [ -n "$SECOND" ]; then
+    say "installing $SECOND beside $K1 (chroot) for two.raw"
+    SECOND=$(second_kernel)
+    if [ -z "$SECOND" ]; then
+        say "the $DIST archive holds no second kernel: no two.raw"
+    else
+        [ "$(kernels | wc -l)" = 2 ] || die "$SECOND did not make two kernels: $(kernels | tr '\n' ' ')"
+        mkdisk "$OUT/two.raw"
+        grub_boot "$OUT/two.raw" "$(kernels | tail -n1)"
+        kernels >"$OUT/two.kernels"
+    fi
 fi
 
 rm -rf "$TREE"

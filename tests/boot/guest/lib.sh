@@ -63,6 +63,17 @@ compare() {
     result "$p.initrd.changed" "${other# }"
 }
 
+# options_in LINE: "yes" when every option of $STATE/options is a word of LINE, "none"
+# when setup added no option, else "no".
+options_in() {
+    local o
+    [ -s $STATE/options ] || { echo none; return; }
+    for o in $(cat $STATE/options); do
+        case " $1 " in *" $o "*) ;; *) echo no; return ;; esac
+    done
+    echo yes
+}
+
 # kernels: the installed kernel releases, oldest first.
 kernels() { ls /boot/vmlinuz-* | sed 's|^/boot/vmlinuz-||' | sort -V; }
 

@@ -4,7 +4,8 @@
 # every opt/vfiohelp/NAME entry is copied to /run/bench/NAME and opt/vfiohelp/script is
 # run with /run/bench/lib.sh (when given) sourced. Its output ("RESULT key=value" and
 # "LOG ..." lines) goes to the second serial port (ttyS1), which the host reads, and to
-# the journal and the console (vfiohelp-bench.service); then the system powers off. Without a script (a boot by hand) it does nothing.
+# the journal (vfiohelp-bench.service); then the system powers off. Without a script
+# (a boot by hand) it does nothing.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root
 modprobe qemu_fw_cfg 2>/dev/null
 FW=/sys/firmware/qemu_fw_cfg/by_name/opt/vfiohelp

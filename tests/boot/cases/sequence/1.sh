@@ -9,5 +9,9 @@ run_setup boot1.apply $VMID --apply --no-vm
 snapshot applied
 compare boot1.applied before applied
 result boot1.modprobe "$(grep -v '^#' /etc/modprobe.d/vfiohelp.conf 2>/dev/null | tr '\n' ';')"
-result boot1.modules "$(grep -v '^#' /etc/modules-load.d/vfiohelp.conf 2>/dev/null | tr '\n' ' ')"
-result boot1.grubcfg.intel_iommu "$(grep -c 'linux.*intel_iommu=on' /boot/grub/grub.cfg)"
+result boot1.modules "$(grep -v '^#' /etc/modules-load.d/vfiohelp.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+# The kernel options setup added, kept for boot 2, and whether update-grub put them in.
+sed -n 's/^GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT *\(.*\)"$/\1/p' \
+    /etc/default/grub.d/vfiohelp.cfg 2>/dev/null >$STATE/options
+result boot1.options "$(cat $STATE/options)"
+result boot1.options.in_grubcfg "$(options_in "$(grep -m1 '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg)")"
