@@ -23,6 +23,8 @@ static const struct option_def options[] = {
 	{ "--undo", VH_OPT_UNDO, NULL,
 	  "restore a setup journal (the newest, or the ID given) byte for byte" },
 	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
+	{ "--firmware", VH_OPT_FIRMWARE, NULL,
+	  "plan SeaBIOS -> OVMF too (the guest must already boot by UEFI)" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
 	{ "-h", VH_OPT_HELP, NULL, NULL },
 	{ "--version", VH_OPT_VERSION, NULL, "the program's version" },
@@ -64,6 +66,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 		break;
 	case VH_OPT_LIST:
 		cli->list = true;
+		break;
+	case VH_OPT_FIRMWARE:
+		cli->firmware = true;
 		break;
 	case VH_OPT_VERSION:
 		cli->version = true;

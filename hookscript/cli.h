@@ -6,17 +6,18 @@
 #include <stdio.h>
 
 enum vh_cli_flag {
-	VH_OPT_ROOT = 1 << 0,    /* --root DIR */
-	VH_OPT_POLICY = 1 << 1,  /* --policy FILE */
-	VH_OPT_JSON = 1 << 2,    /* --json */
-	VH_OPT_LIMIT = 1 << 3,   /* --limit N */
-	VH_OPT_APPLY = 1 << 4,   /* --apply */
-	VH_OPT_STORAGE = 1 << 5, /* --storage NAME */
-	VH_OPT_HELP = 1 << 6,    /* --help, -h */
-	VH_OPT_VERSION = 1 << 7, /* --version */
-	VH_OPT_NO_VM = 1 << 8,   /* --no-vm */
-	VH_OPT_UNDO = 1 << 9,    /* --undo */
-	VH_OPT_LIST = 1 << 10,   /* --list */
+	VH_OPT_ROOT = 1 << 0,      /* --root DIR */
+	VH_OPT_POLICY = 1 << 1,    /* --policy FILE */
+	VH_OPT_JSON = 1 << 2,      /* --json */
+	VH_OPT_LIMIT = 1 << 3,     /* --limit N */
+	VH_OPT_APPLY = 1 << 4,     /* --apply */
+	VH_OPT_STORAGE = 1 << 5,   /* --storage NAME */
+	VH_OPT_HELP = 1 << 6,      /* --help, -h */
+	VH_OPT_VERSION = 1 << 7,   /* --version */
+	VH_OPT_NO_VM = 1 << 8,     /* --no-vm */
+	VH_OPT_UNDO = 1 << 9,      /* --undo */
+	VH_OPT_LIST = 1 << 10,     /* --list */
+	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -29,7 +30,7 @@ struct vh_cli {
 	bool apply;
 	bool help;
 	bool version;
-	bool no_vm, undo, list;
+	bool no_vm, undo, list, firmware;
 	unsigned limit; /* 0: no limit */
 	int nargs;      /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];

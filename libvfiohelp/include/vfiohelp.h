@@ -159,6 +159,9 @@ struct vh_vmconf {
 	char args[1024];
 	char vga[128];
 	char hookscript[256];
+	/* the storage of the first disk (scsiN, virtioN, sataN, ideN; not a
+	 * CD-ROM, not a host path): where an efidisk can go, "" when none */
+	char disk_storage[65];
 	unsigned hugepages_mib; /* hugepages: 2 or 1024; 0 off */
 	bool hugepages_any;     /* hugepages: any */
 	bool numa;              /* numa: 1 */
@@ -489,25 +492,39 @@ VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
  */
 struct vh_setup;
 
-/* The plan for VM vmid (with_vm false: leave its settings alone). NULL when
- * it cannot be made (no such VM, kernel options needed on an unknown boot
- * loader), err says why. */
-VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm,
-					 struct vh_err *err);
+struct vh_setup_options {
+	bool with_vm;        /* false (--no-vm): leave the VM's settings alone */
+	bool firmware;       /* --firmware: plan bios=ovmf without the guest's word */
+	const char *hookctl; /* absolute path of the running hookctl (hookctl install) */
+};
+
+/* The plan for VM vmid. NULL when it cannot be made (no such VM, kernel
+ * options needed on an unknown boot loader, a target path setup cannot
+ * restore exactly), err says why. */
+VH_EXPORT struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid,
+					 const struct vh_setup_options *o, struct vh_err *err);
+/* One setup at a time: an exclusive lock next to the journals, held from
+ * the plan of an --apply (or an --undo) to its end. Returns the lock's
+ * descriptor, or -1 with err naming who holds it. */
+VH_EXPORT int vh_setup_lock(struct vh_host *h, struct vh_err *err);
+VH_EXPORT void vh_setup_unlock(int lock);
 VH_EXPORT void vh_setup_free(struct vh_setup *s);
 VH_EXPORT bool vh_setup_empty(const struct vh_setup *s);
 /* product.md's object: vmid, bootloader, files, commands, vm, reboot_required, journal. */
 VH_EXPORT struct json_object *vh_setup_to_json(const struct vh_setup *s);
 VH_EXPORT void vh_setup_print(const struct vh_setup *s, FILE *out);
-/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/:
- * files atomically, then the commands (on a live host only). On a failure
- * every step done is undone and -1 returned, err naming the step. */
+/* Carries the plan out and journals it under /var/lib/vfiohelp/setup/<ID>/,
+ * each step recorded before it is taken: files atomically, then the commands
+ * (on a live host only). On a failure or SIGINT/SIGTERM/SIGHUP every step
+ * done is undone and -1 returned, err naming the step (and a rollback that
+ * failed: the journal then stays undoable). */
 VH_EXPORT int vh_setup_apply(struct vh_host *h, struct vh_setup *s, struct vh_err *err);
 /* Restores journal id (NULL: the newest not undone) byte for byte; -1 with
  * err naming the file when one changed since, -2 when there is nothing to undo
  * or the journal cannot be read. */
 VH_EXPORT int vh_setup_undo(struct vh_host *h, const char *id, FILE *out, struct vh_err *err);
-/* {"journals": [{"id", "vmid", "files", "commands", "undone"}]}, newest first. */
+/* {"journals": [{"id", "vmid", "files", "commands", "state", "undone"}]},
+ * newest first; a journal setup did not write is listed as "unreadable". */
 VH_EXPORT struct json_object *vh_setup_list(struct vh_host *h, struct vh_err *err);
 
 #ifdef __cplusplus

@@ -47,8 +47,10 @@ need_tools apt-get apt-cache dpkg-deb depmod modprobe cpio gzip flock timeout ld
 [ -x /usr/bin/kmod ] || [ -x /bin/kmod ] || die "missing /usr/bin/kmod (apt-get install -y kmod)"
 
 case $KSERIES in
-    6.1) META=linux-image-amd64; KPATTERN='linux-image-6.1.0-*-amd64_*.deb' ;;
-    6.12) META=linux-image-6.12-amd64; KPATTERN='linux-image-6.12.*-amd64_*.deb' ;;
+    # Debian 12: linux-image-amd64 is 6.1, linux-image-6.12-amd64 the 6.12 of its updates;
+    # Debian 13: linux-image-amd64 is 6.12 and there is no 6.1 (CMake registers none there).
+    6.1) METAS="linux-image-amd64"; KPATTERN='linux-image-6.1.0-*-amd64_*.deb'; PKGRE='^linux-image-6\.1\.0-' ;;
+    6.12) METAS="linux-image-6.12-amd64 linux-image-amd64"; KPATTERN='linux-image-6.12.*-amd64_*.deb'; PKGRE='^linux-image-6\.12\.' ;;
     *) die "--kernel must be 6.1 or 6.12" ;;
 esac
 
@@ -69,7 +71,15 @@ prepare_kernel() {
     exec 9>"$CACHE/.lock"
     flock 9
     local pkg deb
-    pkg=$(apt-cache depends "$META" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+    local meta cand
+    pkg="" META=""
+    for meta in $METAS; do
+        cand=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+        if [ -n "$cand" ] && echo "$cand" | grep -qE "$PKGRE"; then
+            pkg=$cand META=$meta
+            break
+        fi
+    done
     if [ -n "$pkg" ]; then
         deb=$(ls -1 "$CACHE"/"${pkg}"_*.deb 2>/dev/null | tail -n1 || true)
         if [ -z "$deb" ]; then
@@ -90,7 +100,7 @@ prepare_kernel() {
             [ "$old" = "$deb" ] || rm -rf "$old" "${old%.deb}".v*
         done
     fi
-    [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows no '$META' (run apt-get update) and nothing is cached in $CACHE"
+    [ -n "$deb" ] || die "no kernel package for $KSERIES: apt-cache knows none of '$METAS' of that series (run apt-get update) and nothing is cached in $CACHE"
 
     local base kdir tmp kver
     base=$(basename "$deb" .deb)

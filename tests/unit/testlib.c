@@ -104,6 +104,11 @@ static void remove_tree(const char *path)
 	}
 }
 
+void vh_test_rmtree(const char *path)
+{
+	remove_tree(path);
+}
+
 void vh_test_scratch_free(char *dir)
 {
 	if (dir && strncmp(dir, "/tmp/vfiohelp-test-", 19) == 0)

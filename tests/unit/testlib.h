@@ -18,6 +18,8 @@ char *vh_test_scratch_copy(const char *src);
 /* An empty temporary directory. */
 char *vh_test_scratch_empty(void);
 void vh_test_scratch_free(char *dir);
+/* Removes path and everything under it (never follows a link). */
+void vh_test_rmtree(const char *path);
 /* Writes `content` to dir/rel, creating parent directories. */
 void vh_test_write(const char *dir, const char *rel, const char *content);
 /* VM vmid runs as pid on the tree: run/qemu-server/<vmid>.pid and a

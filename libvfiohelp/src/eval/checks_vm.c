@@ -80,13 +80,17 @@ void vh_check_vm_settings(struct vh_eval *ev)
 	if (vm->n_hostpci && vm->balloon_mib == 0)
 		vh_eval_passed(ev, VH_TOPIC_VM, "ballooning off (balloon: 0)");
 	if (vm->bios == VH_BIOS_OVMF && !vm->has_efidisk) {
+		/* on the storage of the VM's own disks: a ZFS install has no local-lvm */
 		snprintf(fix, sizeof(fix),
-			 "qm set %u -efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=1", id);
-		vh_eval_finding(
-			ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
-			"VM %u boots OVMF without an efidisk0: UEFI settings are lost at every "
-			"start (use your VM storage in place of local-lvm)",
-			id);
+			 "qm set %u -efidisk0 %s:1,efitype=4m,pre-enrolled-keys=1", id,
+			 vm->disk_storage[0] ? vm->disk_storage : "STORAGE");
+		vh_eval_finding(ev, VH_F_EFIDISK_MISSING, "efidisk0", fix,
+				"VM %u boots OVMF without an efidisk0: UEFI settings are lost at "
+				"every start%s",
+				id,
+				vm->disk_storage[0] ? ""
+						    : " (STORAGE: a storage of this node for VM "
+						      "images)");
 	}
 	if (vm->n_hostpci && vm->balloon_mib != 0) {
 		snprintf(fix, sizeof(fix), "qm set %u -balloon 0", id);

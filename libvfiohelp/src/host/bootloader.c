@@ -131,22 +131,62 @@ static size_t grub_dropins(struct vh_host *h, char names[][256], size_t max)
 	return n;
 }
 
-void vh_grub_cmdline(struct vh_host *h, char *out, size_t size)
+/* Sources one defaults file (or, for the drop-in `name`, the text given). */
+static void grub_source(struct vh_host *h, const char *abs, const char *text_for, char *linux_,
+			char *dflt)
+{
+	size_t len;
+	char *text = text_for ? NULL : read_conf(h, abs, &len);
+	if (text_for)
+		vh_grub_defaults_apply(text_for, strlen(text_for), linux_, dflt, VH_CMDLINE_MAX);
+	else if (text)
+		vh_grub_defaults_apply(text, len, linux_, dflt, VH_CMDLINE_MAX);
+	free(text);
+}
+
+static bool all_words_in(const char *words, const char *line)
+{
+	char missing[VH_CMDLINE_MAX];
+	vh_words_missing(words, line, missing, sizeof(missing));
+	return !missing[0];
+}
+
+int vh_grub_cmdline_with(struct vh_host *h, const char *name, const char *text, const char *wanted,
+			 char *out, size_t size, char *overrider, size_t osize)
 {
 	char linux_[VH_CMDLINE_MAX] = "", dflt[VH_CMDLINE_MAX] = "", names[64][256];
-	size_t len, n = grub_dropins(h, names, 64);
-	char *text = read_conf(h, "/etc/default/grub", &len);
-	if (text)
-		vh_grub_defaults_apply(text, len, linux_, dflt, sizeof(linux_));
-	free(text);
+	size_t n = grub_dropins(h, names, 63);
+	bool listed = false;
+	for (size_t i = 0; name && i < n; i++)
+		listed |= !strcmp(names[i], name);
+	if (name && !listed && vh_is_safe_component(name)) { /* the drop-in to be created */
+		vh_strlcpy(names[n++], name, 256);
+		qsort(names, n, 256, name_order);
+	}
+	if (overrider)
+		overrider[0] = '\0';
+	grub_source(h, "/etc/default/grub", NULL, linux_, dflt);
+	char start[2 * VH_CMDLINE_MAX + 2];
+	snprintf(start, sizeof(start), "%s %s", linux_, dflt);
+	bool had = wanted && all_words_in(wanted, start);
 	for (size_t i = 0; i < n; i++) {
 		char abs[300];
-		snprintf(abs, sizeof(abs), "/etc/default/grub.d/%s", names[i]);
-		if ((text = read_conf(h, abs, &len)))
-			vh_grub_defaults_apply(text, len, linux_, dflt, sizeof(linux_));
-		free(text);
+		if (vh_format(abs, sizeof(abs), "/etc/default/grub.d/%s", names[i]) < 0)
+			continue; /* names are < 256 bytes: cannot happen */
+		grub_source(h, abs, name && !strcmp(names[i], name) ? text : NULL, linux_, dflt);
+		char now[2 * VH_CMDLINE_MAX + 2];
+		snprintf(now, sizeof(now), "%s %s", linux_, dflt);
+		bool has = wanted && all_words_in(wanted, now);
+		if (had && !has && overrider)
+			vh_format(overrider, osize, "%s", abs);
+		had = has;
 	}
-	snprintf(out, size, "%s %s", linux_, dflt);
+	return vh_format(out, size, "%s %s", linux_, dflt);
+}
+
+void vh_grub_cmdline(struct vh_host *h, char *out, size_t size)
+{
+	vh_grub_cmdline_with(h, NULL, NULL, NULL, out, size, NULL, 0);
 }
 
 int vh_kernel_cmdline(struct vh_host *h, char *first, size_t size, char *rest, size_t rsize)

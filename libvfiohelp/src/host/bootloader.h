@@ -34,6 +34,14 @@ static inline bool vh_boot_is_grub(enum vh_boot_kind k)
 /* GRUB's kernel options: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT
  * after /etc/default/grub and every /etc/default/grub.d/NAME.cfg in name order. */
 void vh_grub_cmdline(struct vh_host *h, char *out, size_t size);
+/* The same with the drop-in `name` holding `text` (created if absent), as a
+ * plan would leave it. When `wanted` (space-separated options) is given,
+ * overrider gets the drop-in after which they no longer all stand (a later
+ * file that sets GRUB_CMDLINE_LINUX_DEFAULT without its old value), "" when
+ * none. -1 when the result does not fit out. */
+int vh_grub_cmdline_with(struct vh_host *h, const char *name, const char *text,
+			 const char *wanted, char *out, size_t size, char *overrider,
+			 size_t osize);
 /* /etc/kernel/cmdline: its first line into first, the relevant options of
  * every later line into rest ("" when none); -1 when the file is absent. */
 int vh_kernel_cmdline(struct vh_host *h, char *first, size_t size, char *rest, size_t rsize);

@@ -35,7 +35,11 @@ struct vh_host *vh_host_new(const char *root, struct vh_err *err)
 		vh_fail(err, "root %s: path too long", root);
 		return NULL;
 	}
-	/* "/x/" and "/x" are the same root; "/" becomes "" so paths join as "/sys". */
+	/* "/x/" and "/x" are the same root; "/" becomes "" so paths join as "/sys".
+	 * A root that resolves to / ("/.", "/tmp/..") is the live host too. */
+	char real[PATH_MAX];
+	if (realpath(root, real) && !strcmp(real, "/"))
+		n = 0, h->root[0] = '\0';
 	while (n > 0 && h->root[n - 1] == '/')
 		h->root[--n] = '\0';
 	h->live = (n == 0);

@@ -9,7 +9,9 @@
 #include "internal.h"
 #include "host/host.h"
 #include "host/kmods.h"
+#include "host/modconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,16 +239,8 @@ bool vh_module_blacklisted(struct vh_host *h, const char *name)
 	return found;
 }
 
-/* "ids=10de:2803,10de:22bd" within vfio-pci's options: does it name vendor:device? */
-static bool ids_option_matches(const char *options, uint16_t vendor, uint16_t device)
+bool vh_vfio_ids_has(const char *ids, size_t len, uint16_t vendor, uint16_t device)
 {
-	const char *ids = strstr(options, "ids=");
-	while (ids && ids != options && ids[-1] != ' ' && ids[-1] != '\t')
-		ids = strstr(ids + 1, "ids=");
-	if (!ids)
-		return false;
-	ids += 4;
-	size_t len = strcspn(ids, " \t");
 	for (const char *p = ids; p < ids + len;) {
 		size_t n = strcspn(p, ",");
 		if (n > (size_t)(ids + len - p))
@@ -264,20 +258,122 @@ static bool ids_option_matches(const char *options, uint16_t vendor, uint16_t de
 	return false;
 }
 
-bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device)
+/* The last "ids=" word of one options value; false when it has none. */
+static bool last_ids_word(const char *options, const char **val, size_t *len)
+{
+	bool found = false;
+	for (const char *p = options; *p;) {
+		p += strspn(p, " \t");
+		size_t n = strcspn(p, " \t");
+		if (n >= 4 && !strncmp(p, "ids=", 4)) {
+			*val = p + 4;
+			*len = n - 4;
+			found = true;
+		}
+		p += n;
+	}
+	return found;
+}
+
+int vh_vfio_ids_effective(struct vh_host *h, char *out, size_t size)
 {
 	struct kmod_ctx *ctx = vh_kmod(h, NULL);
 	if (!ctx)
-		return false;
-	bool found = false;
+		return -1;
+	int found = 0;
+	out[0] = '\0';
 	struct kmod_config_iter *it = kmod_config_get_options(ctx);
 	while (it && kmod_config_iter_next(it)) {
-		const char *mod = kmod_config_iter_get_key(it);
+		const char *mod = kmod_config_iter_get_key(it), *val;
+		size_t len;
 		if (module_name_equal(mod, strlen(mod), "vfio_pci") &&
-		    ids_option_matches(kmod_config_iter_get_value(it), vendor, device))
-			found = true;
+		    last_ids_word(kmod_config_iter_get_value(it), &val, &len)) {
+			found = vh_format(out, size, "%.*s", (int)len, val) < 0 ? -1 : 1;
+			if (found < 0)
+				break;
+		}
 	}
 	kmod_config_iter_free_iter(it);
+	return found;
+}
+
+bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device)
+{
+	char ids[1024];
+	return vh_vfio_ids_effective(h, ids, sizeof(ids)) > 0 &&
+	       vh_vfio_ids_has(ids, strlen(ids), vendor, device);
+}
+
+/* libkmod's configuration directories, in its order of precedence. */
+static const char *const modprobe_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
+					     "/usr/local/lib/modprobe.d", "/lib/modprobe.d" };
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* The *.conf names of every modprobe.d directory, sorted as libkmod reads
+ * them (a name in an earlier directory hides the same name in a later one:
+ * the caller takes the first directory that has it). */
+static size_t modprobe_conf_names(struct vh_host *h, char names[][128], size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < VH_ARRAY_SIZE(modprobe_dirs); i++) {
+		char dir[PATH_MAX];
+		if (vh_host_path(h, dir, sizeof(dir), "%s", modprobe_dirs[i]) < 0)
+			continue;
+		DIR *d = opendir(dir);
+		for (struct dirent *e; d && n < max && (e = readdir(d));) {
+			size_t l = strlen(e->d_name);
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = !strcmp(names[k], e->d_name);
+			if (!dup && e->d_name[0] != '.' && l > 5 && l < 128 &&
+			    !strcmp(e->d_name + l - 5, ".conf") && vh_is_safe_component(e->d_name))
+				vh_strlcpy(names[n++], e->d_name, 128);
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, n, 128, name_cmp);
+	return n;
+}
+
+/* The file libkmod reads for a name: the first directory that has it. */
+static char *modprobe_conf_text(struct vh_host *h, const char *name, char *abs, size_t size,
+				size_t *len)
+{
+	for (size_t i = 0; i < VH_ARRAY_SIZE(modprobe_dirs); i++) {
+		char path[PATH_MAX], *text = NULL;
+		if (vh_format(abs, size, "%s/%s", modprobe_dirs[i], name) < 0 ||
+		    vh_host_path(h, path, sizeof(path), "%s", abs) < 0 || !vh_path_exists(path))
+			continue;
+		return vh_slurp(path, 1u << 20, &text, len) == 0 ? text : NULL;
+	}
+	return NULL;
+}
+
+int vh_vfio_ids_site(struct vh_host *h, const char *value, struct vh_ids_site *out)
+{
+	char names[256][128];
+	size_t n = modprobe_conf_names(h, names, 256);
+	int found = 0;
+	for (size_t i = 0; i < n; i++) {
+		char abs[300];
+		size_t len, off, vlen;
+		char *text = modprobe_conf_text(h, names[i], abs, sizeof(abs), &len);
+		if (text && vh_modprobe_vfio_ids_at(text, len, &off, &vlen) &&
+		    vlen == strlen(value) && !memcmp(text + off, value, vlen) &&
+		    vh_format(out->path, sizeof(out->path), "%s", abs) >= 0) {
+			out->off = off;
+			out->len = vlen;
+			found = 1;
+		} else if (text && vh_modprobe_vfio_ids_at(text, len, &off, &vlen)) {
+			found = 0; /* a later file's ids= that is not the effective one */
+		}
+		free(text);
+	}
 	return found;
 }
 

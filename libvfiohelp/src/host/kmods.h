@@ -32,8 +32,25 @@ enum vh_module_state vh_module_state(struct vh_host *h, const char *name, struct
 int vh_modalias_drivers(struct vh_host *h, const char *modalias, char names[][64], size_t max,
 			size_t *count, struct vh_err *err);
 bool vh_module_blacklisted(struct vh_host *h, const char *name);
-/* An "options vfio-pci ids=..." line names vendor:device. */
+/* The vfio-pci ids= the kernel gets when modprobe loads it: modprobe joins
+ * every "options vfio-pci" line of every modprobe.d file (libkmod's order)
+ * and the kernel keeps the last ids=. 1 with out filled, 0 when there is
+ * none, -1 without libkmod or when it does not fit. */
+int vh_vfio_ids_effective(struct vh_host *h, char *out, size_t size);
+/* An ids= value ("10de:2803,10de:22bd"; ffffffff is any) names vendor:device. */
+bool vh_vfio_ids_has(const char *ids, size_t len, uint16_t vendor, uint16_t device);
+/* The effective ids= claims vendor:device: one of the VM's devices is bound
+ * to vfio-pci at boot. A second ids= line elsewhere does not count. */
 bool vh_vfio_ids_claim(struct vh_host *h, uint16_t vendor, uint16_t device);
+/* Where the effective ids= value stands: the modprobe.d file (host path)
+ * that libkmod reads last among those with an ids= line, when its value is
+ * the effective one, and the byte range of the value in that file. 1 when
+ * found, 0 when not (it comes from elsewhere, e.g. a continued line). */
+struct vh_ids_site {
+	char path[160];
+	size_t off, len;
+};
+int vh_vfio_ids_site(struct vh_host *h, const char *value, struct vh_ids_site *out);
 /* The value of PARAM in an "options MODULE PARAM=VALUE" line of modprobe.d. */
 bool vh_module_option(struct vh_host *h, const char *module, const char *param, char *value,
 		      size_t size);

@@ -134,6 +134,49 @@ size_t vh_modprobe_bad_lines(const char *text, size_t len, struct vh_bad_line *o
 	return found < max ? found : max;
 }
 
+/* "options" then the module (vfio-pci or vfio_pci) at the start of a line. */
+static bool vfio_options_line(const char *l, size_t n, size_t *rest)
+{
+	size_t i = 0;
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (n - i < 8 || strncmp(l + i, "options", 7) || (l[i + 7] != ' ' && l[i + 7] != '\t'))
+		return false;
+	i += 7;
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (n - i < 8 || (strncmp(l + i, "vfio-pci", 8) && strncmp(l + i, "vfio_pci", 8)) ||
+	    (i + 8 < n && l[i + 8] != ' ' && l[i + 8] != '\t'))
+		return false;
+	*rest = i + 8;
+	return true;
+}
+
+bool vh_modprobe_vfio_ids_at(const char *text, size_t len, size_t *off, size_t *vlen)
+{
+	const char *l;
+	size_t pos = 0, n, rest;
+	bool found = false;
+	while (next_line(text, len, &pos, &l, &n)) {
+		if (!vfio_options_line(l, n, &rest))
+			continue;
+		for (size_t i = rest; i < n;) {
+			while (i < n && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
+				i++;
+			size_t w = 0;
+			while (i + w < n && l[i + w] != ' ' && l[i + w] != '\t' && l[i + w] != '\r')
+				w++;
+			if (w >= 4 && !strncmp(l + i, "ids=", 4)) {
+				*off = (size_t)(l + i + 4 - text);
+				*vlen = w - 4;
+				found = true;
+			}
+			i += w;
+		}
+	}
+	return found;
+}
+
 bool vh_modprobe_has_directives(const char *text, size_t len)
 {
 	char buf[4096], words[4096], *w[2];

@@ -22,6 +22,10 @@ size_t vh_modprobe_bad_lines(const char *text, size_t len, struct vh_bad_line *o
  * name lacks ".conf" and is therefore never read. */
 bool vh_modprobe_has_directives(const char *text, size_t len);
 
+/* The last ids= of an "options vfio-pci|vfio_pci ..." physical line of a
+ * modprobe.d text: the byte offset and length of its value in text. */
+bool vh_modprobe_vfio_ids_at(const char *text, size_t len, size_t *off, size_t *vlen);
+
 /* A modules-load.d line (comments '#' and ';'): systemd looks the whole
  * line up as one module name, so a line with arguments loads nothing.
  * Returns the number of module lines; out[i].why is "" for a clean name,

@@ -320,6 +320,25 @@ static bool hostpci_index(const char *key, int *index)
 	return true;
 }
 
+/* "local-zfs:vm-100-disk-0,size=32G" of the first disk key: its storage. */
+static void note_disk(const char *key, const char *value, struct vh_vmconf *vm)
+{
+	static const char *const buses[] = { "scsi", "virtio", "sata", "ide" };
+	size_t b = 0;
+	while (b < VH_ARRAY_SIZE(buses) && strncmp(key, buses[b], strlen(buses[b])))
+		b++;
+	uint64_t n;
+	const char *colon = strchr(value, ':');
+	size_t id_len = colon ? (size_t)(colon - value) : 0;
+	if (vm->disk_storage[0] || b == VH_ARRAY_SIZE(buses) ||
+	    vh_parse_uint(key + strlen(buses[b]), strlen(key + strlen(buses[b])), 30, &n) < 0 ||
+	    !colon || strstr(value, "media=cdrom") || !vh_is_config_id(value, id_len) ||
+	    id_len >= sizeof(vm->disk_storage))
+		return;
+	memcpy(vm->disk_storage, value, id_len);
+	vm->disk_storage[id_len] = '\0';
+}
+
 /* One "key: value" line of the VM's own section. */
 static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, struct vh_err *err)
 {
@@ -371,6 +390,7 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 		return copy_value(value, vm->vga, sizeof(vm->vga), err);
 	if (!strcmp(key, "hookscript"))
 		return copy_value(value, vm->hookscript, sizeof(vm->hookscript), err);
+	note_disk(key, value, vm);
 	return 0;
 }
 

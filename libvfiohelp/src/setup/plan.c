@@ -22,10 +22,10 @@
 #include <json-c/json.h>
 #include <libkmod.h>
 
-#define MODPROBE_FILE "/etc/modprobe.d/vfiohelp.conf"
-#define MODULES_FILE "/etc/modules-load.d/vfiohelp.conf"
-#define GRUB_DROPIN "/etc/default/grub.d/vfiohelp.cfg"
-#define KERNEL_CMDLINE "/etc/kernel/cmdline"
+#define MODPROBE_FILE VH_SETUP_MODPROBE_FILE
+#define MODULES_FILE VH_SETUP_MODULES_FILE
+#define GRUB_DROPIN VH_SETUP_GRUB_DROPIN
+#define KERNEL_CMDLINE VH_SETUP_KERNEL_CMDLINE
 
 bool vh_setup_add_command(struct vh_setup *s, const char *reason, bool regenerates,
 			  const char *const *argv)
@@ -43,13 +43,14 @@ bool vh_setup_add_command(struct vh_setup *s, const char *reason, bool regenerat
 }
 
 /* A file part: text becomes the file's content (NULL: removed). Nothing is
- * planned when the file already holds exactly that. */
+ * planned when the file already holds exactly that. A target setup could
+ * not restore exactly (a symlink, a foreign owner) makes the plan fail. */
 static int plan_file(struct vh_setup *s, struct vh_host *h, const char *abs, const char *text,
-		     const char *reason)
+		     const char *reason, struct vh_err *err)
 {
 	char path[PATH_MAX];
 	if (vh_host_path(h, path, sizeof(path), "%s", abs) < 0)
-		return -1;
+		return vh_fail(err, "%s: path too long", abs);
 	char *old = NULL;
 	size_t old_len = 0;
 	struct stat st;
@@ -59,9 +60,9 @@ static int plan_file(struct vh_setup *s, struct vh_host *h, const char *abs, con
 		free(old);
 		return 0;
 	}
-	if (s->n_files >= VH_SETUP_MAX_FILES) {
+	if (vh_setup_target_ok(h, abs, err) < 0 || s->n_files >= VH_SETUP_MAX_FILES) {
 		free(old);
-		return -1;
+		return s->n_files >= VH_SETUP_MAX_FILES ? vh_fail(err, "the plan is full") : -1;
 	}
 	struct vh_setup_file *f = &s->files[s->n_files++];
 	memset(f, 0, sizeof(*f));
@@ -70,13 +71,13 @@ static int plan_file(struct vh_setup *s, struct vh_host *h, const char *abs, con
 	f->existed = existed;
 	f->old = old;
 	f->old_len = old_len;
-	f->old_mode = existed ? st.st_mode & 07777 : 0644;
+	f->old_mode = existed ? st.st_mode & 0666 : 0644;
 	f->action = !text ? VH_FILE_REMOVE : existed ? VH_FILE_MODIFY : VH_FILE_CREATE;
 	if (text) {
 		f->new_ = strdup(text);
 		f->new_len = strlen(text);
 		if (!f->new_)
-			return -1;
+			return vh_fail(err, "out of memory");
 	}
 	return 1;
 }
@@ -136,22 +137,52 @@ static void needed_options(struct vh_host *h, const struct vh_report *r, const c
 	}
 }
 
-static int plan_grub(struct vh_setup *s, struct vh_host *h, const char *opts, const char *why)
+/* Words of `add` not yet in `have`, appended to have (space-separated). */
+static void add_words(char *have, size_t size, const char *add)
+{
+	char missing[VH_CMDLINE_MAX];
+	vh_words_missing(add, have, missing, sizeof(missing));
+	if (missing[0]) {
+		append(have, size, " ");
+		append(have, size, missing);
+	}
+}
+
+static int plan_grub(struct vh_setup *s, struct vh_host *h, const char *opts, const char *why,
+		     struct vh_err *err)
 {
 	char *old = host_text(h, GRUB_DROPIN), linux_[VH_CMDLINE_MAX] = "",
 	     mine[VH_CMDLINE_MAX] = "";
 	if (old)
 		vh_grub_defaults_apply(old, strlen(old), linux_, mine, sizeof(mine));
 	free(old);
-	char merged[VH_CMDLINE_MAX], text[VH_CMDLINE_MAX + 256], reason[512];
-	snprintf(merged, sizeof(merged), "%s%s", vh_strip(mine), opts);
-	snprintf(text, sizeof(text),
-		 "# hookctl setup: kernel options for PCI passthrough (undo: hookctl setup --undo)\n"
-		 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n",
-		 vh_strip(merged));
+	char text[VH_CMDLINE_MAX + 256], reason[768], eff[2 * VH_CMDLINE_MAX], over[300];
+	add_words(mine, sizeof(mine), opts);
+	if (vh_format(text, sizeof(text),
+		      "# hookctl setup: kernel options for PCI passthrough (undo: hookctl setup "
+		      "--undo)\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n",
+		      vh_strip(mine)) < 0)
+		return vh_fail(err, "the kernel options do not fit in %s", GRUB_DROPIN);
+	/* A later drop-in that sets GRUB_CMDLINE_LINUX_DEFAULT anew would drop
+	 * them: writing ours again could never take effect. */
+	vh_grub_cmdline_with(h, strrchr(GRUB_DROPIN, '/') + 1, text, opts, eff, sizeof(eff), over,
+			     sizeof(over));
+	char missing[VH_CMDLINE_MAX];
+	vh_words_missing(opts, eff, missing, sizeof(missing));
+	if (missing[0]) {
+		vh_setup_note(
+			s,
+			"kernel options%s are not planned: %s sets GRUB_CMDLINE_LINUX_DEFAULT "
+			"after %s without keeping its value, so they could not reach the kernel "
+			"line; add them in %s (or let it extend $GRUB_CMDLINE_LINUX_DEFAULT), "
+			"then update-grub",
+			opts, over[0] ? over : "a GRUB defaults file", GRUB_DROPIN,
+			over[0] ? over : "that file");
+		return 0;
+	}
 	snprintf(reason, sizeof(reason),
 		 "%sGRUB reads /etc/default/grub.d/*.cfg after /etc/default/grub.", why);
-	int rc = plan_file(s, h, GRUB_DROPIN, text, reason);
+	int rc = plan_file(s, h, GRUB_DROPIN, text, reason, err);
 	static const char *const argv[] = { "/usr/sbin/update-grub", NULL };
 	if (rc > 0)
 		vh_setup_add_command(
@@ -174,7 +205,7 @@ static int plan_systemd_boot(struct vh_setup *s, struct vh_host *h, const char *
 	free(old);
 	snprintf(reason, sizeof(reason),
 		 "%ssystemd-boot reads only the first line of /etc/kernel/cmdline.", why);
-	int rc = plan_file(s, h, KERNEL_CMDLINE, text, reason);
+	int rc = plan_file(s, h, KERNEL_CMDLINE, text, reason, err);
 	static const char *const argv[] = { "/usr/sbin/proxmox-boot-tool", "refresh", NULL };
 	if (rc > 0)
 		vh_setup_add_command(s, "copies the kernels and /etc/kernel/cmdline to the ESPs",
@@ -192,7 +223,7 @@ static int plan_kernel_options(struct vh_setup *s, struct vh_host *h, const stru
 		return 0;
 	s->reboot_required = true;
 	if (vh_boot_is_grub(s->boot.kind))
-		return plan_grub(s, h, opts, why);
+		return plan_grub(s, h, opts, why, err);
 	if (s->boot.kind == VH_BOOT_SYSTEMD_BOOT)
 		return plan_systemd_boot(s, h, opts, why, err);
 	return vh_fail(err, "kernel options%s are needed, but the boot loader is unknown: %s", opts,
@@ -247,7 +278,7 @@ static bool loaded_at_boot(struct vh_host *h, const char *module)
 	return found;
 }
 
-static int plan_modules_load(struct vh_setup *s, struct vh_host *h)
+static int plan_modules_load(struct vh_setup *s, struct vh_host *h, struct vh_err *err)
 {
 	char *old = host_text(h, MODULES_FILE);
 	char text[1024], names[256] = "";
@@ -271,7 +302,7 @@ static int plan_modules_load(struct vh_setup *s, struct vh_host *h)
 		 "%s load at no boot yet; /etc/modules is left as it is (one name a line, "
 		 "read after the root mounts)",
 		 names);
-	return plan_file(s, h, MODULES_FILE, text, reason) < 0 ? -1 : 0;
+	return plan_file(s, h, MODULES_FILE, text, reason, err) < 0 ? -1 : 0;
 }
 
 /* ---- modprobe.d ---- */
@@ -333,16 +364,19 @@ static bool id_shared(struct vh_host *h, const struct vh_report *r, uint16_t ven
 
 struct modprobe_want {
 	char softdeps[512]; /* "softdep x pre: vfio-pci\n" lines */
-	char ids[256];      /* "v:d,v:d" */
+	char ids[256];      /* "v:d,v:d": ids the effective ids= lacks */
 	char why[512];
+	const char *unindexed; /* a device whose host driver could not be looked up */
 };
 
 static void want_driver(struct vh_host *h, const struct vh_device *d, struct modprobe_want *w)
 {
 	char names[8][64];
 	size_t n = 0;
-	if (vh_modalias_drivers(h, d->modalias, names, 8, &n, NULL) < 0)
+	if (vh_modalias_drivers(h, d->modalias, names, 8, &n, NULL) < 0 || !vh_kmod_indexed(h)) {
+		w->unindexed = w->unindexed ? w->unindexed : d->name;
 		return;
+	}
 	bool claimed = vh_vfio_ids_claim(h, d->vendor, d->device);
 	for (size_t i = 0; i < n; i++) {
 		char line[160];
@@ -372,139 +406,136 @@ static void want_id(struct vh_host *h, const struct vh_report *r, const struct v
 	append(w->ids, sizeof(w->ids), id);
 }
 
-/* Our file's lines as they are, with the ids= line (if any) merged. */
-static void modprobe_text(const char *old, const struct modprobe_want *w, char *text, size_t size)
+/* text with [off, off+len) replaced by repl, into a fresh buffer. */
+static char *text_splice(const char *text, size_t off, size_t len, const char *repl)
 {
-	text[0] = '\0';
-	bool merged = false;
-	const char *base = old ? old
-			       : "# hookctl setup: vfio-pci first (undo: hookctl setup --undo)\n";
-	for (const char *l = base; *l;) {
-		size_t n = strcspn(l, "\n");
-		char line[1024];
-		snprintf(line, sizeof(line), "%.*s", (int)n, l);
-		if (w->ids[0] && !strncmp(line, "options vfio-pci ids=", 21) &&
-		    !strchr(line + 21, ' ')) {
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), ",%s", w->ids);
-			merged = true;
-		}
-		append(text, size, line);
-		append(text, size, "\n");
-		l += n + (l[n] == '\n');
-	}
-	append(text, size, w->softdeps);
-	if (w->ids[0] && !merged) {
-		append(text, size, "options vfio-pci ids=");
-		append(text, size, w->ids);
-		append(text, size, "\n");
-	}
+	size_t n = strlen(text), r = strlen(repl);
+	char *out = off + len <= n ? malloc(n - len + r + 1) : NULL;
+	if (!out)
+		return NULL;
+	memcpy(out, text, off);
+	memcpy(out + off, repl, r);
+	memcpy(out + off + r, text + off + len, n - off - len + 1);
+	return out;
 }
 
-static int plan_modprobe(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
+struct ids_target {
+	char path[160]; /* the file that gets the one effective ids= */
+	char value[1024];
+	struct vh_ids_site site; /* where it stands in that file (site.path "" : a new line) */
+};
+
+/* Where the one effective ids= goes: merged into the line that is effective
+ * now when an /etc/modprobe.d file holds it, else a line in our file, which
+ * libkmod must then read after every other ids= line. */
+static int ids_target(struct vh_host *h, const struct modprobe_want *w, struct ids_target *t,
+		      struct vh_err *err)
 {
-	struct modprobe_want w = { "", "", "" };
+	char eff[1024];
+	int e = vh_vfio_ids_effective(h, eff, sizeof(eff));
+	memset(t, 0, sizeof(*t));
+	if (vh_format(t->value, sizeof(t->value), "%s%s%s", e > 0 ? eff : "",
+		      e > 0 && eff[0] ? "," : "", w->ids) < 0)
+		return vh_fail(err, "the vfio-pci ids= value does not fit");
+	if (e > 0 && vh_vfio_ids_site(h, eff, &t->site) == 1 &&
+	    !strncmp(t->site.path, "/etc/modprobe.d/", 16) &&
+	    strcmp(t->site.path, "/etc/modprobe.d/pve-blacklist.conf")) {
+		vh_strlcpy(t->path, t->site.path, sizeof(t->path));
+		return 0;
+	}
+	if (e > 0 && (!vh_vfio_ids_site(h, eff, &t->site) ||
+		      strcmp(strrchr(t->site.path, '/'), strrchr(MODPROBE_FILE, '/')) > 0))
+		return vh_failc(err, EEXIST,
+				"the effective vfio-pci ids=%s stands where setup does not write "
+				"(%s): add %s to it by hand, then update-initramfs -u -k all",
+				eff,
+				t->site.path[0] ? t->site.path
+						: "a continued line or the kernel "
+						  "command line",
+				w->ids);
+	memset(&t->site, 0, sizeof(t->site));
+	vh_strlcpy(t->path, MODPROBE_FILE, sizeof(t->path));
+	return 0;
+}
+
+/* Our file: its lines as they are (with the effective ids= merged when it
+ * holds it, or a new ids= line), then the new softdeps. */
+static char *our_modprobe_text(struct vh_host *h, const struct modprobe_want *w,
+			       const struct ids_target *t)
+{
+	char *old = host_text(h, MODPROBE_FILE);
+	const char *base = old ? old
+			       : "# hookctl setup: vfio-pci first (undo: hookctl setup --undo)\n";
+	bool here = w->ids[0] && !strcmp(t->path, MODPROBE_FILE);
+	char *text = here && t->site.path[0] ? text_splice(base, t->site.off, t->site.len, t->value)
+					     : strdup(base);
+	free(old);
+	size_t need = (text ? strlen(text) : 0) + strlen(w->softdeps) + strlen(t->value) + 64;
+	char *out = text ? malloc(need) : NULL;
+	if (out)
+		snprintf(out, need, "%s%s%s%s%s", text, w->softdeps,
+			 here && !t->site.path[0] ? "options vfio-pci ids=" : "",
+			 here && !t->site.path[0] ? t->value : "",
+			 here && !t->site.path[0] ? "\n" : "");
+	free(text);
+	return out;
+}
+
+/* The merged ids= in another /etc/modprobe.d file that holds the effective line. */
+static int plan_ids_elsewhere(struct vh_setup *s, struct vh_host *h, const struct ids_target *t,
+			      const char *reason, struct vh_err *err)
+{
+	char *old = host_text(h, t->path);
+	char *text = old ? text_splice(old, t->site.off, t->site.len, t->value) : NULL;
+	free(old);
+	if (!text)
+		return vh_fail(err, "cannot read %s", t->path);
+	int rc = plan_file(s, h, t->path, text, reason, err);
+	free(text);
+	return rc;
+}
+
+static int plan_modprobe(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
+			 struct vh_err *err)
+{
+	struct modprobe_want w = { "", "", "", NULL };
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct vh_device *d = r->devices[i].dev;
+		/* every VF of a PF shares one id: a VF is bound by its address */
 		if (r->devices[i].role != VH_ROLE_VFIO || !d || !d->present || d->is_bridge ||
-		    !d->modalias[0])
+		    d->is_vf || !d->modalias[0])
 			continue;
 		want_driver(h, d, &w);
 		want_id(h, r, d, &w);
 	}
+	if (w.unindexed)
+		vh_setup_note(s,
+			      "softdeps not judged: kernel %s has no module index under "
+			      "/lib/modules (depmod), so which host driver would take %s at boot is "
+			      "unknown; run depmod -a and plan again",
+			      h->kver[0] ? h->kver : "(unknown)", w.unindexed);
 	if (!w.softdeps[0] && !w.ids[0])
 		return 0;
-	char *old = host_text(h, MODPROBE_FILE), text[4096], reason[768];
-	modprobe_text(old, &w, text, sizeof(text));
-	free(old);
+	struct ids_target t = { 0 };
+	if (w.ids[0] && ids_target(h, &w, &t, err) < 0)
+		return -1;
+	char reason[768];
 	snprintf(reason, sizeof(reason), "%s%s%s%s", w.why, w.ids[0] ? "vfio-pci claims " : "",
-		 w.ids, w.ids[0] ? " at boot (no other device of the host has these ids)." : "");
-	return plan_file(s, h, MODPROBE_FILE, text, vh_strip(reason)) < 0 ? -1 : 0;
-}
-
-/* ---- the VM ---- */
-
-/* The value of key in the VM config's own section; false when absent. */
-static bool vm_value(struct vh_host *h, unsigned vmid, const char *key, char *out, size_t size)
-{
-	char abs[64];
-	snprintf(abs, sizeof(abs), "/etc/pve/qemu-server/%u.conf", vmid);
-	char *text = host_text(h, abs);
-	bool found = false;
-	size_t kl = strlen(key);
-	for (char *l = text; l && *l && *l != '[' && !found;) {
-		size_t n = strcspn(l, "\n");
-		if (n > kl + 1 && !strncmp(l, key, kl) && l[kl] == ':') {
-			snprintf(out, size, "%.*s", (int)(n - kl - 1), l + kl + 1);
-			vh_strip(out);
-			found = true;
-		}
-		l += n + (l[n] == '\n');
-	}
+		 w.ids,
+		 w.ids[0] ? " at boot: one effective ids= (the kernel keeps the last one modprobe "
+			    "passes), merged with the ids already claimed."
+			  : "");
+	vh_strip(reason);
+	if (w.ids[0] && strcmp(t.path, MODPROBE_FILE) &&
+	    plan_ids_elsewhere(s, h, &t, reason, err) < 0)
+		return -1;
+	if (!w.softdeps[0] && strcmp(t.path, MODPROBE_FILE))
+		return 0;
+	char *text = our_modprobe_text(h, &w, &t);
+	int rc = text ? plan_file(s, h, MODPROBE_FILE, text, reason, err)
+		      : vh_fail(err, "out of memory");
 	free(text);
-	return found;
-}
-
-/* "qm set 100 -machine q35   # comment": the key and value, when that is all. */
-static bool parse_qm_fix(const char *fix, unsigned vmid, char *key, size_t ksize, char *value,
-			 size_t vsize)
-{
-	char prefix[32];
-	snprintf(prefix, sizeof(prefix), "qm set %u -", vmid);
-	if (strncmp(fix, prefix, strlen(prefix)) || strchr(fix, '<'))
-		return false;
-	const char *k = fix + strlen(prefix);
-	size_t kn = strcspn(k, " ");
-	const char *v = k + kn + strspn(k + kn, " ");
-	size_t vn = strcspn(v, " #");
-	if (!kn || !vn || kn >= ksize || vn >= vsize)
-		return false;
-	snprintf(key, ksize, "%.*s", (int)kn, k);
-	snprintf(value, vsize, "%.*s", (int)vn, v);
-	return true;
-}
-
-static void plan_vm(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
-{
-	static const enum vh_finding_id mended[] = { VH_F_MACHINE_I440FX,  VH_F_BIOS_SEABIOS,
-						     VH_F_ROMBAR_ENABLED,  VH_F_PCIE_OFF,
-						     VH_F_EFIDISK_MISSING, VH_F_BALLOON_ENABLED };
-	for (size_t i = 0; i < r->n_findings && s->n_vm < VH_SETUP_MAX_VM; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		bool ours = false;
-		for (size_t k = 0; k < VH_ARRAY_SIZE(mended); k++)
-			ours |= f->kind == mended[k];
-		struct vh_setup_vm *v = &s->vm[s->n_vm];
-		if (!ours || !parse_qm_fix(f->fix, r->vmid, v->key, sizeof(v->key), v->new_,
-					   sizeof(v->new_)))
-			continue;
-		bool dup = false;
-		for (size_t k = 0; k < s->n_vm; k++)
-			dup |= !strcmp(s->vm[k].key, v->key);
-		if (dup)
-			continue;
-		v->had_old = vm_value(h, r->vmid, v->key, v->old, sizeof(v->old));
-		snprintf(v->reason, sizeof(v->reason), "%s: %.200s", f->id, f->message);
-		s->n_vm++;
-		char vmid[16], opt[40];
-		snprintf(vmid, sizeof(vmid), "%u", r->vmid);
-		snprintf(opt, sizeof(opt), "-%s", v->key);
-		const char *argv[] = { "/usr/sbin/qm", "set", vmid, opt, v->new_, NULL };
-		vh_setup_add_command(s, v->reason, false, argv);
-	}
-}
-
-static void plan_hookscript(struct vh_setup *s, const struct vh_report *r)
-{
-	if (strstr(r->vm.hookscript, "vfio-hook"))
-		return;
-	char vmid[16];
-	snprintf(vmid, sizeof(vmid), "%u", r->vmid);
-	const char *argv[] = { "/usr/sbin/hookctl", "install", vmid, "--apply", NULL };
-	vh_setup_add_command(
-		s,
-		"the VM has no vfio-hook hookscript: install copies it to a snippets storage "
-		"and registers it with qm set",
-		false, argv);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- the whole plan ---- */
@@ -521,7 +552,7 @@ static void plan_initramfs(struct vh_setup *s, const struct vh_report *r)
 {
 	bool files = false;
 	for (size_t i = 0; i < s->n_files; i++)
-		files |= !strcmp(s->files[i].path, MODPROBE_FILE) ||
+		files |= !strncmp(s->files[i].path, "/etc/modprobe.d/", 16) ||
 			 !strcmp(s->files[i].path, MODULES_FILE);
 	if (!files && !has_finding(r, VH_F_INITRAMFS_STALE))
 		return;
@@ -534,7 +565,8 @@ static void plan_initramfs(struct vh_setup *s, const struct vh_report *r)
 	s->reboot_required = true;
 }
 
-struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm, struct vh_err *err)
+struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, const struct vh_setup_options *o,
+			       struct vh_err *err)
 {
 	struct vh_policy *p = vh_policy_load(h, NULL, err);
 	struct vh_report *r = p ? vh_evaluate(h, vmid, p, err) : NULL;
@@ -555,15 +587,13 @@ struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, bool with_vm, s
 	s->vmid = vmid;
 	vh_boot_detect(h, &s->boot);
 	int rc = plan_kernel_options(s, h, r, err);
-	if (rc == 0 && (plan_modules_load(s, h) < 0 || plan_modprobe(s, h, r) < 0))
-		rc = vh_fail(err, "the plan does not fit (too many files, or out of memory)");
+	if (rc == 0 && (plan_modules_load(s, h, err) < 0 || plan_modprobe(s, h, r, err) < 0))
+		rc = -1;
 	if (rc == 0) {
 		plan_initramfs(s, r);
 		s->reboot_required |= has_finding(r, VH_F_CMDLINE_PENDING);
-		if (with_vm) {
-			plan_vm(s, h, r);
-			plan_hookscript(s, r);
-		}
+		if (o->with_vm)
+			vh_setup_plan_vm(s, h, r, o);
 	}
 	vh_report_free(r);
 	if (rc < 0) {
@@ -697,6 +727,10 @@ struct json_object *vh_setup_to_json(const struct vh_setup *s)
 	json_object_object_add(o, "files", files);
 	json_object_object_add(o, "commands", cmds);
 	json_object_object_add(o, "vm", vm);
+	json_object *notes = json_object_new_array();
+	for (size_t i = 0; i < s->n_notes; i++)
+		json_object_array_add(notes, json_object_new_string(s->notes[i]));
+	json_object_object_add(o, "notes", notes);
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(s->reboot_required));
 	json_object_object_add(o, "journal",
 			       s->journal[0] ? json_object_new_string(s->journal) : NULL);
@@ -707,8 +741,10 @@ void vh_setup_print(const struct vh_setup *s, FILE *out)
 {
 	fprintf(out, "VM %u: boot loader %s (%s)\n", s->vmid, vh_boot_kind_name(s->boot.kind),
 		s->boot.why);
+	for (size_t i = 0; i < s->n_notes; i++)
+		fprintf(out, "\nnote: %s\n", s->notes[i]);
 	if (vh_setup_empty(s)) {
-		fprintf(out, "nothing to do: every part is in place%s\n",
+		fprintf(out, "%snothing to do: every part is in place%s\n", s->n_notes ? "\n" : "",
 			s->reboot_required ? " (a reboot is pending)" : "");
 		return;
 	}

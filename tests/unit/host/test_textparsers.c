@@ -402,9 +402,31 @@ static void test_history_parse_reads_len_only(void **state)
 	vh_history_free(hist);
 }
 
+/* A root that resolves to / is the live host ("/.", "//", "/tmp/.."): commands
+ * run and caches are written there as on "/", never as on a tree. */
+static void test_root_resolving_to_slash_is_live(void **state)
+{
+	(void)state;
+	static const char *const live[] = { "/", "/.", "//", "/tmp/..", "/./" };
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		struct vh_err e;
+		struct vh_host *h = vh_host_new(live[i], &e);
+		assert_non_null(h);
+		if (!vh_host_is_live(h))
+			fail_msg("--root %s is not taken as the live host", live[i]);
+		vh_host_free(h);
+	}
+	struct vh_err e;
+	struct vh_host *h = vh_host_new(vh_test_host("seed"), &e);
+	assert_non_null(h);
+	assert_false(vh_host_is_live(h));
+	vh_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_resolving_to_slash_is_live),
 		cmocka_unit_test(test_cmdline_past_512),
 		cmocka_unit_test(test_cmdline_x86_max),
 		cmocka_unit_test(test_cmdline_short_still_quiet),
