@@ -88,6 +88,7 @@ report_boot() {
     case " $(cat /proc/cmdline) " in *" BOOT_IMAGE="*) result "$p.grub" yes ;; *) result "$p.grub" no ;; esac
     report_dev "$p" $DEV
     report_modules "$p"
+    dmesg | grep -iE 'vfio|e1000e|DMAR: (IOMMU|Intel)|iommu: Default' | sed "s/^/LOG $p dmesg: /"
 }
 
 # run_setup PREFIX ARGS...: hookctl setup ARGS --json; its exit status, how long it took,
