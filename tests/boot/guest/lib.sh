@@ -121,3 +121,13 @@ run_setup() {
             print "RESULT " p ".journal=" journal
         }' /tmp/setup.flat
 }
+
+# report_journal PREFIX: the newest setup journal's state as hookctl setup --list --json
+# gives it (PREFIX.state=applied|rolled-back|undone|...) and the list's exit status.
+report_journal() {
+    hookctl setup --list --json >/tmp/list.json 2>/tmp/list.err
+    result "$1.rc" $?
+    logfile "$1 stdout" /tmp/list.json
+    logfile "$1 stderr" /tmp/list.err
+    result "$1.state" "$(awk -f /bench/json.awk /tmp/list.json | awk -F '\t' '$1 == "journals.0.state" { print $2 }')"
+}

@@ -5,6 +5,7 @@ install_deb
 install_vm 100.conf
 old=$(kernels | head -n1) new=$(kernels | tail -n1)
 result boot1.kernels "$(kernels | tr '\n' ' ' | sed 's/ $//')"
+if [ "$(uname -r)" = "$new" ]; then result boot1.runs newer; else result boot1.runs older; fi
 echo "$old" >/etc/initramfs-tools/bench-fail-kernel
 install -m 0755 /run/bench/fail-older.hook /etc/initramfs-tools/hooks/zz-bench-fail-older
 report_boot boot1
@@ -13,6 +14,7 @@ snapshot before
 run_setup boot1.apply $VMID --apply --no-vm
 snapshot after
 compare boot1.after before after
+report_journal boot1.journal
 # What update-initramfs did (its output is in setup's stderr): the newer image first.
 if grep -q "Generating /boot/initrd.img-$new" /tmp/setup.err; then result boot1.newer_rebuilt yes; else result boot1.newer_rebuilt no; fi
 if grep -q "failed for /boot/initrd.img-$old" /tmp/setup.err; then result boot1.older_failed yes; else result boot1.older_failed no; fi

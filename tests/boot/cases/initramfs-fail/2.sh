@@ -3,6 +3,3 @@ report_boot boot2
 run_check boot2.check $VMID
 snapshot boot2
 compare boot2.etc before boot2
-hookctl setup --list >/tmp/list.out 2>&1
-result boot2.list.rc $?
-logfile list /tmp/list.out

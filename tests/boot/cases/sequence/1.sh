@@ -8,6 +8,7 @@ run_setup boot1.plan $VMID --no-vm
 run_setup boot1.apply $VMID --apply --no-vm
 snapshot applied
 compare boot1.applied before applied
+report_journal boot1.journal
 result boot1.modprobe "$(grep -v '^#' /etc/modprobe.d/vfiohelp.conf 2>/dev/null | tr '\n' ';')"
 result boot1.modules "$(grep -v '^#' /etc/modules-load.d/vfiohelp.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 # The kernel options setup added, kept for boot 2, and whether update-grub put them in.

@@ -7,5 +7,6 @@ run_setup boot2.again $VMID --no-vm
 hookctl setup --undo >/tmp/undo.out 2>&1
 result boot2.undo.rc $?
 logfile undo /tmp/undo.out
+report_journal boot2.journal
 snapshot undone
 compare boot2.undone before undone
