@@ -60,9 +60,13 @@ if [ -z "$DEB" ]; then
 fi
 [ -f "$DEB" ] || die "no package at '$DEB'"
 
-# The files every step gets through fw_cfg (the runner copies them to /run/bench/).
+# The files every step gets through fw_cfg (the runner copies them to /run/bench/);
+# "timeout" bounds the step's script (seconds): an update-initramfs under TCG on a
+# loaded machine takes minutes.
+STEP_TIMEOUT=${VFIOHELP_BOOT_STEP_TIMEOUT:-3000}
+echo "$STEP_TIMEOUT" >"$W/timeout"
 FILES=(lib.sh="$HERE/guest/lib.sh" klib.sh="$HERE/../kernel/guest/lib.sh"
-       json.awk="$HERE/../kernel/guest/json.awk" vfiohelp.deb="$DEB")
+       json.awk="$HERE/../kernel/guest/json.awk" vfiohelp.deb="$DEB" timeout="$W/timeout")
 for f in "$CDIR"/*.conf "$CDIR"/*.hook; do
     [ -e "$f" ] && FILES+=("$(basename "$f")=$f")
 done
@@ -112,7 +116,7 @@ boot_step() {
     say "boot $n: $(sed -n '1s/^# *//p' "$CDIR/$n.sh")"
     t0=$(date +%s)
     set +e
-    timeout "${VFIOHELP_BOOT_TIMEOUT:-1200}" "${q[@]}" >"$s/qemu.out" 2>&1
+    timeout $((STEP_TIMEOUT + 600)) "${q[@]}" >"$s/qemu.out" 2>&1
     rc=$?
     set -e
     echo $(( $(date +%s) - t0 )) >"$s/seconds"
