@@ -25,6 +25,8 @@ static const struct option_def options[] = {
 	{ "--list", VH_OPT_LIST, NULL, "list the setup journals" },
 	{ "--firmware", VH_OPT_FIRMWARE, NULL,
 	  "plan SeaBIOS -> OVMF too (the guest must already boot by UEFI)" },
+	{ "--save", VH_OPT_SAVE, "FILE",
+	  "write the ROM to FILE (atomically), only if it is usable" },
 	{ "--help", VH_OPT_HELP, NULL, "this text" },
 	{ "-h", VH_OPT_HELP, NULL, NULL },
 	{ "--version", VH_OPT_VERSION, NULL, "the program's version" },
@@ -48,6 +50,9 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 		break;
 	case VH_OPT_STORAGE:
 		cli->storage = value;
+		break;
+	case VH_OPT_SAVE:
+		cli->save = value;
 		break;
 	case VH_OPT_JSON:
 		cli->json = true;

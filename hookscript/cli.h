@@ -18,6 +18,7 @@ enum vh_cli_flag {
 	VH_OPT_UNDO = 1 << 9,      /* --undo */
 	VH_OPT_LIST = 1 << 10,     /* --list */
 	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
+	VH_OPT_SAVE = 1 << 12,     /* --save FILE */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -26,6 +27,7 @@ struct vh_cli {
 	const char *root;   /* NULL: the running system */
 	const char *policy; /* NULL: the default policy location */
 	const char *storage;
+	const char *save; /* --save FILE */
 	bool json;
 	bool apply;
 	bool help;

@@ -17,6 +17,11 @@ verdict=$(/usr/sbin/hookctl check 100 --root tests/hosts/seed | tail -n 1)
 echo "/usr/sbin/hookctl check 100 --root tests/hosts/seed: $verdict"
 [[ $verdict == "Verdict: the start would be allowed"* ]] || fail "unexpected verdict: $verdict"
 
+# The GPU's ROM of the health host (made up: x86 + EFI for 10de:2803), read by the installed program.
+rom=$(/usr/sbin/hookctl rom 01:00.0 --root tests/hosts/health | grep '^Verdict')
+echo "/usr/sbin/hookctl rom 01:00.0 --root tests/hosts/health: $rom"
+[[ $rom == "Verdict: usable as romfile="* ]] || fail "unexpected ROM verdict: $rom"
+
 # hookctl install from /usr/sbin copies the packaged /usr/lib/vfiohelp/vfio-hook.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -38,7 +43,7 @@ done
 offered=$(bash --norc -c '. /usr/share/bash-completion/bash_completion
 	_completion_loader hookctl
 	COMP_WORDS=(hookctl ""); COMP_CWORD=1; _hookctl; echo "${COMPREPLY[*]}"')
-for verb in check devices log install; do
+for verb in check devices rom log install; do
 	[[ " $offered " == *" $verb "* ]] || fail "completion does not offer '$verb' (offers: $offered)"
 done
 echo "bash completion: hookctl <TAB> offers: $offered"

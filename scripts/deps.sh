@@ -3,9 +3,10 @@
 # (Debian 12).
 # Sourced by demo.sh and test.sh; does nothing when everything is present.
 set -euo pipefail
+# ipxe-qemu: real PCI expansion ROMs (/usr/lib/ipxe/qemu/) the ROM parser's unit tests read.
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
                    libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
-                   initramfs-tools)
+                   initramfs-tools ipxe-qemu)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux
                          # the boot bench (tests/boot): whole Debian systems on disk images
                          debootstrap qemu-utils e2fsprogs debian-archive-keyring)

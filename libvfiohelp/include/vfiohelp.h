@@ -13,6 +13,7 @@
  *   vh_hook_*           the hookscript's repairs (bind, reset, give back)
  *   vh_history_*        the Proxmox task logs and the hook's own log
  *   vh_devices_*        every PCI function of the host (hookctl devices)
+ *   vh_device_rom_*     a device's expansion ROM through sysfs (hookctl rom)
  *
  * Errors are values: a function that fails returns -1 (or NULL) and fills the
  * caller's struct vh_err with a code (an errno value: ETIMEDOUT for a write
@@ -144,6 +145,9 @@ struct vh_hostpci {
 	bool driver_keep;  /* driver=keep */
 	char romfile[256]; /* relative to /usr/share/kvm/, never with a ".." */
 	char mdev[128];    /* the mdev type: no '/', '.' or ':' */
+	/* vendor-id=, device-id=: the ids the guest sees on the entry's first device */
+	bool has_vendor_id, has_device_id;
+	uint16_t vendor_id, device_id;
 };
 
 struct vh_vmconf {
@@ -252,6 +256,8 @@ enum vh_finding_id {
 	VH_F_EFIDISK_MISSING,
 	VH_F_BALLOON_ENABLED,
 	VH_F_ROMFILE_MISSING,
+	VH_F_ROMFILE_INVALID,
+	VH_F_ROMFILE_MISMATCH,
 	VH_F_X_VGA_NOT_VGA,
 	VH_F_MEMORY_INSUFFICIENT,
 	VH_F_IOMMU_DISABLED,
@@ -281,6 +287,12 @@ enum vh_finding_id {
 	VH_F_CMDLINE_IGNORED,
 	VH_F_MODPROBE_LINE_IGNORED,
 	VH_F_MODULES_LINE_INVALID,
+	/* a device's own ROM (hookctl rom, view/rom.c) */
+	VH_F_ROM_UNREADABLE,
+	VH_F_ROM_INVALID,
+	VH_F_ROM_MISMATCH,
+	VH_F_ROM_CHECKSUM,
+	VH_F_ROM_NO_EFI,
 	VH_F_COUNT
 };
 
@@ -485,6 +497,35 @@ VH_EXPORT struct json_object *vh_devices_to_json(const struct vh_devices *d);
 /* The admin's text: one block per IOMMU group with its "Assessment:" (can it
  * be passed whole, or which device shares it), then the devices without one. */
 VH_EXPORT void vh_devices_print(const struct vh_devices *d, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * A device's expansion ROM (view/rom.c): `hookctl rom`, the seed's "verify
+ * the GPU ROM is accessible". Read through sysfs rom (enabled, read at most
+ * 16 MiB, disabled again on every path), its images parsed by the parser
+ * check uses for romfile= files, and judged as findings (rom-*).
+ */
+struct vh_device_rom;
+
+/* Reads the ROM of device a. NULL when it cannot be read at all: no such
+ * device, or a running VM holds or has reserved it (err names the VM; the
+ * ROM BAR can share its decoder with the BARs the guest uses), or the tool
+ * may not (not root). A device without a ROM, or whose ROM the kernel cannot
+ * read, comes back with a rom-unreadable finding. */
+VH_EXPORT struct vh_device_rom *vh_device_rom_load(struct vh_host *h, const struct vh_pci_addr *a,
+						   struct vh_err *err);
+VH_EXPORT void vh_device_rom_free(struct vh_device_rom *r);
+/* A finding of severity error: the ROM is unusable as romfile=. */
+VH_EXPORT bool vh_device_rom_blocks(const struct vh_device_rom *r);
+/* Writes the ROM read to path (as given, not under the host's root),
+ * atomically, mode 0644; only a ROM without errors. -1 with err naming why. */
+VH_EXPORT int vh_device_rom_save(struct vh_device_rom *r, const char *path, struct vh_err *err);
+/* {"address", "vendor_device", "size", "images": [{"offset", "vendor_device",
+ * "class", "code_type": "x86"|"efi"|"other", "size", "last", "checksum_ok"
+ * (null for images that are not x86), "efi_machine", "device_list"}], "efi",
+ * "saved", "findings"}; a json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_device_rom_to_json(const struct vh_device_rom *r);
+/* The admin's text: the images as a table, the findings with their fix. */
+VH_EXPORT void vh_device_rom_print(const struct vh_device_rom *r, FILE *out);
 
 /* ------------------------------------------------------------------------
  * Host setup (setup/): `hookctl setup`, the seed's host phases and VM

@@ -112,6 +112,14 @@ for f in proc/cmdline proc/meminfo proc/modules proc/iomem proc/cpuinfo \
 done
 printf '\011\000{"severity": {"rombar-enabled": "off"}, "post_stop": "return"}' | seed evaluate policy
 
+# rom: the made-up ROMs of the health tree (mkhost.sh's rom; never a ROM from a package),
+# one behind a header with a stray 0x55AA in it, and an image whose length runs past the end
+for f in "$hosts"/health/usr/share/kvm/*/*.rom; do
+	seed rom "$(basename "$(dirname "$f")")-$(basename "$f" .rom)" < "$f"
+done
+{ printf 'HDR\x55\xaaHDR'; cat "$hosts/health/usr/share/kvm/nvidia/ad106.rom"; } | seed rom stray-signature
+head -c 700 "$hosts/health/usr/share/kvm/nvidia/ad10x.rom" | seed rom cut-in-first-image
+
 # state: as pre-start writes it (tests/unit/test_hook.c's SEED_STATE)
 dev0='{"addr":"0000:01:00.0","id":"10de:2803","driver":"nouveau","override":""}'
 dev1='{"addr":"0000:01:00.1","id":"10de:22bd","driver":"vfio-pci","override":""}'

@@ -32,6 +32,67 @@ unsafe_interrupts() { UNSAFE_IRQ=$1; }            # Y|N: vfio_iommu_type1's para
 file() { mkdir -p "$(dirname "$R/$1")"; cat >"$R/$1"; }   # file PATH <<EOF
 vm() { file "etc/pve/nodes/pve/qemu-server/$1.conf"; }    # vm VMID <<EOF
 
+# rom PATH [header=N] [cut=N] IMAGE...: a made-up PCI expansion ROM at PATH under the root
+# (a romfile under usr/share/kvm/, or a device's sysfs rom after host_end). IMAGE is
+# TYPE:VID:DID[:option]...  TYPE x86|efi|other (code type 0, 3, 0x70); options: class=CCCCCC
+# (default 030000), len=N (512-byte units, default 2), list=DID,DID (a PCIR revision 3
+# device list), badsum (the x86 image's bytes do not sum to 0). The last image is marked
+# last. header=N puts N bytes of a flashing tool's header in front; cut=N keeps only the
+# first N bytes (a truncated dump). Not executable code: headers, PCIR, EFI header, text.
+rom() {
+	local out=$R/$1 header=0 cut= img all=() b
+	shift
+	while [[ $1 == header=* || $1 == cut=* ]]; do
+		case $1 in header=*) header=${1#header=} ;; cut=*) cut=${1#cut=} ;; esac
+		shift
+	done
+	for ((b = 0; b < header; b++)); do all+=($((0x46 + b % 8))); done # "FGHIJKLM...": no 0x55AA
+	local n=$# i=0
+	for img; do
+		i=$((i + 1))
+		romimage "$img" $((i == n))
+		all+=("${ROMIMG[@]}")
+	done
+	[[ -n $cut ]] && all=("${all[@]:0:cut}")
+	mkdir -p "$(dirname "$out")"
+	local fmt
+	printf -v fmt '\\x%02x' "${all[@]}"
+	printf "$fmt" >"$out"
+}
+rom_b() { ROMIMG[$1]=$(($2 & 0xff)); }                        # byte, little-endian word
+rom_w() { rom_b "$1" "$2"; rom_b $(($1 + 1)) $(($2 >> 8)); }
+romimage() { # romimage TYPE:VID:DID[:opt]... LAST: the image's bytes in ROMIMG
+	local type vid did opt cls=030000 len=2 list= badsum= code k sum=0 p=32 i t
+	IFS=: read -r type vid did opt <<<"$1"
+	IFS=: read -ra opt <<<"$opt"
+	for k in "${opt[@]}"; do
+		case $k in class=*) cls=${k#class=} ;; len=*) len=${k#len=} ;; list=*) list=${k#list=} ;; badsum) badsum=1 ;; esac
+	done
+	case $type in x86) code=0 ;; efi) code=3 ;; other) code=112 ;; *) die "rom: image type $type" ;; esac
+	ROMIMG=()
+	for ((i = 0; i < len * 512; i++)); do ROMIMG[i]=0; done
+	rom_b 0 0x55; rom_b 1 0xaa; rom_b 2 "$len"; rom_w 0x18 $p
+	if [[ $type == efi ]]; then # EFI header: signature, boot service driver, x64, uncompressed
+		rom_w 4 0x0ef1; rom_w 8 11; rom_w 0xa 0x8664; rom_w 0xc 0; rom_w 0x16 0x80
+	fi
+	t="PCIR"; for ((i = 0; i < 4; i++)); do printf -v k %d "'${t:i:1}"; rom_b $((p + i)) "$k"; done
+	rom_w $((p + 4)) $((16#$vid)); rom_w $((p + 6)) $((16#$did))
+	[[ -n $list ]] && rom_w $((p + 8)) 0x20
+	rom_w $((p + 0xa)) 0x1c; rom_b $((p + 0xc)) 3
+	rom_b $((p + 0xd)) $((16#${cls:4:2})); rom_b $((p + 0xe)) $((16#${cls:2:2})); rom_b $((p + 0xf)) $((16#${cls:0:2}))
+	rom_w $((p + 0x10)) "$len"; rom_w $((p + 0x12)) 1; rom_b $((p + 0x14)) "$code"; rom_b $((p + 0x15)) $(($2 ? 0x80 : 0))
+	if [[ -n $list ]]; then
+		IFS=, read -ra list <<<"$list"
+		for ((i = 0; i < ${#list[@]}; i++)); do rom_w $((p + 0x20 + 2 * i)) $((16#${list[i]})); done
+	fi
+	t="made-up $type image for $vid:$did, for tests only"
+	for ((i = 0; i < ${#t}; i++)); do printf -v k %d "'${t:i:1}"; rom_b $((0xa0 + i)) "$k"; done
+	if [[ $type == x86 ]]; then # the last byte makes the image sum to 0 (mod 256)
+		for ((i = 0; i < len * 512; i++)); do sum=$((sum + ROMIMG[i])); done
+		rom_b $((len * 512 - 1)) $(((256 - sum % 256) % 256 + ${badsum:-0}))
+	fi
+}
+
 # pci ADDR PARENT|- VID:DID CLASS [option]...   (PARENT: the bridge above, - for bus 0)
 # options: rev=a1 sub=VID:DID drv=DRIVER grp=N port=ep|rp|up|dn|pci|rciep link=GENxWIDTH
 #          bar0..bar5=m32|m32p|m64|m64p|io:HEXSTART:SIZE rom=HEXSTART:SIZE slot=N

@@ -111,6 +111,12 @@ prepare_kernel() {
         tmp="$kdir.tmp"
         mkdir -p "$tmp/full"
         dpkg-deb -x "$deb" "$tmp/full"
+        # Debian 13's kernel packages ship /usr/lib/modules (merged /usr); kmod's tools
+        # still look under BASEDIR/lib/modules.
+        if [ ! -d "$tmp/full/lib/modules" ] && [ -d "$tmp/full/usr/lib/modules" ]; then
+            mkdir -p "$tmp/full/lib"
+            mv "$tmp/full/usr/lib/modules" "$tmp/full/lib/modules"
+        fi
         kver=$(ls -1 "$tmp/full/lib/modules" | head -n1)
         [ -n "$kver" ] && [ -f "$tmp/full/boot/vmlinuz-$kver" ] || die "$deb holds no kernel"
         depmod -b "$tmp/full" "$kver"
@@ -158,6 +164,21 @@ SDIR="$HERE/scenarios/$SCENARIO"
 # its "timeout" file (seconds) is the guest script's limit (default 180).
 GUEST_TIMEOUT=$(cat "$SDIR/timeout" 2>/dev/null || echo 180)
 [ -n "$TIMEOUT" ] || TIMEOUT=$(( GUEST_TIMEOUT + 60 > 240 ? GUEST_TIMEOUT + 60 : 240 ))
+# A scenario's "romfile" file names an option ROM on this machine (Debian's ipxe-qemu:
+# /usr/lib/ipxe/qemu/efi-e1000e.rom): @ROMFILE@ in its qemu.args becomes that path (e.g.
+# -device e1000e,...,romfile=@ROMFILE@), @ROMFILE_SHA256@ and @ROMFILE_SIZE@ in its expect
+# the file's sha256 and size, so the host side asserts that what the guest read through its
+# kernel's sysfs rom is the file QEMU was given.
+ROMFILE="" ROMFILE_SHA256="" ROMFILE_SIZE=""
+if [ -f "$SDIR/romfile" ]; then
+    need_tools sha256sum stat
+    ROMFILE=$(sed 's/#.*//' "$SDIR/romfile" | tr -d ' \n')
+    # Debian 13's ipxe-qemu ships the ROMs in /usr/share/qemu
+    [ -r "$ROMFILE" ] || ROMFILE=/usr/share/qemu/$(basename "$ROMFILE")
+    [ -r "$ROMFILE" ] || die "the scenario's option ROM $ROMFILE is missing (apt-get install -y ipxe-qemu)"
+    ROMFILE_SHA256=$(sha256sum "$ROMFILE" | cut -d' ' -f1)
+    ROMFILE_SIZE=$(stat -c %s "$ROMFILE")
+fi
 [ -x "$HOOKCTL" ] || die "hookctl binary not found at '$HOOKCTL' (build the project first)"
 [ -x "$VFIOHOOK" ] || die "vfio-hook binary not found at '$VFIOHOOK' (build the project first)"
 
@@ -315,6 +336,7 @@ esac
 # The scenario's devices: qemu.args holds one QEMU argument per line (# comments allowed).
 while IFS= read -r line; do
     line=${line%%#*}; line=$(echo "$line" | sed 's/^ *//;s/ *$//')
+    line=${line//@ROMFILE@/$ROMFILE}
     [ -n "$line" ] && QARGS+=("$line")
 done <"$SDIR/qemu.args"
 [ "$IOMMU" = amd ] && QARGS+=(-device amd-iommu)
@@ -380,6 +402,7 @@ while IFS= read -r line; do
         [ "$cond" = "$KSERIES" ] || [ "$cond" = "$IOMMU" ] || continue
     fi
     key=${line%%=*} want=${line#*=}
+    want=${want//@ROMFILE_SHA256@/$ROMFILE_SHA256} want=${want//@ROMFILE_SIZE@/$ROMFILE_SIZE}
     checked=$((checked + 1))
     got=$(awk -v k="$key" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2); n++ } END { if (n) print "=" v }' "$W/results")
     if [ -n "$got" ]; then got=${got#=} present=1; else got="(absent)" present=0; fi

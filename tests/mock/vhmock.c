@@ -23,6 +23,12 @@
  *                                 in .vhmock/resets/<a>
  *   devices/<a>/reset_method      stores the methods; EINVAL for a method the
  *                                 device did not offer; "default" restores
+ *   devices/<a>/rom               as pci_write_rom: exactly "0\n" disables
+ *                                 reads, anything else enables them (state in
+ *                                 .vhmock/rom/<a>: 1 or 0); the file, the ROM's
+ *                                 bytes, is never written. A read of a rom file
+ *                                 not enabled fails with EINVAL, as the
+ *                                 kernel's; statfs() of a rom file says sysfs
  *   anything else under sys/      stored as written
  *
  * Binding to vfio-pci creates dev/vfio/<group>; the last vfio-pci device of
@@ -73,8 +79,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,11 +94,15 @@ typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef int (*close_fn)(int);
+typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef int (*statfs_fn)(const char *, struct statfs *);
 
 static open_fn real_open;
 static openat_fn real_openat;
 static write_fn real_write;
 static close_fn real_close;
+static read_fn real_read;
+static statfs_fn real_statfs;
 
 static char root[PATH_MAX]; /* realpath of VH_MOCK_ROOT; "" when inactive */
 static size_t root_len;
@@ -102,6 +114,8 @@ static void mock_init(void)
 	real_openat = (openat_fn)dlsym(RTLD_NEXT, "openat");
 	real_write = (write_fn)dlsym(RTLD_NEXT, "write");
 	real_close = (close_fn)dlsym(RTLD_NEXT, "close");
+	real_read = (read_fn)dlsym(RTLD_NEXT, "read");
+	real_statfs = (statfs_fn)dlsym(RTLD_NEXT, "statfs");
 	real_open = (open_fn)dlsym(RTLD_NEXT, "open");
 	const char *r = getenv("VH_MOCK_ROOT");
 	if (r && *r && realpath(r, root))
@@ -506,6 +520,22 @@ static int do_reset_method(const char *devdir, const char *value)
 	return put_file(path, text, O_TRUNC) < 0 ? EIO : 0;
 }
 
+/* sysfs rom: "0\n" disables reads, anything else enables them. */
+static int do_rom(const char *devdir, const char *value)
+{
+	char path[PATH_MAX];
+	if (state_path(path, sizeof(path), "rom", base_name(devdir)) < 0)
+		return EIO;
+	return put_file(path, strcmp(value, "0\n") ? "1\n" : "0\n", O_TRUNC) < 0 ? EIO : 0;
+}
+
+static bool rom_enabled(const char *addr)
+{
+	char path[PATH_MAX], state[8] = "";
+	return state_path(path, sizeof(path), "rom", addr) == 0 &&
+	       get_line(path, state, sizeof(state)) == 0 && !strcmp(state, "1");
+}
+
 /* ---- the writes the mock owns ---- */
 
 struct tracked {
@@ -546,6 +576,8 @@ static int kernel_write(const struct tracked *t, const char *value)
 		return do_reset(dir, value);
 	if (is_device && !strcmp(attr, "reset_method"))
 		return do_reset_method(dir, value);
+	if (is_device && !strcmp(attr, "rom"))
+		return do_rom(dir, value);
 	return put_file(t->real, value, O_TRUNC) < 0 ? EIO : 0;
 }
 
@@ -828,6 +860,40 @@ static void wait_if_override_locked(int dirfd, const char *path)
 	wait_unlocked(base_name(real_dir), rel);
 }
 
+/* A device's rom file under <root>/sys: the device's address in addr. */
+static bool rom_file(const char *path, char *addr, size_t size)
+{
+	char real[PATH_MAX], dir[PATH_MAX];
+	if (!root[0] || strcmp(base_name(path), "rom") || !realpath(path, real) ||
+	    strncmp(real, root, root_len) || strncmp(real + root_len, "/sys/", 5))
+		return false;
+	copy_str(dir, sizeof(dir), real);
+	*strrchr(dir, '/') = '\0';
+	copy_str(addr, size, base_name(dir));
+	return true;
+}
+
+/* Read-opens of rom files: reads fail unless the rom is enabled. */
+struct rom_reader {
+	bool used;
+	dev_t dev;
+	ino_t ino;
+	char addr[64];
+};
+static struct rom_reader rom_readers[MAX_TRACKED];
+
+static void track_rom_reader(int fd, const char *path, int flags)
+{
+	struct stat st;
+	struct rom_reader *r = &rom_readers[fd];
+	r->used = (flags & O_ACCMODE) == O_RDONLY && rom_file(path, r->addr, sizeof(r->addr)) &&
+		  fstat(fd, &st) == 0;
+	if (r->used) {
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+	}
+}
+
 static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	mock_init();
@@ -836,8 +902,10 @@ static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 	if (fd != -2)
 		return fd;
 	fd = real_openat(dirfd, path, flags, mode);
-	if (fd >= 0 && fd < MAX_TRACKED)
+	if (fd >= 0 && fd < MAX_TRACKED) {
 		tracked[fd].used = false;
+		track_rom_reader(fd, path, flags);
+	}
 	return fd;
 }
 
@@ -930,7 +998,40 @@ VH_MOCK_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 VH_MOCK_EXPORT int close(int fd)
 {
 	mock_init();
-	if (fd >= 0 && fd < MAX_TRACKED)
+	if (fd >= 0 && fd < MAX_TRACKED) {
 		tracked[fd].used = false;
+		rom_readers[fd].used = false;
+	}
 	return real_close(fd);
+}
+
+VH_MOCK_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	mock_init();
+	struct stat st;
+	if (fd >= 0 && fd < MAX_TRACKED && rom_readers[fd].used && fstat(fd, &st) == 0 &&
+	    st.st_dev == rom_readers[fd].dev && st.st_ino == rom_readers[fd].ino &&
+	    !rom_enabled(rom_readers[fd].addr)) {
+		errno = EINVAL; /* pci_read_rom: !pdev->rom_attr_enabled */
+		return -1;
+	}
+	return real_read(fd, buf, len);
+}
+
+/* A rom file is a sysfs attribute: what tells a program it may write to it. */
+VH_MOCK_EXPORT int statfs(const char *path, struct statfs *buf)
+{
+	mock_init();
+	char addr[64];
+	int rc = real_statfs(path, buf);
+	if (rc == 0 && rom_file(path, addr, sizeof(addr)))
+		buf->f_type = SYSFS_MAGIC;
+	return rc;
+}
+
+/* The same struct on 64-bit glibc (statfs64 is statfs's alias there). */
+VH_MOCK_EXPORT int statfs64(const char *path, struct statfs64 *buf)
+{
+	_Static_assert(sizeof(struct statfs64) == sizeof(struct statfs), "64-bit statfs");
+	return statfs(path, (struct statfs *)(void *)buf);
 }

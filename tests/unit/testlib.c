@@ -104,6 +104,19 @@ static void remove_tree(const char *path)
 	}
 }
 
+const char *vh_test_ipxe_rom(const char *name)
+{
+	/* Debian 12's ipxe-qemu: /usr/lib/ipxe/qemu; Debian 13's: /usr/share/qemu */
+	static const char *const dirs[] = { "/usr/lib/ipxe/qemu", "/usr/share/qemu" };
+	static char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
 void vh_test_rmtree(const char *path)
 {
 	remove_tree(path);
@@ -506,4 +519,79 @@ void vh_test_load_vfio(const char *root)
 		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
 		vh_test_write(root, rel, "");
 	}
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void make_image(uint8_t *img, size_t size, const struct vh_test_rom_image *s, bool last)
+{
+	const size_t pcir = 0x20;
+	memset(img, 0, size);
+	img[0] = 0x55;
+	img[1] = 0xaa;
+	img[2] = (uint8_t)(size / 512);
+	put16(img + 0x18, pcir);
+	if (s->code_type == 3) { /* EFI: signature, boot service driver, x64 */
+		put16(img + 0x04, 0x0ef1);
+		put16(img + 0x08, 11);
+		put16(img + 0x0a, 0x8664);
+		put16(img + 0x16, 0x80);
+	}
+	uint32_t cls = s->class_code ? s->class_code : 0x030000;
+	memcpy(img + pcir, "PCIR", 4);
+	put16(img + pcir + 0x04, s->vendor);
+	put16(img + pcir + 0x06, s->device);
+	put16(img + pcir + 0x08, s->list[0] ? 0x20 : 0);
+	put16(img + pcir + 0x0a, 0x1c);
+	img[pcir + 0x0c] = 3;
+	img[pcir + 0x0d] = (uint8_t)cls;
+	img[pcir + 0x0e] = (uint8_t)(cls >> 8);
+	img[pcir + 0x0f] = (uint8_t)(cls >> 16);
+	put16(img + pcir + 0x10, s->zero_length ? 0 : (unsigned)(size / 512));
+	img[pcir + 0x14] = s->code_type;
+	img[pcir + 0x15] = last ? 0x80 : 0;
+	for (size_t i = 0; i < 4 && s->list[i]; i++)
+		put16(img + pcir + 0x20 + 2 * i, s->list[i]);
+	snprintf((char *)img + 0xa0, 64, "made-up image %04x:%04x, no code", s->vendor, s->device);
+	if (s->code_type == 0) {
+		uint8_t sum = 0;
+		for (size_t i = 0; i < size; i++)
+			sum = (uint8_t)(sum + img[i]);
+		img[size - 1] = (uint8_t)(-sum + (s->badsum ? 1 : 0));
+	}
+}
+
+uint8_t *vh_test_make_rom(size_t header, const struct vh_test_rom_image *imgs, size_t n,
+			  bool unterminated, size_t *len)
+{
+	size_t total = header;
+	for (size_t i = 0; i < n; i++)
+		total += (size_t)(imgs[i].blocks ? imgs[i].blocks : 2) * 512;
+	uint8_t *buf = malloc(total ? total : 1);
+	assert_non_null(buf);
+	for (size_t i = 0; i < header; i++)
+		buf[i] = (uint8_t)('F' + i % 8); /* a flashing tool's header: no 0x55AA */
+	size_t at = header;
+	for (size_t i = 0; i < n; i++) {
+		size_t size = (size_t)(imgs[i].blocks ? imgs[i].blocks : 2) * 512;
+		make_image(buf + at, size, &imgs[i], i + 1 == n && !unterminated);
+		at += size;
+	}
+	*len = total;
+	return buf;
+}
+
+void vh_test_write_bytes(const char *dir, const char *rel, const uint8_t *data, size_t len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	mkdirs_for(path);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
 }

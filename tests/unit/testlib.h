@@ -18,6 +18,9 @@ char *vh_test_scratch_copy(const char *src);
 /* An empty temporary directory. */
 char *vh_test_scratch_empty(void);
 void vh_test_scratch_free(char *dir);
+/* A ROM of Debian's ipxe-qemu (Debian 12: /usr/lib/ipxe/qemu, 13:
+ * /usr/share/qemu), NULL when the package is not installed (static buffer). */
+const char *vh_test_ipxe_rom(const char *name);
 /* Removes path and everything under it (never follows a link). */
 void vh_test_rmtree(const char *path);
 /* Writes `content` to dir/rel, creating parent directories. */
@@ -82,6 +85,25 @@ void vh_test_assert_not_contains(const char *h, const char *n, const char *file,
  * uevent): a tree cannot load modules, but the hook then gets as far as
  * writing the bind. */
 void vh_test_load_vfio(const char *root);
+
+/* A made-up PCI expansion ROM (host/rom.h has the layout): each image has
+ * its 0x55AA header, a PCIR (revision 3) at 0x20, an EFI header for code type
+ * 3, and an x86 image's bytes sum to 0 unless badsum. No code. */
+struct vh_test_rom_image {
+	uint8_t code_type; /* 0 x86, 3 EFI, anything else */
+	uint16_t vendor, device;
+	uint32_t class_code; /* 0: 0x030000 */
+	uint16_t blocks;     /* its size in 512-byte units; 0: 2 */
+	uint16_t list[4];    /* the PCIR device list, 0-ended; list[0] 0: none */
+	bool badsum;         /* x86: the bytes do not sum to 0 */
+	bool zero_length;    /* the PCIR says length 0 (the bytes are still there) */
+};
+/* header bytes (never 0x55 0xAA) in front, then the images; the last is marked
+ * last unless unterminated. A malloc'd buffer of exactly *len bytes. */
+uint8_t *vh_test_make_rom(size_t header, const struct vh_test_rom_image *imgs, size_t n,
+			  bool unterminated, size_t *len);
+/* Writes len bytes to dir/rel, creating parent directories. */
+void vh_test_write_bytes(const char *dir, const char *rel, const uint8_t *data, size_t len);
 
 /* One evaluation of a VM on a host tree, and what it found. */
 struct vh_test_eval {

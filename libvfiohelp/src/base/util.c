@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int fail_v(struct vh_err *err, int code, const char *fmt, va_list ap) VH_PRINTF(3, 0);
 static int fail_v(struct vh_err *err, int code, const char *fmt, va_list ap)
 {
 	int saved = errno;

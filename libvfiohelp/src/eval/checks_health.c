@@ -2,7 +2,8 @@
  * The failures users hit after the setup looks right: interrupts that are
  * not remapped (vfio refuses the device at start), devices that do not
  * answer, devices the kernel cannot reset, the AMD reset bug, a romfile=
- * QEMU cannot find, and a vfio-pci ids= option that will take a second,
+ * QEMU cannot find or that is no ROM for the card (host/rom.c reads it), and
+ * a vfio-pci ids= option that will take a second,
  * identical device from the host at the next boot.
  *
  * A fact that cannot be read is never an error: the checklist says it was
@@ -12,11 +13,14 @@
 #include "eval/checks.h"
 #include "host/iommu.h"
 #include "host/pcidev.h"
+#include "host/rom.h"
 #include "host/system.h"
 #include "pve/ownership.h"
 #include "host/kmods.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -299,6 +303,136 @@ static void romfile_fix(struct vh_eval *ev, const struct vh_hostpci *pci, const 
 	snprintf(fix, size, "qm set %u -hostpci%d %s", ev->r->vmid, pci->index, entry);
 }
 
+/* The device qemu-server gives romfile= to: the entry's first
+ * (print_hostpci_devices adds it at j == 0). NULL when it is not on the
+ * host or is an mdev parent (the guest sees the mdev's ids, not its). */
+static const struct vh_device *romfile_device(const struct vh_report *r, int index)
+{
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_vm_device *vd = &r->devices[i];
+		if (vd->hostpci_index != index)
+			continue;
+		return vd->dev && vd->dev->present && vd->role != VH_ROLE_MDEV_PARENT ? vd->dev
+										      : NULL;
+	}
+	return NULL;
+}
+
+/* "x86, efi" for the images of a ROM. */
+static void rom_kinds(const struct vh_rom *rom, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < rom->n_images && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+					 vh_rom_code_name(rom->images[i].code_type));
+}
+
+/* The file is no ROM: a header in front of one is cut off; else the card's
+ * own ROM is the way out. */
+static void romfile_broken(struct vh_eval *ev, const char *key, const struct vh_hostpci *pci,
+			   const char *rel, const struct vh_device *d, const struct vh_rom *rom)
+{
+	char fix[512];
+	if (rom->start_at > 0)
+		snprintf(fix, sizeof(fix),
+			 "dd if=/usr/share/kvm/%s of=/usr/share/kvm/%s.cut bs=1 skip=%ld && mv "
+			 "/usr/share/kvm/%s.cut /usr/share/kvm/%s   # drops the %ld-byte header",
+			 rel, rel, rom->start_at, rel, rel, rom->start_at);
+	else if (d)
+		snprintf(fix, sizeof(fix),
+			 "hookctl rom %s --save /usr/share/kvm/%s   # the card's own ROM, with "
+			 "no VM running on it; or the vendor's ROM file",
+			 d->name, rel);
+	else
+		snprintf(fix, sizeof(fix), "cp THE-CARD'S-ROM /usr/share/kvm/%s", rel);
+	vh_eval_finding(ev, VH_F_ROMFILE_INVALID, key, fix,
+			"%s romfile=%s is no PCI expansion ROM: %s; the guest's firmware ignores "
+			"it and the card stays dark",
+			key, pci->romfile, rom->why);
+}
+
+/* What the ROM's images say against the ids the guest sees: vendor-id= and
+ * device-id= of the entry where given (qemu-server's x-pci-*-id), else the
+ * device's own. */
+static void romfile_ids(struct vh_eval *ev, const char *key, const struct vh_hostpci *pci,
+			const char *rel, const struct vh_device *d, const struct vh_rom *rom)
+{
+	uint16_t vendor = pci->has_vendor_id ? pci->vendor_id : d->vendor;
+	uint16_t device = pci->has_device_id ? pci->device_id : d->device;
+	const struct vh_rom_image *img;
+	char kinds[64], fix[400], list[160] = "";
+	rom_kinds(rom, kinds, sizeof(kinds));
+	enum vh_rom_match m = vh_rom_match(rom, vendor, device, &img);
+	for (size_t i = 0, used = 0; img && i < img->n_device_ids && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%04x",
+					 i ? "," : ", device list ", img->device_ids[i]);
+	snprintf(fix, sizeof(fix),
+		 "hookctl rom %s --save /usr/share/kvm/%s   # the card's own ROM, with no VM "
+		 "running on it; or the vendor's ROM for %04x:%04x",
+		 d->name, rel, vendor, device);
+	switch (m) {
+	case VH_ROM_MATCH:
+		vh_eval_passed(ev, VH_TOPIC_VM,
+			       "%s romfile %s is a PCI expansion ROM for %04x:%04x%s (%s)", key,
+			       rel, vendor, device,
+			       pci->has_vendor_id || pci->has_device_id
+				       ? ", the ids the entry's vendor-id/device-id give the guest"
+				       : "",
+			       kinds);
+		return;
+	case VH_ROM_NOTHING_RUNS:
+		vh_eval_finding(ev, VH_F_ROMFILE_INVALID, key, fix,
+				"%s romfile=%s holds no x86 or EFI image (%s): neither SeaBIOS nor "
+				"OVMF runs any of it",
+				key, pci->romfile, kinds);
+		return;
+	case VH_ROM_OTHER_VENDOR:
+		vh_eval_finding(
+			ev, VH_F_ROMFILE_INVALID, key, fix,
+			"%s romfile=%s is a ROM of vendor %04x (image at 0x%zx: %04x:%04x), "
+			"but %s is %04x:%04x: the guest's firmware does not run it for this card",
+			key, pci->romfile, img->vendor, img->offset, img->vendor, img->device,
+			d->name, vendor, device);
+		return;
+	case VH_ROM_OTHER_DEVICE:
+		vh_eval_finding(
+			ev, VH_F_ROMFILE_MISMATCH, key, fix,
+			"%s romfile=%s is a ROM for %04x:%04x (image at 0x%zx%s), but %s is "
+			"%04x:%04x: SeaBIOS skips it and the card's EFI driver may refuse it",
+			key, pci->romfile, img->vendor, img->device, img->offset, list, d->name,
+			vendor, device);
+		return;
+	}
+}
+
+/* The file's content, read as QEMU reads it (whole; bounded here). */
+static void check_romfile_content(struct vh_eval *ev, const char *key, const struct vh_hostpci *pci,
+				  const char *rel, const char *path)
+{
+	uint8_t *buf;
+	size_t len;
+	struct vh_rom rom;
+	const struct vh_device *d = romfile_device(ev->r, pci->index);
+	if (vh_rom_read_file(path, &buf, &len) < 0) {
+		if (errno == EFBIG) {
+			rom = (struct vh_rom){ .start_at = -1 };
+			snprintf(rom.why, sizeof(rom.why), "it is larger than %u MiB",
+				 VH_ROM_MAX_SIZE >> 20);
+			romfile_broken(ev, key, pci, rel, d, &rom);
+		} else
+			vh_eval_unjudged(ev, "romfile", "%s: /usr/share/kvm/%s cannot be read: %s",
+					 key, rel, strerror(errno));
+		return;
+	}
+	int rc = vh_rom_parse(buf, len, &rom);
+	free(buf);
+	if (rc < 0)
+		romfile_broken(ev, key, pci, rel, d, &rom);
+	else if (d)
+		romfile_ids(ev, key, pci, rel, d, &rom);
+}
+
 static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 {
 	char path[PATH_MAX], key[16], fix[512];
@@ -320,6 +454,7 @@ static void check_romfile(struct vh_eval *ev, const struct vh_hostpci *pci)
 	if (fd >= 0) {
 		close(fd);
 		vh_eval_passed(ev, VH_TOPIC_VM, "%s romfile /usr/share/kvm/%s exists", key, rel);
+		check_romfile_content(ev, key, pci, rel, path);
 		return;
 	}
 	romfile_fix(ev, pci, rel, fix, sizeof(fix));

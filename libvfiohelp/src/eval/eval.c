@@ -57,6 +57,9 @@ void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ..
 
 static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
 			const char *subject, const char *fix, const char *fmt, va_list ap)
+	VH_PRINTF(6, 0);
+static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_severity dflt,
+			const char *subject, const char *fix, const char *fmt, va_list ap)
 {
 	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
 	enum vh_severity sev = vh_policy_severity(ev->policy, ev->r->vmid, kind->id, dflt);

@@ -38,6 +38,10 @@ static const struct vh_finding_kind kinds[] = {
 				   "memory ballooning is on while devices are passed (all memory is pinned)" },
 	[VH_F_ROMFILE_MISSING] = { "romfile-missing", E, VH_TOPIC_VM, VH_REPAIR_NONE,
 				   "romfile= names a file that is not in /usr/share/kvm/" },
+	[VH_F_ROMFILE_INVALID] = { "romfile-invalid", E, VH_TOPIC_VM, VH_REPAIR_NONE,
+				   "the romfile= file is no PCI expansion ROM (no 0x55AA at offset 0, a broken image chain), or its PCIR vendor is not the device's" },
+	[VH_F_ROMFILE_MISMATCH] = { "romfile-mismatch", W, VH_TOPIC_VM, VH_REPAIR_NONE,
+				    "the romfile= ROM's PCIR device id is not the device's and not in its device list" },
 	[VH_F_X_VGA_NOT_VGA] = { "x-vga-not-vga", E, VH_TOPIC_VM, VH_REPAIR_NONE,
 				 "x-vga=1 on a device that is not a VGA controller (class 0x0300): vfio-pci has no VGA region for it and QEMU fails" },
 	/* the host */
@@ -103,6 +107,17 @@ static const struct vh_finding_kind kinds[] = {
 					 "a modprobe.d line libkmod rejects, or modprobe lines in a file whose name lacks .conf" },
 	[VH_F_MODULES_LINE_INVALID] = { "modules-line-invalid", W, VH_TOPIC_DRIVERS, VH_REPAIR_NONE,
 					"a line of /etc/modules or modules-load.d that names no module of this kernel or carries arguments" },
+	/* a device's own ROM, read by hookctl rom (never by check) */
+	[VH_F_ROM_UNREADABLE] = { "rom-unreadable", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+				  "hookctl rom: the kernel gives no ROM for the device (no ROM BAR, or the read fails)" },
+	[VH_F_ROM_INVALID] = { "rom-invalid", E, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+			       "hookctl rom: the device's ROM is no usable PCI expansion ROM, or its PCIR vendor is not the device's" },
+	[VH_F_ROM_MISMATCH] = { "rom-mismatch", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+				"hookctl rom: an image's PCIR device id is not the device's and not in its device list" },
+	[VH_F_ROM_CHECKSUM] = { "rom-checksum", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+				"hookctl rom: an x86 image's bytes do not sum to 0: SeaBIOS skips it" },
+	[VH_F_ROM_NO_EFI] = { "rom-no-efi", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
+			      "hookctl rom: the ROM has no EFI image: under OVMF the card shows nothing before the guest's driver loads" },
 };
 
 #undef E

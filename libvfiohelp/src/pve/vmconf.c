@@ -187,13 +187,14 @@ static int parse_host_addrs(const struct vh_prop *p, struct vh_hostpci *pci, str
 }
 
 /* vendor-id and friends: ^0x[0-9a-fA-F]{4}$ */
-static int check_hex_id(const struct vh_prop *p, struct vh_err *err)
+static int check_hex_id(const struct vh_prop *p, uint16_t *id, struct vh_err *err)
 {
 	uint64_t v;
 	if (p->val_len != 6 || p->val[0] != '0' || p->val[1] != 'x' ||
 	    vh_parse_hex(p->val + 2, 4, 0xffff, &v) < 0)
 		return vh_fail(err, "%.*s=%.*s is not a 0xXXXX id", (int)p->key_len, p->key,
 			       (int)p->val_len, p->val);
+	*id = (uint16_t)v;
 	return 0;
 }
 
@@ -256,9 +257,19 @@ static int parse_hostpci_option(const struct vh_prop *p, struct vh_hostpci *pci,
 				       p->val);
 		return 0;
 	}
-	if (vh_prop_is(p, "vendor-id") || vh_prop_is(p, "device-id") ||
-	    vh_prop_is(p, "sub-vendor-id") || vh_prop_is(p, "sub-device-id"))
-		return check_hex_id(p, err);
+	/* the ids the guest sees (qemu-server's x-pci-vendor-id=, ...) */
+	if (vh_prop_is(p, "vendor-id")) {
+		pci->has_vendor_id = true;
+		return check_hex_id(p, &pci->vendor_id, err);
+	}
+	if (vh_prop_is(p, "device-id")) {
+		pci->has_device_id = true;
+		return check_hex_id(p, &pci->device_id, err);
+	}
+	if (vh_prop_is(p, "sub-vendor-id") || vh_prop_is(p, "sub-device-id")) {
+		uint16_t unused;
+		return check_hex_id(p, &unused, err);
+	}
 	return 0; /* an option of a newer Proxmox: kept in raw, not interpreted */
 }
 

@@ -357,9 +357,9 @@ static void add_output(struct vh_setup_command *c, size_t ci, const char *path)
 	if (c->n_outputs >= VH_SETUP_MAX_OUTPUTS)
 		return;
 	struct vh_setup_output *o = &c->outputs[c->n_outputs];
-	if (vh_format(o->path, sizeof(o->path), "%s", path) < 0)
+	if (vh_format(o->path, sizeof(o->path), "%s", path) < 0 ||
+	    vh_format(o->saved, sizeof(o->saved), "out.%zu.%zu", ci, c->n_outputs) < 0)
 		return;
-	snprintf(o->saved, sizeof(o->saved), "out.%zu.%zu", ci, c->n_outputs);
 	c->n_outputs++;
 }
 

@@ -281,8 +281,8 @@ static int load_outputs(struct vh_setup_command *c, json_object *outs, size_t ci
 		json_object *j = json_object_array_get_idx(outs, k);
 		const char *path = jstr(j, "path"), *saved = jstr(j, "saved");
 		char want[24];
-		snprintf(want, sizeof(want), "out.%zu.%zu", ci, k);
-		if (!path || !output_path_ok(path) || strlen(path) >= sizeof(o->path) ||
+		if (vh_format(want, sizeof(want), "out.%zu.%zu", ci, k) < 0 || !path ||
+		    !output_path_ok(path) || strlen(path) >= sizeof(o->path) ||
 		    !jbool(j, "existed", &o->existed) || !saved || strcmp(saved, want))
 			return -1;
 		vh_strlcpy(o->path, path, sizeof(o->path));

@@ -8,7 +8,12 @@
 #   09:00.0     Intel I225-V NIC that no longer answers (config space reads all ones)
 #   0a:00.0     Intel 82574L NIC on vfio-pci, claimed by vfio-pci ids=8086:10d3
 #   0b:00.0     an identical 82574L the host uses (e1000e), passed by no VM
-#   /usr/share/kvm/nvidia/ad106.rom   a ROM dump the admin put there
+#   /usr/share/kvm/   ROM files an admin put there (made up by mkhost.sh's rom: headers,
+#                     PCIR, EFI header, no code): ad106.rom (the GPU's, 10de:2803, x86 +
+#                     EFI), ad106-nvflash.rom (the same behind a 1536-byte flashing tool
+#                     header), ad106-cut.rom (cut short), ad10x.rom (10de:2805 with 2803 in
+#                     its device list), ga104.rom (10de:2484), amd/navi10.rom (1002:731f)
+#   the GPU's sysfs rom holds ad106.rom's bytes (hookctl rom); 07:00.0 has no ROM BAR
 . "$(dirname "$0")/../mkhost.sh"
 host health 6.8.12-10-pve amd amd
 amd_box
@@ -34,7 +39,13 @@ load vfio vfio_iommu_type1 vfio_pci kvm_amd
 etc_modules vfio vfio_iommu_type1 vfio_pci
 echo 'options vfio-pci ids=10de:2803,10de:22bd,1002:731f,1002:ab38,1b21:0612,8086:10d3' | file etc/modprobe.d/vfio.conf
 printf 'blacklist nouveau\nblacklist amdgpu\n' | file etc/modprobe.d/blacklist-gpu.conf
-printf 'VBIOS' | file usr/share/kvm/nvidia/ad106.rom
+gpu_rom=(x86:10de:2803:list=2803 efi:10de:2803)
+rom usr/share/kvm/nvidia/ad106.rom "${gpu_rom[@]}"
+rom usr/share/kvm/nvidia/ad106-nvflash.rom header=1536 "${gpu_rom[@]}"
+rom usr/share/kvm/nvidia/ad106-cut.rom cut=1536 "${gpu_rom[@]}"
+rom usr/share/kvm/nvidia/ad10x.rom x86:10de:2805:list=2805,2803 efi:10de:2805:list=2805,2803
+rom usr/share/kvm/nvidia/ga104.rom x86:10de:2484 efi:10de:2484
+rom usr/share/kvm/amd/navi10.rom x86:1002:731f efi:1002:731f
 vm_emby
 gpu="pcie=1,rombar=0"
 qm 110 navi-bug +good "hostpci0: 0000:05:00,$gpu"
@@ -47,4 +58,11 @@ qm 116 rom-missing +good "hostpci0: 0000:01:00,$gpu,romfile=gp104.rom"
 qm 117 rom-absolute +good "hostpci0: 0000:01:00,$gpu,romfile=/usr/share/kvm/nvidia/ad106.rom"
 qm 118 nic-twin +good "hostpci0: 0000:0a:00.0,pcie=1"
 qm 120 keep-no-reset +good "hostpci0: 0000:07:00.0,pcie=1,driver=keep"
+qm 121 rom-header +good "hostpci0: 0000:01:00,$gpu,romfile=nvidia/ad106-nvflash.rom"
+qm 122 rom-vendor +good "hostpci0: 0000:01:00,$gpu,romfile=amd/navi10.rom"
+qm 123 rom-device +good "hostpci0: 0000:01:00,$gpu,romfile=nvidia/ga104.rom"
+qm 124 rom-list +good "hostpci0: 0000:01:00,$gpu,romfile=nvidia/ad10x.rom"
+qm 125 rom-cut +good "hostpci0: 0000:01:00,$gpu,romfile=nvidia/ad106-cut.rom"
+qm 126 rom-spoofed +good "hostpci0: 0000:01:00,$gpu,romfile=nvidia/ga104.rom,device-id=0x2484"
 host_end
+rom "$(dpath 0000:01:00.0)/rom" "${gpu_rom[@]}"

@@ -251,6 +251,138 @@ static void test_romfile(void **state)
 	vh_test_eval_done(&ev);
 }
 
+/* The romfile= file judged by its content (host/rom.c): made-up ROMs in
+ * tests/hosts/health/usr/share/kvm/ (the recipe says what each holds). */
+static void test_romfile_content(void **state)
+{
+	(void)state;
+	/* the card's own ROM; another id whose device list has the card's */
+	static const unsigned fine[] = { 115, 124 };
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		struct vh_test_eval ev = evaluate("health", fine[i]);
+		vh_test_expect_none(ev.r, "romfile-invalid");
+		vh_test_expect_none(ev.r, "romfile-mismatch");
+		assert_true(passed(ev.r, "is a PCI expansion ROM for 10de:2803 (x86, efi)"));
+		assert_false(vh_report_blocks(ev.r));
+		vh_test_eval_done(&ev);
+	}
+	/* a flashing tool's 1536-byte header: the offset, and the cut as the fix */
+	struct vh_test_eval ev = evaluate("health", 121);
+	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0",
+						    VH_SEV_ERROR);
+	assert_contains(f->message,
+			"hostpci0 romfile=nvidia/ad106-nvflash.rom is no PCI expansion "
+			"ROM: no 0x55AA signature at offset 0: the ROM starts at byte 1536 "
+			"(0x600)");
+	assert_string_equal(f->fix,
+			    "dd if=/usr/share/kvm/nvidia/ad106-nvflash.rom "
+			    "of=/usr/share/kvm/nvidia/ad106-nvflash.rom.cut bs=1 skip=1536 && mv "
+			    "/usr/share/kvm/nvidia/ad106-nvflash.rom.cut "
+			    "/usr/share/kvm/nvidia/ad106-nvflash.rom   # drops the 1536-byte header");
+	vh_test_expect_none(ev.r, "romfile-missing");
+	assert_true(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* an AMD card's ROM on the NVIDIA card */
+	ev = evaluate("health", 122);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "is a ROM of vendor 1002 (image at 0x0: 1002:731f), but "
+				    "0000:01:00.0 is 10de:2803");
+	assert_contains(f->fix, "hookctl rom 0000:01:00.0 --save /usr/share/kvm/amd/navi10.rom");
+	vh_test_eval_done(&ev);
+	/* another NVIDIA card's: a warning */
+	ev = evaluate("health", 123);
+	f = vh_test_expect(ev.r, "romfile-mismatch", "hostpci0", VH_SEV_WARN);
+	assert_contains(f->message, "romfile=nvidia/ga104.rom is a ROM for 10de:2484 (image at "
+				    "0x0), but 0000:01:00.0 is 10de:2803");
+	vh_test_expect_none(ev.r, "romfile-invalid");
+	assert_false(vh_report_blocks(ev.r));
+	vh_test_eval_done(&ev);
+	/* cut short: the second image runs past the end */
+	ev = evaluate("health", 125);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "image 1 at 0x400 is 1024 bytes long by its PCIR, but only 512 "
+				    "bytes follow its start: the ROM is truncated");
+	vh_test_eval_done(&ev);
+	/* device-id= makes the guest see 2484: the same ROM is the card's then */
+	ev = evaluate("health", 126);
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	assert_true(passed(ev.r, "nvidia/ga104.rom is a PCI expansion ROM for 10de:2484"));
+	vh_test_eval_done(&ev);
+	/* no romfile, no judgement */
+	ev = evaluate("health", 100);
+	vh_test_expect_none(ev.r, "romfile-invalid");
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	vh_test_eval_done(&ev);
+}
+
+/* Files that are no ROM at all, too big, unreadable; and a vendor-id= that
+ * makes another vendor's ROM the one the guest's firmware runs. */
+static void test_romfile_content_edges(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health"));
+#define ROM_VM(options)                                                             \
+	"bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-130-disk-1\n" \
+	"hostpci0: 0000:01:00,pcie=1,rombar=0,romfile=x.rom" options "\n"
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/130.conf", ROM_VM(""));
+	vh_test_write(root, "usr/share/kvm/x.rom", "VBIOS\n");
+	struct vh_test_eval ev = vh_test_evaluate(root, 130, NULL);
+	const struct vh_finding *f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0",
+						    VH_SEV_ERROR);
+	assert_contains(f->message, "no 0x55AA signature at offset 0 (it starts 56 42) and no PCI "
+				    "expansion ROM image further in");
+	assert_contains(f->fix, "hookctl rom 0000:01:00.0 --save /usr/share/kvm/x.rom");
+	vh_test_eval_done(&ev);
+	/* empty */
+	vh_test_write(root, "usr/share/kvm/x.rom", "");
+	ev = vh_test_evaluate(root, 130, NULL);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "the ROM is empty");
+	vh_test_eval_done(&ev);
+	/* larger than any ROM: not read whole */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/usr/share/kvm/x.rom", root);
+	assert_int_equal(truncate(path, (off_t)(16u << 20) + 1), 0);
+	ev = vh_test_evaluate(root, 130, NULL);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci0", VH_SEV_ERROR);
+	assert_contains(f->message, "larger than 16 MiB");
+	vh_test_eval_done(&ev);
+	/* the AMD ROM with vendor-id= and device-id= of that card: what the guest sees */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/130.conf",
+		      ROM_VM(",vendor-id=0x1002,device-id=0x731f"));
+#undef ROM_VM
+	snprintf(path, sizeof(path), "%s/usr/share/kvm/x.rom", root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("amd/navi10.rom", path), 0);
+	ev = vh_test_evaluate(root, 130, NULL);
+	vh_test_expect_none(ev.r, "romfile-invalid");
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	assert_true(passed(ev.r, "for 1002:731f, the ids the entry's vendor-id/device-id give"));
+	vh_test_eval_done(&ev);
+	/* the AMD card with its own ROM: quiet; the NIC with the NVIDIA ROM: another vendor */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/131.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-131-disk-1\n"
+		      "hostpci0: 0000:05:00,pcie=1,romfile=amd/navi10.rom\n"
+		      "hostpci1: 0000:0a:00.0,pcie=1,romfile=nvidia/ad106.rom\n");
+	ev = vh_test_evaluate(root, 131, NULL);
+	f = vh_test_expect(ev.r, "romfile-invalid", "hostpci1", VH_SEV_ERROR);
+	assert_contains(f->message, "but 0000:0a:00.0 is 8086:10d3");
+	assert_null(vh_test_find(ev.r, "romfile-invalid", "hostpci0"));
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	assert_true(passed(ev.r,
+			   "hostpci0 romfile amd/navi10.rom is a PCI expansion ROM for 1002:731f"));
+	vh_test_eval_done(&ev);
+	/* an mdev entry: the guest sees the mdev's ids, not the parent's: not compared */
+	vh_test_write(root, "etc/pve/nodes/pve/qemu-server/132.conf",
+		      "bios: ovmf\nmachine: q35\nballoon: 0\nefidisk0: local-lvm:vm-132-disk-1\n"
+		      "hostpci0: 0000:01:00.0,mdev=nvidia-63,romfile=nvidia/ga104.rom\n");
+	ev = vh_test_evaluate(root, 132, NULL);
+	vh_test_expect_none(ev.r, "romfile-mismatch");
+	vh_test_expect_none(ev.r, "romfile-invalid");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 static void test_romfile_outside_refused(void **state)
 {
 	(void)state;
@@ -319,6 +451,8 @@ static void test_ids_in_table_and_readme(void **state)
 		{ "amd-reset-bug", VH_SEV_WARN },
 		{ "device-unresponsive", VH_SEV_ERROR },
 		{ "romfile-missing", VH_SEV_ERROR },
+		{ "romfile-invalid", VH_SEV_ERROR },
+		{ "romfile-mismatch", VH_SEV_WARN },
 		{ "vfio-ids-host-device", VH_SEV_WARN },
 	};
 	const char *readme = vh_test_read(VH_TEST_DATA "/..", "README.md");
@@ -346,6 +480,8 @@ int main(void)
 		cmocka_unit_test(test_device_unresponsive),
 		cmocka_unit_test(test_device_config_unreadable_not_judged),
 		cmocka_unit_test(test_romfile),
+		cmocka_unit_test(test_romfile_content),
+		cmocka_unit_test(test_romfile_content_edges),
 		cmocka_unit_test(test_romfile_outside_refused),
 		cmocka_unit_test(test_vfio_ids_host_device),
 		cmocka_unit_test(test_vfio_ids_twin_passed_by_a_vm),

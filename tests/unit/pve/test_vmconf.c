@@ -125,6 +125,13 @@ static void test_hostpci_forms(void **state)
 	assert_true(vm.hostpci[1].driver_keep);
 	assert_int_equal(vm.hostpci[2].index, 15);
 	assert_string_equal(vm.hostpci[2].romfile, "vbios.rom");
+	/* the ids the guest sees, for judging the romfile */
+	assert_true(vm.hostpci[2].has_vendor_id);
+	assert_int_equal(vm.hostpci[2].vendor_id, 0x10de);
+	assert_true(vm.hostpci[2].has_device_id);
+	assert_int_equal(vm.hostpci[2].device_id, 0x2803);
+	assert_false(vm.hostpci[0].has_vendor_id);
+	assert_false(vm.hostpci[0].has_device_id);
 }
 
 static void refused(const char *conf, const char *why)
