@@ -18,6 +18,8 @@ static const struct option_def options[] = {
 	{ "--policy", VH_OPT_POLICY, "FILE", "the policy file instead of /etc/pve/vfiohelp.json" },
 	{ "--json", VH_OPT_JSON, NULL, "one JSON object on stdout instead of the text" },
 	{ "--limit", VH_OPT_LIMIT, "N", "at most N entries" },
+	{ "--wait", VH_OPT_WAIT, "SECONDS",
+	  "wait up to SECONDS for the guest agent's first answer (default: one try)" },
 	{ "--apply", VH_OPT_APPLY, NULL, "carry it out (without it: print what would be done)" },
 	{ "--no-vm", VH_OPT_NO_VM, NULL, "leave the VM's settings alone" },
 	{ "--undo", VH_OPT_UNDO, NULL,
@@ -38,6 +40,20 @@ static const struct option_def options[] = {
 #ifndef VH_VERSION
 #error "VH_VERSION comes from CMake's project(VERSION) (hookscript/CMakeLists.txt)"
 #endif
+
+static int parse_number(const char *opt, const char *value, unsigned long min, unsigned long max,
+			unsigned *out, char *why, size_t size)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+	if (!*value || *end || value[0] == '-' || v < min || v > max) {
+		snprintf(why, size, "%s takes a whole number from %lu to %lu, not '%s'", opt, min,
+			 max, value);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
 
 static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char *why, size_t size)
 {
@@ -78,17 +94,10 @@ static int set_option(struct vh_cli *cli, unsigned flag, const char *value, char
 	case VH_OPT_VERSION:
 		cli->version = true;
 		break;
-	case VH_OPT_LIMIT: {
-		char *end;
-		unsigned long v = strtoul(value, &end, 10);
-		if (!*value || *end || value[0] == '-' || v == 0 || v > 100000) {
-			snprintf(why, size,
-				 "--limit takes a whole number from 1 to 100000, not '%s'", value);
-			return -1;
-		}
-		cli->limit = (unsigned)v;
-		break;
-	}
+	case VH_OPT_LIMIT:
+		return parse_number("--limit", value, 1, 100000, &cli->limit, why, size);
+	case VH_OPT_WAIT:
+		return parse_number("--wait", value, 0, 3600, &cli->wait_s, why, size);
 	}
 	return 0;
 }

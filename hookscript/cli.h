@@ -19,6 +19,7 @@ enum vh_cli_flag {
 	VH_OPT_LIST = 1 << 10,     /* --list */
 	VH_OPT_FIRMWARE = 1 << 11, /* --firmware */
 	VH_OPT_SAVE = 1 << 12,     /* --save FILE */
+	VH_OPT_WAIT = 1 << 13,     /* --wait SECONDS */
 };
 
 #define VH_CLI_MAX_ARGS 8
@@ -33,8 +34,9 @@ struct vh_cli {
 	bool help;
 	bool version;
 	bool no_vm, undo, list, firmware;
-	unsigned limit; /* 0: no limit */
-	int nargs;      /* positional arguments, in order */
+	unsigned limit;  /* 0: no limit */
+	unsigned wait_s; /* --wait: 0 when not given */
+	int nargs;       /* positional arguments, in order */
 	const char *args[VH_CLI_MAX_ARGS];
 };
 

@@ -11,7 +11,7 @@
 
 /* Every verb, in the order `hookctl help` lists them. Adding a verb is its
  * file (hookctl_<name>.c, defining hookctl_<name>_verb) and its name here. */
-#define HOOKCTL_VERBS(X) X(check) X(devices) X(rom) X(log) X(setup) X(install)
+#define HOOKCTL_VERBS(X) X(check) X(guest) X(devices) X(rom) X(log) X(setup) X(install)
 
 #define DECLARE_VERB(name) extern const struct hookctl_verb hookctl_##name##_verb;
 HOOKCTL_VERBS(DECLARE_VERB)
@@ -68,8 +68,9 @@ static void print_overview(FILE *out)
 	}
 	fprintf(out,
 		"\n'hookctl VERB --help' describes a verb; 'hookctl --version' prints the version.\n"
-		"Exit status: 0 done (check: allowed), 1 check: blocked, rom: not usable, 2 usage "
-		"error or the tool could not run.\n");
+		"Exit status: 0 done (check: allowed; guest: ok), 1 check: blocked, rom: not "
+		"usable, guest: a problem, 2 usage error or the tool could not run, 3 guest: "
+		"unknown.\n");
 }
 
 static void print_verb_help(const struct hookctl_verb *v)

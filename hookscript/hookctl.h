@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* Exit statuses of every verb. */
-enum { HOOKCTL_OK = 0, HOOKCTL_BLOCKED = 1, HOOKCTL_USAGE = 2 };
+enum { HOOKCTL_OK = 0, HOOKCTL_BLOCKED = 1, HOOKCTL_USAGE = 2, HOOKCTL_UNKNOWN = 3 };
 
 struct hookctl_verb {
 	const char *name;

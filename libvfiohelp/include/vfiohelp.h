@@ -166,6 +166,8 @@ struct vh_vmconf {
 	/* the storage of the first disk (scsiN, virtioN, sataN, ideN; not a
 	 * CD-ROM, not a host path): where an efidisk can go, "" when none */
 	char disk_storage[65];
+	bool agent;             /* agent: 1 / enabled=1: qemu-server wires VMID.qga */
+	char ostype[16];        /* "l26", "win11", ... ("" when absent) */
 	unsigned hugepages_mib; /* hugepages: 2 or 1024; 0 off */
 	bool hugepages_any;     /* hugepages: any */
 	bool numa;              /* numa: 1 */
@@ -236,11 +238,27 @@ VH_EXPORT enum vh_post_stop vh_policy_post_stop(const struct vh_policy *p, unsig
 VH_EXPORT bool vh_policy_reset(const struct vh_policy *p, unsigned vmid);
 VH_EXPORT unsigned vh_policy_timeout_ms(const struct vh_policy *p, unsigned vmid);
 VH_EXPORT const char *vh_severity_name(enum vh_severity s);
+/* "guest": post-start asks the guest (default true), waiting at most wait_s
+ * for the agent (default 300); the admin's probes, the global ones first,
+ * then the VM's. vh_policy_guest_probe fills argv (NULL-terminated, at most
+ * max entries with the NULL) with probe i and returns its argc. */
+VH_EXPORT bool vh_policy_guest_verify(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT unsigned vh_policy_guest_wait_s(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT size_t vh_policy_guest_probe_count(const struct vh_policy *p, unsigned vmid);
+VH_EXPORT size_t vh_policy_guest_probe(const struct vh_policy *p, unsigned vmid, size_t i,
+				       const char **argv, size_t max);
 
 /* ------------------------------------------------------------------------
  * Evaluation: what pre-start would decide.
  */
-enum vh_topic { VH_TOPIC_HOST, VH_TOPIC_IOMMU, VH_TOPIC_DRIVERS, VH_TOPIC_DEVICE, VH_TOPIC_VM };
+enum vh_topic {
+	VH_TOPIC_HOST,
+	VH_TOPIC_IOMMU,
+	VH_TOPIC_DRIVERS,
+	VH_TOPIC_DEVICE,
+	VH_TOPIC_VM,
+	VH_TOPIC_GUEST, /* hookctl guest: inside the running VM */
+};
 
 /* Every finding the library can report; indexes the table in findings.c. */
 enum vh_finding_id {
@@ -293,6 +311,17 @@ enum vh_finding_id {
 	VH_F_ROM_MISMATCH,
 	VH_F_ROM_CHECKSUM,
 	VH_F_ROM_NO_EFI,
+	/* inside the running guest (hookctl guest, the post-start verifier) */
+	VH_F_GUEST_AGENT_OFF,
+	VH_F_GUEST_AGENT_SILENT,
+	VH_F_GUEST_EXEC_DISABLED,
+	VH_F_GUEST_DEVICE_MISSING,
+	VH_F_GUEST_DRIVER_UNBOUND,
+	VH_F_GUEST_DEVICE_PROBLEM,
+	VH_F_GUEST_NVIDIA_DRIVER_NOT_LOADED,
+	VH_F_GUEST_NVIDIA_INIT_FAILED,
+	VH_F_GUEST_SECURE_BOOT_REFUSED_MODULE,
+	VH_F_GUEST_PROBE_FAILED,
 	VH_F_COUNT
 };
 
@@ -401,6 +430,77 @@ VH_EXPORT const char *vh_phase_name(enum vh_phase p);
  * when an error remains after the hook's own repairs; 0 in other phases. */
 VH_EXPORT int vh_hook_run(struct vh_host *h, const char *policy_path, unsigned vmid,
 			  enum vh_phase phase, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * The guest (guest/): hookctl guest VMID, the seed's checklist asked of the
+ * running VM through the QEMU guest agent, read-only, on short connections.
+ */
+enum vh_guest_verdict { VH_GUEST_OK, VH_GUEST_PROBLEM, VH_GUEST_UNKNOWN };
+enum vh_guest_firmware { VH_GUEST_FW_UNKNOWN, VH_GUEST_FW_BIOS, VH_GUEST_FW_UEFI };
+enum vh_guest_dev_state {
+	VH_GUEST_DEV_OK,
+	VH_GUEST_DEV_MISSING,
+	VH_GUEST_DEV_NO_DRIVER,
+	VH_GUEST_DEV_PROBLEM,
+	VH_GUEST_DEV_UNKNOWN, /* the guest could not be asked */
+};
+
+/* One passed host device and what the guest made of it. */
+struct vh_guest_device {
+	char host[VH_PCI_ADDR_STRLEN];
+	uint16_t vendor, device;
+	int hostpci_index;
+	char guest_address[VH_PCI_ADDR_STRLEN]; /* "" when not found (or Windows) */
+	char driver[64];                        /* "" when none */
+	enum vh_guest_dev_state state;
+	int problem; /* Windows problem code, 0 none */
+};
+
+#define VH_GUEST_PROBE_ARGS 33
+
+/* One admin probe from the policy. */
+struct vh_guest_probe {
+	char *argv[VH_GUEST_PROBE_ARGS]; /* NULL-terminated, owned */
+	int exit;                        /* -1: could not be run */
+	char output[1024];               /* its first lines (or why it could not run) */
+};
+
+struct vh_guest_report {
+	unsigned vmid;
+	enum vh_guest_verdict verdict;
+	bool agent_configured, agent_answered, agent_exec;
+	char os[128], kernel[128], family[16]; /* "" unknown; family "linux" | "windows" */
+	enum vh_guest_firmware firmware;
+	int secure_boot; /* -1 unknown */
+	size_t n_devices, n_probes, n_findings, n_unjudged;
+	struct vh_guest_device *devices;
+	struct vh_guest_probe *probes;
+	struct vh_finding *findings;
+	struct vh_unjudged *unjudged;
+	/* measured: the agent's connections, the longest held, and the time
+	 * from the agent's first answer to the verdict */
+	unsigned connections;
+	long max_hold_ms, answer_to_verdict_ms;
+};
+
+/* Asks the guest of VM vmid, waiting at most wait_ms for the agent's first
+ * answer (0: one try). NULL only when the VM's config cannot be read or
+ * memory runs out; a guest that cannot be asked is verdict UNKNOWN. */
+VH_EXPORT struct vh_guest_report *vh_guest_ask(struct vh_host *h, unsigned vmid,
+					       const struct vh_policy *p, unsigned wait_ms,
+					       struct vh_err *err);
+VH_EXPORT void vh_guest_report_free(struct vh_guest_report *r);
+/* product.md's object: vmid, verdict, agent, guest, devices, probes,
+ * findings, unjudged. A json-c object the caller puts. */
+VH_EXPORT struct json_object *vh_guest_to_json(const struct vh_guest_report *r);
+VH_EXPORT void vh_guest_print(const struct vh_guest_report *r, FILE *out);
+VH_EXPORT const char *vh_guest_verdict_name(enum vh_guest_verdict v);
+/* How the running guest booted, for setup's firmware plan: UEFI when
+ * /sys/firmware/efi exists (Linux) or firmware_type is UEFI (Windows), BIOS
+ * when not; UNKNOWN (why says so) when the VM has no agent, does not run,
+ * the agent does not answer within wait_ms or refuses guest-exec. */
+VH_EXPORT enum vh_guest_firmware vh_guest_ask_firmware(struct vh_host *h, unsigned vmid,
+						       unsigned wait_ms, struct vh_err *why);
 
 /* ------------------------------------------------------------------------
  * Task history (tasklog.c): the starts and stops of VMs as Proxmox's task

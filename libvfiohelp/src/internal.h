@@ -42,6 +42,15 @@ int vh_vmid_file(const char *name, const char *suffix, unsigned *vmid);
  * slashes are allowed (a path joined under a directory collapses them). */
 bool vh_is_safe_relpath(const char *s);
 
+/* ---- findings (eval/findings.c) ---- */
+/* Fills one finding: the table's id and topic, the severity given (the
+ * policy's), subject, fix (NULL: none) and message, every text sanitised.
+ * The evaluation (eval.c) and the guest's verdict (guest/guest.c) both add
+ * their findings through it. */
+void vh_finding_fill(struct vh_finding *f, enum vh_finding_id id, enum vh_severity sev,
+		     const char *subject, const char *fix, const char *fmt, va_list ap)
+	VH_PRINTF(6, 0);
+
 /* ---- PCI addresses (pciaddr.c) ---- */
 /* An address list as Proxmox writes it, PCIRE(;PCIRE)* (hostpci's host=,
  * a mapping's path=): at most max addresses into out, their count in *n. */
@@ -77,6 +86,11 @@ int vh_slurp(const char *path, size_t max, char **out, size_t *len);
  * the name does not fit (never cut). Never follows the link. */
 int vh_link_basename(const char *path, char *buf, size_t size);
 bool vh_path_exists(const char *path);
+/* Writes text to dirfd/name (mode 0600) through name.new, fsync and a
+ * rename, so a reader sees the old file or the whole new one; dir is the
+ * directory's name for messages. */
+int vh_write_atomic_at(int dirfd, const char *dir, const char *name, const char *text,
+		       struct vh_err *err);
 
 /* ---- kernel modules (kmods.c) ---- */
 /* Whether a module is loaded, from <root>/proc/modules (libkmod reads the

@@ -299,3 +299,22 @@ void vh_sanitize(char *s)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 }
+
+int vh_write_atomic_at(int dirfd, const char *dir, const char *name, const char *text,
+		       struct vh_err *err)
+{
+	char tmp[256];
+	if (vh_format(tmp, sizeof(tmp), "%s.new", name) < 0)
+		return vh_failc(err, ENAMETOOLONG, "%s/%s: name too long", dir, name);
+	size_t len = strlen(text);
+	unlinkat(dirfd, tmp, 0);
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = 0;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		rc = vh_fail(err, "%s/%s: %s", dir, tmp, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (!rc && renameat(dirfd, tmp, dirfd, name) < 0)
+		rc = vh_fail(err, "%s/%s: %s", dir, name, strerror(errno));
+	return rc;
+}

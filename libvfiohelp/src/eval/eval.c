@@ -69,19 +69,7 @@ static void add_finding(struct vh_eval *ev, enum vh_finding_id id, enum vh_sever
 	if (!room_for_one(ev, (void **)&r->findings, &ev->cap_findings, r->n_findings,
 			  sizeof(*r->findings)))
 		return;
-	struct vh_finding *f = &r->findings[r->n_findings++];
-	memset(f, 0, sizeof(*f));
-	f->kind = id;
-	vh_strlcpy(f->id, kind->id, sizeof(f->id));
-	f->severity = sev;
-	f->topic = kind->topic;
-	vh_strlcpy(f->subject, subject, sizeof(f->subject));
-	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	/* Config values reach the admin's terminal through these. */
-	vh_sanitize(f->message);
-	vh_sanitize(f->fix);
-	vh_sanitize(f->subject);
+	vh_finding_fill(&r->findings[r->n_findings++], id, sev, subject, fix, fmt, ap);
 }
 
 void vh_eval_finding(struct vh_eval *ev, enum vh_finding_id id, const char *subject,

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define E VH_SEV_ERROR
@@ -118,6 +119,30 @@ static const struct vh_finding_kind kinds[] = {
 				"hookctl rom: an x86 image's bytes do not sum to 0: SeaBIOS skips it" },
 	[VH_F_ROM_NO_EFI] = { "rom-no-efi", W, VH_TOPIC_DEVICE, VH_REPAIR_NONE,
 			      "hookctl rom: the ROM has no EFI image: under OVMF the card shows nothing before the guest's driver loads" },
+	/* inside the running guest (guest/guest.c) */
+	[VH_F_GUEST_AGENT_OFF] = { "guest-agent-off", W, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+				   "the VM has no agent: 1, so the guest cannot be asked" },
+	[VH_F_GUEST_AGENT_SILENT] = { "guest-agent-silent", W, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+				      "the agent is configured but did not answer within the wait" },
+	[VH_F_GUEST_EXEC_DISABLED] = { "guest-exec-disabled", W, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+				       "the agent answers but refuses guest-exec, so nothing can be probed" },
+	[VH_F_GUEST_DEVICE_MISSING] = { "guest-device-missing", E, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+					"a passed device is not on the guest's PCI bus" },
+	[VH_F_GUEST_DRIVER_UNBOUND] = { "guest-driver-unbound", E, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+					"a passed device is in the guest but no driver is bound to it" },
+	[VH_F_GUEST_DEVICE_PROBLEM] = { "guest-device-problem", E, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+					"Windows reports a problem code for a passed device (Code 43 named)" },
+	[VH_F_GUEST_NVIDIA_DRIVER_NOT_LOADED] = { "guest-nvidia-driver-not-loaded", E,
+						  VH_TOPIC_GUEST, VH_REPAIR_NONE,
+						  "nvidia-smi cannot talk to the NVIDIA driver in the guest" },
+	[VH_F_GUEST_NVIDIA_INIT_FAILED] = { "guest-nvidia-init-failed", E, VH_TOPIC_GUEST,
+					    VH_REPAIR_NONE,
+					    "the NVIDIA driver is loaded but the GPU did not initialise (No devices were found, NVRM: lines)" },
+	[VH_F_GUEST_SECURE_BOOT_REFUSED_MODULE] = { "guest-secure-boot-refused-module", E,
+						    VH_TOPIC_GUEST, VH_REPAIR_NONE,
+						    "the guest's kernel refused an unsigned module under Secure Boot" },
+	[VH_F_GUEST_PROBE_FAILED] = { "guest-probe-failed", E, VH_TOPIC_GUEST, VH_REPAIR_NONE,
+				      "an admin probe from the policy exited non-zero or could not run" },
 };
 
 #undef E
@@ -149,4 +174,22 @@ const struct vh_finding_kind *vh_finding_kind(const char *id)
 		if (kinds[i].id && !strcmp(kinds[i].id, id))
 			return &kinds[i];
 	return NULL;
+}
+
+void vh_finding_fill(struct vh_finding *f, enum vh_finding_id id, enum vh_severity sev,
+		     const char *subject, const char *fix, const char *fmt, va_list ap)
+{
+	const struct vh_finding_kind *kind = vh_finding_kind_of(id);
+	memset(f, 0, sizeof(*f));
+	f->kind = id;
+	vh_strlcpy(f->id, kind->id, sizeof(f->id));
+	f->severity = sev;
+	f->topic = kind->topic;
+	vh_strlcpy(f->subject, subject, sizeof(f->subject));
+	vh_strlcpy(f->fix, fix ? fix : "", sizeof(f->fix));
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	/* Config values and what a guest prints reach the admin's terminal through these. */
+	vh_sanitize(f->message);
+	vh_sanitize(f->fix);
+	vh_sanitize(f->subject);
 }

@@ -6,8 +6,13 @@
  *     "post_stop": "keep" | "reset" | "return",
  *     "reset":     true,            reset the VM's devices at pre-start/post-stop
  *     "timeout_ms": 5000,           bound on each sysfs write that can block
+ *     "guest": { "verify": true,    post-start asks the guest (hookctl guest)
+ *                "wait_s": 300,     how long it waits for the agent's first answer
+ *                "probes": [["docker", "exec", "emby", "nvidia-smi"]] },
  *     "vms": { "100": { ...the same keys but "vms"... } } }
  *
+ * A VM's guest probes run after the global ones; its other guest keys
+ * replace the global ones.
  * Unknown keys and values are errors: a typo must not silently mean the
  * default. A per-VM value wins over the global one.
  */
@@ -25,6 +30,9 @@
 #define POLICY_MAX_BYTES (256u << 10)
 #define DEFAULT_TIMEOUT_MS 10000u
 #define MAX_SEVERITIES 64
+#define DEFAULT_GUEST_WAIT_S 300u
+#define MAX_GUEST_PROBES 16
+#define MAX_PROBE_ARGS 32
 
 struct severity_override {
 	char id[40];
@@ -39,6 +47,10 @@ struct policy_scope {
 	enum vh_post_stop post_stop;
 	bool reset;
 	unsigned timeout_ms;
+	bool has_guest_verify, has_guest_wait;
+	bool guest_verify;
+	unsigned guest_wait_s;
+	json_object *guest_probes; /* an array of argv arrays, checked; owned */
 };
 
 struct vh_policy {
@@ -110,6 +122,69 @@ static int parse_post_stop(json_object *val, struct policy_scope *sc, const char
 	return 0;
 }
 
+/* [["prog", "arg", ...], ...]: each probe a non-empty list of strings. */
+static int parse_probes(json_object *val, struct policy_scope *sc, const char *where,
+			struct vh_err *err)
+{
+	size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 0;
+	if (!json_object_is_type(val, json_type_array) || n > MAX_GUEST_PROBES)
+		return vh_fail(err, "%s.guest.probes must be a list of at most %d commands", where,
+			       MAX_GUEST_PROBES);
+	for (size_t i = 0; i < n; i++) {
+		json_object *argv = json_object_array_get_idx(val, i);
+		size_t argc = json_object_is_type(argv, json_type_array)
+				      ? json_object_array_length(argv)
+				      : 0;
+		bool ok = argc > 0 && argc <= MAX_PROBE_ARGS;
+		for (size_t j = 0; ok && j < argc; j++) {
+			json_object *a = json_object_array_get_idx(argv, j);
+			ok = json_object_is_type(a, json_type_string) &&
+			     json_object_get_string_len(a) > 0;
+		}
+		if (!ok)
+			return vh_fail(err,
+				       "%s.guest.probes[%zu] must be a command as a list of 1 to %d "
+				       "non-empty strings, e.g. [\"nvidia-smi\", \"-L\"]",
+				       where, i, MAX_PROBE_ARGS);
+	}
+	json_object_put(sc->guest_probes);
+	sc->guest_probes = json_object_get(val);
+	return 0;
+}
+
+static int parse_guest(json_object *obj, struct policy_scope *sc, const char *where,
+		       struct vh_err *err)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return vh_fail(err, "%s.guest must be an object (verify, wait_s, probes)", where);
+	json_object_object_foreach(obj, key, val)
+	{
+		if (!strcmp(key, "verify")) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return vh_fail(err, "%s.guest.verify must be true or false", where);
+			sc->guest_verify = json_object_get_boolean(val);
+			sc->has_guest_verify = true;
+		} else if (!strcmp(key, "wait_s")) {
+			int64_t s = json_object_is_type(val, json_type_int)
+					    ? json_object_get_int64(val)
+					    : -1;
+			if (s < 1 || s > 3600)
+				return vh_fail(
+					err,
+					"%s.guest.wait_s must be a whole number from 1 to 3600",
+					where);
+			sc->guest_wait_s = (unsigned)s;
+			sc->has_guest_wait = true;
+		} else if (!strcmp(key, "probes")) {
+			if (parse_probes(val, sc, where, err) < 0)
+				return -1;
+		} else {
+			return vh_fail(err, "%s.guest: unknown key '%s'", where, key);
+		}
+	}
+	return 0;
+}
+
 static int parse_scope(json_object *obj, struct policy_scope *sc, bool global, const char *where,
 		       struct vh_policy *p, struct vh_err *err);
 
@@ -163,6 +238,8 @@ static int parse_scope(json_object *obj, struct policy_scope *sc, bool global, c
 					where);
 			sc->timeout_ms = (unsigned)ms;
 			sc->has_timeout = true;
+		} else if (!strcmp(key, "guest")) {
+			rc = parse_guest(val, sc, where, err);
 		} else if (global && !strcmp(key, "vms")) {
 			/* parsed after the global scope, which the realloc would move */
 		} else {
@@ -283,6 +360,8 @@ void vh_policy_free(struct vh_policy *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->n_scopes; i++)
+		json_object_put(p->scopes[i].guest_probes);
 	free(p->scopes);
 	free(p);
 }
@@ -337,4 +416,44 @@ unsigned vh_policy_timeout_ms(const struct vh_policy *p, unsigned vmid)
 {
 	const struct policy_scope *sc = POLICY_PICK(p, vmid, timeout);
 	return sc ? sc->timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
+bool vh_policy_guest_verify(const struct vh_policy *p, unsigned vmid)
+{
+	const struct policy_scope *sc = POLICY_PICK(p, vmid, guest_verify);
+	return sc ? sc->guest_verify : true;
+}
+
+unsigned vh_policy_guest_wait_s(const struct vh_policy *p, unsigned vmid)
+{
+	const struct policy_scope *sc = POLICY_PICK(p, vmid, guest_wait);
+	return sc ? sc->guest_wait_s : DEFAULT_GUEST_WAIT_S;
+}
+
+static size_t probes_in(const struct policy_scope *sc)
+{
+	return sc && sc->guest_probes ? json_object_array_length(sc->guest_probes) : 0;
+}
+
+size_t vh_policy_guest_probe_count(const struct vh_policy *p, unsigned vmid)
+{
+	return p ? probes_in(&p->scopes[0]) + probes_in(vm_scope(p, vmid)) : 0;
+}
+
+size_t vh_policy_guest_probe(const struct vh_policy *p, unsigned vmid, size_t i, const char **argv,
+			     size_t max)
+{
+	size_t global = p ? probes_in(&p->scopes[0]) : 0;
+	const struct policy_scope *sc = i < global ? &p->scopes[0] : vm_scope(p, vmid);
+	size_t at = i < global ? i : i - global;
+	if (!max || at >= probes_in(sc))
+		return 0;
+	json_object *list = json_object_array_get_idx(sc->guest_probes, at);
+	size_t argc = json_object_array_length(list);
+	if (argc > max - 1)
+		argc = max - 1;
+	for (size_t j = 0; j < argc; j++)
+		argv[j] = json_object_get_string(json_object_array_get_idx(list, j));
+	argv[argc] = NULL;
+	return argc;
 }

@@ -14,6 +14,7 @@
 #include "pve/ownership.h"
 #include "host/host.h"
 #include "hook/hooklog.h"
+#include "hook/verify.h"
 #include "host/kmods.h"
 #include "pve/state.h"
 #include "host/sysfs.h"
@@ -395,6 +396,7 @@ static int post_start(struct hook *hk)
 	struct vh_report *r = vh_evaluate(hk->h, hk->vmid, hk->policy, &e);
 	if (!r) {
 		vh_hook_say(hk, "warn post-start: %s", e.msg);
+		vh_hook_start_verifier(hk);
 		return 0;
 	}
 	for (size_t i = 0; i < r->n_devices; i++) {
@@ -420,6 +422,7 @@ static int post_start(struct hook *hk)
 				  : "no QEMU pid file");
 	}
 	vh_report_free(r);
+	vh_hook_start_verifier(hk);
 	return 0;
 }
 

@@ -91,20 +91,11 @@ static json_object *state_json(const struct vh_state *s)
 
 int vh_state_save(int dirfd, const struct vh_state *s, struct vh_err *err)
 {
-	char name[32], tmp[40];
+	char name[32];
 	snprintf(name, sizeof(name), "%u.json", s->vmid);
-	snprintf(tmp, sizeof(tmp), "%u.json.new", s->vmid);
 	json_object *o = state_json(s);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	unlinkat(dirfd, tmp, 0);
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int rc = 0;
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0)
-		rc = vh_fail(err, "/run/vfiohelp/%s: %s", tmp, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (!rc && renameat(dirfd, tmp, dirfd, name) < 0)
-		rc = vh_fail(err, "/run/vfiohelp/%s: %s", name, strerror(errno));
+	int rc = vh_write_atomic_at(dirfd, "/run/vfiohelp", name,
+				    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), err);
 	json_object_put(o);
 	return rc;
 }

@@ -16,7 +16,9 @@
 
 /* ---- the hook's own log ---- */
 
-static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop" };
+/* "guest": post-start's detached verifier, which reports when the guest
+ * answered, with "started" (its post-start's time) and its "verdict". */
+static const char *const phases[] = { "pre-start", "post-start", "pre-stop", "post-stop", "guest" };
 
 static const char *phase_name(const char *s)
 {
@@ -72,6 +74,19 @@ static int add_lines(struct strlist *l, json_object *lines)
 	return 0;
 }
 
+/* A guest verifier's entry: its verdict and the start it belongs to. */
+static void guest_fields(struct vh_task *t, json_object *o)
+{
+	json_object *f;
+	if (json_object_object_get_ex(o, "started", &f) && json_object_is_type(f, json_type_int))
+		t->match_time = json_object_get_int64(f);
+	if (json_object_object_get_ex(o, "verdict", &f) &&
+	    json_object_is_type(f, json_type_string)) {
+		vh_strlcpy(t->guest_verdict, json_object_get_string(f), sizeof(t->guest_verdict));
+		vh_sanitize(t->guest_verdict);
+	}
+}
+
 static struct vh_task *task_from_hook_entry(int64_t when, unsigned vmid, const char *phase,
 					    int exit_code, json_object *lines)
 {
@@ -81,7 +96,7 @@ static struct vh_task *task_from_hook_entry(int64_t when, unsigned vmid, const c
 	snprintf(t->type, sizeof(t->type), "hook:%s", phase);
 	t->phase = phase;
 	t->vmid = vmid;
-	t->start = t->end = when;
+	t->start = t->end = t->match_time = when;
 	t->has_end = true;
 	t->exit_code = exit_code;
 	char status[16];
@@ -116,6 +131,8 @@ static int read_hook_entry(struct vh_history *hist, struct reader *r, struct jso
 	if (!hist->vmid || (unsigned)vmid == hist->vmid) {
 		struct vh_task *t = task_from_hook_entry(when, (unsigned)vmid, phase,
 							 (int)exit_code, lines);
+		if (t && !strcmp(phase, "guest"))
+			guest_fields(t, o);
 		if (!t || tl_history_add(hist, t) < 0) {
 			tl_task_free(t);
 			rc = -1;
@@ -152,7 +169,8 @@ int tl_read_hook_log(const struct history_source *src, struct vh_history *hist, 
 
 static bool phase_runs_in(const char *phase, const char *task_type)
 {
-	bool start = !strcmp(phase, "pre-start") || !strcmp(phase, "post-start");
+	bool start = !strcmp(phase, "pre-start") || !strcmp(phase, "post-start") ||
+		     !strcmp(phase, "guest");
 	bool stop = !strcmp(phase, "pre-stop");
 	if (!strcmp(task_type, "qmreboot"))
 		return start || stop; /* a reboot stops and starts in one task */
@@ -172,7 +190,7 @@ static struct vh_task *matching_task(struct vh_history *hist, const struct vh_ta
 		if (!t->upid[0] || t->vmid != e->vmid || !phase_runs_in(e->phase, t->type))
 			continue;
 		int64_t until = t->has_end ? t->end + MATCH_SLACK_S : INT64_MAX;
-		if (e->start < t->start - MATCH_SLACK_S || e->start > until)
+		if (e->match_time < t->start - MATCH_SLACK_S || e->match_time > until)
 			continue;
 		if (!best || t->start > best->start)
 			best = t;
@@ -200,8 +218,13 @@ int tl_fold_hook_entries(struct vh_history *hist)
 		struct vh_task *t = e->upid[0] ? NULL : matching_task(hist, e);
 		if (!t)
 			continue;
-		if (strlist_move(&t->hooklog, &e->hooklog) < 0)
+		/* the verifier's lines are the start's guest verdict: kept apart,
+		 * since a task log's own hook lines replace hook.log's */
+		bool guest = !strcmp(e->phase, "guest");
+		if (strlist_move(guest ? &t->guest : &t->hooklog, &e->hooklog) < 0)
 			return -1;
+		if (guest)
+			memcpy(t->guest_verdict, e->guest_verdict, sizeof(t->guest_verdict));
 		e->folded = true;
 	}
 	size_t kept = 0;

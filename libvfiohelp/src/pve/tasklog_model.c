@@ -65,6 +65,7 @@ void tl_task_free(struct vh_task *t)
 	free(t->status);
 	tl_strlist_free(&t->hook);
 	tl_strlist_free(&t->hooklog);
+	tl_strlist_free(&t->guest);
 	free(t);
 }
 

@@ -37,7 +37,10 @@ struct vh_task {
 	char *status;           /* NULL until known */
 	struct strlist hook;    /* from the task's log */
 	struct strlist hooklog; /* from matching hook.log entries, if the log has none */
-	const char *phase;      /* hook.log entries: the phase */
+	const char *phase;      /* hook.log entries: the phase ("guest": post-start's verifier) */
+	int64_t match_time;     /* hook.log entries: the time that ties them to a task */
+	struct strlist guest;   /* the guest verifier's lines of this start */
+	char guest_verdict[16]; /* "" when no verifier reported on this start */
 	int exit_code;
 	bool folded; /* a hook.log entry merged into its task */
 	size_t seq;  /* order read: later lines are newer */

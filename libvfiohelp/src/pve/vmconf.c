@@ -320,6 +320,21 @@ static int parse_bios(const char *value, struct vh_vmconf *vm, struct vh_err *er
 	return 0;
 }
 
+/* agent: [enabled=]1|0[,fstrim_cloned_disks=..][,freeze-fs-on-backup=..][,type=virtio|isa]:
+ * qemu-server's agent format, "enabled" its default key. */
+static int parse_agent(const char *value, struct vh_vmconf *vm, struct vh_err *err)
+{
+	struct vh_prop props[8];
+	size_t n;
+	if (vh_propstr_split(value, "enabled", props, VH_ARRAY_SIZE(props), &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (vh_prop_is(&props[i], "enabled") &&
+		    vh_prop_bool(&props[i], &vm->agent, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* hostpciN with N 0..15, no leading zero; any other digits are another key. */
 static bool hostpci_index(const char *key, int *index)
 {
@@ -401,6 +416,10 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 		return copy_value(value, vm->vga, sizeof(vm->vga), err);
 	if (!strcmp(key, "hookscript"))
 		return copy_value(value, vm->hookscript, sizeof(vm->hookscript), err);
+	if (!strcmp(key, "agent"))
+		return parse_agent(value, vm, err);
+	if (!strcmp(key, "ostype"))
+		return copy_value(value, vm->ostype, sizeof(vm->ostype), err);
 	note_disk(key, value, vm);
 	return 0;
 }

@@ -131,20 +131,35 @@ static void plan_machine(struct vh_setup *s, struct vh_host *h, const struct vh_
 			"the new name in /etc/network/interfaces or netplan), or fix it on the console");
 }
 
-/* OVMF only with --firmware; with it, an efidisk on the VM's own storage. */
+/* Why bios=ovmf is left out: the guest's own word (the agent says it booted
+ * by BIOS) or that it could not be asked. */
+static void note_firmware_kept(struct vh_setup *s, enum vh_guest_firmware fw, const char *why)
+{
+	vh_setup_note(s,
+		      "bios-seabios: bios=ovmf is not planned: %s%s%s, and Proxmox's OVMF has no "
+		      "CSM, so a guest installed for BIOS no longer boots. Convert the guest to UEFI "
+		      "first (Linux: a GPT EFI system partition and grub-efi; Windows: mbr2gpt "
+		      "/convert), then run hookctl setup %u --firmware",
+		      fw == VH_GUEST_FW_BIOS ? "the guest agent says the guest booted by BIOS"
+					     : "the guest could not be asked how it boots (",
+		      fw == VH_GUEST_FW_BIOS ? "" : why, fw == VH_GUEST_FW_BIOS ? "" : ")",
+		      s->vmid);
+}
+
+/* OVMF only with --firmware or a guest that says it boots by UEFI; with it,
+ * an efidisk on the VM's own storage. */
 static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
 			  const struct vh_setup_options *o, const char *ostype)
 {
 	bool to_ovmf = has_finding(r, VH_F_BIOS_SEABIOS);
 	if (to_ovmf && !o->firmware) {
-		vh_setup_note(
-			s,
-			"bios-seabios: bios=ovmf is not planned: VM %u may have been installed for "
-			"BIOS, and Proxmox's OVMF has no CSM, so such a guest no longer boots. Convert "
-			"the guest to UEFI first (Linux: a GPT EFI system partition and grub-efi; "
-			"Windows: mbr2gpt /convert), then run hookctl setup %u --firmware",
-			s->vmid, s->vmid);
-		return;
+		struct vh_err why = { 0 };
+		/* one try, no wait: a plan never waits for a guest */
+		enum vh_guest_firmware fw = vh_guest_ask_firmware(h, s->vmid, 0, &why);
+		if (fw != VH_GUEST_FW_UEFI) {
+			note_firmware_kept(s, fw, why.msg[0] ? why.msg : "no answer");
+			return;
+		}
 	}
 	if (to_ovmf)
 		plan_key(s, h, "bios", "ovmf",

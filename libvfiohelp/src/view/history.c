@@ -35,6 +35,17 @@ static json_object *task_to_json(const struct vh_task *t)
 	json_object_object_add(o, "end", t->has_end ? json_object_new_int64(t->end) : NULL);
 	json_object_object_add(o, "status", json_object_new_string(t->status));
 	json_object_object_add(o, "hook", hook);
+	/* the post-start verifier's verdict on this start, null when none */
+	json_object *guest = NULL;
+	if (t->guest_verdict[0]) {
+		json_object *lines = json_object_new_array();
+		for (size_t i = 0; i < t->guest.n; i++)
+			json_object_array_add(lines, json_object_new_string(t->guest.v[i]));
+		guest = json_object_new_object();
+		json_object_object_add(guest, "verdict", json_object_new_string(t->guest_verdict));
+		json_object_object_add(guest, "lines", lines);
+	}
+	json_object_object_add(o, "guest", guest);
 	return o;
 }
 
@@ -109,6 +120,10 @@ static void print_task(const struct vh_task *t, FILE *out)
 		fprintf(out, "      upid:   %s\n", t->upid);
 	for (size_t i = 0; i < t->hook.n; i++)
 		fprintf(out, "      %s\n", t->hook.v[i]);
+	if (t->guest_verdict[0])
+		fprintf(out, "      guest verdict: %s\n", t->guest_verdict);
+	for (size_t i = 0; i < t->guest.n; i++)
+		fprintf(out, "      %s\n", t->guest.v[i]);
 }
 
 void vh_history_print(const struct vh_history *hist, FILE *out)

@@ -1,5 +1,6 @@
 /* The report as the contract's JSON object and as the admin's text. */
 #include "internal.h"
+#include "view/view.h"
 
 #include <string.h>
 
@@ -50,27 +51,23 @@ static json_object *vm_json(const struct vh_report *r)
 	return o;
 }
 
-static json_object *unjudged_json(const struct vh_report *r)
+json_object *vh_unjudged_json(const struct vh_unjudged *list, size_t n)
 {
-	json_object *list = json_object_new_array();
-	for (size_t i = 0; i < r->n_unjudged; i++) {
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
 		json_object *u = json_object_new_object();
-		json_object_object_add(u, "check", json_object_new_string(r->unjudged[i].check));
-		json_object_object_add(u, "why", json_object_new_string(r->unjudged[i].why));
-		json_object_array_add(list, u);
+		json_object_object_add(u, "check", json_object_new_string(list[i].check));
+		json_object_object_add(u, "why", json_object_new_string(list[i].why));
+		json_object_array_add(arr, u);
 	}
-	return list;
+	return arr;
 }
 
-json_object *vh_report_to_json(const struct vh_report *r)
+json_object *vh_findings_json(const struct vh_finding *list, size_t n)
 {
-	json_object *o = json_object_new_object(), *list = json_object_new_array();
-	json_object_object_add(o, "vmid", json_object_new_int64(r->vmid));
-	json_object_object_add(o, "verdict",
-			       json_object_new_string(vh_report_blocks(r) ? "block" : "allow"));
-	json_object_object_add(o, "vm", vm_json(r));
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct vh_finding *f = &list[i];
 		json_object *fo = json_object_new_object();
 		json_object_object_add(fo, "id", json_object_new_string(f->id));
 		json_object_object_add(fo, "severity",
@@ -79,10 +76,20 @@ json_object *vh_report_to_json(const struct vh_report *r)
 		json_object_object_add(fo, "message", json_object_new_string(f->message));
 		json_object_object_add(fo, "fix",
 				       f->fix[0] ? json_object_new_string(f->fix) : NULL);
-		json_object_array_add(list, fo);
+		json_object_array_add(arr, fo);
 	}
-	json_object_object_add(o, "findings", list);
-	json_object_object_add(o, "unjudged", unjudged_json(r));
+	return arr;
+}
+
+json_object *vh_report_to_json(const struct vh_report *r)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vmid", json_object_new_int64(r->vmid));
+	json_object_object_add(o, "verdict",
+			       json_object_new_string(vh_report_blocks(r) ? "block" : "allow"));
+	json_object_object_add(o, "vm", vm_json(r));
+	json_object_object_add(o, "findings", vh_findings_json(r->findings, r->n_findings));
+	json_object_object_add(o, "unjudged", vh_unjudged_json(r->unjudged, r->n_unjudged));
 	return o;
 }
 
@@ -94,6 +101,7 @@ static const char *const topic_titles[] = {
 	[VH_TOPIC_DRIVERS] = "Drivers and modules",
 	[VH_TOPIC_DEVICE] = "Device health",
 	[VH_TOPIC_VM] = "VM settings",
+	[VH_TOPIC_GUEST] = "Inside the guest",
 };
 
 static const char *mark(enum vh_severity s)
@@ -106,6 +114,23 @@ static const char *mark(enum vh_severity s)
 	default:
 		return "[info]";
 	}
+}
+
+void vh_print_finding(FILE *out, const struct vh_finding *f)
+{
+	fprintf(out, "  %s %s: %s\n", mark(f->severity), f->id, f->message);
+	if (f->fix[0])
+		fprintf(out, "         fix: %s\n", f->fix);
+}
+
+void vh_print_unjudged(FILE *out, const struct vh_unjudged *list, size_t n)
+{
+	/* Its own state, neither ticked nor failed: the admin may know what the
+	 * tool could not read. */
+	if (n)
+		fprintf(out, "\nNot judged\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  [ ?? ] %s: not judged: %s\n", list[i].check, list[i].why);
 }
 
 static void print_devices(const struct vh_report *r, FILE *out)
@@ -161,18 +186,10 @@ void vh_report_print(const struct vh_report *r, FILE *out)
 			if (!header)
 				fprintf(out, "\n%s\n", topic_titles[t]);
 			header = true;
-			fprintf(out, "  %s %s: %s\n", mark(f->severity), f->id, f->message);
-			if (f->fix[0])
-				fprintf(out, "         fix: %s\n", f->fix);
+			vh_print_finding(out, f);
 		}
 	}
-	/* Its own state, neither ticked nor failed: the admin may know what the
-	 * tool could not read. */
-	if (r->n_unjudged)
-		fprintf(out, "\nNot judged\n");
-	for (size_t i = 0; i < r->n_unjudged; i++)
-		fprintf(out, "  [ ?? ] %s: not judged: %s\n", r->unjudged[i].check,
-			r->unjudged[i].why);
+	vh_print_unjudged(out, r->unjudged, r->n_unjudged);
 	size_t e = vh_report_count(r, VH_SEV_ERROR), w = vh_report_count(r, VH_SEV_WARN);
 	fprintf(out, "\nVerdict: %s (%zu error%s, %zu warning%s",
 		e ? "the start would be BLOCKED" : "the start would be allowed", e,

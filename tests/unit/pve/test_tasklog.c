@@ -290,6 +290,53 @@ static void test_scratch_cases(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* The post-start verifier reports minutes after its start ended: its
+ * "started" ties the verdict to that start (hookctl log shows it there),
+ * whatever the task log's own hook lines; a verdict whose start is not
+ * listed stays an entry of its own. */
+static void test_guest_verdict_joins_its_start(void **state)
+{
+	char *root = vh_test_scratch_copy(basic_tree());
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "{\"time\": %d, \"vmid\": 100, \"phase\": \"guest\", \"exit\": 0, "
+		 "\"started\": %d, \"verdict\": \"problem\", \"lines\": [\"vfio-hook: guest VM "
+		 "100: verdict problem\"]}\n"
+		 "{\"time\": %d, \"vmid\": 100, \"phase\": \"guest\", \"exit\": 0, "
+		 "\"started\": %d, \"verdict\": \"ok\", \"lines\": [\"vfio-hook: alone\"]}\n",
+		 T0 + 900, T0 + 601, T0 - 50000, T0 - 50300);
+	vh_test_write(root, "var/log/vfiohelp/hook.log", text);
+	struct vh_history *hist = load(root, 100, 0);
+	json_object *o = vh_history_to_json(hist);
+	const char *json = json_object_to_json_string(o);
+	/* folded into UPID_STARTED (T0+600..T0+603), not a task of its own */
+	json_object *tasks = json_object_object_get(o, "tasks");
+	bool folded = false, alone = false;
+	for (size_t i = 0; i < json_object_array_length(tasks); i++) {
+		json_object *t = json_object_array_get_idx(tasks, i);
+		const char *upid = json_object_get_string(json_object_object_get(t, "upid"));
+		json_object *g = json_object_object_get(t, "guest");
+		if (upid && !strcmp(upid, UPID_STARTED)) {
+			assert_non_null(g);
+			assert_string_equal(json_object_get_string(
+						    json_object_object_get(g, "verdict")),
+					    "problem");
+			folded = true;
+		} else if (g) {
+			assert_string_equal(json_object_get_string(
+						    json_object_object_get(t, "type")),
+					    "hook:guest");
+			alone = true;
+		}
+	}
+	if (!folded || !alone)
+		fail_msg("guest verdicts not where they belong: %s", json);
+	json_object_put(o);
+	vh_history_free(hist);
+	vh_test_scratch_free(root);
+	(void)state;
+}
+
 /* The hook runs all four phases within a second when QEMU fails early:
  * the log's order decides, newest (last written) first. */
 static void test_same_second_order(void **state)
@@ -498,11 +545,17 @@ int main(void)
 {
 	setenv("TZ", "UTC", 1); /* the human view prints local time */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_upid_valid),    cmocka_unit_test(test_upid_invalid),
-		cmocka_unit_test(test_vm100_story),   cmocka_unit_test(test_every_vm_and_limit),
-		cmocka_unit_test(test_scratch_cases), cmocka_unit_test(test_same_second_order),
-		cmocka_unit_test(test_huge_log),      cmocka_unit_test(test_cli_human),
-		cmocka_unit_test(test_cli_json),      cmocka_unit_test(test_cli_usage),
+		cmocka_unit_test(test_upid_valid),
+		cmocka_unit_test(test_upid_invalid),
+		cmocka_unit_test(test_vm100_story),
+		cmocka_unit_test(test_every_vm_and_limit),
+		cmocka_unit_test(test_scratch_cases),
+		cmocka_unit_test(test_guest_verdict_joins_its_start),
+		cmocka_unit_test(test_same_second_order),
+		cmocka_unit_test(test_huge_log),
+		cmocka_unit_test(test_cli_human),
+		cmocka_unit_test(test_cli_json),
+		cmocka_unit_test(test_cli_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  * cannot be written, a command exiting 1) leaves every file as it was.
  */
 #include "testlib.h"
+#include "fakeagent.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -810,6 +811,43 @@ static void test_vm_plan_with_firmware_converges(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* Without --firmware, the guest decides: one that says it boots by UEFI gets
+ * bios=ovmf, one that booted by BIOS (or cannot be asked) does not. */
+static void test_firmware_asked_of_the_guest(void **state)
+{
+	(void)state;
+	char *root = vm_host(VM_HOOKED "agent: 1\n");
+	vh_test_write(root, "run/qemu-server/.keep", ""); /* var/run -> ../run */
+	vh_test_vm_running(root, 101, 4321);
+	struct fake_agent a;
+	memset(&a, 0, sizeof(a));
+	a.osinfo = "{\"id\": \"debian\", \"pretty-name\": \"Debian GNU/Linux 12\", "
+		   "\"kernel-release\": \"6.1.0-28-amd64\"}";
+	a.programs[0] = (struct fake_program){ "/bin/sh", "fw uefi\nsb 0\n", 0, 0 };
+	char sock[4096];
+	snprintf(sock, sizeof(sock), "%s/var/run/qemu-server/101.qga", root);
+	fake_agent_start(&a, sock);
+	json_object *o = plan_json_args(root, (const char *[]){ "101", "--json", NULL });
+	fake_agent_stop(&a);
+	assert_string_equal(vm_new(o, "bios", NULL), "ovmf");
+	json_object_put(o);
+	a.programs[0].out = "fw bios\nsb 0\n";
+	fake_agent_start(&a, sock);
+	o = plan_json_args(root, (const char *[]){ "101", "--json", NULL });
+	fake_agent_stop(&a);
+	assert_null(vm_new(o, "bios", NULL));
+	assert_contains(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE),
+			"the guest agent says the guest booted by BIOS");
+	json_object_put(o);
+	/* no agent answering: not planned, and why */
+	o = plan_json_args(root, (const char *[]){ "101", "--json", NULL });
+	assert_null(vm_new(o, "bios", NULL));
+	assert_contains(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE),
+			"the guest could not be asked how it boots");
+	json_object_put(o);
+	vh_test_scratch_free(root);
+}
+
 /* Undo puts back a VM key only when it still holds what setup set. */
 static void test_undo_refuses_changed_vm_key(void **state)
 {
@@ -873,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_vm_plan_without_firmware),
 		cmocka_unit_test(test_vm_plan_with_firmware_converges),
 		cmocka_unit_test(test_undo_refuses_changed_vm_key),
+		cmocka_unit_test(test_firmware_asked_of_the_guest),
 		cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
