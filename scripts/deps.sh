@@ -5,9 +5,11 @@
 set -euo pipefail
 # ipxe-qemu: real PCI expansion ROMs (/usr/lib/ipxe/qemu/) the ROM parser's unit tests read.
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
+                   libcmocka-dev libarchive-dev liblzma-dev pci.ids pciutils kmod gcc valgrind
                    initramfs-tools ipxe-qemu)
-VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux xz-utils)
+VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux xz-utils
+                         # the boot bench (tests/boot): whole Debian systems on disk images
+                         debootstrap qemu-utils e2fsprogs debian-archive-keyring)
 # Building and checking the Debian package (scripts/package.sh).
 VFIOHELP_DEB_PACKAGES=(debhelper dpkg-dev bash-completion lintian man-db)
 # The cluster tests: Proxmox's pmxcfs built from ../shared/third_party/ (its
