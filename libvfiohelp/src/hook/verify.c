@@ -134,8 +134,10 @@ int vh_guest_verify(const char *root, const struct vh_policy *p, unsigned vmid, 
 		json_object *o = vh_guest_to_json(r);
 		json_object_object_add(o, "started", json_object_new_int64(started));
 		json_object_object_add(o, "finished", json_object_new_int64((int64_t)time(NULL)));
-		rc = save_verdict(h, vmid, o, &e);
+		/* the hook log and the journal first: the verdict file is what
+		 * readers wait for, so it comes last, when everything is said */
 		log_verdict(h, r, started);
+		rc = save_verdict(h, vmid, o, &e);
 		json_object_put(o);
 		vh_guest_report_free(r);
 	} else {

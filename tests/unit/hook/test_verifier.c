@@ -119,6 +119,22 @@ static char *journal_text(struct v *v)
 	return all;
 }
 
+/* The journal's text once it holds needle (bounded): the verifier writes
+ * its verdict file before it sends the journal its lines. */
+static const char *await_journal(struct v *v, const char *needle, unsigned limit_ms)
+{
+	static char seen[65536];
+	seen[0] = '\0';
+	for (unsigned waited = 0; waited <= limit_ms; waited += 50) {
+		strncat(seen, journal_text(v), sizeof(seen) - strlen(seen) - 1);
+		if (strstr(seen, needle))
+			break;
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return seen;
+}
+
 static const char *verdict_of(json_object *o)
 {
 	return json_object_get_string(json_object_object_get(o, "verdict"));
@@ -146,7 +162,7 @@ static void test_healthy_start_recorded(void **state)
 	assert_int_equal(vh_test_run(argv, &out, NULL), 0);
 	assert_contains(out, "guest verdict: ok");
 	free(out);
-	const char *j = journal_text(v);
+	const char *j = await_journal(v, "VFIOHELP_VERDICT=ok\n", 5000);
 	assert_contains(j, "SYSLOG_IDENTIFIER=vfio-hook\n");
 	assert_contains(j, "VFIOHELP_VMID=100\n");
 	assert_contains(j, "VFIOHELP_VERDICT=ok\n");
@@ -165,7 +181,7 @@ static void test_problem_named_in_the_journal(void **state)
 	assert_non_null(o);
 	assert_string_equal(verdict_of(o), "problem");
 	json_object_put(o);
-	const char *j = journal_text(v);
+	const char *j = await_journal(v, "VFIOHELP_FINDING=guest-device-missing\n", 5000);
 	assert_contains(j, "VFIOHELP_FINDING=guest-device-missing\n");
 	assert_contains(j, "VFIOHELP_DEVICE=0000:01:00.1\n");
 	assert_contains(j, "PRIORITY=3\n");
