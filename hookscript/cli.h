@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command-line parsing shared by vfio-hook and hookctl. */
 #ifndef VH_CLI_H
 #define VH_CLI_H

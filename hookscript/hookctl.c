@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl: the administrator's tool. Finds the verb, parses its options and
  * counts its arguments against its descriptor, then runs it. */
 #include "hookctl.h"

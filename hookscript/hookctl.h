@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl's verbs. Each verb is one file, hookctl_<verb>.c, that defines its
  * descriptor `hookctl_<verb>_verb`; hookctl.c lists the verbs once

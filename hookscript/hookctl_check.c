@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl check VMID: what pre-start would decide, changing nothing. */
 #include "hookctl.h"
 

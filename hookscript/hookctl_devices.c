@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl devices: every PCI function of the host with its IOMMU group, the
  * seed's "hardware verification" without lspci and shell loops. */
 #include "hookctl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl guest VMID: the seed's checklist inside the running VM, asked
  * through its QEMU guest agent; read-only in the guest. */
 #include "hookctl.h"

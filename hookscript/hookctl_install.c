@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl install: copies vfio-hook (the packaged one, or the one built next to this hookctl)
  * into the snippets directory of a storage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl inventory: this node's passthrough facts, and their publication
  * on the cluster file system for `hookctl where` on every node. */
 #include "hookctl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl log: the starts and stops of a VM (or of every VM) from Proxmox's task logs
  * and the hook's own log, newest first. What could not be read is named on

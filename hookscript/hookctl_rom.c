@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl rom ADDRESS: the device's expansion ROM as the kernel gives it, its
  * images, whether it can serve as romfile=, and with --save FILE a copy. */
 #include "hookctl.h"

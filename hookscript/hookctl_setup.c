@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl setup VMID [--apply] [--no-vm], setup --undo [ID], setup --list:
  * the seed's host phases and VM settings as a plan of what is missing; with

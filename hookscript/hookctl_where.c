@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl where VMID: on which nodes of the cluster the VM could start with
  * its devices, judged from each node's published inventory by the checks of
  * `hookctl check`; what HA may do with it; whether Proxmox migrates it. */

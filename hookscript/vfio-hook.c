@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-hook: the Proxmox hookscript. Proxmox runs it as root as
  *   vfio-hook <vmid> <phase>

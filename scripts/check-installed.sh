@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the built package and checks it as an administrator would meet it:
 # the installed hookctl judges the demo host, installs the packaged hook into
 # a snippets directory, both man pages render without a warning, and bash

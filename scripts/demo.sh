@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The demo: builds everything and runs `hookctl check` on the bundled demo
 # host (tests/hosts/seed, modeled on the seed's Proxmox 8 node with the
 # RTX 4060 Ti in IOMMU group 12), for VM 100 as the seed configures it and

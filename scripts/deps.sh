@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what building, testing, packaging and the real-kernel bench need
 # (Debian 12).
 # Sourced by demo.sh and test.sh; does nothing when everything is present.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the Debian package (source and binary) from a copy of the tree, so
 # nothing is left in the tree, and checks it with lintian: an error or a
 # warning fails. The .deb, .changes and build.log land in OUTDIR.

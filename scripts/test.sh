@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The tests: unit tests, the tests that run the built programs (label cli) and
 # the fuzz replays under AddressSanitizer and UBSan; the Debian package
 # built, checked by lintian, installed and run from /usr/sbin; then the whole

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-hook's four phases under valgrind (ctest -L valgrind): memory errors and
 # definite leaks fail the test. Each run is on a scratch copy of a host tree, the
 # moves and returns with the kernel stand-in (tests/mock/vhmock.c) preloaded, so the

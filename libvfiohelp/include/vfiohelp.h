@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libvfiohelp: checks, binding and reset for PCI passthrough on Proxmox VE.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Private declarations shared by libvfiohelp's modules. Nothing here is
  * exported from the shared library; the unit tests link the static twin.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench_check: what one pre-start evaluation costs, and that the cost does
  * not grow with the size of the PCI bus (no scan of the whole bus).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench_cluster: what the cluster costs (a benchmark, not a test).
  *

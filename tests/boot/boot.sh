@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The boot bench: a whole Debian system (image.sh) booted through real GRUB in QEMU (TCG)
 # with an emulated Intel IOMMU and an e1000e at 01:00.0 as the passed device, once per
 # step of a case; state stays on the disk (a qcow2 overlay of the cached image) between

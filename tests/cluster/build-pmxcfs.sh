@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds Proxmox's pmxcfs (the real /etc/pve) from ../shared/third_party/
 # into a cache outside the repository, once per version:
 #   tests/cluster/build-pmxcfs.sh 8|9   -> prints the pmxcfs binary's path

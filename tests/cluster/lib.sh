@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the cluster tests: what they need, a node's private namespaces,
 # the real pmxcfs in them, and assertions on hookctl's JSON. Sourced.
 #

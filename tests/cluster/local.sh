@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hookctl inventory and where against the real pmxcfs in local mode (pmxcfs -l:
 # quorate, no corosync), one instance holding several nodes' files:
 #   tests/cluster/local.sh 8|9 HOOKCTL

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Quorum and membership against a real three-node cluster on one machine:
 #   tests/cluster/quorum.sh 8|9 HOOKCTL
 # pve1..pve3, each in network, mount and UTS namespaces of its own (overlays

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared by the fuzz harnesses (fuzz_<name>.c). Each defines libFuzzer's
  * entry point; the same file links either with libFuzzer (VFIOHELP_FUZZ=ON,

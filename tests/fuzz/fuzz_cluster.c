@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What one node reads of the others (cluster/): another node's published
  * inventory (vh_facts_parse), /etc/pve/.members (vh_members_parse) and HA's

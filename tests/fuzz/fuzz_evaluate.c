@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A whole evaluation over a mutated host: a scratch copy of tests/hosts/seed
  * (made once per process), in which the input replaces one file; then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What a guest prints, which the product parses and the guest controls:
  * byte 0 picks the parser (mod 4): the Linux probe's lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The initramfs image reader (host/initramfs.c): the input is an image file
  * (any bytes: cpio archives one after another, compressed or not, zero
  * padding). Whatever it holds, the reader keeps within its bounds, runs no

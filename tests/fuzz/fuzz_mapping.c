@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Cluster PCI mappings (mapping.c, vh_mapping_parse): the input is the text
  * of pci.cfg; the mapping asked for is the one its first line names, then
  * the seed's "rtx4060", on node "pve". */

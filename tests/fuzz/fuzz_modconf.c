@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The boot configuration grammars (host/modconf.c): byte 0 picks the parser
  * (mod 4): modprobe.d lines, modules-load.d lines, GRUB's defaults, the
  * relevant options of a command line and the words one list lacks. */

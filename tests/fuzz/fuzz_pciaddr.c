@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PCI addresses (pciaddr.c): a parsed address formats and parses back. */
 #include "fuzz.h"
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy file (policy.c, vh_policy_parse): any bytes. What parses
  * answers every question within the policy's grammar. */
 #include "fuzz.h"

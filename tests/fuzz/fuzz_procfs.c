@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The /proc parsers (hostinfo.c, kmods.c) and pci-id-reservations: the
  * first byte picks the parser, the rest is the file's text. iomem takes a
  * device's sysfs "resource" first, up to a form feed, then /proc/iomem. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Proxmox property strings (propstr.c): the first byte picks whether bare
  * items take a default key; the rest is the string. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PCI expansion ROMs (host/rom.c, vh_rom_parse): the input is the ROM, as a
  * romfile= or a card's sysfs rom. Whatever the bytes: the images parsed lie
  * within the buffer, one after the other, each a whole number of 512-byte

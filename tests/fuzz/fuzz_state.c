@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The hook's state file (state.c, vh_state_parse): any bytes. A state that
  * parses is saved and loaded back (in a scratch directory made once per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /etc/pve/storage.cfg (storage.c, vh_storage_parse): the input is the
  * file; the storage asked for is "local", then the id the first line's
  * header names. A section found has a type and the id asked for, both

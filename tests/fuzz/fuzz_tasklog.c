@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The task history (tasklog.c, vh_history_parse): task lists, the hook's
  * JSON-lines log and the tasks' own logs, then merging, sorting, output.

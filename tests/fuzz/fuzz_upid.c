@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Proxmox task names (tasklog.c, vh_task_upid_parse): what parses has its
  * fields within their arrays and a log directory that is a hex digit. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The VM config grammar (vmconf.c): any bytes, any VMID. */
 #include "fuzz.h"
 #include "internal.h"

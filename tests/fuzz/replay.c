@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Replays a corpus without libFuzzer: every regular file of each directory
  * (or each file) named on the command line goes to LLVMFuzzerTestOneInput

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzzes one harness and merges what it found into the committed corpus.
 #   tests/fuzz/run.sh BUILD_DIR NAME [SECONDS]
 # BUILD_DIR is a build configured with CC=clang -DVFIOHELP_FUZZ=ON. New

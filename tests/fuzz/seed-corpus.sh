@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Writes the first seeds of each corpus (tests/fuzz/corpus/<name>/seed-*)
 # from the host trees, the task logs and a few hand-written inputs. Run it
 # once before fuzzing a new harness; fuzzing adds to the corpus, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # machines.sh: machines, host configuration and VMs that several recipes share.
 # Sourced by mkhost.sh. Device lines: pci ADDR PARENT VID:DID CLASS options (see mkhost.sh).
 

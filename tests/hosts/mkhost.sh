@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mkhost.sh: build a directory tree shaped like a Proxmox VE host's filesystem.
 # Sourced by recipes/<name>.sh. A recipe declares the host (kernel, CPU, IOMMU, PCI
 # devices, loaded modules, files, VMs), then calls host_end, which writes the tree.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real-kernel bench: boot a Debian kernel in QEMU (TCG) with an emulated IOMMU, run one
 # scenario through the project's real binaries inside the guest, and assert on the
 # "RESULT key=value" lines the guest prints on its serial console.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vhmock: a kernel stand-in for host trees, loaded with LD_PRELOAD into the
  * real vfio-hook (in the spirit of libvirt's tests/virpcimock.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The in-test guest agent (fakeagent.h). */
 #include "fakeagent.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * An in-test QEMU guest agent on a unix socket, served by a thread: the
  * wire as qemu-ga speaks it (one JSON object per line, 0xFF before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the unit tests: host trees, scratch copies, running binaries. */
 #ifndef VH_TESTLIB_H
 #define VH_TESTLIB_H

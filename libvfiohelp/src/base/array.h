@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One growable array for the whole library: a pointer, a count the caller
  * keeps, and a capacity that doubles. */
 #ifndef VFIOHELP_ARRAY_H

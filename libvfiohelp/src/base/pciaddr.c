@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The PCI address grammar, as qemu-server and pve-common write it
  * (PCI.pm's $PCIRE, SysFSTools.pm):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Proxmox property strings ("0000:01:00,pcie=1,rombar=0"): comma-separated
  * key=value items, where one item may be a bare value for the format's

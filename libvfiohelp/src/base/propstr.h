@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Proxmox property strings. Items point into the parsed string. */
 #ifndef VFIOHELP_PROPSTR_H
 #define VFIOHELP_PROPSTR_H

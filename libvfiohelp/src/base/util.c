@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small, strict helpers: errors, string grammar, bounded file reads. */
 #include "internal.h"
 #include "base/array.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The cluster as /etc/pve shows it to one node: its nodes and whether each
  * is online (members.c), the node that owns a VM's config, and the nodes

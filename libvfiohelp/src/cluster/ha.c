@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Where HA may start or recover a VM, as pve-ha-manager decides it:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A node's passthrough inventory: the facts the checks read of its host
  * (host/facts.h), taken once from the live host, as JSON. Another node reads

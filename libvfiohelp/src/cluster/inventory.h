@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A node's passthrough inventory: its host facts (host/facts.h) taken from
  * the live host and written as JSON (inventory.c), published to the cluster

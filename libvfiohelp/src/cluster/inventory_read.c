@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Another node's inventory read back (inventory.c writes it): the JSON
  * into the facts the host model answers from (host/facts.h). What a field

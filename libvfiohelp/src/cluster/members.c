@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The cluster's nodes as pmxcfs shows them: /etc/pve/.members (JSON:
  * nodename, cluster {name, quorate}, nodelist {NAME: {id, online, ip}}) and

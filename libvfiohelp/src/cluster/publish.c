@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Publishing a node's inventory to /etc/pve/nodes/NODE/ as pmxcfs wants a
  * file written: pmxcfs stores the whole file again on every write() and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Where a VM can start: every node of the cluster judged by vh_evaluate,
  * the local node from its live host (so its verdict is `check`'s), every

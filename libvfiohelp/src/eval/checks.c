@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The evaluation: what pre-start decides, as findings. One code path serves
  * `hookctl check` (a dry run) and the hookscript (which then repairs).

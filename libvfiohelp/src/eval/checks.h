@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The evaluation's internals: the context every check reads and adds to,
  * shared by the files that judge one topic each (checks.c, and the checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What each kind of hostpci entry means, as qemu-server's PCI.pm decides it
  * (parse_hostpci, parse_hostpci_devices, choose_hostpci_devices) — the rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The failures users hit after the setup looks right: interrupts that are
  * not remapped (vfio refuses the device at start), devices that do not

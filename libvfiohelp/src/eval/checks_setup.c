@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A host setup half done: the states the seed's phases leave when a step is
  * skipped (no update-initramfs, no refresh, no reboot, a file the tools do

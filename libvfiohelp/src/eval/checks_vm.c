@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The VM's own settings, as qemu-server will start them: machine, firmware,
  * PCIe and ROM BAR of each entry, ballooning, and whether its memory can be

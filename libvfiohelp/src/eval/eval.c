@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The evaluation's record: findings (severity after the policy), the
  * checks that passed, the checks that could not be judged, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The table of findings: every id the evaluation can report, its topic,
  * its default severity and what it means. This is the one place the ids

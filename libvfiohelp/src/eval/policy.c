@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The admin's policy, JSON, at /etc/pve/vfiohelp.json (pmxcfs, so one file
  * serves the cluster):

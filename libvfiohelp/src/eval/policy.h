@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy's text-level entry point (policy.c): vh_policy_load reads the
  * file and calls it; the fuzz harness and the unit tests call it directly. */
 #ifndef VFIOHELP_POLICY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest agent's client (agent.h). The wire: one JSON object per line
  * each way. A request is a 0xFF byte (the schema's advice: it makes the

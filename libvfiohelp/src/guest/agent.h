@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The QEMU guest agent's client (qemu-ga's protocol, as qemu-server's
  * QMPClient.pm and Agent.pm speak it): one short connection per question,

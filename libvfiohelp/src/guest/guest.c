@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl guest VMID: the seed's phases 3-5 asked of the running guest
  * (product.md). The order: the VM's passed devices from its config; the

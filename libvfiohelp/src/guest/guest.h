@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest as a subject of its own (above pve, beside eval): the agent's
  * transport (wire.c, agent.c, qmp.c: no GPUs), the probes (probe_linux.c,

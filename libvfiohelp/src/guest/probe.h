@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the guest says of itself, parsed from what its programs print. The
  * probe files know nothing of sockets: each names the program to run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A Linux guest's own account (probe.h). Everything is read, nothing
  * written: sysfs (a device's "driver" link is the reliable sign of a bound

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A Windows guest's own account (probe.h): Device Manager's problem code of
  * each PCI device (Get-PnpDevice's ConfigManagerErrorCode, the value

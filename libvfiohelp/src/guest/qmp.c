@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QMP query-pci (qmp.h): greeting, qmp_capabilities, query-pci; events
  * that arrive between the replies are skipped.

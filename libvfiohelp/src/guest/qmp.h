@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU's own view of the guest's PCI buses: QMP query-pci on the VM's
  * /var/run/qemu-server/VMID.qmp, one short connection (qemu-server shares

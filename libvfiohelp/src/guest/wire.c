@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A JSON stream over a unix socket, bounded by a deadline (wire.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest's two sockets (the agent's VMID.qga and QEMU's VMID.qmp) as a
  * stream of JSON values, read with a deadline: a short connection that is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Moving a device between drivers, the robust way (as libvirt does):
  * driver_override names the driver, unbind from the current one, then ask

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Driver moves and resets of one device (by its full address string). */
 #ifndef VFIOHELP_BIND_H
 #define VFIOHELP_BIND_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The hookscript's phases. pre-start is the evaluation (the same code as
  * `hookctl check`) followed by repairs: load the vfio modules, move the VM's

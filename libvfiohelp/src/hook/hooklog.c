@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The hook's own log, /var/log/vfiohelp/hook.log: one JSON object per phase
  * run, so `hookctl log` can show post-stop, which runs in no task log.

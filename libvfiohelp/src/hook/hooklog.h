@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The hook's own log (JSON lines). */
 #ifndef VFIOHELP_HOOKLOG_H
 #define VFIOHELP_HOOKLOG_H

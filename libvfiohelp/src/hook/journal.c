@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The journal's native protocol (systemd's journal-native-protocol): one
  * datagram of KEY=VALUE lines to /run/systemd/journal/socket. Values here

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Lines for the journal with fields a reader can filter on
  * (journalctl VFIOHELP_VMID=100 VFIOHELP_FINDING=guest-device-missing),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One run of one phase (phase.h): what it says and which devices are its
  * own. hook.c and reset.c both write through these.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One run of one phase, shared by the hook's files: hook.c (the phases and
  * their repairs) and reset.c (which reset a device gets, and when none).

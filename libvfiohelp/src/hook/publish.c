@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The node's inventory, published by the hook when it changed: after
  * pre-start and post-stop, the phases that move devices between drivers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Resets: which one a device gets (the kernel's reset_method, narrowed so a
  * bus reset never hits a device another VM or the host uses, never a PF

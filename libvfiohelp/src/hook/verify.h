@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * post-start's guest verifier: a process of its own (double fork, its own
  * session, none of the hook's descriptors: the task's output is not held)

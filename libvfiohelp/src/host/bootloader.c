@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The boot loader and the command line it boots (bootloader.h). Nothing here
  * mounts an ESP or runs proxmox-boot-tool: the files say enough, and where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Which boot loader this host boots through, told from files alone
  * (proxmox-facts.md, "Host setup"), and the kernel command line it will

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The facts back end of the host model (facts.h): the answers a host read
  * from its files gives, taken from a table of facts instead.

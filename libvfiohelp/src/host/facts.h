@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A host known by its facts instead of its files: the second back end of
  * the host model (libpci's struct pci_methods has sysfs and a dump; here

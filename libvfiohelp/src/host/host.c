@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The host context: the root directory everything is read under, and the
  * lazily opened handles (libpci, libkmod) and caches hanging off it.

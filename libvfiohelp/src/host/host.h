@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host context's fields, for the modules that keep state in it. */
 #ifndef VFIOHELP_HOST_H
 #define VFIOHELP_HOST_H

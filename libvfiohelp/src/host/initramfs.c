@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * initramfs images against the disk (initramfs.h), read as the kernel's
  * init/initramfs.c does: newc archives one after another (an uncompressed

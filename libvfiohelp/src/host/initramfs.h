@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What an initramfs image holds of modprobe.d, against the disk: the
  * `initramfs-stale` fact. An image is one or more newc cpio archives one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The IOMMU as the kernel shows it: whether one is active, the members of
  * an IOMMU group, and whether interrupts are remapped (vfio's precondition

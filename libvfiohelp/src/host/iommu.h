@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The IOMMU: active or not, group members, interrupt remapping. */
 #ifndef VFIOHELP_IOMMU_H
 #define VFIOHELP_IOMMU_H

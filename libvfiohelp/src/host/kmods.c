@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Kernel modules through libkmod, pointed at <root>/lib/modules/<release>
  * and the root's modprobe.d directories.

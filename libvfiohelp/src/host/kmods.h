@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernel modules: loaded state, modprobe.d facts, modalias lookups, loading. */
 #ifndef VFIOHELP_KMODS_H
 #define VFIOHELP_KMODS_H

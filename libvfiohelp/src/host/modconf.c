@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The boot-time configuration grammars (modconf.h): what libkmod,
  * systemd-modules-load and GRUB's shell-sourced defaults make of a file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The grammar of the files that decide what loads at boot, as the tools that
  * read them do: modprobe.d (libkmod's kmod_config_parse), modules-load.d and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One PCI function, read on demand: identity, class and capabilities through
  * libpci's sysfs back end (pointed under the root), the rest from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading a device's config space directly, past sysfs's cached attributes. */
 #ifndef VFIOHELP_PCIDEV_H
 #define VFIOHELP_PCIDEV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * PCI expansion ROMs (rom.h has the layout): the image chain, each image's
  * PCIR, the x86 checksum and the EFI header; and reading one from a file or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * PCI expansion ROMs: the one parser of the images a card's ROM BAR holds
  * (sysfs rom, for hookctl rom) and of the files romfile= names (check).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The root directory every host path is resolved under (--root): the one
  * seam through which the library reads and writes the host. It depends on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Time-bounded sysfs writes and reads. */
 #ifndef VFIOHELP_SYSFS_H
 #define VFIOHELP_SYSFS_H

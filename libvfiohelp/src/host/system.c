@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Facts about the host outside PCI that the checks weigh: the kernel
  * command line, memory, the CPU vendor, boot framebuffers and the node name.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host facts outside PCI: command line, memory, CPU vendor, framebuffers,
  * node name. */
 #ifndef VFIOHELP_SYSTEM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Cluster PCI mappings (/etc/pve/mapping/pci.cfg). */
 #ifndef VFIOHELP_MAPPING_H
 #define VFIOHELP_MAPPING_H

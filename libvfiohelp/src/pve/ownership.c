@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Who holds or reserves a device (ownership.h says from what): qemu-server's
  * pci-id-reservations, running VMs and their configs, other VMs' hook states.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Who holds or reserves a device: the one answer for the checks, the bus
  * listing and every hook phase. Sources, as qemu-server decides them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What pre-start changed, kept in /run/vfiohelp/<vmid>.json so post-stop,
  * or a later pre-start after a crash, can undo it; and the lock that keeps

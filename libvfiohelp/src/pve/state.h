@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The hook's state under /run/vfiohelp and its lock. */
 #ifndef VFIOHELP_STATE_H
 #define VFIOHELP_STATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * /etc/pve/storage.cfg, pve-storage's section config (PVE::SectionConfig):
  * a "TYPE: ID" header line, then indented "KEY VALUE" lines up to a blank

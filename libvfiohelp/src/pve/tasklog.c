@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Task history: what Proxmox's task logs and the hook's own log say about
  * the starts and stops of VMs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The task history's text-level entry point (tasklog.c). */
 #ifndef VFIOHELP_TASKLOG_H
 #define VFIOHELP_TASKLOG_H

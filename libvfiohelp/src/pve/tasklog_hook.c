@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The hook's own log (/var/log/vfiohelp/hook.log[.1], one JSON line per
  * phase run) as entries of the task history, each folded into the Proxmox

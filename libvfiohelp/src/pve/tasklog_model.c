@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The task history's model (tasklog_model.h): string lists, tasks, the
  * history they are collected in, notes for the admin, and the bounded line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The task history's model, shared by the files that build it: tasklog.c
  * (Proxmox's task lists and logs), tasklog_hook.c (the hook's own log) and

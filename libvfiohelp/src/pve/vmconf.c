@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Proxmox VM config: /etc/pve/qemu-server/<vmid>.conf, read as qemu-server's
  * parse_vm_config reads it (8.x and 9.x):

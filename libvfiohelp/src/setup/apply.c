@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Carrying a setup plan out, and back (hookctl setup --apply / --undo /
  * --list). The only code of the library that writes host configuration or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The setup journal: /var/lib/vfiohelp/setup/<ID>/ holds journal.json (what
  * the plan is, and how far apply got: each step is marked started before it

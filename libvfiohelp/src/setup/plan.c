@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The setup plan (hookctl setup VMID): what this host and VM still lack for
  * passthrough, each part with its reason, and nothing that is already in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The VM part of a setup plan: the settings `check` would fix, planned as
  * `qm set` commands that work on this host and in this guest, in one run.

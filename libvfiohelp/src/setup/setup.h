@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The setup plan's parts, shared by the planner (plan.c, plan_vm.c), the
  * code that carries it out and undoes it (apply.c) and the journal that
  * records every step before it is taken (journal.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The host's devices, the seed's "hardware verification" as a listing:
  * every PCI function with its IOMMU group, who else is in the group, its

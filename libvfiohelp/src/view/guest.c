@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl guest's report: product.md's JSON object and the admin's text.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The task history as the admin reads it: the JSON of hookctl log --json
  * and the text of hookctl log.

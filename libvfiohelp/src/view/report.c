@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The report as the contract's JSON object and as the admin's text. */
 #include "internal.h"
 #include "eval/checks.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl rom: a device's expansion ROM as the kernel gives it through
  * sysfs, read only while no VM holds the device, its images parsed by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the views share: the findings and the unjudged checks as JSON and as
  * text, one shape for hookctl check and hookctl guest. */
 #ifndef VFIOHELP_VIEW_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Helpers for the boot bench's step scripts (sourced by guest/runner.sh before the
 # step). The kernel bench's helpers (result, report_dev, run_check, ...) come along as
 # klib.sh with its json.awk, found at /bench as that bench's guest has them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # by-hand: the seed machine set up by hand the way Proxmox's PCI passthrough guide
 # (admin guide "PCI(e) Passthrough", wiki "PCI Passthrough") says, and rebooted:
 # /etc/modules lists vfio, vfio_iommu_type1, vfio_pci; /etc/modprobe.d/vfio.conf has

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # health: the seed machine with more cards behind more GPP bridges (AMD-Vi, interrupts
 # remapped), each showing one way a device fails after the setup looks right. One VM per
 # case; VM 100 (the seed's GPU) is the same host without any of these faults.

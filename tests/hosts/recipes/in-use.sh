@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # in-use: the seed host while VM 200 runs with the GPU (qemu pid 4242 holds its
 # reservation). VM 100 wants the same card: device-in-use. A stale reservation of the
 # audio function by VM 300, expired at time 1700000000, must not count.

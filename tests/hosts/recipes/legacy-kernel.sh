@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # legacy-kernel: Proxmox on Debian's 6.1 kernel (vfio_virqfd is still a module there,
 # so /etc/modules listing it is right). Intel VT-d on, no vfio module loaded, an e1000e
 # NIC alone behind its root port. VM 100 passes the NIC: driver-not-vfio,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # no-intremap: VT-d is on but interrupts are not remapped (intremap=off on the kernel line;
 # firmware without x2APIC/IR looks the same): /proc/interrupts has IO-APIC and PCI-MSI
 # chips, none IR-. vfio_iommu_type1's allow_unsafe_interrupts is N. VM 100 passes the

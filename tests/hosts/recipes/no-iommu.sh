@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # no-iommu: the seed's cards in an Intel machine with VT-d off in the firmware: no
 # iommu groups, nothing in /sys/class/iommu. vfio-pci is loaded but could not bind
 # (no group), so the GPU and its audio have no driver. VM 100: iommu-disabled.

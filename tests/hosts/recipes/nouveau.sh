@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nouveau: the seed machine before any host configuration. The GPU is the boot display
 # (efifb in its BAR) and bound to nouveau, its audio to snd_hda_intel, no vfio module is
 # loaded, nothing blacklisted. VM 100 is right: only warnings, the hook can fix them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # seed: THE DEMO HOST. The seed document's machine after its host configuration:
 # AMD-Vi on, the RTX 4060 Ti and its audio alone in IOMMU group 12, both on vfio-pci.
 # VM 100 is right; VMs 101-107 each show one way a passthrough start goes wrong.

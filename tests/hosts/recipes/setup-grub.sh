@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # setup-grub: the seed machine before any setup, installed on ext4: GRUB from /boot/grub
 # (UEFI), no proxmox-boot-tool. What `hookctl setup` plans: the GRUB drop-in
 # (initcall_blacklist=sysfb_init: efifb sits in the GPU's BAR), modules-load.d, modprobe.d

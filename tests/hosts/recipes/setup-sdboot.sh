@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # setup-sdboot: the seed machine before any setup, installed on ZFS with UEFI and no
 # Secure Boot: proxmox-boot-tool's ESPs with systemd-boot (/proc/cmdline starts with
 # initrd=\EFI\proxmox\...). Kernel options belong on line 1 of /etc/kernel/cmdline; the

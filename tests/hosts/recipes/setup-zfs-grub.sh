@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # setup-zfs-grub: the seed machine before any setup, installed on ZFS and booting GRUB
 # through proxmox-boot-tool (Secure Boot: BOOT_IMAGE= on /proc/cmdline). The installer's
 # /etc/kernel/cmdline is present and unread: kernel options belong in a grub.d drop-in.

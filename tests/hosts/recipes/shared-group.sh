@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shared-group: an Intel host whose GPU sits behind a PCIe switch without ACS: the switch,
 # its root port, the GPU, a USB controller on xhci_hcd and an unbound SATA controller
 # all share IOMMU group 1. VM 100 passes the GPU: group-not-isolated (0000:05:00.0).

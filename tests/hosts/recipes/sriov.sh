@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sriov: the seed machine with SR-IOV devices, an AMD GPU, hugepages and a VM migrating in.
 #   05:00.0      Intel 82576 PF (igb), sriov 8 VFs, offset 128, stride 2; 2 VFs enabled:
 #   05:10.0      VF 0 on vfio-pci, passed by running VM 200 (pid 4242)

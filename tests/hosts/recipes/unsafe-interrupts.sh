@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # unsafe-interrupts: no-intremap after the forum's usual answer: an options line lets vfio
 # take devices without interrupt remapping (allow_unsafe_interrupts Y). VM 100 passes the
 # e1000e NIC: unsafe-interrupts (warn), no interrupt-remapping-missing: the start works.

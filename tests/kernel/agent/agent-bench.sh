@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guest agent bench (issue 21): hookctl guest and vfio-hook's post-start verifier
 # against Debian's real qemu-guest-agent in a busybox guest that QEMU boots on this
 # machine (TCG, the bench's cached 6.12 kernel), wired as qemu-server wires it:

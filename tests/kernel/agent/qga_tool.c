@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest-agent bench's own hands (tests/kernel/agent/agent-bench.sh),
  * built on the product's agent client:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hooktime: runs a command the way Proxmox runs a hookscript (its stdout into
  * a pipe read until EOF) and says when things happened, for the kernel

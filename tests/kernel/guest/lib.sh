@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Helpers for the guest-side scenario scripts (busybox sh). Every result is one line
 # "RESULT key=value" on the console; the host side (bench.sh) checks them against the
 # scenario's "expect" file. "LOG ..." lines are for people reading a failed run.

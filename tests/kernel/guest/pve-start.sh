@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Proxmox's start sequence inside the guest, with QEMU itself as the judge (busybox sh,
 # sourced after lib.sh by scenarios that have a "hostroot" file). Read from qemu-server
 # (QemuServer.pm vm_start_nolock, PCI.pm parse_hostpci / print_hostpci_devices /

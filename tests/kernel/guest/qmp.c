@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* qmp SOCKET PID TIMEOUT_MS [quit]: the judge of a nested QEMU start (guest/pve-start.sh).
  *
  * Waits until QEMU (process PID) listens on its QMP unix socket, reads the greeting,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-container GROUP: what QEMU does with a passed device's IOMMU group at
  * start, and nothing more: open the container (/dev/vfio/vfio), open the

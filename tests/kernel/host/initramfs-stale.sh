@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # initramfs-stale against images made by Debian's own mkinitramfs (initramfs-tools), for the
 # bench's cached kernel (kernel.prepare.6.12 prepares it). mkinitramfs builds for the machine's
 # own /lib/modules, /boot and /etc/modprobe.d, so it runs in a private mount namespace where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The base layer's helpers: the growable array and errors with a code.
  */

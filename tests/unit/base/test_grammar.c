@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The grammars: PCI addresses, VMIDs, phases, property strings. */
 #include "testlib.h"
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl check and vfio-hook as an admin meets them on hosts that are not
  * what they expect: a machine that is not a Proxmox VE node, a VMID this

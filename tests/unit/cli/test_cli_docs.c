@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl's verbs and options, as `hookctl help` lists them, are what the
  * bash completion (completion/hookctl) offers, what hookctl(8)'s SYNOPSIS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl rom on host trees: a device's sysfs rom is a regular file there.
  * Without the kernel stand-in nothing is written to it (it is no sysfs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hookctl install: the copy into a storage's snippets, and its refusals. */
 #include "testlib.h"
 

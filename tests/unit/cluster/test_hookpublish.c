@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-hook publishes the node's inventory after pre-start and post-stop,
  * only when it changed, and only the hook log hears of it: the task log's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The inventory as the second back end of the host model: a VM judged from
  * a node's published facts gets the verdict and the findings it gets from

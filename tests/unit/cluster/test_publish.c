@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Publishing to /etc/pve/nodes/NODE/ (cluster/publish.c) on a plain tree;
  * tests/cluster/ does the same against the real pmxcfs (no quorum there).

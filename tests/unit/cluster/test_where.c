@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl where on a cluster laid out as files: the seed host is node "pve";
  * the other nodes' inventories are the seed's own, changed the way another

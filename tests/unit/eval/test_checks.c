@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Every finding id, each proven on a committed host tree (tests/hosts/, see
  * its README for what each host and VM is for). A test asserts both that a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The kinds of hostpci entry, judged as qemu-server judges them, each rule
  * both firing and staying quiet: a NIC on i440fx, a legacy IGD, a vGPU

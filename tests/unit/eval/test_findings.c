@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The table of findings (findings.c) is the one list of ids: the man page
  * hookctl(8) and README.md's finding table must name exactly its ids, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * VM settings judged by what they do inside the guest: the Code 43 rules
  * in the guest's own words (Windows: Code 43; Linux: RmInitAdapter failed;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The device-health and interrupt findings (checks_health.c), each proven on
  * a committed host tree where it must fire and on the same host without the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Proxmox's lifecycle beyond one start (issue 15), on the `sriov` host tree
  * and scratch copies of others: SR-IOV PFs and VFs, NVIDIA vGPU VFs, an AMD

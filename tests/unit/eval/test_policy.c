@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy file: defaults, global and per-VM values, and refusals that
  * name the file and the position. */
 #include "testlib.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Malformed hosts: every file the evaluation reads about the seed's GPU,
  * its group and the host, replaced in turn by garbage, an empty file, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The findings of a host setup half done (checks_setup.c), each made to
  * fire on a scratch copy of the demo host and shown quiet on the same copy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest agent's client (guest/agent.c, guest/wire.c) against an
  * in-test agent (tests/unit/fakeagent.c): the sync by a fresh id through

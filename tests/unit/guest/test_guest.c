@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl guest's judgement (guest/guest.c, the probes, view/guest.c) on
  * the seed's VM 100 (its RTX 4060 Ti 01:00.0 and audio 01:00.1, agent: 1),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-hook, driven as Proxmox drives it (the real binary, VMID and phase),
  * on writable copies of the host trees. A host tree has no kernel: a bind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-hook against a host tree that answers like a kernel: the real binary
  * runs with tests/mock/vhmock.c preloaded, so driver_override, unbind,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Many hook phases at once on one host, as Proxmox runs them when several
  * VMs start and stop together: real vfio-hook processes under the kernel

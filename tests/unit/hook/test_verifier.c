@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-hook post-start's guest verifier, through the real binary: the
  * phase returns in well under a second and its output pipe reaches EOF at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The initramfs reader (host/initramfs.c) on images made here: symlinked
  * modprobe.d files as mkinitramfs copies them, the bounds a crafted image

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The PCI expansion ROM parser (host/rom.c) on ROMs no one here wrote:
  * Debian's ipxe-qemu ships them in /usr/lib/ipxe/qemu/ (Debian 13: /usr/share/qemu/;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The bounded sysfs write (sysfs.c): a write that hangs in the kernel must
  * not hold anything of the hook's. A FIFO stands in for an attribute whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The text-level entry points of the parsers (the fuzz harnesses' way in):
  * each reads exactly text[0..len) and agrees with its loader on the host

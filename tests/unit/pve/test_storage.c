@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /etc/pve/storage.cfg as pve-storage's SectionConfig reads it (storage.c),
  * and the snippets directory hookctl install derives from it. */
 #include "testlib.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Task history: the UPID grammar, vh_history_load over the committed tree
  * tests/tasklogs/basic (made by tests/tasklogs/make-trees.py in Proxmox's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The VM config parser: every form Proxmox writes, and hostile input. */
 #include "testlib.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl setup on the three setup host trees (tests/hosts/setup-*): the plan
  * names the boot loader and the files it reads, apply then undo leaves every

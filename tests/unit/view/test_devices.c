@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hookctl devices: every PCI function of a host tree, checked against the
  * tree's own sysfs (the addresses, driver links and iommu_group links the

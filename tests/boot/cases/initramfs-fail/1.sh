@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boot 1: two kernels; an initramfs-tools hook fails for the older one, so
 # update-initramfs -u -k all rebuilds the newer image and then fails. setup --apply must
 # exit 1 and leave every file as it was: /etc and both images byte for byte.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boot 1: the host before setup; hookctl setup 100 --apply --no-vm with the real tools.
 install_deb
 install_vm 100.conf

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boot 2: after setup and a reboot: the options, the IOMMU, vfio-pci from boot; check and
 # a second setup find nothing left; then setup --undo.
 report_boot boot2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 8: passing the host's boot display gives the boot-vga finding.
 A=0000:00:01.0
 result start.$A.boot_vga "$(cat $(sysdev $A)/boot_vga)"

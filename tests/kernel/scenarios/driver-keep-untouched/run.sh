@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # driver=keep (Proxmox VE 9): the device keeps its driver. No phase of the hook may
 # rebind, override or reset it, even with a policy that resets and returns devices.
 # On e1000e QEMU could not open its group: keep-not-vfio refuses the start (nothing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 10, item 5: a driver hung in remove(). hangdrv owns the pci-testdev and never
 # returns from remove(), so the unbind pre-start writes puts its writer in D state for
 # good. pre-start must refuse within the policy's timeout_ms (2000), the hook's stdout

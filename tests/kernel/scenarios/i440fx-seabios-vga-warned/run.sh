@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 4: the "Code 43" settings on a display device that is not NVIDIA's: QEMU's VGA
 # (vendor 1234, class 0x030000) passed with no machine key (i440fx) and no bios key
 # (SeaBIOS), beside a NIC. Code 43 is NVIDIA's, so check only warns (machine-i440fx,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Interrupt remapping on (intel-iommu,intremap=on): the guard says nothing about
 # interrupts, pre-start moves the e1000e to vfio-pci, and QEMU's start on its group
 # (container, group, type1) works. hookctl devices agrees with the guest's sysfs.

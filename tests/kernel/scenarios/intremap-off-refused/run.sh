@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Interrupt remapping off (intel-iommu,intremap=off): the guard refuses the start with
 # interrupt-remapping-missing, and vfio really refuses: bound to vfio-pci by hand, the
 # group joins a container but the type1 IOMMU will not take it. With

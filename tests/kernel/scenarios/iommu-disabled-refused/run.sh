@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 5: the machine of scenario 1 without an IOMMU (run with --iommu none): check
 # blocks with iommu-disabled; pre-start refuses and leaves the device on e1000e.
 A=0000:01:00.0

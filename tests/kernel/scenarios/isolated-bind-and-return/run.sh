@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 1 (and 7 on both kernels): an isolated device on its host driver (e1000e).
 # check warns (driver-not-vfio, module-not-loaded) and allows; pre-start loads the vfio
 # modules and moves the device to vfio-pci; post-stop with policy "return" gives it back.

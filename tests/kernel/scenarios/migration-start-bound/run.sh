@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A live migration's start on the target: Proxmox runs pre-start with
 # PVE_MIGRATED_FROM=<source> while the config is still in the source node's directory.
 # Without the variable the hook finds no config (vm-config); with it, the start is allowed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 16: interrupt remapping off (intel-iommu,intremap=off), the start as Proxmox runs
 # it (guest/pve-start.sh): without allow_unsafe_interrupts vfio's type1 IOMMU refuses the
 # group and QEMU exits; with it QEMU starts.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 16: no IOMMU at all (--iommu none), the start as Proxmox runs it
 # (guest/pve-start.sh): qemu-server dies before QEMU ("IOMMU not present").
 . /bench/pve-start.sh

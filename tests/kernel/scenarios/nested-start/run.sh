@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 16: the start as Proxmox runs it (guest/pve-start.sh), with QEMU as the judge.
 # Each case: hookctl check, the start without the guard (unguarded: qemu-server's own
 # preparation and QEMU), the start with it (guarded: the hook's four phases around the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 6: a bind that cannot complete. The second function's driver_override is
 # covered by a read-only file, so it cannot be moved to vfio-pci. pre-start must refuse,
 # and every function must be back on e1000e, as at boot.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A device the kernel cannot reset: no reset_method and no reset file in sysfs. check
 # warns reset-unavailable and allows; pre-start binds it (and does not try to reset it).
 A=0000:00:03.0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 22: the ROM QEMU was given (romfile=, Debian's ipxe-qemu efi-e1000e.rom) read by
 # the real hookctl through the guest kernel's sysfs rom, listed and saved; the host side
 # compares the saved bytes' sha256 with the file's (expect: @ROMFILE_SHA256@). Then what

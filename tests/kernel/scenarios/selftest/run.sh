@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bench self-test: the guest's topology and a by-hand bind to vfio-pci and back,
 # with busybox and kmod only.
 for d in /sys/bus/pci/devices/*; do

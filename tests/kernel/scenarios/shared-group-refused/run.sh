@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 3: the VM's device shares its IOMMU group with a device the host keeps
 # (on e1000e): check blocks with group-not-isolated, pre-start refuses, and no device
 # of the group changed driver (each was bound by e1000e exactly once, at boot).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SR-IOV: the PF passed while one of its VFs is on vfio-pci. Unbinding the PF's driver
 # would remove the VFs: sriov-vfs-in-use refuses the start, the PF stays on nvme.
 PF=0000:01:00.0 VF0=0000:01:00.1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SR-IOV after a boot: sriov_numvfs is 0, the VF address the VM names does not exist yet.
 # vf-not-created (not device-missing), naming the PF's sriov_numvfs; nothing touched.
 PF=0000:01:00.0 VF0=0000:01:00.1

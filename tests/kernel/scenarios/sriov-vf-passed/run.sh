@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SR-IOV: VFs enabled, one VF passed. The VF's config space reads ffff (by the spec): no
 # device-unresponsive; pre-start moves the VF alone to vfio-pci (PF and the other VF
 # untouched); post-stop returns it to no driver, where it was.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 2, on AMD-Vi: "hostpci0: 01:00" names both functions of a two-function device
 # that shares one IOMMU group; pre-start moves both to vfio-pci. Policy "keep": both
 # stay on vfio-pci after post-stop.
