@@ -5,7 +5,7 @@
 set -euo pipefail
 # ipxe-qemu: real PCI expansion ROMs (/usr/lib/ipxe/qemu/) the ROM parser's unit tests read.
 VFIOHELP_PACKAGES=(build-essential cmake pkg-config libpci-dev libjson-c-dev libkmod-dev
-                   libcmocka-dev libarchive-dev pci.ids pciutils kmod gcc valgrind
+                   libcmocka-dev libarchive-dev liblzma-dev pci.ids pciutils kmod gcc valgrind
                    initramfs-tools ipxe-qemu)
 VFIOHELP_BENCH_PACKAGES=(qemu-system-x86 busybox-static cpio initramfs-tools zstd util-linux xz-utils
                          # the boot bench (tests/boot): whole Debian systems on disk images

@@ -157,6 +157,9 @@ struct vh_vmconf {
 	bool arch_aarch64;     /* arch: aarch64 (its default machine is virt) */
 	enum vh_bios bios;
 	bool has_efidisk;
+	/* efidisk0: 1 Secure Boot keys enrolled (pre-enrolled-keys=1 with efitype=4m),
+	 * 0 not, -1 no pre-enrolled-keys option */
+	int efidisk_keys;
 	uint64_t memory_mib; /* 512 when absent, as Proxmox */
 	int64_t balloon_mib; /* -1 when absent (balloon device on) */
 	char cpu[256];
@@ -305,6 +308,9 @@ enum vh_finding_id {
 	VH_F_CMDLINE_IGNORED,
 	VH_F_MODPROBE_LINE_IGNORED,
 	VH_F_MODULES_LINE_INVALID,
+	/* VM settings that quietly undo passthrough */
+	VH_F_ARGS_CPU_OVERRIDE,
+	VH_F_SECURE_BOOT_UNSIGNED_DRIVER,
 	/* a device's own ROM (hookctl rom, view/rom.c) */
 	VH_F_ROM_UNREADABLE,
 	VH_F_ROM_INVALID,

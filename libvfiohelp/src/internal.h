@@ -63,6 +63,11 @@ int vh_pci_addr_list_parse(const char *s, size_t len, struct vh_pci_addr *out, s
  * through this, so --root applies everywhere. */
 int vh_host_path(const struct vh_host *h, char *buf, size_t size, const char *fmt, ...)
 	VH_PRINTF(4, 5);
+/* The host path abs with every symlink followed the way the host itself
+ * would (readlink -f): an absolute link target starts again at the root, so
+ * under --root nothing leads out of the tree. -1 with errno when a component
+ * is missing (a dangling link), ELOOP after 40 links, ENAMETOOLONG. */
+int vh_host_resolve(const struct vh_host *h, const char *abs, char *out, size_t size);
 
 /* ---- files (util.c); paths are already resolved under the root ---- */
 /* Opens a regular file for reading; -1 with errno (EINVAL for anything

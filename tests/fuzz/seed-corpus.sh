@@ -126,3 +126,25 @@ dev1='{"addr":"0000:01:00.1","id":"10de:22bd","driver":"vfio-pci","override":""}
 printf '{"vmid":100,"time":1762000000,"boot_id":"","devices":[%s,%s]}' "$dev0" "$dev1" | seed state seed
 printf '{"vmid":100,"time":1,"boot_id":"4f1c2a9e-7b3d-4c1e-9a2f-0d5e6b7c8a91","devices":[]}' | seed state empty
 printf '{"vmid":101,"time":1,"boot_id":"","devices":[]}' | seed state other-vm
+
+# initramfs: images as mkinitramfs and update-initramfs make them (the seed's
+# zstd one; an early uncompressed microcode archive in front, zero padded; a
+# symlinked modprobe.d file as copy_file copies it), and the shapes a reader
+# must refuse (truncated, lzop, plain text)
+seed initramfs seed < "$hosts/seed/boot/initrd.img-6.8.12-10-pve"
+w=$(mktemp -d)
+mkdir -p "$w/a/etc/modprobe.d" "$w/a/etc/nvidia/current" "$w/a/kernel/x86/microcode" "$w/e/kernel/x86/microcode"
+printf 'options nvidia-drm modeset=1\n' >"$w/a/etc/nvidia/current/nvidia-modprobe.conf"
+ln -s ../nvidia/current/nvidia-modprobe.conf "$w/a/etc/modprobe.d/nvidia.conf"
+printf 'options vfio-pci ids=10de:2803\n' >"$w/a/etc/modprobe.d/vfio.conf"
+printf 'microcode' >"$w/e/kernel/x86/microcode/AuthenticAMD.bin"
+(cd "$w/a" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$w/main.cpio"
+(cd "$w/e" && find kernel | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$w/early.cpio"
+gzip -9n <"$w/main.cpio" | seed initramfs symlink-gzip
+{ cat "$w/early.cpio"; head -c 512 /dev/zero; zstd -q -19 <"$w/main.cpio"; } | seed initramfs early-zstd
+xz --check=crc32 <"$w/main.cpio" | seed initramfs xz
+seed initramfs plain < "$w/main.cpio"
+zstd -q -19 <"$w/main.cpio" | head -c 100 | seed initramfs truncated
+printf '\211LZO\000\015\012\032\012\020\060\040\240\011\100\001\005\003' | seed initramfs lzop
+printf 'not an image\n' | seed initramfs text
+rm -rf "$w"

@@ -1,5 +1,8 @@
 #include "testlib.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -519,6 +522,38 @@ void vh_test_load_vfio(const char *root)
 		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/vfio-pci/%s", files[i]);
 		vh_test_write(root, rel, "");
 	}
+}
+
+void vh_test_cpio(int fd, const struct vh_test_member *m, size_t n, int filter)
+{
+	struct archive *a = archive_write_new();
+	assert_int_equal(archive_write_set_format_cpio_newc(a), ARCHIVE_OK);
+	if (filter == ARCHIVE_FILTER_ZSTD)
+		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	else if (filter == ARCHIVE_FILTER_GZIP)
+		assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	else if (filter == ARCHIVE_FILTER_XZ)
+		assert_int_equal(archive_write_add_filter_xz(a), ARCHIVE_OK);
+	else if (filter == ARCHIVE_FILTER_LZMA)
+		assert_int_equal(archive_write_add_filter_lzma(a), ARCHIVE_OK);
+	archive_write_set_bytes_in_last_block(a, 1);
+	assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		size_t len = m[i].link ? 0 : m[i].len ? m[i].len : strlen(m[i].data);
+		archive_entry_set_pathname(e, m[i].path);
+		archive_entry_set_filetype(e, m[i].link ? AE_IFLNK : AE_IFREG);
+		archive_entry_set_perm(e, m[i].link ? 0777 : 0644);
+		if (m[i].link)
+			archive_entry_set_symlink(e, m[i].link);
+		archive_entry_set_size(e, (la_int64_t)len);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (len)
+			assert_int_equal(archive_write_data(a, m[i].data, len), (la_ssize_t)len);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
 }
 
 static void put16(uint8_t *p, unsigned v)

@@ -125,4 +125,16 @@ void vh_test_expect_none(const struct vh_report *r, const char *id);
 const struct vh_unjudged *vh_test_expect_unjudged(const struct vh_report *r, const char *check,
 						  const char *why_part);
 
+/* One member of a newc archive for vh_test_cpio: a regular file holding
+ * data (len bytes; 0: strlen(data)) or, with link set, a symlink to link. */
+struct vh_test_member {
+	const char *path;
+	const char *data;
+	const char *link;
+	size_t len;
+};
+/* Appends one newc archive of members to fd, through filter
+ * (ARCHIVE_FILTER_NONE, _GZIP, _ZSTD, _XZ or _LZMA), as initramfs images are made. */
+void vh_test_cpio(int fd, const struct vh_test_member *m, size_t n, int filter);
+
 #endif

@@ -397,11 +397,10 @@ static void check_display(struct vh_eval *ev, const struct vh_vm_device *vd)
 	if (pci && pci->rombar && !pci->legacy_igd && d->vendor == 0x10de) {
 		vh_hostpci_fix(ev->r, pci, ev->r->vm.machine == VH_MACHINE_Q35 && !pci->pcie, true,
 			       fix, sizeof(fix));
-		vh_eval_finding(
-			ev, VH_F_ROMBAR_ENABLED, d->name, fix,
-			"hostpci%d exposes the ROM BAR of display device %s to the guest; NVIDIA "
-			"cards then fail with Code 43 (rombar=0)",
-			pci->index, d->name);
+		vh_eval_finding(ev, VH_F_ROMBAR_ENABLED, d->name, fix,
+				"hostpci%d exposes the ROM BAR of display device %s to the guest: %s "
+				"(rombar=0)",
+				pci->index, d->name, vh_nvidia_failure(&ev->r->vm));
 	}
 	bool fb_found = vh_framebuffer_on_device(ev->h, d->name, fb, sizeof(fb));
 	if (d->boot_vga || fb_found)
@@ -646,6 +645,7 @@ struct vh_report *vh_evaluate(struct vh_host *h, unsigned vmid, const struct vh_
 		return NULL;
 	}
 	vh_check_code43(&ev);
+	vh_check_guest_settings(&ev);
 	vh_check_legacy_igd(&ev);
 	vh_check_mdev_entries(&ev);
 	vh_check_x_vga(&ev);

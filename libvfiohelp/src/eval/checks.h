@@ -34,10 +34,22 @@ void vh_eval_unjudged(struct vh_eval *ev, const char *check, const char *fmt, ..
 /* checks_vm.c: the VM's settings and its memory */
 void vh_check_vm_settings(struct vh_eval *ev);
 void vh_check_memory(struct vh_eval *ev);
+/* Settings that undo passthrough inside the guest, once its devices are
+ * read: args' own -cpu, Secure Boot against the NVIDIA module. */
+void vh_check_guest_settings(struct vh_eval *ev);
 /* "qm set VMID -hostpciN <entry>" with pcie=1 and rombar=0 as asked, every
  * other option kept; the form of the command when the entry does not fit. */
 void vh_hostpci_fix(const struct vh_report *r, const struct vh_hostpci *pci, bool want_pcie,
 		    bool want_rombar_off, char *fix, size_t size);
+
+/* The guest OS as the VM's ostype says: l24/l26 Linux, w* Windows (wxp
+ * .. win11); neither when absent or another. */
+bool vh_guest_linux(const struct vh_vmconf *vm);
+bool vh_guest_windows(const struct vh_vmconf *vm);
+/* What the NVIDIA driver in this guest does with a card set up wrong, in
+ * the guest's own words: Code 43 is Windows' Device Manager code; the Linux
+ * driver logs "RmInitAdapter failed" and nvidia-smi finds no devices. */
+const char *vh_nvidia_failure(const struct vh_vmconf *vm);
 
 /* The rules of the VM's entries (checks_entries.c), once its devices are read. */
 void vh_check_code43(struct vh_eval *ev);

@@ -3,8 +3,9 @@
  * (parse_hostpci, parse_hostpci_devices, choose_hostpci_devices) — the rules
  * of the VM's entries, judged after the devices are known:
  *
- *   - Code 43 (machine-i440fx, bios-seabios, rombar-enabled) is an NVIDIA
- *     display driver's error: it concerns display-class devices passed as
+ *   - the Code 43 rules (machine-i440fx, bios-seabios, rombar-enabled) are
+ *     about the NVIDIA display driver failing (Code 43 is how Windows says
+ *     it; a Linux guest's driver says RmInitAdapter failed): display-class devices passed as
  *     ordinary devices, not a NIC or an HBA, not a legacy IGD (which needs
  *     i440fx and its ROM), not an mdev (a vGPU is no passed-through card);
  *   - legacy-igd=1 has rules of its own (legacy-igd-invalid);
@@ -44,6 +45,27 @@ static const struct vh_vm_device *first_ordinary_display(const struct vh_report 
 	return other;
 }
 
+bool vh_guest_linux(const struct vh_vmconf *vm)
+{
+	return !strcmp(vm->ostype, "l26") || !strcmp(vm->ostype, "l24");
+}
+
+bool vh_guest_windows(const struct vh_vmconf *vm)
+{
+	return vm->ostype[0] == 'w'; /* wxp, w2k, w2k3, w2k8, wvista, win7 .. win11 */
+}
+
+const char *vh_nvidia_failure(const struct vh_vmconf *vm)
+{
+	if (vh_guest_windows(vm))
+		return "the NVIDIA driver in Windows stops the card with Code 43";
+	if (vh_guest_linux(vm))
+		return "the NVIDIA Linux driver fails to initialise the card (\"NVRM: RmInitAdapter "
+		       "failed\", nvidia-smi: \"No devices were found\")";
+	return "the NVIDIA driver fails to initialise the card (Windows: Code 43; Linux: "
+	       "RmInitAdapter failed)";
+}
+
 void vh_check_code43(struct vh_eval *ev)
 {
 	const struct vh_vmconf *vm = &ev->r->vm;
@@ -51,24 +73,29 @@ void vh_check_code43(struct vh_eval *ev)
 	char fix[128];
 	if (!gpu)
 		return;
-	/* errors for NVIDIA, whose driver fails with Code 43; for AMD or
-	 * Intel a better setup, not a failed start */
-	enum vh_severity sev = gpu->dev->vendor == 0x10de ? VH_SEV_ERROR : VH_SEV_WARN;
+	/* errors for NVIDIA, whose driver then fails (in the guest's words);
+	 * for AMD or Intel a better setup, not a failed start, and no NVIDIA
+	 * words for their cards */
+	bool nvidia = gpu->dev->vendor == 0x10de;
+	enum vh_severity sev = nvidia ? VH_SEV_ERROR : VH_SEV_WARN;
 	if (vm->machine == VH_MACHINE_I440FX) {
 		snprintf(fix, sizeof(fix), "qm set %u -machine q35", vm->vmid);
 		vh_eval_finding_as(ev, VH_F_MACHINE_I440FX, sev, "machine", fix,
-				   "VM %u passes display device %s on the i440fx chipset (%s); NVIDIA "
-				   "drivers fail with Code 43 on it and PCIe passthrough needs q35",
+				   "VM %u passes display device %s on the i440fx chipset (%s): %s%s",
 				   vm->vmid, gpu->dev->name,
-				   vm->machine_raw[0] ? vm->machine_raw : "no machine key");
+				   vm->machine_raw[0] ? vm->machine_raw : "no machine key",
+				   nvidia ? vh_nvidia_failure(vm)
+					  : "the card sits on a conventional PCI bus",
+				   ", and PCIe passthrough (pcie=1) needs q35");
 	}
 	if (vm->bios == VH_BIOS_SEABIOS) {
 		snprintf(fix, sizeof(fix), "qm set %u -bios ovmf", vm->vmid);
-		vh_eval_finding_as(
-			ev, VH_F_BIOS_SEABIOS, sev, "bios", fix,
-			"VM %u passes display device %s and boots SeaBIOS; a passed-through "
-			"GPU needs OVMF (UEFI) to initialise without Code 43",
-			vm->vmid, gpu->dev->name);
+		vh_eval_finding_as(ev, VH_F_BIOS_SEABIOS, sev, "bios", fix,
+				   "VM %u passes display device %s and boots SeaBIOS: %s%s",
+				   vm->vmid, gpu->dev->name, nvidia ? vh_nvidia_failure(vm) : "",
+				   nvidia ? "; a passed-through GPU is initialised by OVMF (UEFI)"
+					  : "a passed-through GPU's UEFI option ROM runs only under "
+					    "OVMF (UEFI), the firmware passthrough is made for");
 	}
 }
 

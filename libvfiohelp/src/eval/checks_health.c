@@ -16,6 +16,7 @@
 #include "host/rom.h"
 #include "host/system.h"
 #include "pve/ownership.h"
+#include "host/host.h"
 #include "host/kmods.h"
 
 #include <dirent.h>
@@ -529,6 +530,15 @@ static void check_vfio_ids(struct vh_eval *ev)
 		if (!d || !d->present || d->is_bridge ||
 		    !vh_vfio_ids_claim(ev->h, d->vendor, d->device))
 			continue;
+		/* Without the index only the device's own driver could be searched:
+		 * a twin on another driver would go unseen, so say it is not judged. */
+		if (d->modalias[0] && !vh_kmod_indexed(ev->h)) {
+			vh_eval_unjudged(ev, "vfio-ids-host-device",
+					 "%s: no module index for kernel %s: cannot tell which host "
+					 "drivers another %04x:%04x device could be on",
+					 d->name, ev->h->kver, d->vendor, d->device);
+			continue;
+		}
 		const struct vh_device *twin = NULL;
 		size_t n = candidate_drivers(ev, d, drivers, VH_ARRAY_SIZE(drivers));
 		for (size_t k = 0; k < n && !twin; k++)

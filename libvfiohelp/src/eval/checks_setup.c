@@ -139,22 +139,32 @@ static void check_cmdline(struct vh_eval *ev)
 
 /* ---- modprobe.d ---- */
 
-static void modprobe_file(struct vh_eval *ev, const char *dir, const char *name)
+/* One /etc/modprobe.d entry, judged by the content modprobe and
+ * mkinitramfs read (a symlink's target's). A name the tools skip by design
+ * (a dotfile, a backup, dpkg's or ucf's copies) is no finding: renaming it
+ * to .conf would activate a copy the admin or a package set aside. */
+static void modprobe_file(struct vh_eval *ev, const char *name)
 {
-	char path[PATH_MAX + 256], subject[64], fix[512], *text;
+	char abs[PATH_MAX], subject[64], fix[512], *text;
 	size_t len;
-	if (vh_format(path, sizeof(path), "%s/%s", dir, name) < 0 ||
-	    vh_slurp(path, 1u << 20, &text, &len) < 0)
+	bool conf = vh_modprobe_conf_name(name);
+	if ((!conf && vh_modprobe_copy_name(name)) ||
+	    vh_format(abs, sizeof(abs), "/etc/modprobe.d/%s", name) < 0 ||
+	    vh_modprobe_file_read(ev->h, abs, &text, &len) < 0)
 		return;
-	size_t n = strlen(name);
-	bool conf = n > 5 && !strcmp(name + n - 5, ".conf");
-	if (vh_format(subject, sizeof(subject), "/etc/modprobe.d/%s", name) < 0)
+	if (vh_format(subject, sizeof(subject), "%s", abs) < 0)
 		vh_strlcpy(subject, "/etc/modprobe.d", sizeof(subject)); /* the message names it */
 	if (!conf && vh_modprobe_has_directives(text, len)) {
-		snprintf(fix, sizeof(fix),
-			 "mv /etc/modprobe.d/%s /etc/modprobe.d/%s.conf && "
-			 "update-initramfs -u -k all",
-			 name, name);
+		/* a name a shell would split or expand gets words, not a command */
+		if (!vh_is_safe_component(name) ||
+		    vh_format(fix, sizeof(fix),
+			      "mv /etc/modprobe.d/%s /etc/modprobe.d/%s.conf && "
+			      "update-initramfs -u -k all",
+			      name, name) < 0)
+			vh_strlcpy(fix,
+				   "give the file a name that ends in .conf, then "
+				   "update-initramfs -u -k all",
+				   sizeof(fix));
 		vh_eval_finding(
 			ev, VH_F_MODPROBE_LINE_IGNORED, subject, fix,
 			"/etc/modprobe.d/%s has modprobe lines, but its name lacks .conf: modprobe "
@@ -164,10 +174,11 @@ static void modprobe_file(struct vh_eval *ev, const char *dir, const char *name)
 	struct vh_bad_line bad[16];
 	size_t nb = conf ? vh_modprobe_bad_lines(text, len, bad, VH_ARRAY_SIZE(bad)) : 0;
 	for (size_t i = 0; i < nb; i++) {
-		snprintf(fix, sizeof(fix),
-			 "correct line %d of /etc/modprobe.d/%s, then "
-			 "update-initramfs -u -k all",
-			 bad[i].line, name);
+		if (vh_format(fix, sizeof(fix),
+			      "correct line %d of /etc/modprobe.d/%s, then "
+			      "update-initramfs -u -k all",
+			      bad[i].line, name) < 0)
+			fix[0] = '\0';
 		vh_eval_finding(ev, VH_F_MODPROBE_LINE_IGNORED, subject, fix,
 				"/etc/modprobe.d/%s line %d: %s", name, bad[i].line, bad[i].why);
 	}
@@ -181,8 +192,8 @@ static void check_modprobe_files(struct vh_eval *ev)
 		return;
 	DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));)
-		if (vh_is_safe_component(e->d_name) && e->d_name[0] != '.')
-			modprobe_file(ev, dir, e->d_name);
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			modprobe_file(ev, e->d_name);
 	if (d)
 		closedir(d);
 }

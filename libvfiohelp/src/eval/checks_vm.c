@@ -104,6 +104,163 @@ void vh_check_vm_settings(struct vh_eval *ev)
 		check_entry_settings(ev, &vm->hostpci[i]);
 }
 
+/* ---- settings that quietly undo passthrough in the guest ---- */
+
+/* The next word of args as qemu-server splits it (pve-common's split_args:
+ * Text::ParseWords::shellwords): blanks separate, '...' and "..." quote, a
+ * backslash escapes the next character (in '...' only \\ and \'). Returns
+ * the position after the word, or NULL at the end. */
+static const char *next_arg(const char *p, char *word, size_t size)
+{
+	size_t n = 0;
+	p += strspn(p, " \t\n\r\f\v");
+	if (!*p)
+		return NULL;
+	for (char q = 0; *p && (q || !strchr(" \t\n\r\f\v", *p)); p++) {
+		char c = *p;
+		if (!q && (c == '\'' || c == '"')) {
+			q = c;
+			continue;
+		}
+		if (q && c == q) {
+			q = 0;
+			continue;
+		}
+		if (c == '\\' && p[1] && (q != '\'' || p[1] == '\\' || p[1] == '\''))
+			c = *++p;
+		if (n + 1 < size)
+			word[n++] = c;
+	}
+	word[n] = '\0';
+	return p;
+}
+
+/* QEMU options that take no value: the word after them is an option again. */
+static bool qemu_flag(const char *opt)
+{
+	static const char *const flags[] = {
+		"S",           "s",          "snapshot",    "nographic",      "no-reboot",
+		"no-shutdown", "enable-kvm", "nodefaults",  "no-user-config", "daemonize",
+		"no-hpet",     "no-acpi",    "full-screen", "no-fd-bootchk",  "only-migratable",
+		"preconfig",   "win2k-hack", "no-kvm"
+	};
+	for (size_t i = 0; i < VH_ARRAY_SIZE(flags); i++)
+		if (!strcmp(opt, flags[i]))
+			return true;
+	return false;
+}
+
+/* The value of the last -cpu (QEMU keeps the last) among args' words, in
+ * an option's place (not some option's value); false when there is none.
+ * rest gets the words without it, each quoted for a shell. */
+static bool args_cpu(const char *args, char *cpu, size_t cpu_size, char *rest, size_t rest_size)
+{
+	char word[1024], value[1024];
+	bool found = false;
+	size_t used = 0;
+	rest[0] = '\0';
+	for (const char *p = args; (p = next_arg(p, word, sizeof(word)));) {
+		const char *opt = word[0] == '-' ? word + 1 + (word[1] == '-') : NULL;
+		bool takes = opt && *opt && !qemu_flag(opt);
+		const char *after = takes ? next_arg(p, value, sizeof(value)) : NULL;
+		if (takes && !strcmp(opt, "cpu")) {
+			found = true;
+			vh_strlcpy(cpu, after ? value : "", cpu_size);
+		} else {
+			int k = snprintf(rest + used, rest_size - used, "%s%s%s%s%s",
+					 used ? " " : "", word, after ? " '" : "",
+					 after ? value : "", after ? "'" : "");
+			used = k < 0 || (size_t)k >= rest_size - used ? rest_size - 1
+								      : used + (size_t)k;
+		}
+		if (after)
+			p = after;
+	}
+	return found;
+}
+
+/* The -cpu value's intent in Proxmox's cpu: property string: the model,
+ * kvm=off as hidden=1, hv_vendor_id as hv-vendor-id. */
+static void cpu_property(const char *value, char *out, size_t size)
+{
+	char model[128] = "host", vendor[64] = "";
+	bool hidden = false;
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, ",");
+		if (p == value && n && n < sizeof(model) && !memchr(p, '=', n))
+			snprintf(model, sizeof(model), "%.*s", (int)n, p);
+		else if (n == 7 && !strncmp(p, "kvm=off", 7))
+			hidden = true;
+		else if (n > 13 && n - 13 < sizeof(vendor) &&
+			 (!strncmp(p, "hv_vendor_id=", 13) || !strncmp(p, "hv-vendor-id=", 13)))
+			snprintf(vendor, sizeof(vendor), "%.*s", (int)(n - 13), p + 13);
+		p += n + (p[n] == ',');
+	}
+	snprintf(out, size, "%s%s%s%s", model, hidden ? ",hidden=1" : "",
+		 vendor[0] ? ",hv-vendor-id=" : "", vendor);
+}
+
+static void check_args_cpu(struct vh_eval *ev)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	char cpu[1024], rest[1024], prop[256], fix[2048];
+	if (!vm->args[0] || !args_cpu(vm->args, cpu, sizeof(cpu), rest, sizeof(rest)))
+		return;
+	cpu_property(cpu, prop, sizeof(prop));
+	if (vh_format(fix, sizeof(fix), "qm set %u -cpu %s %s%s%s", vm->vmid, prop,
+		      rest[0] ? "-args \"" : "-delete args", rest, rest[0] ? "\"" : "") < 0)
+		snprintf(fix, sizeof(fix), "qm set %u -cpu %s, then take -cpu out of args",
+			 vm->vmid, prop);
+	vh_eval_finding(
+		ev, VH_F_ARGS_CPU_OVERRIDE, "args", fix,
+		"VM %u's args: holds -cpu %s; QEMU keeps the last -cpu, so it replaces the one "
+		"qemu-server builds from cpu: (%s), with its flags%s",
+		vm->vmid, cpu, vm->cpu[0] ? vm->cpu : "no cpu key: kvm64",
+		vh_guest_windows(vm) ? " and Windows' Hyper-V enlightenments" : "");
+}
+
+/* An NVIDIA display device the guest gets (its driver is NVIDIA's module). */
+static const struct vh_device *nvidia_display(const struct vh_report *r)
+{
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const struct vh_device *d = r->devices[i].dev;
+		if (d && d->present && d->vendor == 0x10de && (d->class_code >> 16) == 0x03)
+			return d;
+	}
+	return NULL;
+}
+
+static void check_secure_boot(struct vh_eval *ev)
+{
+	const struct vh_vmconf *vm = &ev->r->vm;
+	const struct vh_device *gpu = nvidia_display(ev->r);
+	char fix[640];
+	if (vm->bios != VH_BIOS_OVMF || !vm->has_efidisk || vm->efidisk_keys != 1 ||
+	    !vh_guest_linux(vm) || !gpu)
+		return;
+	/* pre-enrolled-keys only picks the vars template when qemu-server
+	 * creates the disk: set on the existing efidisk0 it changes nothing */
+	snprintf(fix, sizeof(fix),
+		 "turn Secure Boot off in VM %u's OVMF setup (Device Manager > Secure Boot "
+		 "Configuration), or sign the NVIDIA module with a MOK the guest enrolled "
+		 "(mokutil --import); a new efidisk0 (qm set %u -efidisk0 %s:1,efitype=4m,"
+		 "pre-enrolled-keys=0) starts without the "
+		 "VM's UEFI boot entries",
+		 vm->vmid, vm->vmid, vm->disk_storage[0] ? vm->disk_storage : "STORAGE");
+	vh_eval_finding(ev, VH_F_SECURE_BOOT_UNSIGNED_DRIVER, "efidisk0", fix,
+			"VM %u boots OVMF with Secure Boot keys enrolled (pre-enrolled-keys=1) and "
+			"is a Linux guest (ostype %s) with NVIDIA display device %s: its kernel "
+			"refuses the unsigned NVIDIA module (\"Loading of unsigned module is "
+			"rejected\", \"Key was rejected by service\") unless it is MOK-signed",
+			vm->vmid, vm->ostype, gpu->name);
+}
+
+void vh_check_guest_settings(struct vh_eval *ev)
+{
+	check_args_cpu(ev);
+	check_secure_boot(ev);
+}
+
 /* A number in /sys/kernel/mm/hugepages/hugepages-<kB>kB/<name>; -1 when
  * the host has no such page size. */
 static long long hugepage_count(struct vh_host *h, unsigned size_mib, const char *name)

@@ -10,11 +10,26 @@
 
 #include "internal.h"
 
+/* The names mkinitramfs copies (its modprobe.d glob, *.conf) and libkmod
+ * reads: "*.conf", not a dotfile. The disk and the image are counted by this
+ * one test, whatever other bytes the name holds. */
+bool vh_modprobe_conf_name(const char *name);
+/* A name that is a copy the tools ignore by design, not a mistake to report:
+ * backups and editors' files (*~, *.bak, *.old, *.orig, *.swp, ...), dpkg's
+ * and ucf's (*.dpkg-old, *.dpkg-dist, *.ucf-new, ...), "x.conf.2024", dotfiles. */
+bool vh_modprobe_copy_name(const char *name);
+
+/* A modprobe.d file as modprobe and mkinitramfs read it (abs: its host path,
+ * "/etc/modprobe.d/x.conf"): a symlink is followed, inside --root, to the
+ * content it leads to. -1 when it leads nowhere or to no regular file. */
+int vh_modprobe_file_read(struct vh_host *h, const char *abs, char **data, size_t *len);
+
+#define VH_CONF_KEY_MAX 512
 /* One modprobe.d file: its key ("etc/modprobe.d/x.conf", "lib/modprobe.d/
- * y.conf"; usr/lib is lib, as on a merged-/usr host) and content (a symlink
- * is "symlink -> TARGET"). */
+ * y.conf"; usr/lib is lib, as on a merged-/usr host) and content (for a
+ * symlink, the content of the file it leads to, on disk as in the image). */
 struct vh_conf_file {
-	char key[192];
+	char key[VH_CONF_KEY_MAX];
 	char *data;
 	size_t len;
 };
@@ -24,7 +39,11 @@ struct vh_conf_set {
 };
 void vh_conf_set_free(struct vh_conf_set *s);
 
-/* The modprobe.d *.conf files inside the image at path (resolved already). */
+/* The modprobe.d *.conf files inside the image at path (resolved already).
+ * Bounded: at most 512 MiB decompressed per pass, 256 KiB a file, 4 MiB in
+ * all, 96 MiB for an xz/lzma decoder (EFBIG, "... more than N"); only
+ * in-process decompressors (ENOEXEC names a compression that would need an
+ * external program); a corrupt image is EIO, with the path and the byte. */
 int vh_initramfs_read(const char *path, struct vh_conf_set *out, struct vh_err *err);
 /* The modprobe.d *.conf files on the host's disk. */
 int vh_modprobe_disk_read(struct vh_host *h, struct vh_conf_set *out, struct vh_err *err);

@@ -320,6 +320,31 @@ static int parse_bios(const char *value, struct vh_vmconf *vm, struct vh_err *er
 	return 0;
 }
 
+/* efidisk0: only whether it is there and its pre-enrolled-keys (Secure
+ * Boot with Microsoft's keys). A value this reader cannot split keeps the
+ * disk and leaves the keys unknown: qemu-server is its judge. */
+static int parse_efidisk(const char *value, struct vh_vmconf *vm)
+{
+	struct vh_prop props[VH_MAX_PROPS];
+	size_t n;
+	vm->has_efidisk = true;
+	vm->efidisk_keys = -1;
+	if (vh_propstr_split(value, "file", props, VH_MAX_PROPS, &n, NULL) < 0)
+		return 0;
+	bool four_m = false; /* efitype defaults to 2m, whose vars template has no keys */
+	for (size_t i = 0; i < n; i++) {
+		bool b;
+		if (vh_prop_is(&props[i], "pre-enrolled-keys") &&
+		    vh_prop_bool(&props[i], &b, NULL) == 0)
+			vm->efidisk_keys = b;
+		if (vh_prop_is(&props[i], "efitype"))
+			four_m = props[i].val_len == 2 && !strncmp(props[i].val, "4m", 2);
+	}
+	if (vm->efidisk_keys == 1 && !four_m)
+		vm->efidisk_keys = 0;
+	return 0;
+}
+
 /* agent: [enabled=]1|0[,fstrim_cloned_disks=..][,freeze-fs-on-backup=..][,type=virtio|isa]:
  * qemu-server's agent format, "enabled" its default key. */
 static int parse_agent(const char *value, struct vh_vmconf *vm, struct vh_err *err)
@@ -380,10 +405,8 @@ static int parse_line(const char *key, const char *value, struct vh_vmconf *vm, 
 	}
 	if (!strcmp(key, "bios"))
 		return parse_bios(value, vm, err);
-	if (!strcmp(key, "efidisk0")) {
-		vm->has_efidisk = true;
-		return 0;
-	}
+	if (!strcmp(key, "efidisk0"))
+		return parse_efidisk(value, vm);
 	if (!strcmp(key, "memory"))
 		return parse_memory(value, vm, err);
 	if (!strcmp(key, "balloon")) {
@@ -488,6 +511,7 @@ static void vmconf_defaults(struct vh_vmconf *vm, unsigned vmid)
 	vm->vmid = vmid;
 	vm->memory_mib = 512;
 	vm->balloon_mib = -1;
+	vm->efidisk_keys = -1;
 }
 
 int vh_vmconf_parse(const char *text, size_t len, unsigned vmid, struct vh_vmconf *vm,

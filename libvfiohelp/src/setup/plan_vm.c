@@ -61,9 +61,11 @@ void vh_setup_note(struct vh_setup *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool linux_guest(const char *ostype)
+/* A guest that may be Linux: l24/l26, or no ostype (Proxmox's default is
+ * "other"; assume the worse case for the NIC name and the NVIDIA module). */
+static bool may_be_linux(const struct vh_vmconf *vm)
 {
-	return !ostype[0] || !strcmp(ostype, "l26") || !strcmp(ostype, "l24");
+	return vh_guest_linux(vm) || !vm->ostype[0];
 }
 
 static bool nvidia_display_passed(const struct vh_report *r)
@@ -113,8 +115,7 @@ static void plan_key(struct vh_setup *s, struct vh_host *h, const char *key, con
 	vh_setup_add_command(s, v->reason, false, argv);
 }
 
-static void plan_machine(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
-			 const char *ostype)
+static void plan_machine(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
 {
 	const struct vh_finding *f = finding(r, VH_F_MACHINE_I440FX);
 	if (!f)
@@ -122,7 +123,7 @@ static void plan_machine(struct vh_setup *s, struct vh_host *h, const struct vh_
 	char reason[256];
 	snprintf(reason, sizeof(reason), "machine-i440fx: %.200s", f->message);
 	plan_key(s, h, "machine", "q35", reason);
-	if (linux_guest(ostype))
+	if (may_be_linux(&r->vm))
 		vh_setup_note(
 			s,
 			"machine q35: a Linux guest's NIC moves to another PCI address, so its name "
@@ -149,7 +150,7 @@ static void note_firmware_kept(struct vh_setup *s, enum vh_guest_firmware fw, co
 /* OVMF only with --firmware or a guest that says it boots by UEFI; with it,
  * an efidisk on the VM's own storage. */
 static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
-			  const struct vh_setup_options *o, const char *ostype)
+			  const struct vh_setup_options *o)
 {
 	bool to_ovmf = has_finding(r, VH_F_BIOS_SEABIOS);
 	if (to_ovmf && !o->firmware) {
@@ -177,7 +178,7 @@ static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh
 		return;
 	}
 	/* A Linux guest refuses the unsigned NVIDIA module under Secure Boot. */
-	bool keys = !(linux_guest(ostype) && nvidia_display_passed(r));
+	bool keys = !(may_be_linux(&r->vm) && nvidia_display_passed(r));
 	snprintf(value, sizeof(value), "%s:1,efitype=4m,pre-enrolled-keys=%d", storage, keys);
 	plan_key(s, h, "efidisk0", value,
 		 keys ? "OVMF keeps its settings on an efidisk (on the storage of the VM's disks)"
@@ -247,10 +248,8 @@ static void plan_hookscript(struct vh_setup *s, const struct vh_report *r,
 void vh_setup_plan_vm(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
 		      const struct vh_setup_options *o)
 {
-	char ostype[32] = "";
-	vh_setup_vm_value(h, s->vmid, "ostype", ostype, sizeof(ostype));
-	plan_machine(s, h, r, ostype);
-	plan_firmware(s, h, r, o, ostype);
+	plan_machine(s, h, r);
+	plan_firmware(s, h, r, o);
 	plan_entries(s, h, r,
 		     r->vm.machine == VH_MACHINE_Q35 || has_finding(r, VH_F_MACHINE_I440FX));
 	plan_balloon(s, h, r);

@@ -9,7 +9,9 @@
 # Asserts, with and without an uncompressed early cpio (the microcode archive
 # update-initramfs puts in front) before mkinitramfs' zstd archive:
 #   - the image holds exactly the tree's modprobe.d files: no initramfs-stale, judged;
-#   - a modprobe.d file changed, added or removed on the disk since: initramfs-stale.
+#   - a modprobe.d file changed, added or removed on the disk since: initramfs-stale;
+#   - a symlinked *.conf (Debian's NVIDIA packages) judged by its target: fresh as built,
+#     stale once the target changed; a dpkg copy or a dotfile added: still fresh.
 set -euo pipefail
 HOOKCTL=$1 HOSTS=$2
 CACHE=${3:-${VFIOHELP_KERNEL_CACHE:-$HOME/.cache/vfiohelp-kernels}}
@@ -31,17 +33,43 @@ echo "$KV" >"$tree/proc/sys/kernel/osrelease"
 : >"$tree/boot/vmlinuz-$KV"
 mkdir -p "$tree/usr/lib/modprobe.d"
 cp /usr/lib/modprobe.d/*.conf "$tree/usr/lib/modprobe.d/" 2>/dev/null || true
+# As Debian's NVIDIA packages install it: a modprobe.d *.conf that is a symlink to a file
+# elsewhere (mkinitramfs copies the target and links to its copy).
+mkdir -p "$tree/etc/nvidia"
+echo "options nvidia-drm modeset=1" >"$tree/etc/nvidia/nvidia-modprobe.conf"
+ln -s /etc/nvidia/nvidia-modprobe.conf "$tree/etc/modprobe.d/nvidia.conf"
 
 # mkinitramfs sees the tree's /etc/modprobe.d and the cached kernel, nothing of the machine's.
+# A fresh machine (no kernel installed) has no /lib/modules to mount on: ensure_dir
+# gives the directory above it a tmpfs overlay inside the namespace, so the mkdir lands
+# in the overlay and never on the machine's disk. /boot or /etc/modprobe.d missing would
+# need an overlay on / itself, which would hide /proc and /dev: that is said, not tried.
 make_image() {
+	mkdir -p "$work/ovl"
 	unshare -m sh -ec '
+		ovl=$5
+		mount -t tmpfs none "$ovl"
+		ensure_dir() {
+			[ -d "$1" ] && return 0
+			up=$(readlink -f "$(dirname "$1")")
+			[ "$up" != / ] || { echo "E: no $1, and an overlay on / would hide /proc" >&2; exit 3; }
+			o=$(mktemp -d "$ovl/o.XXXXXX")
+			mkdir "$o/upper" "$o/work"
+			mount -t overlay overlay -o "lowerdir=$up,upperdir=$o/upper,workdir=$o/work" "$up"
+			mkdir "$1"
+		}
+		ensure_dir /lib/modules
+		ensure_dir /boot
+		ensure_dir /etc/modprobe.d
+		ensure_dir /etc/nvidia
 		mount -t tmpfs none /boot
 		mount -t tmpfs none /lib/modules
 		mkdir -p /lib/modules/$2
 		mount --bind "$1/root/lib/modules/$2" /lib/modules/$2
 		cp "$1/config" /boot/config-$2
 		mount --bind "$3/etc/modprobe.d" /etc/modprobe.d
-		mkinitramfs -o "$4" $2' sh "$KDIR" "$KV" "$tree" "$1" >"$work/mkinitramfs.log" 2>&1 ||
+		mount --bind "$3/etc/nvidia" /etc/nvidia
+		mkinitramfs -o "$4" $2' sh "$KDIR" "$KV" "$tree" "$1" "$work/ovl" >"$work/mkinitramfs.log" 2>&1 ||
 		{ cat "$work/mkinitramfs.log" >&2; fail "mkinitramfs failed"; }
 }
 
@@ -76,14 +104,23 @@ run_cases() { # run_cases LABEL
 	echo "not a modprobe file" >"$tree/etc/modprobe.d/README"
 	expect "$1, a file without .conf added (not in the image either)" fresh
 	rm "$tree/etc/modprobe.d/README"
+	cp "$tree/etc/modprobe.d/vfio.conf" "$tree/etc/modprobe.d/vfio.conf.dpkg-old"
+	echo "blacklist radeon" >"$tree/etc/modprobe.d/.hidden.conf"
+	expect "$1, a dpkg copy and a dotfile added (neither copied by mkinitramfs)" fresh
+	rm "$tree/etc/modprobe.d/vfio.conf.dpkg-old" "$tree/etc/modprobe.d/.hidden.conf"
+	echo "options nvidia-drm modeset=0" >"$tree/etc/nvidia/nvidia-modprobe.conf"
+	expect "$1, the symlinked nvidia.conf's target changed since" stale
+	echo "options nvidia-drm modeset=1" >"$tree/etc/nvidia/nvidia-modprobe.conf"
 	rm -rf "$work/saved"
 }
 
 image=$tree/boot/initrd.img-$KV
 make_image "$image"
 lsinitramfs "$image" >"$work/list" 2>&1 || true
-grep -q '^etc/modprobe.d/vfio.conf$' "$work/list" ||
-	{ cat "$work/list" "$work/mkinitramfs.log" >&2; fail "mkinitramfs left out etc/modprobe.d/vfio.conf"; }
+for f in etc/modprobe.d/vfio.conf etc/modprobe.d/nvidia.conf etc/nvidia/nvidia-modprobe.conf; do
+	grep -q "^$f\$" "$work/list" ||
+		{ cat "$work/list" "$work/mkinitramfs.log" >&2; fail "mkinitramfs left out $f"; }
+done
 run_cases "mkinitramfs (zstd)"
 
 # The early archive update-initramfs prepends (intel-microcode/amd64-microcode): newc, uncompressed.
@@ -93,4 +130,4 @@ head -c 4096 /dev/urandom >"$work/early/kernel/x86/microcode/GenuineIntel.bin"
 cat "$work/early.cpio" "$image" >"$work/combined" && mv "$work/combined" "$image"
 run_cases "early cpio + mkinitramfs (zstd)"
 
-echo "initramfs-stale: 10 cases passed on images made by mkinitramfs for $KV"
+echo "initramfs-stale: 14 cases passed on images made by mkinitramfs for $KV"

@@ -422,6 +422,35 @@ static void test_vfio_ids_host_device(void **state)
 	vh_test_eval_done(&ev);
 }
 
+static bool unjudged(const struct vh_report *r, const char *check)
+{
+	for (size_t i = 0; i < r->n_unjudged; i++)
+		if (!strcmp(r->unjudged[i].check, check))
+			return true;
+	return false;
+}
+
+/* Without a module index the twin search could only look at the device's
+ * own driver: "not judged", never a silent pass. */
+static void test_vfio_ids_without_index(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("health"));
+	char path[4200];
+	struct vh_test_eval ev = vh_test_evaluate(root, 118, NULL);
+	assert_false(unjudged(ev.r, "vfio-ids-host-device"));
+	vh_test_eval_done(&ev);
+	snprintf(path, sizeof(path), "%s/lib/modules/6.8.12-10-pve/modules.dep.bin", root);
+	assert_int_equal(unlink(path), 0);
+	ev = vh_test_evaluate(root, 118, NULL);
+	vh_test_expect_none(ev.r, "vfio-ids-host-device");
+	const struct vh_unjudged *u = vh_test_expect_unjudged(ev.r, "vfio-ids-host-device",
+							      "no module index");
+	assert_contains(u->why, "8086:10d3");
+	vh_test_eval_done(&ev);
+	vh_test_scratch_free(root);
+}
+
 /* The twin passed by another VM is not the host's. */
 static void test_vfio_ids_twin_passed_by_a_vm(void **state)
 {
@@ -484,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_romfile_content_edges),
 		cmocka_unit_test(test_romfile_outside_refused),
 		cmocka_unit_test(test_vfio_ids_host_device),
+		cmocka_unit_test(test_vfio_ids_without_index),
 		cmocka_unit_test(test_vfio_ids_twin_passed_by_a_vm),
 		cmocka_unit_test(test_ids_in_table_and_readme),
 	};

@@ -93,8 +93,9 @@ static void test_prestart_allowed_on_seed(void **state)
 	char *out;
 	assert_int_equal(hook(root, "100", "pre-start", &out), 0);
 	assert_prefixed(out);
-	assert_contains(last_line(out), "pre-start VM 100: start allowed (0 errors, 1 warning");
+	assert_contains(last_line(out), "pre-start VM 100: start allowed (0 errors, 2 warnings");
 	assert_contains(out, "warn module-unknown vfio_virqfd");
+	assert_contains(out, "warn secure-boot-unsigned-driver efidisk0");
 	/* the hook's own log got one JSON line for the phase */
 	const char *log = vh_test_read(root, "var/log/vfiohelp/hook.log");
 	assert_contains(log, "\"phase\":\"pre-start\"");

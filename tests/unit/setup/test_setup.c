@@ -98,7 +98,7 @@ static json_object *plan_json(const char *root)
 
 static const char *kind_of(json_object *o)
 {
-	json_object *b, *k;
+	json_object *b = NULL, *k = NULL; /* clang 14: -Wsometimes-uninitialized */
 	assert_true(json_object_object_get_ex(o, "bootloader", &b) &&
 		    json_object_object_get_ex(b, "kind", &k));
 	return json_object_get_string(k);
