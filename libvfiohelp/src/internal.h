@@ -98,6 +98,14 @@ int vh_slurp(const char *path, size_t max, char **out, size_t *len);
  * the name does not fit (never cut). Never follows the link. */
 int vh_link_basename(const char *path, char *buf, size_t size);
 bool vh_path_exists(const char *path);
+/* Writes path whole or not at all: a temporary beside it (never following a
+ * link), fsync, rename, then the directory synced; a crash leaves the old
+ * file or the new one. The directory must exist. */
+int vh_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct vh_err *err);
+/* Copies src (a regular file, not a link) over dst the same way, with src's mode. */
+int vh_copy_atomic(const char *src, const char *dst, struct vh_err *err);
+int vh_fsync_dir_of(const char *path);
 /* Writes text to dirfd/name (mode 0600) through name.new, fsync and a
  * rename, so a reader sees the old file or the whole new one; dir is the
  * directory's name for messages. */

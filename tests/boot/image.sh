@@ -1,5 +1,4 @@
 #!/bin/bash
-# SPDX-License-Identifier: GPL-2.0-or-later
 # The boot bench's disk images: a whole Debian system (debootstrap) on a raw disk with
 # an MBR, one ext4 partition and real BIOS GRUB in it, booting with its serial console
 # on ttyS0 and running, at every boot, the step script QEMU hands it through fw_cfg

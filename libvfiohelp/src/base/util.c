@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,4 +327,95 @@ int vh_write_atomic_at(int dirfd, const char *dir, const char *name, const char 
 	if (!rc && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = vh_fail(err, "%s/%s: %s", dir, name, strerror(errno));
 	return rc;
+}
+
+/* ---- atomic writes: a temporary beside the file, fsync, rename ---- */
+
+int vh_fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	vh_strlcpy(dir, path, sizeof(dir));
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash && dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Closes fd (a temporary beside path, holding the new bytes), then renames
+ * it over path; on any failure the temporary goes and path is untouched. */
+static int commit_tmp(int fd, bool ok, const char *tmp, const char *path, struct vh_err *err)
+{
+	int e = errno;
+	ok = ok && fsync(fd) == 0;
+	e = ok ? e : errno;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		e = ok ? errno : e;
+		unlink(tmp);
+		return vh_failc(err, e, "cannot write %s: %s", path, strerror(e));
+	}
+	vh_fsync_dir_of(path);
+	return 0;
+}
+
+static int open_tmp(const char *path, char *tmp, size_t size, mode_t mode, struct vh_err *err)
+{
+	if (vh_format(tmp, size, "%s.vfiohelp-new", path) < 0)
+		return vh_fail(err, "%s: path too long", path);
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+	if (fd < 0)
+		return vh_fail(err, "cannot write %s: %s", path, strerror(errno));
+	if (fchmod(fd, mode & 0777) < 0) {
+		close(fd);
+		unlink(tmp);
+		return vh_fail(err, "cannot write %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+int vh_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct vh_err *err)
+{
+	char tmp[PATH_MAX + 16];
+	int fd = open_tmp(path, tmp, sizeof(tmp), mode, err);
+	if (fd < 0)
+		return -1;
+	return commit_tmp(fd, write_all(fd, data, len) == 0, tmp, path, err);
+}
+
+int vh_copy_atomic(const char *src, const char *dst, struct vh_err *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = in < 0 ? errno : EINVAL;
+		if (in >= 0)
+			close(in);
+		return vh_failc(err, e, "cannot read %s: %s", src, strerror(e));
+	}
+	char tmp[PATH_MAX + 16], buf[1 << 16];
+	int fd = open_tmp(dst, tmp, sizeof(tmp), st.st_mode, err);
+	bool ok = fd >= 0;
+	for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;)
+		ok = n > 0 ? write_all(fd, buf, (size_t)n) == 0 : errno == EINTR;
+	close(in);
+	return fd < 0 ? -1 : commit_tmp(fd, ok, tmp, dst, err);
 }

@@ -255,42 +255,6 @@ bool vh_device_rom_blocks(const struct vh_device_rom *r)
 
 /* ---- saving ---- */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* path whole or not at all: a temporary beside it, fsync, rename. */
-static int write_atomic(const char *path, const uint8_t *data, size_t len, struct vh_err *err)
-{
-	char tmp[PATH_MAX];
-	if (vh_format(tmp, sizeof(tmp), "%s.vfiohelp-new", path) < 0)
-		return vh_failc(err, ENAMETOOLONG, "%s: path too long", path);
-	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return vh_fail(err, "cannot write %s: %s", path, strerror(errno));
-	bool ok = fchmod(fd, 0644) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
-	int e = errno;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		e = ok ? errno : e;
-		unlink(tmp);
-		return vh_failc(err, e ? e : EIO, "cannot write %s: %s", path,
-				strerror(e ? e : EIO));
-	}
-	return 0;
-}
-
 int vh_device_rom_save(struct vh_device_rom *r, const char *path, struct vh_err *err)
 {
 	if (!r->parsed || r->rom.problem != VH_ROM_OK || vh_device_rom_blocks(r))
@@ -298,7 +262,7 @@ int vh_device_rom_save(struct vh_device_rom *r, const char *path, struct vh_err 
 				"not saved to %s: the ROM of %s is not usable as romfile= (the "
 				"findings say why)",
 				path, r->dev.name);
-	if (write_atomic(path, r->bytes, r->len, err) < 0)
+	if (vh_write_atomic(path, r->bytes, r->len, 0644, err) < 0)
 		return -1;
 	vh_strlcpy(r->saved, path, sizeof(r->saved));
 	return 0;

@@ -1,5 +1,4 @@
 #!/bin/sh
-# SPDX-License-Identifier: GPL-2.0-or-later
 # The boot bench's runner (installed as /usr/local/sbin/vfiohelp-bench, started by
 # vfiohelp-bench.service at every boot). QEMU hands the step over through fw_cfg:
 # every opt/vfiohelp/NAME entry is copied to /run/bench/NAME and opt/vfiohelp/script is

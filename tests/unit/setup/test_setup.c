@@ -657,6 +657,26 @@ static void test_vf_gets_no_ids(void **state)
 	vh_test_scratch_free(root);
 }
 
+/* intel_iommu=on only where an Intel IOMMU is off on a kernel before 6.8:
+ * Debian's own 6.1 kernel has it on by default (seen on the boot bench). */
+static void test_intel_iommu_only_when_off(void **state)
+{
+	(void)state;
+	char *root = vh_test_scratch_copy(vh_test_host("legacy-kernel"));
+	char *out = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "100", "--json", NULL }, &out, NULL), 0);
+	assert_not_contains(out, "intel_iommu=on");
+	free(out);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/sys/class/iommu", root);
+	vh_test_rmtree(dir); /* VT-d off: no IOMMU on this boot */
+	out = NULL;
+	assert_int_equal(setup(root, (const char *[]){ "100", "--json", NULL }, &out, NULL), 0);
+	assert_contains(out, "intel_iommu=on");
+	free(out);
+	vh_test_scratch_free(root);
+}
+
 /* ---- the plan: GRUB drop-ins after ours ---- */
 
 static void test_grub_override_named_not_appended(void **state)
@@ -908,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_ids_merged_into_the_effective_line),
 		cmocka_unit_test(test_only_the_last_ids_counts),
 		cmocka_unit_test(test_vf_gets_no_ids),
+		cmocka_unit_test(test_intel_iommu_only_when_off),
 		cmocka_unit_test(test_grub_override_named_not_appended),
 		cmocka_unit_test(test_vm_plan_without_firmware),
 		cmocka_unit_test(test_vm_plan_with_firmware_converges),
