@@ -30,8 +30,7 @@ VFIOHELP_BOOT_DEB=$(realpath build-deb/vfiohelp_*_"$(dpkg --print-architecture)"
 export VFIOHELP_BOOT_DEB
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVFIOHELP_KERNEL_TESTS=ON >/dev/null
 cmake --build build -j"$jobs" >/dev/null
-# CI boots one whole system case, the failing update-initramfs on a two-kernel Debian 12
-# (about 9 minutes); the full boot label (both distributions, the whole apply-reboot-undo
-# sequence: about an hour on 2 cores) is `ctest -L boot` (tests/boot/README.md).
-cd build && ctest --output-on-failure \
-	-E "${VFIOHELP_TEST_EXCLUDE:-^boot\.(image\.trixie|trixie\..*|bookworm\.sequence)\$}"
+# The whole-system boots (tests/boot: both distributions, about an hour on 2 cores) run
+# with `ctest -L boot`, or here with VFIOHELP_TEST_EXCLUDE='^boot\.(image\.trixie|trixie\..*)$'
+# (tests/boot/README.md); by default this run leaves them out.
+cd build && ctest --output-on-failure -E "${VFIOHELP_TEST_EXCLUDE:-^boot\.}"
