@@ -371,14 +371,12 @@ int vh_vfio_ids_site(struct vh_host *h, const char *value, struct vh_ids_site *o
 		char abs[300];
 		size_t len, off, vlen;
 		char *text = modprobe_conf_text(h, names[i], abs, sizeof(abs), &len);
-		if (text && vh_modprobe_vfio_ids_at(text, len, &off, &vlen) &&
-		    vlen == strlen(value) && !memcmp(text + off, value, vlen) &&
-		    vh_format(out->path, sizeof(out->path), "%s", abs) >= 0) {
+		if (text && vh_modprobe_vfio_ids_at(text, len, &off, &vlen)) {
+			/* a later file's ids= that is not the effective one: not found */
+			found = vlen == strlen(value) && !memcmp(text + off, value, vlen) &&
+				vh_format(out->path, sizeof(out->path), "%s", abs) >= 0;
 			out->off = off;
 			out->len = vlen;
-			found = 1;
-		} else if (text && vh_modprobe_vfio_ids_at(text, len, &off, &vlen)) {
-			found = 0; /* a later file's ids= that is not the effective one */
 		}
 		free(text);
 	}

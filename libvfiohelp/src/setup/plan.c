@@ -102,14 +102,6 @@ static void append(char *dst, size_t size, const char *s)
 
 /* ---- kernel options ---- */
 
-static bool has_finding(const struct vh_report *r, enum vh_finding_id id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (r->findings[i].kind == id)
-			return true;
-	return false;
-}
-
 static bool kernel_before_6_8(const char *kver)
 {
 	unsigned major = 0, minor = 0;
@@ -126,7 +118,7 @@ static void needed_options(struct vh_host *h, const struct vh_report *r, const c
 	/* Only where the IOMMU is off now: Debian's own kernels (and others) build
 	 * the Intel IOMMU on by default before 6.8 too (seen on the boot bench). */
 	if (vh_cpu_vendor(h) == VH_CPU_INTEL && kernel_before_6_8(h->kver) &&
-	    has_finding(r, VH_F_IOMMU_DISABLED) &&
+	    vh_setup_finding(r, VH_F_IOMMU_DISABLED) &&
 	    !vh_cmdline_has(configured, "intel_iommu=on", NULL, 0)) {
 		append(opts, size, " intel_iommu=on");
 		snprintf(why + strlen(why), wsize - strlen(why),
@@ -558,7 +550,7 @@ static void plan_initramfs(struct vh_setup *s, const struct vh_report *r)
 	for (size_t i = 0; i < s->n_files; i++)
 		files |= !strncmp(s->files[i].path, "/etc/modprobe.d/", 16) ||
 			 !strcmp(s->files[i].path, MODULES_FILE);
-	if (!files && !has_finding(r, VH_F_INITRAMFS_STALE))
+	if (!files && !vh_setup_finding(r, VH_F_INITRAMFS_STALE))
 		return;
 	static const char *const argv[] = { "/usr/sbin/update-initramfs", "-u", "-k", "all", NULL };
 	vh_setup_add_command(
@@ -595,7 +587,7 @@ struct vh_setup *vh_setup_plan(struct vh_host *h, unsigned vmid, const struct vh
 		rc = -1;
 	if (rc == 0) {
 		plan_initramfs(s, r);
-		s->reboot_required |= has_finding(r, VH_F_CMDLINE_PENDING);
+		s->reboot_required |= vh_setup_finding(r, VH_F_CMDLINE_PENDING) != NULL;
 		if (o->with_vm)
 			vh_setup_plan_vm(s, h, r, o);
 	}

@@ -79,15 +79,7 @@ static bool nvidia_display_passed(const struct vh_report *r)
 	return false;
 }
 
-static bool has_finding(const struct vh_report *r, enum vh_finding_id id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (r->findings[i].kind == id)
-			return true;
-	return false;
-}
-
-static const struct vh_finding *finding(const struct vh_report *r, enum vh_finding_id id)
+const struct vh_finding *vh_setup_finding(const struct vh_report *r, enum vh_finding_id id)
 {
 	for (size_t i = 0; i < r->n_findings; i++)
 		if (r->findings[i].kind == id)
@@ -118,7 +110,7 @@ static void plan_key(struct vh_setup *s, struct vh_host *h, const char *key, con
 
 static void plan_machine(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
 {
-	const struct vh_finding *f = finding(r, VH_F_MACHINE_I440FX);
+	const struct vh_finding *f = vh_setup_finding(r, VH_F_MACHINE_I440FX);
 	if (!f)
 		return;
 	char reason[256];
@@ -153,7 +145,7 @@ static void note_firmware_kept(struct vh_setup *s, enum vh_guest_firmware fw, co
 static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
 			  const struct vh_setup_options *o)
 {
-	bool to_ovmf = has_finding(r, VH_F_BIOS_SEABIOS);
+	bool to_ovmf = vh_setup_finding(r, VH_F_BIOS_SEABIOS);
 	if (to_ovmf && !o->firmware) {
 		struct vh_err why = { 0 };
 		/* one try, no wait: a plan never waits for a guest */
@@ -167,7 +159,7 @@ static void plan_firmware(struct vh_setup *s, struct vh_host *h, const struct vh
 		plan_key(s, h, "bios", "ovmf",
 			 "bios-seabios (--firmware): a passed GPU needs OVMF; the guest must boot "
 			 "by UEFI (OVMF has no CSM: a BIOS-installed guest no longer boots)");
-	if (!to_ovmf && !has_finding(r, VH_F_EFIDISK_MISSING))
+	if (!to_ovmf && !vh_setup_finding(r, VH_F_EFIDISK_MISSING))
 		return;
 	const char *storage = r->vm.disk_storage;
 	char value[160];
@@ -216,7 +208,7 @@ static void plan_entries(struct vh_setup *s, struct vh_host *h, const struct vh_
 
 static void plan_balloon(struct vh_setup *s, struct vh_host *h, const struct vh_report *r)
 {
-	const struct vh_finding *f = finding(r, VH_F_BALLOON_ENABLED);
+	const struct vh_finding *f = vh_setup_finding(r, VH_F_BALLOON_ENABLED);
 	char reason[256];
 	if (!f)
 		return;
@@ -252,7 +244,7 @@ void vh_setup_plan_vm(struct vh_setup *s, struct vh_host *h, const struct vh_rep
 	plan_machine(s, h, r);
 	plan_firmware(s, h, r, o);
 	plan_entries(s, h, r,
-		     r->vm.machine == VH_MACHINE_Q35 || has_finding(r, VH_F_MACHINE_I440FX));
+		     r->vm.machine == VH_MACHINE_Q35 || vh_setup_finding(r, VH_F_MACHINE_I440FX));
 	plan_balloon(s, h, r);
 	plan_hookscript(s, r, o);
 }

@@ -99,6 +99,10 @@ bool vh_setup_add_command(struct vh_setup *s, const char *reason, bool regenerat
 void vh_setup_plan_vm(struct vh_setup *s, struct vh_host *h, const struct vh_report *r,
 		      const struct vh_setup_options *o);
 
+/* The report's finding of that kind, NULL when it has none (the planner
+ * plans a part only for what `check` found). */
+const struct vh_finding *vh_setup_finding(const struct vh_report *r, enum vh_finding_id id);
+
 /* Adds a note; printed with the plan and in its JSON ("notes"). */
 void vh_setup_note(struct vh_setup *s, const char *fmt, ...) VH_PRINTF(2, 3);
 
